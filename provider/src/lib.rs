@@ -1,0 +1,1 @@
+//! rdsenc: a Terraform provider that migrates live RDS instances to encrypted storage.

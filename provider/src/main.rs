@@ -1,0 +1,2 @@
+//! The `terraform-provider-rdsenc` plugin binary.
+fn main() {}
