@@ -7,4 +7,5 @@
 //! - `engine`: the migration reconciler over an AWS interface;
 //! - `resources` / `data_sources`: the rdsenc schemas and their glue.
 
+pub mod aws;
 pub mod framework;
