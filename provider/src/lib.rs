@@ -9,3 +9,4 @@
 
 pub mod aws;
 pub mod framework;
+pub mod validators;
