@@ -9,4 +9,5 @@
 
 pub mod aws;
 pub mod framework;
+pub mod resources;
 pub mod validators;
