@@ -8,6 +8,8 @@
 //! - `resources` / `data_sources`: the rdsenc schemas and their glue.
 
 pub mod aws;
+pub mod data_sources;
 pub mod framework;
+pub mod provider;
 pub mod resources;
 pub mod validators;
