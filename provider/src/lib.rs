@@ -8,4 +8,5 @@
 //! - `resources` / `data_sources`: the rdsenc schemas and their glue.
 
 pub mod aws;
+pub mod engine;
 pub mod framework;
