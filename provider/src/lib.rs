@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod data_sources;
+pub mod engine;
 pub mod framework;
 pub mod provider;
 pub mod resources;

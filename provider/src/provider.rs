@@ -14,8 +14,16 @@ use crate::framework::{
 use crate::validators::{arn, check_string};
 
 /// Services that accept an endpoint override in `endpoints {}`.
-pub const ENDPOINT_SERVICES: &[&str] =
-    &["rds", "dms", "kms", "cloudwatch", "route53", "secretsmanager", "sts", "ec2"];
+pub const ENDPOINT_SERVICES: &[&str] = &[
+    "rds",
+    "dms",
+    "kms",
+    "cloudwatch",
+    "route53",
+    "secretsmanager",
+    "sts",
+    "ec2",
+];
 
 /// What ConfigureProvider hands to every resource and data source.
 #[derive(Debug)]
@@ -90,11 +98,20 @@ impl Provider for RdsencProvider {
     async fn validate(&self, req: ValidateRequest, resp: &mut ValidateResponse) {
         let c = &req.config;
         let d = &mut resp.diagnostics;
-        check_string(c.get("assume_role").get("role_arn"), &AttributePath::parse("assume_role.role_arn"), &[&arn("iam", "role/")], d);
+        check_string(
+            c.get("assume_role").get("role_arn"),
+            &AttributePath::parse("assume_role.role_arn"),
+            &[&arn("iam", "role/")],
+            d,
+        );
         if let Known::Value(n) = c.get("max_retries").as_i64()
             && !(0..=100).contains(&n)
         {
-            d.attribute_error(AttributePath::attr("max_retries"), "Invalid Attribute Value", format!("max_retries is {n}; it must be 0 to 100."));
+            d.attribute_error(
+                AttributePath::attr("max_retries"),
+                "Invalid Attribute Value",
+                format!("max_retries is {n}; it must be 0 to 100."),
+            );
         }
         if let Known::Value(r) = c.get("region").as_str()
             && !is_region(r)
@@ -137,12 +154,19 @@ impl Provider for RdsencProvider {
                     .and_then(|v| v.parse::<f64>().ok())
                     .filter(|f| *f > 0.0 && *f <= 1.0)
                     .unwrap_or(1.0);
-                resp.provider_data = Some(Arc::new(ProviderData { clients: Arc::new(clients), poll_scale }));
+                resp.provider_data = Some(Arc::new(ProviderData {
+                    clients: Arc::new(clients),
+                    poll_scale,
+                }));
             }
             Err(e) => {
                 let detail = format!("Configuring AWS access: {e}.");
                 match e.attribute() {
-                    Some(a) => resp.diagnostics.attribute_error(AttributePath::parse(a), "Invalid AWS Configuration", detail),
+                    Some(a) => resp.diagnostics.attribute_error(
+                        AttributePath::parse(a),
+                        "Invalid AWS Configuration",
+                        detail,
+                    ),
                     None => resp.diagnostics.error("Invalid AWS Configuration", detail),
                 }
             }
@@ -161,8 +185,14 @@ impl Provider for RdsencProvider {
 fn is_region(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn opt_str(v: &Value) -> Option<String> {
@@ -197,8 +227,16 @@ pub fn settings_from_config(c: &Value) -> AwsSettings {
             sts: opt_str(ep.get("sts")),
             ec2: opt_str(ep.get("ec2")),
         },
-        max_retries: c.get("max_retries").as_i64().value().and_then(|n| u32::try_from(n).ok()),
-        skip_credentials_validation: c.get("skip_credentials_validation").as_bool().value().unwrap_or(false),
+        max_retries: c
+            .get("max_retries")
+            .as_i64()
+            .value()
+            .and_then(|n| u32::try_from(n).ok()),
+        skip_credentials_validation: c
+            .get("skip_credentials_validation")
+            .as_bool()
+            .value()
+            .unwrap_or(false),
     }
 }
 
@@ -211,7 +249,12 @@ mod tests {
         let mut c = RdsencProvider.schema().block.empty_value();
         c.set("region", Value::string("eu-west-1"));
         c.set("max_retries", Value::int(3));
-        let mut ep = RdsencProvider.schema().block.find_block("endpoints").map(|b| b.block.empty_value()).unwrap_or_default();
+        let mut ep = RdsencProvider
+            .schema()
+            .block
+            .find_block("endpoints")
+            .map(|b| b.block.empty_value())
+            .unwrap_or_default();
         ep.set("dms", Value::string("http://127.0.0.1:5000"));
         c.set("endpoints", ep);
         let s = settings_from_config(&c);
@@ -230,8 +273,14 @@ mod tests {
         ep.set("rds", Value::string("127.0.0.1:5000"));
         c.set("endpoints", ep);
         let mut resp = ValidateResponse::default();
-        RdsencProvider.validate(ValidateRequest { config: c }, &mut resp).await;
-        let paths: Vec<String> = resp.diagnostics.iter().filter_map(|d| d.attribute.as_ref().map(ToString::to_string)).collect();
+        RdsencProvider
+            .validate(ValidateRequest { config: c }, &mut resp)
+            .await;
+        let paths: Vec<String> = resp
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect();
         assert_eq!(paths, vec!["max_retries", "region", "endpoints.rds"]);
     }
 }

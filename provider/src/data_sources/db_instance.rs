@@ -77,7 +77,10 @@ impl DataSource for DbInstanceDataSource {
                 return;
             }
             Err(e) => {
-                resp.diagnostics.error("Reading RDS DB Instance Failed", format!("reading RDS DB Instance ({id}): {e}"));
+                resp.diagnostics.error(
+                    "Reading RDS DB Instance Failed",
+                    format!("reading RDS DB Instance ({id}): {e}"),
+                );
                 return;
             }
         };
@@ -89,22 +92,43 @@ impl DataSource for DbInstanceDataSource {
         s.set("instance_class", Value::opt_string(db.db_instance_class()));
         s.set("storage_encrypted", Value::opt_bool(db.storage_encrypted()));
         s.set("kms_key_id", Value::opt_string(db.kms_key_id()));
-        s.set("endpoint_address", Value::opt_string(db.endpoint().and_then(|e| e.address())));
-        s.set("endpoint_port", Value::opt_int(db.endpoint().and_then(|e| e.port()).map(i64::from)));
+        s.set(
+            "endpoint_address",
+            Value::opt_string(db.endpoint().and_then(|e| e.address())),
+        );
+        s.set(
+            "endpoint_port",
+            Value::opt_int(db.endpoint().and_then(|e| e.port()).map(i64::from)),
+        );
         s.set("status", Value::opt_string(db.db_instance_status()));
-        s.set("allocated_storage", Value::opt_int(db.allocated_storage().map(i64::from)));
-        s.set("backup_retention_period", Value::opt_int(db.backup_retention_period().map(i64::from)));
+        s.set(
+            "allocated_storage",
+            Value::opt_int(db.allocated_storage().map(i64::from)),
+        );
+        s.set(
+            "backup_retention_period",
+            Value::opt_int(db.backup_retention_period().map(i64::from)),
+        );
         s.set("multi_az", Value::opt_bool(db.multi_az()));
         s.set(
             "parameter_group_names",
-            Value::string_list(db.db_parameter_groups().iter().filter_map(|g| g.db_parameter_group_name())),
+            Value::string_list(
+                db.db_parameter_groups()
+                    .iter()
+                    .filter_map(|g| g.db_parameter_group_name()),
+            ),
         );
         s.set(
             "tags",
             Value::Map(
                 db.tag_list()
                     .iter()
-                    .filter_map(|t| Some((t.key()?.to_owned(), Value::string(t.value().unwrap_or_default()))))
+                    .filter_map(|t| {
+                        Some((
+                            t.key()?.to_owned(),
+                            Value::string(t.value().unwrap_or_default()),
+                        ))
+                    })
                     .collect(),
             ),
         );
