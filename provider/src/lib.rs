@@ -9,3 +9,5 @@
 
 pub mod aws;
 pub mod framework;
+pub mod protocol;
+pub mod provider;
