@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -31,8 +32,38 @@ use super::tfplugin6::provider_server::ProviderServer as ProviderService;
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 /// A TLS handshake that has not finished by then is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// After GRPCController.Shutdown, how long open connections may linger: Terraform sends no
+/// more requests then but may keep its connection open, which would hold a graceful
+/// shutdown forever (go-plugin itself stops hard here).
+const CONTROLLER_SHUTDOWN_GRACE: Duration = Duration::from_millis(100);
+/// After SIGTERM or Ctrl-C in debug mode, how long running requests may finish.
+const SIGNAL_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The provider address Terraform uses for this provider.
 const PROVIDER_ADDRESS: &str = "registry.terraform.io/rdsenc/rdsenc";
+
+/// Starts the server's shutdown: stops accepting, lets running requests finish, and
+/// ends serving after the grace period of whoever asked.
+#[derive(Clone, Default)]
+struct Shutdown {
+    token: CancellationToken,
+    grace_ms: Arc<AtomicU64>,
+}
+
+impl Shutdown {
+    fn begin(&self, grace: Duration) {
+        if !self.token.is_cancelled() {
+            let ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+            self.grace_ms.store(ms, Ordering::SeqCst);
+            self.token.cancel();
+        }
+    }
+    /// Resolves once shutdown began and its grace period has passed.
+    async fn deadline(&self) {
+        self.token.cancelled().await;
+        let ms = self.grace_ms.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
 
 /// Why serving failed after the handshake checks.
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +166,7 @@ async fn serve_plugin(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
         out.flush().map_err(ServeError::Stdout)?;
     }
 
-    let shutdown = CancellationToken::new();
+    let shutdown = Shutdown::default();
     watch_signals(shutdown.clone(), false);
     let result = run_server(provider, listener, tls, shutdown).await;
     drop(socket);
@@ -166,7 +197,7 @@ async fn serve_debug(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
         .map_err(ServeError::Stdout)?;
         out.flush().map_err(ServeError::Stdout)?;
     }
-    let shutdown = CancellationToken::new();
+    let shutdown = Shutdown::default();
     watch_signals(shutdown.clone(), true);
     let result = run_server(provider, listener, None, shutdown).await;
     drop(socket);
@@ -176,7 +207,7 @@ async fn serve_debug(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
 /// SIGTERM stops the server. SIGINT stops it only in debug mode: as a plugin, Ctrl-C
 /// reaches the whole process group and Terraform follows it with StopProvider; dying here
 /// would lose the state of a running apply.
-fn watch_signals(shutdown: CancellationToken, debug: bool) {
+fn watch_signals(shutdown: Shutdown, debug: bool) {
     use tokio::signal::unix::{SignalKind, signal};
     // Registering a handler replaces the default action (terminate) for the process.
     let (Ok(mut term), Ok(mut int)) = (
@@ -191,17 +222,17 @@ fn watch_signals(shutdown: CancellationToken, debug: bool) {
             tokio::select! {
                 _ = term.recv() => {
                     tracing::info!("SIGTERM received: shutting down");
-                    shutdown.cancel();
+                    shutdown.begin(SIGNAL_SHUTDOWN_GRACE);
                     return;
                 }
                 _ = int.recv() => {
                     if debug {
-                        shutdown.cancel();
+                        shutdown.begin(SIGNAL_SHUTDOWN_GRACE);
                         return;
                     }
                     tracing::debug!("SIGINT ignored: Terraform will call StopProvider");
                 }
-                () = shutdown.cancelled() => return,
+                () = shutdown.token.cancelled() => return,
             }
         }
     });
@@ -211,7 +242,7 @@ async fn run_server(
     provider: Arc<dyn Provider>,
     listener: UnixListener,
     tls: Option<AutoMtls>,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 ) -> Result<(), ServeError> {
     let server = Arc::new(ProviderServer::new(provider));
     let provider_svc = ProviderService::new(GrpcProvider::new(server))
@@ -221,7 +252,7 @@ async fn run_server(
         shutdown: shutdown.clone(),
     });
     let stdio = goplugin::grpc_stdio_server::GrpcStdioServer::new(Stdio {
-        shutdown: shutdown.clone(),
+        shutdown: shutdown.token.clone(),
     });
     let (health, health_svc) = tonic_health::server::health_reporter();
     health
@@ -233,18 +264,21 @@ async fn run_server(
         listener,
         tls.map(|t| t.config),
         tx,
-        shutdown.clone(),
+        shutdown.token.clone(),
     ));
     let incoming = tokio_stream::wrappers::ReceiverStream::new(rx);
 
     tracing::info!("plugin server started");
-    tonic::transport::Server::builder()
+    let serving = tonic::transport::Server::builder()
         .add_service(provider_svc)
         .add_service(controller)
         .add_service(stdio)
         .add_service(health_svc)
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
-        .await?;
+        .serve_with_incoming_shutdown(incoming, shutdown.token.clone().cancelled_owned());
+    tokio::select! {
+        r = serving => r?,
+        () = shutdown.deadline() => tracing::debug!("grace period over: closing connections"),
+    }
     tracing::info!("plugin server stopped");
     Ok(())
 }
@@ -362,7 +396,7 @@ impl AsyncWrite for Conn {
 
 /// `plugin.GRPCController`: Terraform's way to end the plugin process.
 struct Controller {
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 }
 
 #[tonic::async_trait]
@@ -372,8 +406,8 @@ impl goplugin::grpc_controller_server::GrpcController for Controller {
         _req: Request<goplugin::Empty>,
     ) -> Result<Response<goplugin::Empty>, Status> {
         tracing::info!("shutdown requested by Terraform");
-        // Graceful: in-flight requests (and this response) complete first.
-        self.shutdown.cancel();
+        // This response still goes out: the server stops after a short grace period.
+        self.shutdown.begin(CONTROLLER_SHUTDOWN_GRACE);
         Ok(Response::new(goplugin::Empty {}))
     }
 }
