@@ -237,9 +237,15 @@ struct Plugin {
 }
 
 impl Drop for Plugin {
+    /// SIGTERM first, so the plugin removes its socket directory; SIGKILL if it hangs.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        if wait_exit(&mut self.child, Duration::from_secs(5)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -300,6 +306,12 @@ async fn the_handshake_line_is_well_formed_and_the_socket_is_owner_only() {
     assert_eq!(sock.mode() & 0o777, 0o600);
     let dir = std::fs::metadata(p.socket.parent().unwrap()).unwrap();
     assert_eq!(dir.mode() & 0o777, 0o700);
+    let socket = p.socket.clone();
+    drop(p); // SIGTERM
+    assert!(
+        !socket.parent().unwrap().exists(),
+        "socket directory left behind"
+    );
 }
 
 #[tokio::test]
@@ -442,4 +454,62 @@ fn a_terraform_offering_only_protocol_5_is_told_why_and_the_binary_exits_1() {
         .read_to_string(&mut err)
         .unwrap();
     assert!(err.contains("only speaks protocol 6"), "{err}");
+}
+
+#[tokio::test]
+async fn debug_mode_prints_reattach_instructions_serves_without_tls_and_stops_on_ctrl_c() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-rdsenc"))
+        .arg("--debug")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut reattach = None;
+    for _ in 0..10 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
+            reattach = Some(rest.trim_end_matches('\'').to_owned());
+            break;
+        }
+    }
+    let reattach: serde_json::Value =
+        serde_json::from_str(&reattach.expect("reattach line")).unwrap();
+    let entry = &reattach["registry.terraform.io/rdsenc/rdsenc"];
+    assert_eq!(entry["Protocol"], "grpc");
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Test"], true);
+    assert_eq!(entry["Pid"], child.id());
+    assert_eq!(entry["Addr"]["Network"], "unix");
+    let socket = PathBuf::from(entry["Addr"]["String"].as_str().unwrap());
+
+    let ch = Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let socket = socket.clone();
+            async move {
+                let s = tokio::net::UnixStream::connect(socket).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(s))
+            }
+        }))
+        .await
+        .unwrap();
+    let schema: GetProviderSchemaResponse =
+        unary(ch, "/tfplugin6.Provider/GetProviderSchema", Empty {})
+            .await
+            .unwrap();
+    assert!(schema.data_source_schemas.contains_key("rdsenc_echo"));
+
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(5));
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }

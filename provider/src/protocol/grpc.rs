@@ -4,6 +4,9 @@
 //! no handler returns `Err(Status)`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Notify;
 
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
@@ -18,12 +21,50 @@ use super::{from_proto, to_proto};
 /// The gRPC face of a [`ProviderServer`].
 pub(crate) struct GrpcProvider {
     server: Arc<ProviderServer>,
+    in_flight: Arc<InFlight>,
 }
 
 impl GrpcProvider {
-    /// Wraps the server.
-    pub(crate) fn new(server: Arc<ProviderServer>) -> Self {
-        Self { server }
+    /// Wraps the server; every request is counted in `in_flight` while it runs.
+    pub(crate) fn new(server: Arc<ProviderServer>, in_flight: Arc<InFlight>) -> Self {
+        Self { server, in_flight }
+    }
+}
+
+/// Counts running requests so a shutdown can wait for them, and no longer.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// Marks one running request; dropping it ends the request.
+pub(crate) struct Busy(Arc<InFlight>);
+
+impl InFlight {
+    /// Marks a request as running until the guard drops.
+    pub(crate) fn enter(self: &Arc<Self>) -> Busy {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        Busy(self.clone())
+    }
+    /// Resolves when no request is running.
+    pub(crate) async fn idle(&self) {
+        loop {
+            // Created before the check: notify_waiters reaches it even if not yet polled.
+            let notified = self.idle.notified();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
     }
 }
 
@@ -55,6 +96,7 @@ impl Provider for GrpcProvider {
         &self,
         _req: Request<pb::get_metadata::Request>,
     ) -> Rpc<pb::get_metadata::Response> {
+        let _busy = self.in_flight.enter();
         let _g = span("GetMetadata", "").entered();
         let s = &self.server;
         Ok(Response::new(pb::get_metadata::Response {
@@ -83,6 +125,7 @@ impl Provider for GrpcProvider {
         &self,
         _req: Request<pb::get_provider_schema::Request>,
     ) -> Rpc<pb::get_provider_schema::Response> {
+        let _busy = self.in_flight.enter();
         let _g = span("GetProviderSchema", "").entered();
         let s = &self.server;
         Ok(Response::new(pb::get_provider_schema::Response {
@@ -109,6 +152,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::validate_provider_config::Request>,
     ) -> Rpc<pb::validate_provider_config::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         async {
             let config = from_proto::dynamic(req.config);
@@ -127,6 +171,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::validate_resource_config::Request>,
     ) -> Rpc<pb::validate_resource_config::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let sp = span("ValidateResourceConfig", &req.type_name);
         async {
@@ -149,6 +194,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Rpc<pb::validate_data_resource_config::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let sp = span("ValidateDataResourceConfig", &req.type_name);
         async {
@@ -171,6 +217,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Rpc<pb::upgrade_resource_state::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let _g = span("UpgradeResourceState", &req.type_name).entered();
         let (raw, has_flatmap) = from_proto::raw_state(req.raw_state);
@@ -189,6 +236,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::configure_provider::Request>,
     ) -> Rpc<pb::configure_provider::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         async {
             let config = from_proto::dynamic(req.config);
@@ -210,6 +258,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::read_resource::Request>,
     ) -> Rpc<pb::read_resource::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let sp = span("ReadResource", &req.type_name);
         async {
@@ -235,6 +284,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::plan_resource_change::Request>,
     ) -> Rpc<pb::plan_resource_change::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let sp = span("PlanResourceChange", &req.type_name);
         async {
@@ -274,6 +324,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::apply_resource_change::Request>,
     ) -> Rpc<pb::apply_resource_change::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let sp = span("ApplyResourceChange", &req.type_name);
         async {
@@ -307,6 +358,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::import_resource_state::Request>,
     ) -> Rpc<pb::import_resource_state::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let sp = span("ImportResourceState", &req.type_name);
         async {
@@ -339,6 +391,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::move_resource_state::Request>,
     ) -> Rpc<pb::move_resource_state::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let _g = span("MoveResourceState", &req.target_type_name).entered();
         Ok(Response::new(pb::move_resource_state::Response {
@@ -359,6 +412,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::read_data_source::Request>,
     ) -> Rpc<pb::read_data_source::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let sp = span("ReadDataSource", &req.type_name);
         async {
@@ -383,6 +437,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Rpc<pb::validate_ephemeral_resource_config::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let _g = span("ValidateEphemeralResourceConfig", &req.type_name).entered();
         Ok(Response::new(
@@ -396,6 +451,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::open_ephemeral_resource::Request>,
     ) -> Rpc<pb::open_ephemeral_resource::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let _g = span("OpenEphemeralResource", &req.type_name).entered();
         Ok(Response::new(pb::open_ephemeral_resource::Response {
@@ -411,6 +467,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Rpc<pb::renew_ephemeral_resource::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let _g = span("RenewEphemeralResource", &req.type_name).entered();
         Ok(Response::new(pb::renew_ephemeral_resource::Response {
@@ -424,6 +481,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::close_ephemeral_resource::Request>,
     ) -> Rpc<pb::close_ephemeral_resource::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let _g = span("CloseEphemeralResource", &req.type_name).entered();
         Ok(Response::new(pb::close_ephemeral_resource::Response {
@@ -435,6 +493,7 @@ impl Provider for GrpcProvider {
         &self,
         _req: Request<pb::get_functions::Request>,
     ) -> Rpc<pb::get_functions::Response> {
+        let _busy = self.in_flight.enter();
         let _g = span("GetFunctions", "").entered();
         Ok(Response::new(pb::get_functions::Response {
             functions: Default::default(),
@@ -446,6 +505,7 @@ impl Provider for GrpcProvider {
         &self,
         req: Request<pb::call_function::Request>,
     ) -> Rpc<pb::call_function::Response> {
+        let _busy = self.in_flight.enter();
         let req = req.into_inner();
         let _g = span("CallFunction", &req.name).entered();
         Ok(Response::new(pb::call_function::Response {
@@ -461,6 +521,7 @@ impl Provider for GrpcProvider {
         &self,
         _req: Request<pb::stop_provider::Request>,
     ) -> Rpc<pb::stop_provider::Response> {
+        let _busy = self.in_flight.enter();
         let _g = span("StopProvider", "").entered();
         // Cancels running operations; the server keeps serving (Terraform still needs the
         // partial state they return).
@@ -517,7 +578,10 @@ mod tests {
     }
 
     fn svc() -> GrpcProvider {
-        GrpcProvider::new(Arc::new(ProviderServer::new(Arc::new(Empty))))
+        GrpcProvider::new(
+            Arc::new(ProviderServer::new(Arc::new(Empty))),
+            Arc::default(),
+        )
     }
 
     #[tokio::test]

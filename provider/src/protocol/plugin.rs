@@ -22,7 +22,7 @@ use tonic::{Request, Response, Status};
 use crate::framework::Provider;
 
 use super::goplugin;
-use super::grpc::GrpcProvider;
+use super::grpc::{GrpcProvider, InFlight};
 use super::handshake::{self, AutoMtls, HandshakeError};
 use super::logging;
 use super::server::ProviderServer;
@@ -36,6 +36,8 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// more requests then but may keep its connection open, which would hold a graceful
 /// shutdown forever (go-plugin itself stops hard here).
 const CONTROLLER_SHUTDOWN_GRACE: Duration = Duration::from_millis(100);
+/// Time for the last responses to be written before connections are dropped.
+const FLUSH_DELAY: Duration = Duration::from_millis(50);
 /// After SIGTERM or Ctrl-C in debug mode, how long running requests may finish.
 const SIGNAL_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The provider address Terraform uses for this provider.
@@ -47,6 +49,7 @@ const PROVIDER_ADDRESS: &str = "registry.terraform.io/rdsenc/rdsenc";
 struct Shutdown {
     token: CancellationToken,
     grace_ms: Arc<AtomicU64>,
+    in_flight: Arc<InFlight>,
 }
 
 impl Shutdown {
@@ -57,11 +60,14 @@ impl Shutdown {
             self.token.cancel();
         }
     }
-    /// Resolves once shutdown began and its grace period has passed.
+    /// Resolves once shutdown began and either no request is running any more or the
+    /// grace period has passed. Idle client connections do not hold it up.
     async fn deadline(&self) {
         self.token.cancelled().await;
         let ms = self.grace_ms.load(Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+        // A moment for the last responses (e.g. Shutdown's own) to reach the client.
+        tokio::time::sleep(FLUSH_DELAY).await;
+        let _ = tokio::time::timeout(Duration::from_millis(ms), self.in_flight.idle()).await;
     }
 }
 
@@ -152,6 +158,9 @@ async fn serve_plugin(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
         _ => None,
     };
 
+    // Signal handlers first: a SIGTERM right after the handshake line must still clean up.
+    let shutdown = Shutdown::default();
+    watch_signals(shutdown.clone(), false);
     let socket = SocketDir::create().map_err(ServeError::Socket)?;
     let listener = socket.bind().map_err(ServeError::Socket)?;
     let line = handshake::handshake_line(
@@ -166,14 +175,15 @@ async fn serve_plugin(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
         out.flush().map_err(ServeError::Stdout)?;
     }
 
-    let shutdown = Shutdown::default();
-    watch_signals(shutdown.clone(), false);
     let result = run_server(provider, listener, tls, shutdown).await;
     drop(socket);
     result
 }
 
 async fn serve_debug(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
+    // Signal handlers first: a SIGTERM right after the handshake line must still clean up.
+    let shutdown = Shutdown::default();
+    watch_signals(shutdown.clone(), true);
     let socket = SocketDir::create().map_err(ServeError::Socket)?;
     let listener = socket.bind().map_err(ServeError::Socket)?;
     let reattach = serde_json::json!({
@@ -197,8 +207,6 @@ async fn serve_debug(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
         .map_err(ServeError::Stdout)?;
         out.flush().map_err(ServeError::Stdout)?;
     }
-    let shutdown = Shutdown::default();
-    watch_signals(shutdown.clone(), true);
     let result = run_server(provider, listener, None, shutdown).await;
     drop(socket);
     result
@@ -245,7 +253,7 @@ async fn run_server(
     shutdown: Shutdown,
 ) -> Result<(), ServeError> {
     let server = Arc::new(ProviderServer::new(provider));
-    let provider_svc = ProviderService::new(GrpcProvider::new(server))
+    let provider_svc = ProviderService::new(GrpcProvider::new(server, shutdown.in_flight.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let controller = goplugin::grpc_controller_server::GrpcControllerServer::new(Controller {
