@@ -411,6 +411,28 @@ async fn grpc_controller_shutdown_ends_the_process_and_removes_the_socket() {
     )
     .await
     .unwrap();
+    // GRPCStdio: the stream opens and stays silent.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct StdioData {
+        #[prost(int32, tag = "1")]
+        channel: i32,
+        #[prost(bytes = "vec", tag = "2")]
+        data: Vec<u8>,
+    }
+    let mut grpc = tonic::client::Grpc::new(ch.clone());
+    grpc.ready().await.unwrap();
+    let mut stdio = grpc
+        .server_streaming(
+            tonic::Request::new(()),
+            PathAndQuery::from_static("/plugin.GRPCStdio/StreamStdio"),
+            tonic_prost::ProstCodec::<(), StdioData>::default(),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    let quiet = tokio::time::timeout(Duration::from_millis(200), stdio.message()).await;
+    assert!(quiet.is_err(), "GRPCStdio sent something: {quiet:?}");
+
     // Terraform may keep its connection open after Shutdown; the process must end anyway.
     let kept_open = ch.clone();
     let _: Empty = unary(ch, "/plugin.GRPCController/Shutdown", Empty {})
@@ -511,5 +533,49 @@ async fn debug_mode_prints_reattach_instructions_serves_without_tls_and_stops_on
     if status.is_none() {
         let _ = child.kill();
     }
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
+
+#[tokio::test]
+async fn tf_disable_plugin_tls_serves_plain_grpc_with_an_empty_certificate_field() {
+    let (_, _, pem) = terraform_like_client_cert();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-rdsenc"))
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_CLIENT_CERT", pem)
+        .env("TF_DISABLE_PLUGIN_TLS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let parts: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(parts.len(), 6, "{line:?}");
+    assert_eq!(parts[5], "", "no certificate without TLS");
+    let socket = PathBuf::from(parts[3]);
+    let ch = Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let socket = socket.clone();
+            async move {
+                let s = tokio::net::UnixStream::connect(socket).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(s))
+            }
+        }))
+        .await
+        .unwrap();
+    let r: Result<GetProviderSchemaResponse, String> =
+        unary(ch, "/tfplugin6.Provider/GetProviderSchema", Empty {}).await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(5));
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    assert!(r.unwrap().data_source_schemas.contains_key("rdsenc_echo"));
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }

@@ -584,6 +584,26 @@ mod tests {
         )
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_waits_for_running_requests_only() {
+        let f = Arc::new(InFlight::default());
+        tokio::time::timeout(std::time::Duration::from_millis(1), f.idle())
+            .await
+            .expect("idle at once with nothing running");
+        let busy = f.enter();
+        let waiting = tokio::spawn({
+            let f = f.clone();
+            async move { f.idle().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        assert!(!waiting.is_finished());
+        drop(busy);
+        tokio::time::timeout(std::time::Duration::from_millis(1), waiting)
+            .await
+            .expect("idle after the request ends")
+            .expect("join");
+    }
+
     #[tokio::test]
     async fn schema_advertises_no_plan_destroy_and_no_optional_schema() {
         let r = svc()
