@@ -94,7 +94,8 @@ enum ServeError {
 /// `TF_REATTACH_PROVIDERS` value and serves until Ctrl-C) and the go-plugin environment
 /// (`TF_PLUGIN_MAGIC_COOKIE`, `PLUGIN_PROTOCOL_VERSIONS`, `PLUGIN_CLIENT_CERT`,
 /// `TF_DISABLE_PLUGIN_TLS`), installs the stderr JSON logger (`TF_LOG_PROVIDER` / `TF_LOG`)
-/// and a panic hook Terraform recognises, then serves.
+/// and a panic hook Terraform recognises (it prints `panic: <message>` and the location to
+/// stderr, then exits with code 2, as a crashing Go provider would), then serves.
 ///
 /// # Guarantees
 /// Nothing but the handshake line (or, in debug mode, the reattach instructions) is ever
@@ -146,6 +147,9 @@ fn install_panic_hook() {
             "panic: {msg}\n\nthread {name:?} at {location}\n\
              This is always a problem with the provider and should be reported."
         );
+        // Crash like a Go provider would: Terraform then reports the plugin crash with the
+        // lines above, instead of a half-dead server whose requests vanish.
+        std::process::exit(2);
     }));
 }
 

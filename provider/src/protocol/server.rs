@@ -501,6 +501,7 @@ impl ProviderServer {
             planned_private: prior_private.clone(),
             diagnostics: Diagnostics::new(),
         };
+        let req_config = config.clone();
         e.resource
             .plan(
                 &self.ctx(),
@@ -515,6 +516,23 @@ impl ProviderServer {
             .await;
         // The resource may have copied config values around: enforce again.
         null_write_only(block, &mut resp.planned_state);
+        if !resp.planned_state.is_null()
+            && let Some(p) = changed_configured_value(
+                block,
+                &req_config,
+                &resp.planned_state,
+                &AttributePath::root(),
+            )
+        {
+            resp.diagnostics.attribute_error(
+                p.clone(),
+                "Provider Produced Invalid Plan",
+                format!(
+                    "The planned value at {p} differs from the configuration, but the attribute \
+                     is not computed, so Terraform would reject the plan. {PROVIDER_BUG}"
+                ),
+            );
+        }
         let mut seen = Vec::new();
         resp.requires_replace.retain(|p| {
             let fresh = !seen.contains(p);
@@ -861,6 +879,54 @@ fn replace_paths(
             }
         }
     }
+}
+
+/// The path of the first attribute that is not computed (so Terraform requires its planned
+/// value to equal the configuration) whose planned value differs from the configuration.
+fn changed_configured_value(
+    block: &Block,
+    config: &Value,
+    planned: &Value,
+    path: &AttributePath,
+) -> Option<AttributePath> {
+    for a in block
+        .attributes
+        .iter()
+        .filter(|a| !a.computed && !a.write_only)
+    {
+        if !config.get(&a.name).semantic_eq(planned.get(&a.name)) {
+            return Some(path.at(&a.name));
+        }
+    }
+    for nb in &block.blocks {
+        let (c, p) = (config.get(&nb.name), planned.get(&nb.name));
+        let bp = path.at(&nb.name);
+        let found = match nb.nesting {
+            Nesting::Single | Nesting::Group => {
+                if c.is_null() || p.is_null() || c.is_unknown() || p.is_unknown() {
+                    None
+                } else {
+                    changed_configured_value(&nb.block, c, p, &bp)
+                }
+            }
+            Nesting::List => {
+                c.elements()
+                    .iter()
+                    .zip(p.elements())
+                    .enumerate()
+                    .find_map(|(i, (x, y))| {
+                        let idx = i64::try_from(i).unwrap_or(i64::MAX);
+                        changed_configured_value(&nb.block, x, y, &bp.index(idx))
+                    })
+            }
+            // Set elements have no address to compare by.
+            Nesting::Set => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 /// The path of the first unknown value in `v`.

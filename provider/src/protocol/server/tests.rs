@@ -22,6 +22,8 @@ enum Mode {
     ChangeKnown,
     /// Copies the write-only password into state.
     LeakPassword,
+    /// Plans a configured (not computed) attribute to a different value.
+    BadPlan,
 }
 
 struct Fake {
@@ -92,6 +94,12 @@ impl Resource for Fake {
     fn schema(&self) -> Schema {
         fake_schema()
     }
+    async fn plan(&self, _ctx: &Ctx, _req: PlanRequest, resp: &mut PlanResponse) {
+        if self.mode() == Mode::BadPlan {
+            resp.planned_state
+                .set("name", Value::string("not-what-was-configured"));
+        }
+    }
     async fn create(&self, ctx: &Ctx, req: ApplyRequest, resp: &mut ApplyResponse) {
         *self.seen_password.lock().expect("lock") = req
             .config
@@ -101,7 +109,7 @@ impl Resource for Fake {
             .map(str::to_owned);
         *self.seen_cancel.lock().expect("lock") = Some(ctx.cancel.clone());
         match self.mode() {
-            Mode::Good => fill_computed(&mut resp.new_state),
+            Mode::Good | Mode::BadPlan => fill_computed(&mut resp.new_state),
             Mode::ForgetState => resp.new_state = Value::Null,
             Mode::LeaveUnknown => {}
             Mode::FailPartway => {
@@ -588,4 +596,16 @@ async fn validation_accepts_unknowns_anywhere() {
     assert!(d.is_empty(), "{d:?}");
     let d = s.validate_resource_config("rdsenc_other", Some(&w)).await;
     assert!(d.has_error());
+}
+
+#[tokio::test]
+async fn a_plan_that_changes_a_configured_attribute_is_a_provider_bug_naming_the_path() {
+    let (s, _) = server(Mode::BadPlan);
+    let plan = plan_create(&s).await;
+    let d = plan.diagnostics.iter().next().expect("diagnostic");
+    assert_eq!(d.summary, "Provider Produced Invalid Plan");
+    assert_eq!(d.attribute, Some(AttributePath::attr("name")));
+    // A good resource passes the same check with nested blocks present.
+    let (s, _) = server(Mode::Good);
+    assert!(plan_create(&s).await.diagnostics.is_empty());
 }
