@@ -617,6 +617,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_rpc_of_protocol_6_8_answers_ok_even_for_empty_requests() {
+        let s = svc();
+        macro_rules! ok {
+            ($method:ident, $req:expr) => {
+                assert!(
+                    s.$method(Request::new($req)).await.is_ok(),
+                    stringify!($method)
+                );
+            };
+        }
+        ok!(get_metadata, pb::get_metadata::Request {});
+        ok!(get_provider_schema, pb::get_provider_schema::Request {});
+        ok!(validate_provider_config, Default::default());
+        ok!(validate_resource_config, Default::default());
+        ok!(validate_data_resource_config, Default::default());
+        ok!(upgrade_resource_state, Default::default());
+        ok!(configure_provider, Default::default());
+        ok!(read_resource, Default::default());
+        ok!(plan_resource_change, Default::default());
+        ok!(apply_resource_change, Default::default());
+        ok!(import_resource_state, Default::default());
+        ok!(move_resource_state, Default::default());
+        ok!(read_data_source, Default::default());
+        ok!(validate_ephemeral_resource_config, Default::default());
+        ok!(open_ephemeral_resource, Default::default());
+        ok!(renew_ephemeral_resource, Default::default());
+        ok!(close_ephemeral_resource, Default::default());
+        ok!(get_functions, pb::get_functions::Request {});
+        ok!(call_function, Default::default());
+        ok!(stop_provider, pb::stop_provider::Request {});
+    }
+
+    #[tokio::test]
     async fn unsupported_rpcs_answer_with_diagnostics_not_status_errors() {
         let s = svc();
         let m = s

@@ -653,7 +653,71 @@ mod tests {
         );
     }
 
+    mod strategies {
+        use super::*;
+        use proptest::prelude::*;
+
+        pub(super) fn ty() -> impl Strategy<Value = Type> {
+            let leaf = prop_oneof![Just(Type::Bool), Just(Type::Number), Just(Type::String)];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(Type::list_of),
+                    inner.clone().prop_map(Type::set_of),
+                    inner.clone().prop_map(Type::map_of),
+                    proptest::collection::btree_map("[a-z_]{1,6}", inner, 0..4)
+                        .prop_map(Type::Object),
+                ]
+            })
+        }
+
+        pub(super) fn value(ty: &Type) -> BoxedStrategy<Value> {
+            let known: BoxedStrategy<Value> = match ty {
+                Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
+                Type::Number => prop_oneof![
+                    any::<i64>().prop_map(Value::int),
+                    any::<f64>()
+                        .prop_filter_map("finite", Number::from_f64)
+                        .prop_map(Value::Number),
+                ]
+                .boxed(),
+                Type::String => any::<String>().prop_map(Value::String).boxed(),
+                Type::List(e) => proptest::collection::vec(value(e), 0..4)
+                    .prop_map(Value::List)
+                    .boxed(),
+                Type::Set(e) => proptest::collection::vec(value(e), 0..4)
+                    .prop_map(Value::Set)
+                    .boxed(),
+                Type::Map(e) => proptest::collection::btree_map(any::<String>(), value(e), 0..4)
+                    .prop_map(Value::Map)
+                    .boxed(),
+                Type::Object(fields) => {
+                    let parts: Vec<(String, BoxedStrategy<Value>)> =
+                        fields.iter().map(|(k, t)| (k.clone(), value(t))).collect();
+                    parts
+                        .into_iter()
+                        .map(|(k, st)| st.prop_map(move |v| (k.clone(), v)))
+                        .collect::<Vec<_>>()
+                        .prop_map(|kv| Value::Object(kv.into_iter().collect()))
+                        .boxed()
+                }
+                Type::Dynamic | Type::Tuple(_) => Just(Value::Null).boxed(),
+            };
+            prop_oneof![1 => Just(Value::Null), 1 => Just(Value::Unknown), 6 => known].boxed()
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn any_value_round_trips_through_msgpack_unchanged(
+            (ty, v) in proptest::strategy::Strategy::prop_flat_map(strategies::ty(), |t| {
+                let vs = strategies::value(&t);
+                (proptest::strategy::Just(t), vs)
+            })
+        ) {
+            let bytes = encode(&v, &ty).expect("encode");
+            proptest::prop_assert_eq!(decode(&bytes, &ty).expect("decode"), v);
+        }
+
         #[test]
         fn random_bytes_never_panic_the_decoder(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
             let ty = Type::object([
