@@ -125,7 +125,8 @@ def _load_progress(task: FakeReplicationTask) -> float:
     if run is None:
         return 0.0
     if not run["full_load"]:
-        return 0.0
+        # CDC-only, or resumed after a finished load (which still reports 100).
+        return 100.0 if run.get("carried") else 0.0
     now = run.get("stopped_aws") or STATE.aws_now()
     if run["load_total"] <= 0:
         return 100.0 if now >= run["load_from"] else 0.0
@@ -177,6 +178,10 @@ def _task_stats(task: FakeReplicationTask) -> dict[str, Any] | None:
         stats["FullLoadStartDate"] = _wall_of_aws(run, run["load_from"])
         if progress >= 100.0:
             stats["FullLoadFinishDate"] = _wall_of_aws(run, run["load_from"] + run["load_total"])
+    elif run.get("carried"):
+        stats.update(run["carried"])
+        stats["FullLoadProgressPercent"] = 100
+        stats["TablesLoaded"] = n
     return _compact(stats)
 
 
@@ -303,7 +308,14 @@ def _start_replication_task(
     wall = time.time()
     resume = start_type == "resume-processing" and previous is not None
     loads = task.migration_type != "cdc" and not (resume and _load_progress(task) >= 100.0)
+    carried = None
+    if resume and previous is not None and not loads and previous["full_load"]:
+        old_stats = _task_stats(task) or {}
+        carried = {k: old_stats[k] for k in ("FullLoadStartDate", "FullLoadFinishDate") if k in old_stats}
+    elif resume and previous is not None:
+        carried = previous.get("carried")
     run = {
+        "carried": carried,
         "aws_start": now,
         "wall_start": wall,
         "fresh_wall": previous["fresh_wall"] if resume and previous else wall,
