@@ -11,9 +11,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -23,9 +23,8 @@ EMULATOR_DIR = HERE.parent
 sys.path.insert(0, str(EMULATOR_DIR))
 
 from client import EmulatorClient  # noqa: E402
+from emu_support import TIME_SCALE  # noqa: E402
 
-TIME_SCALE = 0.001
-T = TypeVar("T")
 
 
 def _free_port() -> int:
@@ -104,26 +103,3 @@ def dms(emu: EmulatorClient) -> Any:
 def cloudwatch(emu: EmulatorClient) -> Any:
     """boto3 CloudWatch client against the emulator (boto3 1.44 speaks awsJson1.0 here)."""
     return _client("cloudwatch", emu.url)
-
-
-def wait_for(probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0, interval: float = 0.01) -> list[T]:
-    """Poll ``probe`` until ``accept`` holds; return every observation (for ordering checks)."""
-    seen: list[T] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        seen.append(value)
-        if accept(value):
-            return seen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; last observations: {seen[-5:]!r}")
-        time.sleep(interval)
-
-
-def distinct_in_order(values: list[Any]) -> list[Any]:
-    """Collapse consecutive repeats: [a, a, b, b, c] -> [a, b, c]."""
-    out: list[Any] = []
-    for value in values:
-        if not out or out[-1] != value:
-            out.append(value)
-    return out

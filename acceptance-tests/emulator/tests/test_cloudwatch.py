@@ -10,8 +10,7 @@ from typing import Any
 
 import cbor2
 
-from conftest import wait_for
-from helpers import create_task, replication_setup, task_of
+from emu_support import create_task, replication_setup, task_of, wait_for
 
 CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
 

@@ -11,8 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from client import EmulatorError
-from conftest import TIME_SCALE, wait_for
-from helpers import create_instance, create_task, replication_setup, snapshot_status
+from emu_support import TIME_SCALE, create_instance, create_task, replication_setup, snapshot_status, wait_for
 
 
 def _no_retry(service: str, url: str) -> Any:

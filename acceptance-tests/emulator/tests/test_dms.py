@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import distinct_in_order, wait_for
-from helpers import create_task, replication_setup, task_of
+from emu_support import create_task, distinct_in_order, replication_setup, task_of, wait_for
 
 
 def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:

@@ -10,8 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import TIME_SCALE, distinct_in_order, wait_for
-from helpers import create_instance, snapshot_status
+from emu_support import TIME_SCALE, create_instance, distinct_in_order, snapshot_status, wait_for
 
 
 def _error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:

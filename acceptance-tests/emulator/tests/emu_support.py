@@ -1,10 +1,39 @@
-"""Builders shared by the emulator tests."""
+"""Polling helpers and builders shared by the emulator tests (kept out of conftest.py so
+that importing them never depends on which ``conftest`` module pytest loaded first)."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from conftest import wait_for
+#: Real seconds per AWS second for the emulator under test (1000x faster than AWS).
+TIME_SCALE = 0.001
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0, interval: float = 0.01) -> list[T]:
+    """Poll ``probe`` until ``accept`` holds; return every observation (for ordering checks)."""
+    seen: list[T] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        seen.append(value)
+        if accept(value):
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; last observations: {seen[-5:]!r}")
+        time.sleep(interval)
+
+
+def distinct_in_order(values: list[Any]) -> list[Any]:
+    """Collapse consecutive repeats: [a, a, b, b, c] -> [a, b, c]."""
+    out: list[Any] = []
+    for value in values:
+        if not out or out[-1] != value:
+            out.append(value)
+    return out
+
 
 
 def create_instance(rds: Any, ident: str, engine: str = "mysql", storage: int = 20, **extra: Any) -> dict[str, Any]:
