@@ -340,6 +340,8 @@ class EmulatorApp:
         for _account, regions in list(dms_backends.items()):
             for _region, backend in list(regions.items()):
                 for ri in list(backend.replication_instances.values()):
+                    if ri.status == "deleted":
+                        continue
                     inv["replication_instances"].append(ri.id)
                     statuses["replication_instances"][ri.id] = str(ri.status)
                 for ident, ep in list(backend.endpoints.items()):

@@ -433,6 +433,7 @@ def _delete_endpoint(self: Backend, endpoint_arn: str) -> Endpoint:
 
 
 def _create_replication_instance(self: Backend, **kwargs: Any) -> FakeReplicationInstance:
+    _purge_deleted_instances(self)
     ident = kwargs["replication_instance_identifier"]
     if any(ri.id == ident for ri in self.replication_instances.values()):
         raise ResourceAlreadyExistsFault(f"Replication instance {ident} already exists.")
@@ -449,12 +450,29 @@ def _create_replication_instance(self: Backend, **kwargs: Any) -> FakeReplicatio
 
 
 def _delete_replication_instance(self: Backend, replication_instance_arn: str) -> FakeReplicationInstance:
+    _purge_deleted_instances(self)
     users = _tasks_using(self, replication_instance_arn)
     if users:
         raise InvalidResourceStateFault(
             f"Replication instance {replication_instance_arn} is in use by replication task {users[0].id}."
         )
-    return _orig_delete_ri(self, replication_instance_arn)
+    current = self.replication_instances.get(replication_instance_arn)
+    if current is not None and current.status == "deleting":
+        raise InvalidResourceStateFault(f"Replication instance {current.id} is already being deleted.")
+    ri = _orig_delete_ri(self, replication_instance_arn)
+    # AWS keeps describing the instance as ``deleting`` for a while.
+    ri.__dict__["_emu_tl"] = Timeline([("deleting", STATE.duration("replication_instance_delete"))], "deleted")
+    if ri.status == "deleting":
+        self.replication_instances[ri.arn] = ri
+    return ri
+
+
+def _purge_deleted_instances(backend: Backend) -> None:
+    """Forget replication instances whose ``deleting`` period is over."""
+    for arn, ri in list(backend.replication_instances.items()):
+        if ri.status == "deleted":
+            backend.replication_instances.pop(arn, None)
+            backend.tagger.delete_all_tags_for_resource(arn)
 
 
 def _not_found_if_filtered(kind: str, filters: Any, found: list[Any]) -> list[Any]:
@@ -472,6 +490,7 @@ def _describe_endpoints(self: Backend, filters: list[dict[str, Any]], max_record
 
 
 def _describe_ris(self: Backend, filters: list[dict[str, Any]] | None = None, max_records: int | None = None, marker: str | None = None) -> list[Any]:
+    _purge_deleted_instances(self)
     return _not_found_if_filtered("Replication Instances", filters, list(_orig_describe_ris(self, filters, max_records, marker)))
 
 

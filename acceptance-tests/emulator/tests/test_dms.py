@@ -298,3 +298,20 @@ def test_retesting_a_connection_restarts_the_test_instead_of_failing(dms: Any) -
     wait_for(lambda: dms.describe_connections()["Connections"][0]["Status"], lambda s: s == "successful")
     again = dms.test_connection(ReplicationInstanceArn=arns["ri"], EndpointArn=arns["src"])["Connection"]
     assert again["Status"] == "testing"
+
+
+def test_deleting_a_replication_instance_shows_deleting_then_it_is_gone(emu: Any, dms: Any) -> None:
+    arns = replication_setup(dms)
+    emu.set_durations(replication_instance_delete=300)
+    dms.delete_replication_instance(ReplicationInstanceArn=arns["ri"])
+
+    def status() -> str:
+        try:
+            found = dms.describe_replication_instances(Filters=[{"Name": "replication-instance-arn", "Values": [arns["ri"]]}])
+            return str(found["ReplicationInstances"][0]["ReplicationInstanceStatus"])
+        except ClientError as err:
+            return str(err.response["Error"]["Code"])
+
+    seen = wait_for(status, lambda s: s == "ResourceNotFoundFault")
+    assert distinct_in_order(seen) == ["deleting", "ResourceNotFoundFault"]
+    assert emu.inventory()["replication_instances"]["count"] == 0
