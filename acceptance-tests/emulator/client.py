@@ -63,7 +63,9 @@ class EmulatorClient:
     def set_lag(self, task: str, source_seconds: float = 0.0, target_seconds: float = 0.0) -> dict[str, Any]:
         """``POST /_emulator/lag``: CDCLatencySource/Target of a task (identifier or ARN)."""
         return dict(
-            self._call("POST", "lag", {"task": task, "source_seconds": source_seconds, "target_seconds": target_seconds})
+            self._call(
+                "POST", "lag", {"task": task, "source_seconds": source_seconds, "target_seconds": target_seconds}
+            )
         )
 
     def set_table_statistics(self, task: str, tables: list[dict[str, Any]]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ nothing when it is not running.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import cbor2
@@ -53,7 +53,7 @@ def _ts(epoch: float) -> cbor2.CBORTag:
 def _epoch(value: Any, name: str) -> float:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.timestamp()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -61,8 +61,8 @@ def _epoch(value: Any, name: str) -> float:
 
 
 def _naive(epoch: float) -> datetime:
-    """moto stores naive UTC datetimes."""
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).replace(tzinfo=None)
+    """Moto stores naive UTC datetimes."""
+    return datetime.fromtimestamp(epoch, tz=UTC).replace(tzinfo=None)
 
 
 def _backend(region: str) -> Any:
@@ -99,11 +99,15 @@ def _lag_series(
     return points
 
 
-def _synthetic_results(self: CloudWatchBackend, query: dict[str, Any], start: float, end: float) -> dict[str, Any] | None:
+def _synthetic_results(
+    self: CloudWatchBackend, query: dict[str, Any], start: float, end: float
+) -> dict[str, Any] | None:
     stat = query.get("MetricStat") or {}
     metric = stat.get("Metric") or {}
     period = int(stat.get("Period") or 60)
-    points = _lag_series(metric.get("Namespace", ""), metric.get("MetricName", ""), metric.get("Dimensions") or [], start, end, period)
+    points = _lag_series(
+        metric.get("Namespace", ""), metric.get("MetricName", ""), metric.get("Dimensions") or [], start, end, period
+    )
     if points is None:
         return None
     label = query.get("Label") or metric.get("MetricName", query.get("Id", ""))
@@ -123,7 +127,7 @@ def _get_metric_data(
     end_time: datetime,
     scan_by: str = "TimestampAscending",
 ) -> list[dict[str, Any]]:
-    """moto's get_metric_data, with DMS lag metrics synthesised per query."""
+    """Moto's get_metric_data, with DMS lag metrics synthesised per query."""
     start, end = _epoch(start_time, "StartTime"), _epoch(end_time, "EndTime")
     results = []
     for query in queries:
@@ -151,10 +155,21 @@ def _get_metric_statistics(
     dimensions: list[dict[str, str]],
     unit: str | None = None,
 ) -> list[Statistics]:
-    """moto's get_metric_statistics, with DMS lag metrics synthesised."""
-    points = _lag_series(namespace, metric_name, dimensions or [], _epoch(start_time, "StartTime"), _epoch(end_time, "EndTime"), int(period))
+    """Moto's get_metric_statistics, with DMS lag metrics synthesised."""
+    points = _lag_series(
+        namespace,
+        metric_name,
+        dimensions or [],
+        _epoch(start_time, "StartTime"),
+        _epoch(end_time, "EndTime"),
+        int(period),
+    )
     if points is None:
-        return list(_orig_get_metric_statistics(self, namespace, metric_name, start_time, end_time, period, stats, dimensions, unit))
+        return list(
+            _orig_get_metric_statistics(
+                self, namespace, metric_name, start_time, end_time, period, stats, dimensions, unit
+            )
+        )
     out = []
     for t, v in points:
         bucket = Statistics(stats, _naive(t), "Seconds")
@@ -186,13 +201,19 @@ def get_metric_data(body: dict[str, Any], region: str) -> dict[str, Any]:
     queries = body.get("MetricDataQueries") or []
     for query in queries:
         if "Id" not in query:
-            raise CloudWatchError("MissingRequiredParameterException", "MissingParameter", "The parameter MetricDataQueries.member.Id is required.")
+            raise CloudWatchError(
+                "MissingRequiredParameterException",
+                "MissingParameter",
+                "The parameter MetricDataQueries.member.Id is required.",
+            )
         if "MetricStat" not in query and "Expression" not in query:
             raise _invalid("The parameter MetricDataQueries.member.MetricStat is required.")
         if "MetricStat" in query and int(query["MetricStat"].get("Period") or 0) <= 0:
             raise _invalid("The parameter MetricDataQueries.member.MetricStat.Period must be greater than 0.")
     stat_queries = [q for q in queries if "MetricStat" in q]
-    found = _backend(region).get_metric_data(queries=stat_queries, start_time=_naive(start), end_time=_naive(end), scan_by=scan_by)
+    found = _backend(region).get_metric_data(
+        queries=stat_queries, start_time=_naive(start), end_time=_naive(end), scan_by=scan_by
+    )
     results = [
         {
             "Id": r["id"],
@@ -205,7 +226,15 @@ def get_metric_data(body: dict[str, Any], region: str) -> dict[str, Any]:
     ]
     for query in queries:
         if "MetricStat" not in query and query.get("ReturnData", True) is not False:
-            results.append({"Id": query["Id"], "Label": query.get("Label") or query["Id"], "Timestamps": [], "Values": [], "StatusCode": "Complete"})
+            results.append(
+                {
+                    "Id": query["Id"],
+                    "Label": query.get("Label") or query["Id"],
+                    "Timestamps": [],
+                    "Values": [],
+                    "StatusCode": "Complete",
+                }
+            )
     return {"MetricDataResults": results, "Messages": []}
 
 
@@ -217,12 +246,22 @@ def get_metric_statistics(body: dict[str, Any], region: str) -> dict[str, Any]:
         raise _invalid("The parameter StartTime must be less than the parameter EndTime.")
     stats = body.get("Statistics") or []
     if not stats:
-        raise CloudWatchError("InvalidParameterCombinationException", "InvalidParameterCombination", "Must specify either Statistics or ExtendedStatistics")
+        raise CloudWatchError(
+            "InvalidParameterCombinationException",
+            "InvalidParameterCombination",
+            "Must specify either Statistics or ExtendedStatistics",
+        )
     name = body.get("MetricName", "")
     datapoints = []
     for st in _backend(region).get_metric_statistics(
-        body.get("Namespace", ""), name, _naive(start), _naive(end), int(body.get("Period") or 60), stats,
-        dimensions=body.get("Dimensions") or [], unit=body.get("Unit"),
+        body.get("Namespace", ""),
+        name,
+        _naive(start),
+        _naive(end),
+        int(body.get("Period") or 60),
+        stats,
+        dimensions=body.get("Dimensions") or [],
+        unit=body.get("Unit"),
     ):
         point: dict[str, Any] = {"Timestamp": _ts(_epoch(st.timestamp, "Timestamp"))}
         for s in stats:
@@ -281,7 +320,12 @@ def handle(operation: str, raw: bytes, region: str) -> tuple[int, list[tuple[str
     try:
         handler = OPERATIONS.get(operation)
         if handler is None:
-            raise CloudWatchError("UnknownOperationException", "InvalidAction", f"Operation {operation} is not supported by the emulator.", 404)
+            raise CloudWatchError(
+                "UnknownOperationException",
+                "InvalidAction",
+                f"Operation {operation} is not supported by the emulator.",
+                404,
+            )
         try:
             body = cbor2.loads(raw) if raw else {}
         except Exception as exc:  # any decode failure is the client's fault

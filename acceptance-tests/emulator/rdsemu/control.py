@@ -94,18 +94,26 @@ def _error_response(protocol: str, code: str, status: int, message: str) -> tupl
         import cbor2
 
         body = cbor2.dumps({"__type": f"com.amazonaws.cloudwatch#{code}", "message": message})
-        return status, [
-            ("Content-Type", "application/cbor"),
-            ("smithy-protocol", "rpc-v2-cbor"),
-            ("x-amzn-query-error", f"{code};{'Sender' if status < 500 else 'Receiver'}"),
-        ], body
+        return (
+            status,
+            [
+                ("Content-Type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("x-amzn-query-error", f"{code};{'Sender' if status < 500 else 'Receiver'}"),
+            ],
+            body,
+        )
     if protocol == "json":
         body = json.dumps({"__type": code, "message": message}).encode()
-        return status, [
-            ("Content-Type", "application/x-amz-json-1.1"),
-            ("x-amzn-ErrorType", code),
-            ("x-amzn-RequestId", request_id),
-        ], body
+        return (
+            status,
+            [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("x-amzn-ErrorType", code),
+                ("x-amzn-RequestId", request_id),
+            ],
+            body,
+        )
     kind = "Sender" if status < 500 else "Receiver"
     xml = (
         f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
@@ -129,6 +137,7 @@ class EmulatorApp:
 
     # --- WSGI entry ------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Route one request: control API, injected fault, CloudWatch CBOR, or moto."""
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator/") or path == "/_emulator":
             return self._control(environ, start_response)
@@ -141,13 +150,15 @@ class EmulatorApp:
         if fault is not None:
             status, headers, payload = _error_response(_protocol(environ), *fault)
             self._log(service, operation, region, status, injected=True)
-            start_response(f"{status} Error", headers + [("Content-Length", str(len(payload)))])
+            start_response(f"{status} Error", [*headers, ("Content-Length", str(len(payload)))])
             return [payload]
         if path.startswith(cloudwatch_patch.PATH_PREFIX):
             with self.moto_lock:
                 status, headers, payload = cloudwatch_patch.handle(operation, body, region)
             self._log(service, operation, region, status)
-            start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers + [("Content-Length", str(len(payload)))])
+            start_response(
+                f"{status} {'OK' if status == 200 else 'Error'}", [*headers, ("Content-Length", str(len(payload)))]
+            )
             return [payload]
         captured: dict[str, int] = {}
 
@@ -171,7 +182,13 @@ class EmulatorApp:
         return bytes(body)
 
     def _log(self, service: str, operation: str, region: str, status: int, injected: bool = False) -> None:
-        entry: dict[str, Any] = {"t": time.time(), "service": service, "operation": operation, "region": region, "status": status}
+        entry: dict[str, Any] = {
+            "t": time.time(),
+            "service": service,
+            "operation": operation,
+            "region": region,
+            "status": status,
+        }
         if injected:
             entry["injected_fault"] = True
         STATE.record_call(entry)
@@ -337,23 +354,20 @@ class EmulatorApp:
                     if snap.snapshot_type == "manual":
                         inv["db_snapshots"].append(ident)
                         statuses["db_snapshots"][ident] = snap.status
-        for _account, regions in list(dms_backends.items()):
-            for _region, backend in list(regions.items()):
-                for ri in list(backend.replication_instances.values()):
+        for _account, dms_regions in list(dms_backends.items()):
+            for _region, dms in list(dms_regions.items()):
+                for ri in list(dms.replication_instances.values()):
                     if ri.status == "deleted":
                         continue
                     inv["replication_instances"].append(ri.id)
                     statuses["replication_instances"][ri.id] = str(ri.status)
-                for ident, ep in list(backend.endpoints.items()):
+                for ident, ep in list(dms.endpoints.items()):
                     inv["endpoints"].append(ident)
                     statuses["endpoints"][ident] = ep.status
-                for task in list(backend.replication_tasks.values()):
+                for task in list(dms.replication_tasks.values()):
                     inv["replication_tasks"].append(task.id)
                     statuses["replication_tasks"][task.id] = task.status
-        return {
-            kind: {"count": len(ids), "ids": sorted(ids), "status": statuses[kind]}
-            for kind, ids in inv.items()
-        }
+        return {kind: {"count": len(ids), "ids": sorted(ids), "status": statuses[kind]} for kind, ids in inv.items()}
 
     @staticmethod
     def _task(data: dict[str, Any]) -> Any:

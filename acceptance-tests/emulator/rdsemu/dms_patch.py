@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.dms import models as dms_models
 from moto.dms.exceptions import (
     InvalidParameterCombinationException,
@@ -39,7 +40,6 @@ from moto.dms.models import (
 )
 from moto.dms.responses import DatabaseMigrationServiceResponse as Response
 from moto.dms.utils import random_id
-from moto.core.exceptions import JsonRESTError
 
 from .state import STATE, Timeline
 
@@ -62,7 +62,7 @@ def _epoch(value: datetime | float | None) -> float | None:
     if isinstance(value, (int, float)):
         return float(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.timestamp()
 
 
@@ -206,9 +206,7 @@ def _task_to_dict(self: FakeReplicationTask) -> dict[str, Any]:
     }
     if status == "stopped" and run:
         data["StopReason"] = (
-            "Stop Reason FULL_LOAD_ONLY_FINISHED"
-            if run.get("stopped_aws") is None
-            else "Stop Reason NORMAL"
+            "Stop Reason FULL_LOAD_ONLY_FINISHED" if run.get("stopped_aws") is None else "Stop Reason NORMAL"
         )
     return _compact(data)
 
@@ -238,9 +236,7 @@ def _create_replication_task(self: Backend, **kwargs: Any) -> FakeReplicationTas
     if any(t.id == ident for t in self.replication_tasks.values()):
         raise ResourceAlreadyExistsFault(f"Replication task {ident} already exists.")
     if kwargs.get("migration_type") not in ("full-load", "cdc", "full-load-and-cdc"):
-        raise InvalidParameterValueException(
-            "MigrationType must be one of full-load, cdc, full-load-and-cdc."
-        )
+        raise InvalidParameterValueException("MigrationType must be one of full-load, cdc, full-load-and-cdc.")
     for key in ("table_mappings", "replication_task_settings"):
         text = kwargs.get(key)
         if text:
@@ -273,9 +269,7 @@ def _create_replication_task(self: Backend, **kwargs: Any) -> FakeReplicationTas
     if kwargs.get("tags"):
         self.tagger.tag_resource(task.arn, kwargs["tags"])
     task.__dict__["_emu_cdc_start_position"] = cdc_start_position or (
-        datetime.fromtimestamp(float(cdc_start_time), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-        if cdc_start_time
-        else None
+        datetime.fromtimestamp(float(cdc_start_time), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") if cdc_start_time else None
     )
     task.__dict__["_emu_cdc_stop_position"] = cdc_stop_position
     task.__dict__["_emu_tl"] = Timeline([("creating", STATE.duration("task_create"))], "ready")
@@ -347,9 +341,7 @@ def _stop_replication_task(self: Backend, replication_task_arn: str) -> FakeRepl
 def _delete_replication_task(self: Backend, replication_task_arn: str) -> FakeReplicationTask:
     task = _find_task(self, replication_task_arn)
     if task.status in BUSY_TASK_STATES:
-        raise InvalidResourceStateFault(
-            f"Replication task {task.id} is {task.status}; stop it before deleting."
-        )
+        raise InvalidResourceStateFault(f"Replication task {task.id} is {task.status}; stop it before deleting.")
     self.replication_tasks.pop(task.arn)
     task.status = "deleting"
     with STATE.lock:
@@ -361,9 +353,7 @@ def _modify_replication_task(self: Backend, params: dict[str, Any]) -> FakeRepli
     task = _find_task(self, params.get("ReplicationTaskArn"))
     status = task.status
     if status not in RUNNABLE_TASK_STATES:
-        raise InvalidResourceStateFault(
-            f"Replication task {task.id} cannot be modified while {status}; stop it first."
-        )
+        raise InvalidResourceStateFault(f"Replication task {task.id} cannot be modified while {status}; stop it first.")
     new_id = params.get("ReplicationTaskIdentifier")
     if new_id and new_id != task.id:
         if any(t.id == new_id for t in self.replication_tasks.values()):
@@ -426,9 +416,7 @@ def _create_endpoint(self: Backend, **kwargs: Any) -> Endpoint:
 def _delete_endpoint(self: Backend, endpoint_arn: str) -> Endpoint:
     users = _tasks_using(self, endpoint_arn)
     if users:
-        raise InvalidResourceStateFault(
-            f"Endpoint {endpoint_arn} is in use by replication task {users[0].id}."
-        )
+        raise InvalidResourceStateFault(f"Endpoint {endpoint_arn} is in use by replication task {users[0].id}.")
     return _orig_delete_endpoint(self, endpoint_arn)
 
 
@@ -485,13 +473,24 @@ def _describe_tasks(self: Backend, filters: list[dict[str, Any]], max_records: i
     return _not_found_if_filtered("Tasks", filters, list(_orig_describe_tasks(self, filters, max_records)))
 
 
-def _describe_endpoints(self: Backend, filters: list[dict[str, Any]], max_records: int | None, marker: str | None) -> list[Any]:
-    return _not_found_if_filtered("Endpoints", filters, list(_orig_describe_endpoints(self, filters, max_records, marker)))
+def _describe_endpoints(
+    self: Backend, filters: list[dict[str, Any]], max_records: int | None, marker: str | None
+) -> list[Any]:
+    return _not_found_if_filtered(
+        "Endpoints", filters, list(_orig_describe_endpoints(self, filters, max_records, marker))
+    )
 
 
-def _describe_ris(self: Backend, filters: list[dict[str, Any]] | None = None, max_records: int | None = None, marker: str | None = None) -> list[Any]:
+def _describe_ris(
+    self: Backend,
+    filters: list[dict[str, Any]] | None = None,
+    max_records: int | None = None,
+    marker: str | None = None,
+) -> list[Any]:
     _purge_deleted_instances(self)
-    return _not_found_if_filtered("Replication Instances", filters, list(_orig_describe_ris(self, filters, max_records, marker)))
+    return _not_found_if_filtered(
+        "Replication Instances", filters, list(_orig_describe_ris(self, filters, max_records, marker))
+    )
 
 
 def _test_connection(self: Backend, replication_instance_arn: str, endpoint_arn: str) -> FakeConnection:
@@ -554,7 +553,9 @@ def table_statistics(task: FakeReplicationTask) -> list[dict[str, Any]]:
         if run is not None and run["full_load"] and state in ("Table completed", "Full load"):
             stats["FullLoadStartTime"] = _wall_of_aws(run, run["load_from"])
             if state == "Table completed":
-                stats["FullLoadEndTime"] = _wall_of_aws(run, run["load_from"] + run["load_total"] * (index + 1) / max(1, n))
+                stats["FullLoadEndTime"] = _wall_of_aws(
+                    run, run["load_from"] + run["load_total"] * (index + 1) / max(1, n)
+                )
         out.append(_compact(stats))
     return out
 
@@ -568,7 +569,8 @@ def _params(self: Response) -> dict[str, Any]:
 
 def _r_create_replication_task(self: Response) -> str:
     p = _params(self)
-    task = self.dms_backend.create_replication_task(
+    task = _create_replication_task(
+        self.dms_backend,
         replication_task_identifier=p.get("ReplicationTaskIdentifier"),
         source_endpoint_arn=p.get("SourceEndpointArn"),
         target_endpoint_arn=p.get("TargetEndpointArn"),
@@ -586,8 +588,8 @@ def _r_create_replication_task(self: Response) -> str:
 
 def _r_start_replication_task(self: Response) -> str:
     p = _params(self)
-    task = self.dms_backend.start_replication_task(
-        p.get("ReplicationTaskArn"), p.get("StartReplicationTaskType"), p.get("CdcStartPosition")
+    task = _start_replication_task(
+        self.dms_backend, p.get("ReplicationTaskArn", ""), p.get("StartReplicationTaskType"), p.get("CdcStartPosition")
     )
     return json.dumps({"ReplicationTask": task.to_dict()})
 
@@ -687,7 +689,7 @@ def apply() -> None:
     FakeReplicationInstance.status = property(_ri_status, _ri_set_status)  # type: ignore[assignment,method-assign]
     FakeReplicationInstance.to_dict = _ri_to_dict  # type: ignore[method-assign]
     Endpoint.to_dict = _ep_to_dict  # type: ignore[method-assign]
-    FakeReplicationTask.status = property(_task_status, _task_set_status)  # type: ignore[attr-defined]
+    FakeReplicationTask.status = property(_task_status, _task_set_status)  # type: ignore[assignment]
     FakeReplicationTask.to_dict = _task_to_dict  # type: ignore[method-assign]
 
     Backend.create_replication_task = _create_replication_task  # type: ignore[method-assign,assignment]

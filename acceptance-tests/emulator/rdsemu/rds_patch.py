@@ -21,7 +21,7 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-from moto.rds import models as rds_models
+from moto.core.responses import ActionResult
 from moto.rds import responses as rds_responses
 from moto.rds.exceptions import (
     DBInstanceAlreadyExists,
@@ -30,7 +30,6 @@ from moto.rds.exceptions import (
     RDSClientError,
 )
 from moto.rds.models import DBInstance, DBParameterGroup, DBSnapshot, RDSBackend
-from moto.core.responses import ActionResult
 
 from .state import CREATING_FRACTION, STATE, Timeline
 
@@ -173,9 +172,7 @@ def _patch_backend() -> None:
                 raise DBInstanceAlreadyExists()
             source = self.find_db_from_id(db_kwargs["source_db_instance_identifier"])
             if source.status != "available":
-                raise _invalid_instance_state(
-                    f"DB Instance {source.db_instance_identifier} is not in available state."
-                )
+                raise _invalid_instance_state(f"DB Instance {source.db_instance_identifier} is not in available state.")
             replica = orig(self, db_kwargs)
             replica.dbi_resource_id = _new_dbi_resource_id()
             # moto copies the primary shallowly; give the replica its own lists.
@@ -187,11 +184,12 @@ def _patch_backend() -> None:
         return inner
 
     def create_db_snapshot(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def inner(self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str, *args: Any, **kwargs: Any) -> DBSnapshot:
+        def inner(
+            self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str, *args: Any, **kwargs: Any
+        ) -> DBSnapshot:
             snapshot_type = kwargs.get("snapshot_type", args[0] if args else "manual")
             db = self.databases.get(db_instance_identifier)
-            if db is not None and snapshot_type != "automated" and db.status not in ("available", "deleting"):
-                # deleting is allowed only for the final snapshot taken by delete_db_instance
+            if db is not None and snapshot_type != "automated" and db.status != "available":
                 raise _invalid_instance_state(
                     f"Cannot create a snapshot because the database instance {db_instance_identifier} "
                     f"is not currently in the available state (it is {db.status})."
@@ -204,7 +202,13 @@ def _patch_backend() -> None:
         return inner
 
     def copy_db_snapshot(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def inner(self: RDSBackend, source_db_snapshot_identifier: str, target_db_snapshot_identifier: str, *args: Any, **kwargs: Any) -> DBSnapshot:
+        def inner(
+            self: RDSBackend,
+            source_db_snapshot_identifier: str,
+            target_db_snapshot_identifier: str,
+            *args: Any,
+            **kwargs: Any,
+        ) -> DBSnapshot:
             source_id = source_db_snapshot_identifier
             if source_id.startswith("arn:"):
                 source_id = self.extract_snapshot_name_from_arn(source_id)
@@ -228,9 +232,7 @@ def _patch_backend() -> None:
                 snap_id = self.extract_snapshot_name_from_arn(snap_id)
             snap = self.database_snapshots.get(snap_id.lower())
             if snap is not None and snap.status != "available":
-                raise _invalid_snapshot_state(
-                    f"Snapshot {snap_id} is not in available state (it is {snap.status})."
-                )
+                raise _invalid_snapshot_state(f"Snapshot {snap_id} is not in available state (it is {snap.status}).")
             db = orig(self, snap_id, overrides)
             db.dbi_resource_id = _new_dbi_resource_id()
             _set_timeline(db, _instance_phases(STATE.duration("db_restore", db.allocated_storage or 0)))
@@ -289,7 +291,13 @@ def _patch_backend() -> None:
                 raise _invalid_instance_state(
                     f"Cannot take a final snapshot: instance {db_instance_identifier} is {db.status}."
                 )
-            gone = orig(self, db_instance_identifier, final_db_snapshot_identifier, skip_final_snapshot, delete_automated_backups)
+            gone = orig(
+                self,
+                db_instance_identifier,
+                final_db_snapshot_identifier,
+                skip_final_snapshot,
+                delete_automated_backups,
+            )
             # AWS keeps showing the instance as ``deleting`` for a while.
             _set_timeline(gone, [("deleting", STATE.duration("db_delete"))], final="deleted")
             if gone.status == "deleting":
@@ -333,7 +341,7 @@ def _ensure_default_group(backend: RDSBackend, name: str) -> DBParameterGroup | 
     if not lowered.startswith("default.") or _engine_of_family(lowered[len("default.") :]) is None:
         return None
     family = lowered[len("default.") :]
-    group = DBParameterGroup(
+    group = DBParameterGroup(  # type: ignore[abstract]
         backend=backend,
         db_parameter_group_name=lowered,
         db_parameter_group_family=family,
@@ -377,9 +385,8 @@ def apply() -> None:
     """Install every RDS patch (idempotent enough to call once at start-up)."""
     DBInstance.default_engine_versions.update(DEFAULT_ENGINE_VERSIONS)
     for cls in (DBInstance, DBSnapshot):
-        cls.status = property(_status_get, _status_set)  # type: ignore[attr-defined]
+        cls.status = property(_status_get, _status_set)  # type: ignore[attr-defined,assignment]
     DBSnapshot.percent_progress = property(_percent_get)  # type: ignore[attr-defined]
     DBInstance.address = property(_address)  # type: ignore[method-assign,assignment]
     _patch_backend()
     _patch_responses()
-    assert rds_models  # the module is patched through its classes

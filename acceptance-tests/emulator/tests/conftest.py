@@ -26,7 +26,6 @@ from client import EmulatorClient  # noqa: E402
 from emu_support import TIME_SCALE  # noqa: E402
 
 
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -39,7 +38,16 @@ def emulator_url() -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     proc = subprocess.Popen(
-        [sys.executable, str(EMULATOR_DIR / "rdsenc_emulator.py"), "--host", "127.0.0.1", "--port", str(port), "--time-scale", str(TIME_SCALE)],
+        [
+            sys.executable,
+            str(EMULATOR_DIR / "rdsenc_emulator.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--time-scale",
+            str(TIME_SCALE),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

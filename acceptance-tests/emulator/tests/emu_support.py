@@ -1,5 +1,6 @@
 """Polling helpers and builders shared by the emulator tests (kept out of conftest.py so
-that importing them never depends on which ``conftest`` module pytest loaded first)."""
+that importing them never depends on which ``conftest`` module pytest loaded first).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ TIME_SCALE = 0.001
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0, interval: float = 0.01) -> list[T]:
+def wait_for(
+    probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0, interval: float = 0.01
+) -> list[T]:
     """Poll ``probe`` until ``accept`` holds; return every observation (for ordering checks)."""
     seen: list[T] = []
     deadline = time.monotonic() + timeout
@@ -33,7 +36,6 @@ def distinct_in_order(values: list[Any]) -> list[Any]:
         if not out or out[-1] != value:
             out.append(value)
     return out
-
 
 
 def create_instance(rds: Any, ident: str, engine: str = "mysql", storage: int = 20, **extra: Any) -> dict[str, Any]:
@@ -70,17 +72,29 @@ def replication_setup(dms: Any, prefix: str = "m") -> dict[str, str]:
         lambda s: s == "available",
     )
     src = dms.create_endpoint(
-        EndpointIdentifier=f"{prefix}-src", EndpointType="source", EngineName="mysql",
-        Username="u", Password="p", ServerName="src.example", Port=3306,
+        EndpointIdentifier=f"{prefix}-src",
+        EndpointType="source",
+        EngineName="mysql",
+        Username="u",
+        Password="p",
+        ServerName="src.example",
+        Port=3306,
     )["Endpoint"]
     tgt = dms.create_endpoint(
-        EndpointIdentifier=f"{prefix}-tgt", EndpointType="target", EngineName="mysql",
-        Username="u", Password="p", ServerName="tgt.example", Port=3306,
+        EndpointIdentifier=f"{prefix}-tgt",
+        EndpointType="target",
+        EngineName="mysql",
+        Username="u",
+        Password="p",
+        ServerName="tgt.example",
+        Port=3306,
     )["Endpoint"]
     return {"ri": ri["ReplicationInstanceArn"], "src": src["EndpointArn"], "tgt": tgt["EndpointArn"]}
 
 
-def create_task(dms: Any, arns: dict[str, str], ident: str = "m-task", migration_type: str = "full-load-and-cdc", **extra: Any) -> dict[str, Any]:
+def create_task(
+    dms: Any, arns: dict[str, str], ident: str = "m-task", migration_type: str = "full-load-and-cdc", **extra: Any
+) -> dict[str, Any]:
     """A replication task, waited to ``ready``."""
     task = dms.create_replication_task(
         ReplicationTaskIdentifier=ident,
@@ -97,4 +111,6 @@ def create_task(dms: Any, arns: dict[str, str], ident: str = "m-task", migration
 
 def task_of(dms: Any, arn: str) -> dict[str, Any]:
     """One task's description."""
-    return dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}])["ReplicationTasks"][0]
+    return dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}])[
+        "ReplicationTasks"
+    ][0]

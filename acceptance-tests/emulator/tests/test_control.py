@@ -16,7 +16,11 @@ from emu_support import TIME_SCALE, create_instance, create_task, replication_se
 
 def _no_retry(service: str, url: str) -> Any:
     return boto3.client(
-        service, region_name="us-east-1", endpoint_url=url, aws_access_key_id="t", aws_secret_access_key="t",
+        service,
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
 
@@ -45,7 +49,11 @@ def test_inventory_counts_and_lists_every_kind_for_no_duplicates_checks(emu: Any
     create_task(dms, arns)
     inv = emu.inventory()
     assert inv["db_instances"]["ids"] == ["src"]
-    assert inv["db_snapshots"] == {"count": 1, "ids": ["snap"], "status": {"snap": snapshot_status(rds, "snap")["Status"]}}
+    assert inv["db_snapshots"] == {
+        "count": 1,
+        "ids": ["snap"],
+        "status": {"snap": snapshot_status(rds, "snap")["Status"]},
+    }
     assert inv["replication_instances"]["count"] == 1
     assert inv["endpoints"]["ids"] == ["m-src", "m-tgt"]
     assert inv["replication_tasks"]["status"] == {"m-task": "ready"}

@@ -11,6 +11,9 @@ from botocore.exceptions import ClientError
 
 from emu_support import create_task, distinct_in_order, replication_setup, task_of, wait_for
 
+# Unsigned is fine for moto; the credential scope tells the emulator the service and region.
+AUTH = "AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/dms/aws4_request, SignedHeaders=host, Signature=0"
+
 
 def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
@@ -25,7 +28,7 @@ def _raw_dms(url: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         headers={
             "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": f"AmazonDMSv20160101.{operation}",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/dms/aws4_request, SignedHeaders=host, Signature=0",
+            "Authorization": AUTH,
         },
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -35,8 +38,13 @@ def _raw_dms(url: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
 def test_dms_timestamps_are_epoch_numbers_on_the_wire(emu: Any, dms: Any) -> None:
     arns = replication_setup(dms)
     task = create_task(dms, arns)
-    dms.start_replication_task(ReplicationTaskArn=task["ReplicationTaskArn"], StartReplicationTaskType="start-replication")
-    wait_for(lambda: task_of(dms, task["ReplicationTaskArn"])["ReplicationTaskStats"]["FullLoadProgressPercent"], lambda p: p == 100)
+    dms.start_replication_task(
+        ReplicationTaskArn=task["ReplicationTaskArn"], StartReplicationTaskType="start-replication"
+    )
+    wait_for(
+        lambda: task_of(dms, task["ReplicationTaskArn"])["ReplicationTaskStats"]["FullLoadProgressPercent"],
+        lambda p: p == 100,
+    )
     instances = _raw_dms(emu.url, "DescribeReplicationInstances", {})["ReplicationInstances"]
     assert isinstance(instances[0]["InstanceCreateTime"], float)
     raw_task = _raw_dms(emu.url, "DescribeReplicationTasks", {})["ReplicationTasks"][0]
@@ -49,7 +57,9 @@ def test_dms_timestamps_are_epoch_numbers_on_the_wire(emu: Any, dms: Any) -> Non
 
 def test_replication_instance_goes_creating_then_available_with_an_aws_shaped_arn(emu: Any, dms: Any) -> None:
     emu.set_durations(replication_instance=1000)
-    ri = dms.create_replication_instance(ReplicationInstanceIdentifier="ri", ReplicationInstanceClass="dms.t3.medium")["ReplicationInstance"]
+    ri = dms.create_replication_instance(ReplicationInstanceIdentifier="ri", ReplicationInstanceClass="dms.t3.medium")[
+        "ReplicationInstance"
+    ]
     assert ri["ReplicationInstanceArn"].startswith("arn:aws:dms:us-east-1:123456789012:rep:")
     assert not ri["ReplicationInstanceArn"].endswith(":ri")
     seen = wait_for(
@@ -64,7 +74,15 @@ def test_endpoints_are_active_and_a_duplicate_identifier_is_resource_already_exi
     endpoints = dms.describe_endpoints()["Endpoints"]
     assert {e["Status"] for e in endpoints} == {"active"}
     with pytest.raises(ClientError) as exc:
-        dms.create_endpoint(EndpointIdentifier="m-src", EndpointType="source", EngineName="mysql", Username="u", Password="p", ServerName="x", Port=1)
+        dms.create_endpoint(
+            EndpointIdentifier="m-src",
+            EndpointType="source",
+            EngineName="mysql",
+            Username="u",
+            Password="p",
+            ServerName="x",
+            Port=1,
+        )
     assert _code(exc) == "ResourceAlreadyExistsFault"
     still = dms.describe_endpoints(Filters=[{"Name": "endpoint-id", "Values": ["m-src"]}])["Endpoints"][0]
     assert still["EndpointArn"] == arns["src"] and still["ServerName"] == "src.example"
@@ -72,7 +90,9 @@ def test_endpoints_are_active_and_a_duplicate_identifier_is_resource_already_exi
 
 def test_modify_endpoint_changes_connection_settings(dms: Any) -> None:
     arns = replication_setup(dms)
-    out = dms.modify_endpoint(EndpointArn=arns["tgt"], ServerName="new.example", Port=3307, Password="rotated", SslMode="require")["Endpoint"]
+    out = dms.modify_endpoint(
+        EndpointArn=arns["tgt"], ServerName="new.example", Port=3307, Password="rotated", SslMode="require"
+    )["Endpoint"]
     assert (out["ServerName"], out["Port"], out["SslMode"]) == ("new.example", 3307, "require")
     assert "Password" not in out
     described = dms.describe_endpoints(Filters=[{"Name": "endpoint-arn", "Values": [arns["tgt"]]}])["Endpoints"][0]
@@ -83,15 +103,23 @@ def test_task_goes_creating_ready_starting_running_and_full_load_rises_to_100_th
     emu.set_durations(task_create=200, task_start=200, full_load=2000, full_load_per_row=0)
     arns = replication_setup(dms)
     first = dms.create_replication_task(
-        ReplicationTaskIdentifier="t", SourceEndpointArn=arns["src"], TargetEndpointArn=arns["tgt"],
-        ReplicationInstanceArn=arns["ri"], MigrationType="full-load-and-cdc", TableMappings="{}",
+        ReplicationTaskIdentifier="t",
+        SourceEndpointArn=arns["src"],
+        TargetEndpointArn=arns["tgt"],
+        ReplicationInstanceArn=arns["ri"],
+        MigrationType="full-load-and-cdc",
+        TableMappings="{}",
     )["ReplicationTask"]
     assert first["Status"] == "creating"
     arn = first["ReplicationTaskArn"]
     created = wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "ready")
     assert distinct_in_order(created) == ["creating", "ready"]
     dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
-    seen = wait_for(lambda: task_of(dms, arn), lambda t: t["ReplicationTaskStats"].get("FullLoadProgressPercent") == 100, interval=0.05)
+    seen = wait_for(
+        lambda: task_of(dms, arn),
+        lambda t: t["ReplicationTaskStats"].get("FullLoadProgressPercent") == 100,
+        interval=0.05,
+    )
     assert distinct_in_order([t["Status"] for t in seen]) == ["starting", "running"]
     progress = [t["ReplicationTaskStats"]["FullLoadProgressPercent"] for t in seen]
     assert progress == sorted(progress) and len(set(progress)) >= 3
@@ -119,7 +147,9 @@ def test_stop_goes_stopping_then_stopped_and_resume_skips_the_full_load(emu: Any
     # No new full load on resume: the finished load is still reported, with its dates.
     assert resumed["ReplicationTaskStats"]["FullLoadProgressPercent"] == 100
     assert resumed["ReplicationTaskStats"]["FullLoadStartDate"] == stopped["ReplicationTaskStats"]["FullLoadStartDate"]
-    assert resumed["ReplicationTaskStats"]["FullLoadFinishDate"] == stopped["ReplicationTaskStats"]["FullLoadFinishDate"]
+    assert (
+        resumed["ReplicationTaskStats"]["FullLoadFinishDate"] == stopped["ReplicationTaskStats"]["FullLoadFinishDate"]
+    )
 
 
 def test_full_load_only_task_stops_by_itself_when_the_load_finishes(dms: Any) -> None:
@@ -145,7 +175,9 @@ def test_starting_twice_needs_resume_or_reload_and_a_running_task_cannot_start(d
         dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     assert _code(exc) == "InvalidParameterCombinationException"
     dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="reload-target")
-    reloaded = wait_for(lambda: task_of(dms, arn), lambda t: t["ReplicationTaskStats"]["FullLoadProgressPercent"] == 100)
+    reloaded = wait_for(
+        lambda: task_of(dms, arn), lambda t: t["ReplicationTaskStats"]["FullLoadProgressPercent"] == 100
+    )
     assert reloaded[-1]["Status"] == "running"
 
 
@@ -161,7 +193,9 @@ def test_modify_replication_task_works_when_stopped_and_is_refused_while_running
     arns = replication_setup(dms)
     arn = create_task(dms, arns)["ReplicationTaskArn"]
     emu.set_durations(task_modify=300)
-    out = dms.modify_replication_task(ReplicationTaskArn=arn, TableMappings='{"rules":[]}', ReplicationTaskSettings='{"Logging":{}}')["ReplicationTask"]
+    out = dms.modify_replication_task(
+        ReplicationTaskArn=arn, TableMappings='{"rules":[]}', ReplicationTaskSettings='{"Logging":{}}'
+    )["ReplicationTask"]
     assert out["Status"] == "modifying"
     seen = wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "ready")
     assert distinct_in_order(seen)[-1] == "ready"
@@ -182,9 +216,28 @@ def test_describe_table_statistics_reports_injected_tables_and_validation_states
     emu.set_table_statistics(
         "m-task",
         [
-            {"schema": "shop", "table": "orders", "rows": 1000, "inserts": 5, "updates": 2, "validation_state": "Validated"},
-            {"schema": "shop", "table": "items", "rows": 50, "validation_state": "Pending records", "validation_pending": 7},
-            {"schema": "shop", "table": "audit", "rows": 10, "validation_state": "Mismatched records", "validation_failed": 3},
+            {
+                "schema": "shop",
+                "table": "orders",
+                "rows": 1000,
+                "inserts": 5,
+                "updates": 2,
+                "validation_state": "Validated",
+            },
+            {
+                "schema": "shop",
+                "table": "items",
+                "rows": 50,
+                "validation_state": "Pending records",
+                "validation_pending": 7,
+            },
+            {
+                "schema": "shop",
+                "table": "audit",
+                "rows": 10,
+                "validation_state": "Mismatched records",
+                "validation_failed": 3,
+            },
         ],
     )
     before = dms.describe_table_statistics(ReplicationTaskArn=arn)["TableStatistics"]
@@ -219,13 +272,17 @@ def test_tags_given_at_create_are_kept_and_can_be_added_and_removed(dms: Any) ->
     dms.add_tags_to_resource(ResourceArn=arns["src"], Tags=[{"Key": "side", "Value": "source"}])
     assert tags(arns["src"]) == {"side": "source"}
     with pytest.raises(ClientError) as exc:
-        dms.add_tags_to_resource(ResourceArn="arn:aws:dms:us-east-1:123456789012:task:NOPE", Tags=[{"Key": "a", "Value": "b"}])
+        dms.add_tags_to_resource(
+            ResourceArn="arn:aws:dms:us-east-1:123456789012:task:NOPE", Tags=[{"Key": "a", "Value": "b"}]
+        )
     assert _code(exc) == "ResourceNotFoundFault"
 
 
 def test_replication_instance_tags_given_at_create_are_kept(dms: Any) -> None:
     ri = dms.create_replication_instance(
-        ReplicationInstanceIdentifier="tagged", ReplicationInstanceClass="dms.t3.medium", Tags=[{"Key": "k", "Value": "v"}]
+        ReplicationInstanceIdentifier="tagged",
+        ReplicationInstanceClass="dms.t3.medium",
+        Tags=[{"Key": "k", "Value": "v"}],
     )["ReplicationInstance"]
     tags = dms.list_tags_for_resource(ResourceArn=ri["ReplicationInstanceArn"])["TagList"]
     assert [(t["Key"], t["Value"]) for t in tags] == [("k", "v")]
@@ -272,8 +329,12 @@ def test_describe_with_filters_matching_nothing_is_resource_not_found(dms: Any) 
 def test_creating_a_task_validates_its_references_and_inputs(emu: Any, dms: Any) -> None:
     arns = replication_setup(dms)
     base = dict(
-        ReplicationTaskIdentifier="bad", SourceEndpointArn=arns["src"], TargetEndpointArn=arns["tgt"],
-        ReplicationInstanceArn=arns["ri"], MigrationType="full-load-and-cdc", TableMappings="{}",
+        ReplicationTaskIdentifier="bad",
+        SourceEndpointArn=arns["src"],
+        TargetEndpointArn=arns["tgt"],
+        ReplicationInstanceArn=arns["ri"],
+        MigrationType="full-load-and-cdc",
+        TableMappings="{}",
     )
     cases = [
         ({"ReplicationInstanceArn": arns["ri"] + "X"}, "ResourceNotFoundFault"),
@@ -307,7 +368,9 @@ def test_deleting_a_replication_instance_shows_deleting_then_it_is_gone(emu: Any
 
     def status() -> str:
         try:
-            found = dms.describe_replication_instances(Filters=[{"Name": "replication-instance-arn", "Values": [arns["ri"]]}])
+            found = dms.describe_replication_instances(
+                Filters=[{"Name": "replication-instance-arn", "Values": [arns["ri"]]}]
+            )
             return str(found["ReplicationInstances"][0]["ReplicationInstanceStatus"])
         except ClientError as err:
             return str(err.response["Error"]["Code"])

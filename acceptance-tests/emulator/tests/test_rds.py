@@ -20,8 +20,12 @@ def _error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 def test_new_instance_goes_creating_then_backing_up_then_available(emu: Any, rds: Any) -> None:
     emu.set_durations(db_create=600, db_create_per_gb=0)
     rds.create_db_instance(
-        DBInstanceIdentifier="src", DBInstanceClass="db.t3.micro", Engine="mysql",
-        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="not-a-secret-1",
+        DBInstanceIdentifier="src",
+        DBInstanceClass="db.t3.micro",
+        Engine="mysql",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="not-a-secret-1",
     )
     seen = wait_for(
         lambda: rds.describe_db_instances(DBInstanceIdentifier="src")["DBInstances"][0]["DBInstanceStatus"],
@@ -39,8 +43,12 @@ def test_each_instance_gets_a_unique_dbi_resource_id_and_an_aws_shaped_endpoint(
     assert a["DBInstanceArn"] == "arn:aws:rds:us-east-1:123456789012:db:alpha"
 
 
-@pytest.mark.parametrize(("engine", "prefix", "port"), [("mysql", "8.0.", 3306), ("postgres", "16.", 5432), ("mariadb", "10.11.", 3306)])
-def test_default_engine_versions_are_current_and_mariadb_without_version_works(rds: Any, engine: str, prefix: str, port: int) -> None:
+@pytest.mark.parametrize(
+    ("engine", "prefix", "port"), [("mysql", "8.0.", 3306), ("postgres", "16.", 5432), ("mariadb", "10.11.", 3306)]
+)
+def test_default_engine_versions_are_current_and_mariadb_without_version_works(
+    rds: Any, engine: str, prefix: str, port: int
+) -> None:
     db = create_instance(rds, f"db-{engine}", engine=engine)
     assert db["EngineVersion"].startswith(prefix)
     assert db["Endpoint"]["Port"] == port
@@ -58,7 +66,9 @@ def test_snapshot_reports_creating_with_rising_percent_progress_then_available(r
 
 
 def test_hundred_gb_snapshot_copy_takes_scaled_time_with_rising_percent_progress(emu: Any, rds: Any) -> None:
-    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=emu.url, aws_access_key_id="t", aws_secret_access_key="t")
+    kms = boto3.client(
+        "kms", region_name="us-east-1", endpoint_url=emu.url, aws_access_key_id="t", aws_secret_access_key="t"
+    )
     key = kms.create_key()["KeyMetadata"]["Arn"]
     create_instance(rds, "big", storage=100)
     rds.create_db_snapshot(DBInstanceIdentifier="big", DBSnapshotIdentifier="plain")
@@ -67,7 +77,9 @@ def test_hundred_gb_snapshot_copy_takes_scaled_time_with_rising_percent_progress
     expected_real = (expected_real["db_snapshot_copy"] + 100 * expected_real["db_snapshot_copy_per_gb"]) * TIME_SCALE
 
     started = time.monotonic()
-    copy = rds.copy_db_snapshot(SourceDBSnapshotIdentifier="plain", TargetDBSnapshotIdentifier="enc", KmsKeyId=key)["DBSnapshot"]
+    copy = rds.copy_db_snapshot(SourceDBSnapshotIdentifier="plain", TargetDBSnapshotIdentifier="enc", KmsKeyId=key)[
+        "DBSnapshot"
+    ]
     seen = wait_for(lambda: snapshot_status(rds, "enc"), lambda s: s["Status"] == "available", interval=0.02)
     took = time.monotonic() - started
 
@@ -82,7 +94,9 @@ def test_hundred_gb_snapshot_copy_takes_scaled_time_with_rising_percent_progress
 
 
 def test_restore_goes_creating_backing_up_available_and_keeps_encryption(emu: Any, rds: Any) -> None:
-    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=emu.url, aws_access_key_id="t", aws_secret_access_key="t")
+    kms = boto3.client(
+        "kms", region_name="us-east-1", endpoint_url=emu.url, aws_access_key_id="t", aws_secret_access_key="t"
+    )
     key = kms.create_key()["KeyMetadata"]["Arn"]
     create_instance(rds, "src")
     rds.create_db_snapshot(DBInstanceIdentifier="src", DBSnapshotIdentifier="plain")
@@ -104,8 +118,12 @@ def test_restore_goes_creating_backing_up_available_and_keeps_encryption(emu: An
 def test_snapshot_of_an_instance_that_is_not_available_is_refused(emu: Any, rds: Any) -> None:
     emu.set_durations(db_create=100000)
     rds.create_db_instance(
-        DBInstanceIdentifier="slow", DBInstanceClass="db.t3.micro", Engine="mysql",
-        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="not-a-secret-1",
+        DBInstanceIdentifier="slow",
+        DBInstanceClass="db.t3.micro",
+        Engine="mysql",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="not-a-secret-1",
     )
     with pytest.raises(ClientError) as exc:
         rds.create_db_snapshot(DBInstanceIdentifier="slow", DBSnapshotIdentifier="s")
@@ -189,7 +207,10 @@ def test_delete_with_a_final_snapshot_creates_that_snapshot(rds: Any) -> None:
     [
         ("default.mysql8.0", {"binlog_format": "MIXED", "binlog_row_image": "full"}),
         ("default.mariadb10.11", {"binlog_format": "MIXED", "binlog_row_image": "FULL"}),
-        ("default.postgres16", {"rds.logical_replication": "0", "max_replication_slots": "20", "max_wal_senders": "20"}),
+        (
+            "default.postgres16",
+            {"rds.logical_replication": "0", "max_replication_slots": "20", "max_wal_senders": "20"},
+        ),
     ],
 )
 def test_default_parameter_groups_answer_engine_defaults(rds: Any, group: str, expected: dict[str, str]) -> None:
