@@ -116,3 +116,10 @@ class EmulatorClient:
     def inventory(self) -> dict[str, Any]:
         """``GET /_emulator/inventory``: ``{kind: {count, ids, status}}``."""
         return dict(self._call("GET", "inventory"))
+
+    def force_status(self, kind: str, ident: str, status: str, message: str | None = None) -> dict[str, Any]:
+        """``POST /_emulator/force-status``: pin a resource's status (fault testing)."""
+        body: dict[str, Any] = {"kind": kind, "id": ident, "status": status}
+        if message is not None:
+            body["message"] = message
+        return dict(self._call("POST", "force-status", body))

@@ -5,7 +5,7 @@ Routes (JSON in, JSON out; documented in README.md):
 ``POST /_emulator/reset``, ``POST /_emulator/lag``, ``POST /_emulator/table-statistics``,
 ``GET|POST /_emulator/durations``, ``GET|POST /_emulator/time-scale``,
 ``GET|POST|DELETE /_emulator/faults``, ``GET|DELETE /_emulator/calls``,
-``GET /_emulator/inventory``, ``GET /_emulator/health``.
+``GET /_emulator/inventory``, ``POST /_emulator/force-status``, ``GET /_emulator/health``.
 """
 
 from __future__ import annotations
@@ -368,6 +368,51 @@ class EmulatorApp:
                     inv["replication_tasks"].append(task.id)
                     statuses["replication_tasks"][task.id] = task.status
         return {kind: {"count": len(ids), "ids": sorted(ids), "status": statuses[kind]} for kind, ids in inv.items()}
+
+    def _post_force_status(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Pin a resource to a status (e.g. a task ``failed``, a snapshot ``failed``)."""
+        kind, ident, status = data.get("kind"), data.get("id"), data.get("status")
+        if not isinstance(ident, str) or not isinstance(status, str) or not status:
+            raise BadRequest("id and status are required strings")
+        if kind == "replication_task":
+            task = self._task({"task": ident})
+            if status == "failed":
+                dms_patch.fail_task(task, str(data.get("message", "Error encountered (injected by emulator)")))
+            else:
+                task.status = status
+            return {"kind": kind, "id": task.id, "status": task.status}
+        target = self._find(kind, ident)
+        target.status = status
+        return {"kind": kind, "id": ident, "status": target.status}
+
+    @staticmethod
+    def _find(kind: Any, ident: str) -> Any:
+        """A db_instance or db_snapshot by identifier; a replication_instance or endpoint by identifier or ARN."""
+        if kind in ("db_instance", "db_snapshot"):
+            for _account, regions in list(rds_backends.items()):
+                for _region, backend in list(regions.items()):
+                    found = (backend.databases if kind == "db_instance" else backend.database_snapshots).get(ident)
+                    if found is not None:
+                        return found
+        elif kind in ("replication_instance", "endpoint"):
+            for _account, dms_regions in list(dms_backends.items()):
+                for _region, dms in list(dms_regions.items()):
+                    pool = (
+                        dms.replication_instances.values() if kind == "replication_instance" else dms.endpoints.values()
+                    )
+                    for item in pool:
+                        names = (
+                            (item.id, item.arn)
+                            if kind == "replication_instance"
+                            else (item.endpoint_identifier, item.endpoint_arn)
+                        )
+                        if ident in names:
+                            return item
+        else:
+            raise BadRequest(
+                "kind must be one of db_instance, db_snapshot, replication_instance, endpoint, replication_task"
+            )
+        raise BadRequest(f"no {kind} {ident}")
 
     @staticmethod
     def _task(data: dict[str, Any]) -> Any:

@@ -203,6 +203,7 @@ def _task_to_dict(self: FakeReplicationTask) -> dict[str, Any]:
         "CdcStartPosition": self.__dict__.get("_emu_cdc_start_position"),
         "CdcStopPosition": self.__dict__.get("_emu_cdc_stop_position"),
         "ReplicationTaskStats": _task_stats(self),
+        "LastFailureMessage": self.__dict__.get("_emu_failure") if status == "failed" else None,
     }
     if status == "stopped" and run:
         data["StopReason"] = (
@@ -402,6 +403,7 @@ _orig_describe_tasks = Backend.describe_replication_tasks
 _orig_describe_endpoints = Backend.describe_endpoints
 _orig_describe_ris = Backend.describe_replication_instances
 _orig_test_connection = Backend.test_connection
+_orig_delete_subnet_group = Backend.delete_replication_subnet_group
 
 
 def _create_endpoint(self: Backend, **kwargs: Any) -> Endpoint:
@@ -453,6 +455,29 @@ def _delete_replication_instance(self: Backend, replication_instance_arn: str) -
     if ri.status == "deleting":
         self.replication_instances[ri.arn] = ri
     return ri
+
+
+def _delete_replication_subnet_group(self: Backend, replication_subnet_group_identifier: str) -> Any:
+    users = [
+        ri.id
+        for ri in self.replication_instances.values()
+        if ri.replication_subnet_group_identifier == replication_subnet_group_identifier and ri.status != "deleted"
+    ]
+    if users:
+        raise InvalidResourceStateFault(
+            f"Replication subnet group {replication_subnet_group_identifier} is in use by replication instance "
+            f"{users[0]}."
+        )
+    return _orig_delete_subnet_group(self, replication_subnet_group_identifier)
+
+
+def fail_task(task: FakeReplicationTask, message: str) -> None:
+    """Put a task into ``failed`` (as AWS does on an unrecoverable error), keeping its stats."""
+    run = _run(task)
+    if run is not None and run.get("stopped_aws") is None:
+        run["stopped_aws"] = STATE.aws_now()
+    task.status = "failed"
+    task.__dict__["_emu_failure"] = message
 
 
 def _purge_deleted_instances(backend: Backend) -> None:
@@ -704,6 +729,7 @@ def apply() -> None:
     Backend.delete_replication_instance = _delete_replication_instance  # type: ignore[method-assign]
     Backend.describe_replication_instances = _describe_ris  # type: ignore[method-assign]
     Backend.test_connection = _test_connection  # type: ignore[method-assign]
+    Backend.delete_replication_subnet_group = _delete_replication_subnet_group  # type: ignore[method-assign]
 
     Response.create_replication_task = _r_create_replication_task  # type: ignore[method-assign]
     Response.start_replication_task = _r_start_replication_task  # type: ignore[method-assign]

@@ -157,3 +157,32 @@ def test_table_statistics_requires_schema_and_table(emu: Any, dms: Any) -> None:
         emu.set_table_statistics("m-task", [{"schema": "a"}])
     assert "tables[0]" in exc.value.message
     assert emu.set_table_statistics("m-task", [{"schema": "a", "table": "b"}]) == {"task": "m-task", "tables": 1}
+
+
+def test_force_status_fails_a_task_with_a_message_and_it_can_be_restarted(emu: Any, dms: Any) -> None:
+    arns = replication_setup(dms)
+    arn = create_task(dms, arns)["ReplicationTaskArn"]
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+    wait_for(lambda: dms.describe_replication_tasks()["ReplicationTasks"][0]["Status"], lambda s: s == "running")
+    answer = emu.force_status("replication_task", arn, "failed", message="Last Error ODBC general error.")
+    assert answer["status"] == "failed"
+    failed = dms.describe_replication_tasks()["ReplicationTasks"][0]
+    assert failed["Status"] == "failed"
+    assert failed["LastFailureMessage"] == "Last Error ODBC general error."
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="resume-processing")
+    wait_for(lambda: dms.describe_replication_tasks()["ReplicationTasks"][0]["Status"], lambda s: s == "running")
+
+
+def test_force_status_pins_a_snapshot_so_copies_of_it_are_refused(emu: Any, rds: Any) -> None:
+    create_instance(rds, "src")
+    rds.create_db_snapshot(DBInstanceIdentifier="src", DBSnapshotIdentifier="snap")
+    emu.force_status("db_snapshot", "snap", "failed")
+    assert snapshot_status(rds, "snap")["Status"] == "failed"
+    with pytest.raises(ClientError) as exc:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier="snap", TargetDBSnapshotIdentifier="copy")
+    assert exc.value.response["Error"]["Code"] == "InvalidDBSnapshotState"
+    emu.force_status("db_instance", "src", "storage-full")
+    assert rds.describe_db_instances(DBInstanceIdentifier="src")["DBInstances"][0]["DBInstanceStatus"] == "storage-full"
+    with pytest.raises(EmulatorError) as bad:
+        emu.force_status("volume", "x", "failed")
+    assert bad.value.status == 400

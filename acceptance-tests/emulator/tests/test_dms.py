@@ -6,6 +6,7 @@ import json
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -378,3 +379,30 @@ def test_deleting_a_replication_instance_shows_deleting_then_it_is_gone(emu: Any
     seen = wait_for(status, lambda s: s == "ResourceNotFoundFault")
     assert distinct_in_order(seen) == ["deleting", "ResourceNotFoundFault"]
     assert emu.inventory()["replication_instances"]["count"] == 0
+
+
+def test_deleting_a_subnet_group_in_use_by_a_replication_instance_is_invalid_resource_state(emu: Any, dms: Any) -> None:
+    ec2 = boto3.client(
+        "ec2", region_name="us-east-1", endpoint_url=emu.url, aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    dms.create_replication_subnet_group(
+        ReplicationSubnetGroupIdentifier="grp", ReplicationSubnetGroupDescription="g", SubnetIds=subnets
+    )
+    ri = dms.create_replication_instance(
+        ReplicationInstanceIdentifier="ri",
+        ReplicationInstanceClass="dms.t3.medium",
+        ReplicationSubnetGroupIdentifier="grp",
+    )["ReplicationInstance"]
+    with pytest.raises(ClientError) as exc:
+        dms.delete_replication_subnet_group(ReplicationSubnetGroupIdentifier="grp")
+    assert _code(exc) == "InvalidResourceStateFault"
+    emu.set_durations(replication_instance_delete=0)
+    dms.delete_replication_instance(ReplicationInstanceArn=ri["ReplicationInstanceArn"])
+    dms.delete_replication_subnet_group(ReplicationSubnetGroupIdentifier="grp")
