@@ -397,16 +397,13 @@ class EmulatorApp:
         elif kind in ("replication_instance", "endpoint"):
             for _account, dms_regions in list(dms_backends.items()):
                 for _region, dms in list(dms_regions.items()):
-                    pool = (
-                        dms.replication_instances.values() if kind == "replication_instance" else dms.endpoints.values()
+                    names: list[tuple[tuple[str, str], Any]] = (
+                        [((ri.id, ri.arn), ri) for ri in dms.replication_instances.values()]
+                        if kind == "replication_instance"
+                        else [((ep.endpoint_identifier, ep.endpoint_arn), ep) for ep in dms.endpoints.values()]
                     )
-                    for item in pool:
-                        names = (
-                            (item.id, item.arn)
-                            if kind == "replication_instance"
-                            else (item.endpoint_identifier, item.endpoint_arn)
-                        )
-                        if ident in names:
+                    for keys, item in names:
+                        if ident in keys:
                             return item
         else:
             raise BadRequest(
