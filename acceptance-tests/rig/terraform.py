@@ -158,16 +158,16 @@ class Terraform:
     def show(self) -> dict[str, Any]:
         """`terraform show -json` of the current state (cached until the next command that writes)."""
         if self._show_cache is None:
-            self._show_cache = self._json("show", "-json")
+            self._show_cache = self._json("show", "-json", "-no-color")
         return self._show_cache
 
     def outputs(self) -> dict[str, Any]:
         """Root module outputs as plain values: {name: value}."""
-        return {name: o.get("value") for name, o in self._json("output", "-json").items()}
+        return {name: o.get("value") for name, o in self._json("output", "-json", "-no-color").items()}
 
     def providers_schema(self) -> dict[str, Any]:
         """`terraform providers schema -json` (needs a prior init)."""
-        return self._json("providers", "schema", "-json")
+        return self._json("providers", "schema", "-json", "-no-color")
 
     # -- state helpers -----------------------------------------------------------------------------
     def resources(self) -> dict[str, dict[str, Any]]:
