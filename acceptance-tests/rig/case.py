@@ -56,9 +56,18 @@ def run_case(
     steps: Sequence[Step],
     check_destroy: Callable[[Terraform], None] | None = None,
     secrets: Sequence[str] = (),
+    add_required_providers: bool = True,
 ) -> None:
-    """Run `steps` in order in `tf`'s working directory, then destroy and run `check_destroy`."""
+    """Run `steps` in order in `tf`'s working directory, then destroy and run `check_destroy`.
+
+    Configs get the rdsenc `required_providers` block unless they declare their own or
+    `add_required_providers` is False (configs using only Terraform's built-in providers).
+    """
+    prepare: Callable[[str], str] = with_required_providers if add_required_providers else (lambda c: c)
     initialised = False
+    # Destroy runs with the last configuration that planned cleanly: a step expecting an error
+    # leaves a broken one in place.
+    last_good: str | None = None
     failure: BaseException | None = None
     try:
         for number, step in enumerate(steps, start=1):
@@ -66,15 +75,17 @@ def run_case(
                 if step.pre_config:
                     step.pre_config()
                 if step.import_state:
-                    _import_step(tf, step, number)
+                    _import_step(tf, step, number, prepare)
                 else:
                     if not step.config:
                         raise ValueError(f"step {number}: a config step needs `config`")
-                    tf.write(with_required_providers(step.config))
+                    tf.write(prepare(step.config))
                     if not initialised:
                         tf.init()
                         initialised = True
                     _config_step(tf, step)
+                    if step.expect_error is None:
+                        last_good = prepare(step.config)
                 _assert_no_secrets(tf, [*secrets, *step.secrets])
             except AssertionError as exc:
                 raise AssertionError(
@@ -85,6 +96,8 @@ def run_case(
         raise
     finally:
         if initialised:
+            if last_good is not None:
+                tf.write(last_good)
             destroyed = tf.destroy(check=False)
             if destroyed.returncode != 0 and failure is None:
                 raise TerraformError("destroy at the end of the case failed", destroyed)
@@ -141,7 +154,7 @@ def _run_checks(tf: Terraform, checks: Sequence[Check], when: str) -> None:
             raise AssertionError(f"check failed {when}: {exc}") from exc
 
 
-def _import_step(tf: Terraform, step: Step, number: int) -> None:
+def _import_step(tf: Terraform, step: Step, number: int, prepare: Callable[[str], str]) -> None:
     if not step.resource_name:
         raise ValueError(f"step {number}: an import step needs `resource_name`")
     applied = tf.resources()
@@ -156,7 +169,7 @@ def _import_step(tf: Terraform, step: Step, number: int) -> None:
     # A fresh directory: the import must not see (or disturb) the case's own state.
     other = tf.clone(tf.workdir / f"import-step-{number}")
     if step.config:
-        other.write(with_required_providers(step.config))
+        other.write(prepare(step.config))
     other.init()
     other.import_(step.resource_name, import_id)
     imported = other.resources().get(step.resource_name)

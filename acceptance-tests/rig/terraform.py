@@ -75,7 +75,7 @@ class Terraform:
     workdir: Path
     env: dict[str, str]
     history: list[Result] = field(default_factory=list)
-    _show_cache: dict[str, Any] | None = field(default=None, repr=False)
+    _cache: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:
@@ -102,7 +102,7 @@ class Terraform:
         """Run `terraform <args>` in the working directory."""
         argv = [*self.install.argv, *args]
         if args and args[0] not in _READ_ONLY:
-            self._show_cache = None
+            self._cache.clear()
         started = time.monotonic()
         try:
             proc = subprocess.run(
@@ -156,10 +156,8 @@ class Terraform:
         return self.run("import", "-input=false", "-no-color", address, import_id, check=check)
 
     def show(self) -> dict[str, Any]:
-        """`terraform show -json` of the current state (cached until the next command that writes)."""
-        if self._show_cache is None:
-            self._show_cache = self._json("show", "-json", "-no-color")
-        return self._show_cache
+        """`terraform show -json` of the current state."""
+        return self._json("show", "-json", "-no-color")
 
     def outputs(self) -> dict[str, Any]:
         """Root module outputs as plain values: {name: value}."""
@@ -183,9 +181,13 @@ class Terraform:
         return found
 
     def _json(self, *args: str) -> dict[str, Any]:
+        # Cached until the next command that may write state (see `run`).
+        if args in self._cache:
+            return self._cache[args]
         result = self.run(*args)
         try:
-            return json.loads(result.stdout or "{}")
+            self._cache[args] = json.loads(result.stdout or "{}")
+            return self._cache[args]
         except ValueError as exc:
             raise TerraformError(f"terraform {' '.join(args)} printed no JSON: {exc}", result) from exc
 
