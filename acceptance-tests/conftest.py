@@ -27,6 +27,8 @@ from rig.discovery import DiscoveryError, discover
 from rig.environment import terraform_env
 
 _INSTALLS_KEY = pytest.StashKey[list[TerraformInstall] | DiscoveryError]()
+_EMULATOR_KEY = pytest.StashKey[str]()
+LAUNCHER_DESC = {"rdsenc": str(emulator_mod.LAUNCHER), "moto": "stock moto.server: the rdsenc launcher is absent"}
 
 
 def _installs(config: pytest.Config) -> list[TerraformInstall] | DiscoveryError:
@@ -50,6 +52,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     if isinstance(installs, list) and installs:
         used = ", ".join(tf.describe() for tf in installs)
         terminalreporter.write_line(f"rdsenc rig: ran against {used}")
+    if _EMULATOR_KEY in config.stash:
+        terminalreporter.write_line(f"rdsenc rig: emulator {config.stash[_EMULATOR_KEY]}")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -83,7 +87,9 @@ def provider_install(tmp_path_factory: pytest.TempPathFactory) -> provider_mod.P
 
 
 @pytest.fixture(scope="session")
-def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulator_mod.Emulator]:
+def emulator_process(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[emulator_mod.Emulator]:
     """One emulator process per session (time scale from RDSENC_EMULATOR_TIME_SCALE, default 0.001)."""
     scale = float(os.environ.get("RDSENC_EMULATOR_TIME_SCALE", "0.001"))
     log = tmp_path_factory.mktemp("emulator") / "emulator.log"
@@ -91,6 +97,7 @@ def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emula
         running = emulator_mod.start(log, time_scale=scale)
     except emulator_mod.EmulatorError as exc:
         pytest.fail(str(exc), pytrace=False)
+    request.config.stash[_EMULATOR_KEY] = f"{running.kind} ({LAUNCHER_DESC[running.kind]}), time scale {scale}"
     yield running
     running.stop()
 

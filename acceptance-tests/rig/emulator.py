@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-LAUNCHER = Path(__file__).resolve().parents[1] / "emulator" / "rdsenc_emulator.py"
+# RDSENC_EMULATOR may point at another launcher (e.g. a work-in-progress checkout).
+LAUNCHER = Path(
+    os.environ.get("RDSENC_EMULATOR") or Path(__file__).resolve().parents[1] / "emulator" / "rdsenc_emulator.py"
+)
 START_TIMEOUT_S = 60.0
 
 # Fake, static credentials: the emulator accepts anything, and real ones must never be read.
