@@ -8,4 +8,9 @@
 //! - `resources` / `data_sources`: the rdsenc schemas and their glue.
 
 pub mod aws;
+pub mod data_sources;
+pub mod engine;
 pub mod framework;
+pub mod provider;
+pub mod resources;
+pub mod validators;

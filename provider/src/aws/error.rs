@@ -1,6 +1,11 @@
 //! The AWS layer's error: SDK failures normalised so callers only ask `is_not_found()` or
 //! `is_transient()`, never compare error-code strings themselves.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 /// An AWS call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AwsError {
@@ -88,6 +93,133 @@ impl AwsError {
             | AwsError::Service { code, .. } => Some(code),
             _ => None,
         }
+    }
+}
+
+/// Throttling codes across the services we call (query, JSON and REST-XML protocols differ).
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "PriorRequestNotComplete",
+];
+
+/// An operation's error type from an AWS SDK crate, taught which of its *modelled* variants
+/// mean "the object does not exist". Implemented per operation by [`operation_errors!`] so the
+/// not-found decision matches typed variants rather than code strings.
+pub trait OperationError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
+    /// True when this is the operation's modelled not-found fault.
+    fn is_not_found_fault(&self) -> bool;
+}
+
+/// Implements [`OperationError`] for SDK operation errors: `Type => Variant, Variant;` lists the
+/// variants that mean not-found (none is allowed).
+macro_rules! operation_errors {
+    ($($ty:ty => $($variant:ident),*;)*) => {
+        $(
+            impl $crate::aws::error::OperationError for $ty {
+                fn is_not_found_fault(&self) -> bool {
+                    false $(|| matches!(self, Self::$variant(_)))*
+                }
+            }
+        )*
+    };
+}
+pub(crate) use operation_errors;
+
+impl AwsError {
+    /// Converts an SDK failure for an object of `kind` identified by `id` (used for the
+    /// not-found message): modelled not-found faults become [`AwsError::NotFound`], everything
+    /// else is classified by [`AwsError::classify`].
+    pub fn from_sdk<E: OperationError>(
+        err: SdkError<E, HttpResponse>,
+        kind: &'static str,
+        id: impl Into<String>,
+    ) -> Self {
+        if let SdkError::ServiceError(service) = &err
+            && service.err().is_not_found_fault()
+        {
+            return AwsError::NotFound {
+                kind,
+                id: id.into(),
+            };
+        }
+        Self::classify(err)
+    }
+
+    /// Classifies an SDK failure without object context: throttling codes -> `Throttled`,
+    /// `*AlreadyExists*` -> `AlreadyExists`, `Invalid*State*` -> `InvalidState`, no usable
+    /// response -> `Transport`, anything else -> `Service` with the HTTP status.
+    pub fn classify<E>(err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match err {
+            SdkError::ServiceError(service) => {
+                let status = service.raw().status().as_u16();
+                let inner = service.into_err();
+                let code = inner.code().unwrap_or("Unknown").to_owned();
+                let message = match inner.message() {
+                    Some(m) => m.to_owned(),
+                    None => DisplayErrorContext(&inner).to_string(),
+                };
+                classify_code(code, message, Some(status))
+            }
+            SdkError::ConstructionFailure(_) => AwsError::Service {
+                code: "RequestConstructionFailed".to_owned(),
+                message: DisplayErrorContext(&err).to_string(),
+                status: None,
+            },
+            // Timeouts, dispatch failures (connection refused, TLS) and unparseable responses
+            // (an emulator's HTML error page) never reached a modelled answer.
+            other => AwsError::Transport(DisplayErrorContext(&other).to_string()),
+        }
+    }
+
+    /// A closure for `map_err` that converts with object context.
+    pub fn context<'a, E: OperationError>(
+        kind: &'static str,
+        id: &'a str,
+    ) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError + 'a {
+        move |err| AwsError::from_sdk(err, kind, id)
+    }
+}
+
+/// Classifies by error code, for errors the operation does not model with a typed variant.
+fn classify_code(code: String, message: String, status: Option<u16>) -> AwsError {
+    if THROTTLING_CODES.contains(&code.as_str()) || status == Some(429) {
+        AwsError::Throttled { code, message }
+    } else if code.contains("AlreadyExists") {
+        AwsError::AlreadyExists { code, message }
+    } else if code.starts_with("Invalid") && code.contains("State") {
+        AwsError::InvalidState { code, message }
+    } else {
+        AwsError::Service {
+            code,
+            message,
+            status,
+        }
+    }
+}
+
+impl<E: OperationError> From<SdkError<E, HttpResponse>> for AwsError {
+    /// Context-free conversion: a modelled not-found fault still becomes `NotFound`, naming
+    /// the AWS message as the id.
+    fn from(err: SdkError<E, HttpResponse>) -> Self {
+        if let SdkError::ServiceError(service) = &err
+            && service.err().is_not_found_fault()
+        {
+            let id = service.err().message().unwrap_or_default().to_owned();
+            return AwsError::NotFound {
+                kind: "AWS resource",
+                id,
+            };
+        }
+        AwsError::classify(err)
     }
 }
 

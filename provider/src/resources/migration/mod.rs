@@ -1,0 +1,4 @@
+//! `rdsenc_migration`: the runbook as one resource.
+
+pub mod schema;
+pub mod validate;

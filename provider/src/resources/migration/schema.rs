@@ -1,0 +1,294 @@
+//! The `rdsenc_migration` schema: one definition feeds Terraform, validation and docs.
+
+use crate::framework::{Attribute, Block, NestedBlock, Schema, Type};
+
+/// Phases in the order a migration passes them (documented in the schema and docs).
+pub const PHASES_DOC: &str = "`snapshotting`, `copying_encrypted`, `restoring`, \
+`provisioning_replication`, `full_load`, `replicating`";
+
+/// The resource's schema.
+pub fn schema() -> Schema {
+    let s = |n: &str| Attribute::string(n);
+    let computed_str = |n: &str, d: &str| Attribute::string(n).computed().description(d);
+    Schema::new(
+        Block::new(
+            "Migrates a live, unencrypted Amazon RDS DB instance (MySQL, MariaDB or PostgreSQL) to \
+             encrypted storage: snapshot, encrypted copy with `kms_key_id`, restore of an encrypted \
+             twin that inherits the source's settings, then AWS DMS full load and ongoing change data \
+             capture (CDC) that keep the twin in sync. `terraform apply` returns once the twin is \
+             replicating; `terraform plan` shows the phase, lag and validation state.",
+        )
+        .attribute(computed_str("id", "The migration id: the source DB instance identifier."))
+        .attribute(
+            s("source_db_instance_identifier")
+                .required()
+                .requires_replace()
+                .description(
+                    "Identifier of the unencrypted source DB instance. It is never modified or \
+                     deleted by this resource before cutover. Changing it replaces the migration.",
+                ),
+        )
+        .attribute(
+            s("kms_key_id").required().requires_replace().description(
+                "Customer managed KMS key for the encrypted copy and the target instance: key id, \
+                 key ARN, `alias/<name>` or alias ARN. Changing it replaces the migration.",
+            ),
+        )
+        .attribute(
+            s("target_db_instance_identifier")
+                .optional()
+                .computed()
+                .requires_replace()
+                .description(
+                    "Identifier of the encrypted target instance. Defaults to \
+                     `<source_db_instance_identifier>-encrypted`. Refused if an instance with this \
+                     identifier exists and was not made by this migration.",
+                ),
+        )
+        .attribute(Attribute::bool("delete_target_on_destroy").optional().computed().description(
+            "Whether `terraform destroy` deletes the encrypted target instance (with a final \
+             snapshot). Default `false`: destroy removes only the DMS objects and intermediate \
+             snapshots and leaves both databases in place.",
+        ))
+        .attribute(Attribute::new("tags", Type::map_of(Type::String)).optional().description(
+            "Tags added to every AWS object this migration creates, besides the `rdsenc:*` tags \
+             that identify them.",
+        ))
+        // Computed progress, refreshed on every read so `terraform plan` shows where it stands.
+        .attribute(computed_str(
+            "phase",
+            &format!("Where the migration stands: one of {PHASES_DOC}."),
+        ))
+        .attribute(computed_str(
+            "source_snapshot_identifier",
+            "The manual snapshot of the source that the encrypted copy was made from.",
+        ))
+        .attribute(computed_str("encrypted_snapshot_arn", "ARN of the encrypted snapshot copy."))
+        .attribute(computed_str("kms_key_arn", "ARN of the KMS key `kms_key_id` resolves to."))
+        .attribute(computed_str("target_db_instance_arn", "ARN of the encrypted target instance."))
+        .attribute(computed_str(
+            "target_endpoint",
+            "Address and port (`host:port`) of the encrypted target instance.",
+        ))
+        .attribute(computed_str(
+            "replication_instance_arn",
+            "ARN of the DMS replication instance in use (given in `dms` or managed by this resource).",
+        ))
+        .attribute(computed_str("source_endpoint_arn", "ARN of the DMS source endpoint."))
+        .attribute(computed_str("target_endpoint_arn", "ARN of the DMS target endpoint."))
+        .attribute(computed_str("replication_task_arn", "ARN of the DMS replication task."))
+        .attribute(computed_str(
+            "replication_task_status",
+            "Status of the DMS replication task as DMS reports it (e.g. `running`).",
+        ))
+        .attribute(Attribute::number("full_load_progress_percent").computed().description(
+            "Full-load progress of the replication task, 0 to 100.",
+        ))
+        .attribute(Attribute::number("replication_lag_seconds").computed().description(
+            "Current CDC lag in seconds (the larger of the DMS `CDCLatencySource` and \
+             `CDCLatencyTarget` metrics); null while no CDC is running.",
+        ))
+        .attribute(computed_str(
+            "validation_state",
+            "Summary of DMS data validation over all tables: `validated`, `pending`, \
+             `mismatched: <n> tables`, `failed: <n> tables` or `not_enabled`.",
+        ))
+        .attribute(computed_str(
+            "active_db_instance_identifier",
+            "The DB instance serving the application: the source until cutover.",
+        ))
+        .attribute(computed_str(
+            "active_endpoint",
+            "Address and port (`host:port`) of the instance serving the application.",
+        ))
+        .block(NestedBlock::single("dms", dms_block()).items(1, 1))
+        .block(NestedBlock::single("target", target_block()))
+        .block(NestedBlock::single("timeouts", timeouts_block())),
+    )
+}
+
+fn dms_block() -> Block {
+    let s = |n: &str| Attribute::string(n);
+    Block::new("How AWS DMS keeps the encrypted target in sync with the source.")
+        .attribute(s("replication_instance_arn").optional().description(
+            "ARN of an existing DMS replication instance to use. When absent, the migration \
+             creates and later removes its own (see the `replication_instance_*` arguments).",
+        ))
+        .attribute(s("replication_instance_class").optional().computed().description(
+            "Class of the managed replication instance. Default `dms.t3.medium`.",
+        ))
+        .attribute(Attribute::number("replication_instance_allocated_storage").optional().computed().description(
+            "Storage (GiB) of the managed replication instance. Default 50.",
+        ))
+        .attribute(Attribute::new("replication_subnet_ids", Type::list_of(Type::String)).optional().description(
+            "Subnets for the managed replication instance. Default: the subnets of the source's \
+             DB subnet group, so DMS reaches both instances.",
+        ))
+        .attribute(Attribute::new("vpc_security_group_ids", Type::list_of(Type::String)).optional().description(
+            "Security groups for the managed replication instance. Default: the source's VPC \
+             security groups.",
+        ))
+        .attribute(Attribute::bool("source_from_read_replica").optional().computed().description(
+            "Read changes from a read replica of the source instead of the primary (the runbook's \
+             primary -> replica -> encrypted chain), to spare the primary. Default `false`.",
+        ))
+        .attribute(s("source_read_replica_identifier").optional().description(
+            "An existing read replica to read from when `source_from_read_replica` is true. When \
+             absent, the migration creates one named `<source>-rdsenc-replica`.",
+        ))
+        .attribute(s("source_username").required().description(
+            "Database user DMS connects as, on the source and (by default) the target.",
+        ))
+        .attribute(Attribute::string("source_password_wo").optional().write_only().description(
+            "Password of `source_username`. Write-only: never stored in plan or state. Bump \
+             `source_password_wo_version` to apply a new password. Exactly one of this and \
+             `secrets_manager_arn` is required.",
+        ))
+        .attribute(Attribute::number("source_password_wo_version").optional().description(
+            "Change this number to make a new `source_password_wo` take effect.",
+        ))
+        .attribute(s("secrets_manager_arn").optional().description(
+            "Secrets Manager secret holding the source credentials, read by DMS itself (the \
+             provider never reads the secret value). Requires `secrets_manager_access_role_arn`.",
+        ))
+        .attribute(s("secrets_manager_access_role_arn").optional().description(
+            "IAM role DMS assumes to read `secrets_manager_arn`.",
+        ))
+        .attribute(s("target_username").optional().description(
+            "Database user on the target. Default: `source_username` (the target is a restore \
+             of the source, so the same users exist).",
+        ))
+        .attribute(Attribute::string("target_password_wo").optional().write_only().description(
+            "Password of `target_username`. Write-only. Default: the source password.",
+        ))
+        .attribute(Attribute::number("target_password_wo_version").optional().description(
+            "Change this number to make a new `target_password_wo` take effect.",
+        ))
+        .attribute(s("target_secrets_manager_arn").optional().description(
+            "Secrets Manager secret with the target credentials. Default: `secrets_manager_arn`.",
+        ))
+        .attribute(s("table_mappings").optional().description(
+            "DMS table mappings JSON. Default: every table of every user schema (system schemas \
+             excluded per engine).",
+        ))
+        .attribute(s("target_table_prep_mode").optional().computed().description(
+            "What DMS does to target tables before the full load: `TRUNCATE_BEFORE_LOAD` (default: \
+             the restored twin's rows are replaced, keeping schema, indexes and auto-increment) or \
+             `DO_NOTHING`.",
+        ))
+        .attribute(s("migration_type").optional().computed().description(
+            "`full-load-and-cdc` (default) or `cdc` (advanced: CDC only, from `cdc_start_position`, \
+             e.g. the binlog position or LSN at the snapshot).",
+        ))
+        .attribute(s("cdc_start_position").optional().description(
+            "Native CDC start point for `migration_type = \"cdc\"` (MySQL `mysql-bin-changelog.000024:373`, \
+             PostgreSQL LSN).",
+        ))
+        .attribute(Attribute::bool("validation").optional().computed().description(
+            "Whether DMS validates the replicated rows. Default `true`.",
+        ))
+}
+
+fn target_block() -> Block {
+    let s = |n: &str| Attribute::string(n);
+    Block::new(
+        "Overrides for the encrypted target. Everything not set here is inherited from the source: \
+         instance class, storage type/size/IOPS, parameter and option groups, subnet group, \
+         security groups, port, Multi-AZ, backup retention, deletion protection, monitoring and \
+         Performance Insights settings, and tags.",
+    )
+    .attribute(
+        s("instance_class")
+            .optional()
+            .description("DB instance class of the target."),
+    )
+    .attribute(
+        s("storage_type")
+            .optional()
+            .description("Storage type (gp3, io1, io2, ...)."),
+    )
+    .attribute(
+        Attribute::number("iops")
+            .optional()
+            .description("Provisioned IOPS."),
+    )
+    .attribute(
+        s("parameter_group_name")
+            .optional()
+            .description("DB parameter group."),
+    )
+    .attribute(
+        s("option_group_name")
+            .optional()
+            .description("Option group (MySQL/MariaDB)."),
+    )
+    .attribute(
+        s("db_subnet_group_name")
+            .optional()
+            .description("DB subnet group."),
+    )
+    .attribute(
+        Attribute::new("vpc_security_group_ids", Type::list_of(Type::String))
+            .optional()
+            .description("VPC security groups."),
+    )
+    .attribute(
+        Attribute::bool("multi_az")
+            .optional()
+            .description("Multi-AZ deployment."),
+    )
+    .attribute(
+        Attribute::number("backup_retention_period")
+            .optional()
+            .description("Automated backup retention in days."),
+    )
+    .attribute(
+        Attribute::bool("deletion_protection")
+            .optional()
+            .description("Deletion protection."),
+    )
+}
+
+fn timeouts_block() -> Block {
+    let t = |n: &str, d: &str| Attribute::string(n).optional().description(d);
+    Block::new("Operation timeouts, as Go durations (`30m`, `24h`).")
+        .attribute(t(
+            "create",
+            "How long create may take until the target is replicating. Default `24h`.",
+        ))
+        .attribute(t("update", "How long an update may take. Default `2h`."))
+        .attribute(t("delete", "How long destroy may take. Default `2h`."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_attributes(b: &Block, out: &mut Vec<(String, String)>) {
+        for a in &b.attributes {
+            out.push((a.name.clone(), a.description.clone()));
+        }
+        for nb in &b.blocks {
+            all_attributes(&nb.block, out);
+        }
+    }
+
+    #[test]
+    fn every_attribute_has_a_description() {
+        let mut attrs = Vec::new();
+        all_attributes(&schema().block, &mut attrs);
+        for (name, desc) in attrs {
+            assert!(desc.len() > 10, "{name} lacks a description");
+        }
+    }
+
+    #[test]
+    fn passwords_are_write_only_and_sensitive() {
+        let s = schema();
+        let dms = &s.block.find_block("dms").expect("dms block").block;
+        for n in ["source_password_wo", "target_password_wo"] {
+            let a = dms.find_attribute(n).expect("password attribute");
+            assert!(a.write_only && a.sensitive && a.optional);
+        }
+    }
+}

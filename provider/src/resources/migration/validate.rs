@@ -1,0 +1,541 @@
+//! Static checks of an `rdsenc_migration` configuration: everything knowable without AWS.
+//! Unknown values pass here and are checked again at apply time.
+
+use crate::framework::{AttributePath, Diagnostics, Known, Value};
+use crate::validators::{
+    StringValidator, arn, check_string, db_identifier, duration, json_object, kms_key_reference,
+    one_of,
+};
+
+/// `dms.target_table_prep_mode` values. DROP_AND_CREATE is deliberately absent: it would drop
+/// the indexes, constraints and auto-increment state the snapshot restore preserved.
+pub const PREP_MODES: &[&str] = &["TRUNCATE_BEFORE_LOAD", "DO_NOTHING"];
+/// `dms.migration_type` values.
+pub const MIGRATION_TYPES: &[&str] = &["full-load-and-cdc", "cdc"];
+
+/// Validates the whole configuration, adding diagnostics on the offending attribute paths.
+pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
+    let p = AttributePath::attr;
+    check_string(
+        cfg.get("source_db_instance_identifier"),
+        &p("source_db_instance_identifier"),
+        &[&db_identifier()],
+        diags,
+    );
+    check_string(
+        cfg.get("target_db_instance_identifier"),
+        &p("target_db_instance_identifier"),
+        &[&db_identifier()],
+        diags,
+    );
+    check_string(
+        cfg.get("kms_key_id"),
+        &p("kms_key_id"),
+        &[&kms_key_reference()],
+        diags,
+    );
+    if let (Known::Value(src), Known::Value(tgt)) = (
+        cfg.get("source_db_instance_identifier").as_str(),
+        cfg.get("target_db_instance_identifier").as_str(),
+    ) && src.eq_ignore_ascii_case(tgt)
+    {
+        diags.attribute_error(
+            p("target_db_instance_identifier"),
+            "Target Identifier Equals Source",
+            "target_db_instance_identifier must differ from source_db_instance_identifier: the \
+             encrypted twin is a new instance beside the source.",
+        );
+    }
+    validate_tags(cfg.get("tags"), &p("tags"), diags);
+    validate_dms(cfg.get("dms"), &p("dms"), diags);
+    validate_target(cfg.get("target"), &p("target"), diags);
+    let t = p("timeouts");
+    for op in ["create", "update", "delete"] {
+        check_string(
+            cfg.get("timeouts").get(op),
+            &t.at(op),
+            &[&duration()],
+            diags,
+        );
+    }
+}
+
+fn validate_tags(tags: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    for k in tags.entries().into_iter().flat_map(|m| m.keys()) {
+        if k.starts_with("rdsenc:") || k.starts_with("aws:") {
+            diags.attribute_error(
+                path.key(k),
+                "Reserved Tag Key",
+                format!("Tag key {k:?} is reserved: the `rdsenc:` prefix marks objects this provider owns and `aws:` is AWS's. Choose another key."),
+            );
+        }
+    }
+}
+
+fn validate_dms(dms: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    if dms.is_null() || dms.is_unknown() {
+        return; // Terraform itself requires the block (min_items = 1).
+    }
+    let at = |n: &str| path.at(n);
+    check_string(
+        dms.get("replication_instance_arn"),
+        &at("replication_instance_arn"),
+        &[&arn("dms", "rep:")],
+        diags,
+    );
+    check_string(
+        dms.get("secrets_manager_arn"),
+        &at("secrets_manager_arn"),
+        &[&arn("secretsmanager", "secret:")],
+        diags,
+    );
+    check_string(
+        dms.get("target_secrets_manager_arn"),
+        &at("target_secrets_manager_arn"),
+        &[&arn("secretsmanager", "secret:")],
+        diags,
+    );
+    check_string(
+        dms.get("secrets_manager_access_role_arn"),
+        &at("secrets_manager_access_role_arn"),
+        &[&arn("iam", "role/")],
+        diags,
+    );
+    check_string(
+        dms.get("table_mappings"),
+        &at("table_mappings"),
+        &[&json_object()],
+        diags,
+    );
+    check_string(
+        dms.get("target_table_prep_mode"),
+        &at("target_table_prep_mode"),
+        &[&one_of(PREP_MODES)],
+        diags,
+    );
+    check_string(
+        dms.get("migration_type"),
+        &at("migration_type"),
+        &[&one_of(MIGRATION_TYPES)],
+        diags,
+    );
+    check_string(
+        dms.get("source_read_replica_identifier"),
+        &at("source_read_replica_identifier"),
+        &[&db_identifier()],
+        diags,
+    );
+
+    if let Known::Value(class) = dms.get("replication_instance_class").as_str()
+        && !class.starts_with("dms.")
+    {
+        diags.attribute_error(
+            at("replication_instance_class"),
+            "Invalid Attribute Value",
+            format!("replication_instance_class {class:?} is not a DMS instance class; it must look like \"dms.t3.medium\" or \"dms.r6i.large\"."),
+        );
+    }
+    if let Known::Value(gb) = dms.get("replication_instance_allocated_storage").as_i64()
+        && !(5..=6144).contains(&gb)
+    {
+        diags.attribute_error(
+            at("replication_instance_allocated_storage"),
+            "Invalid Attribute Value",
+            format!("replication_instance_allocated_storage is {gb}; DMS accepts 5 to 6144 GiB."),
+        );
+    }
+    if dms
+        .get("replication_instance_arn")
+        .as_str()
+        .value()
+        .is_some()
+    {
+        for managed in [
+            "replication_instance_class",
+            "replication_instance_allocated_storage",
+            "replication_subnet_ids",
+            "vpc_security_group_ids",
+        ] {
+            if !dms.get(managed).is_null() {
+                diags.attribute_error(
+                    at(managed),
+                    "Conflicting Replication Instance Settings",
+                    format!("{managed} configures the managed replication instance, but replication_instance_arn names an existing one. Remove one of them."),
+                );
+            }
+        }
+    }
+    if let Known::Value(u) = dms.get("source_username").as_str()
+        && (u.is_empty() || u.len() > 128)
+    {
+        diags.attribute_error(
+            at("source_username"),
+            "Invalid Attribute Value",
+            "source_username must be 1 to 128 characters.",
+        );
+    }
+
+    // Credentials: a write-only password or a Secrets Manager secret, not both, not neither.
+    // Only presence is checked: diagnostics never echo secret values.
+    let pw = dms.get("source_password_wo");
+    let secret = dms.get("secrets_manager_arn");
+    match (pw.is_null(), secret.is_null()) {
+        (false, false) if !pw.is_unknown() && !secret.is_unknown() => diags.attribute_error(
+            at("secrets_manager_arn"),
+            "Conflicting Credentials",
+            "Set either source_password_wo or secrets_manager_arn, not both.",
+        ),
+        (true, true) => diags.attribute_error(
+            at("source_password_wo"),
+            "Missing Credentials",
+            "DMS needs the source database password: set source_password_wo (write-only, never \
+             stored) or secrets_manager_arn with secrets_manager_access_role_arn.",
+        ),
+        _ => {}
+    }
+    if !secret.is_null() && dms.get("secrets_manager_access_role_arn").is_null() {
+        diags.attribute_error(
+            at("secrets_manager_access_role_arn"),
+            "Missing Secrets Manager Access Role",
+            "secrets_manager_arn needs secrets_manager_access_role_arn: the IAM role DMS assumes to read the secret.",
+        );
+    }
+    if !dms.get("target_password_wo").is_null() && !dms.get("target_secrets_manager_arn").is_null()
+    {
+        diags.attribute_error(
+            at("target_secrets_manager_arn"),
+            "Conflicting Credentials",
+            "Set either target_password_wo or target_secrets_manager_arn, not both.",
+        );
+    }
+    if !dms.get("target_secrets_manager_arn").is_null()
+        && dms.get("secrets_manager_access_role_arn").is_null()
+    {
+        diags.attribute_error(
+            at("secrets_manager_access_role_arn"),
+            "Missing Secrets Manager Access Role",
+            "target_secrets_manager_arn needs secrets_manager_access_role_arn.",
+        );
+    }
+    for (version, password) in [
+        ("source_password_wo_version", "source_password_wo"),
+        ("target_password_wo_version", "target_password_wo"),
+    ] {
+        if !dms.get(version).is_null() && dms.get(password).is_null() {
+            diags.attribute_error(
+                at(version),
+                "Version Without Password",
+                format!("{version} only has a meaning together with {password}."),
+            );
+        }
+    }
+
+    match (dms.get("migration_type").as_str(), dms.get("cdc_start_position").is_null()) {
+        (Known::Value("cdc"), true) => diags.attribute_error(
+            at("cdc_start_position"),
+            "Missing CDC Start Position",
+            "migration_type = \"cdc\" replicates only changes after a native start point: set \
+             cdc_start_position (MySQL binlog file:position at the snapshot, or PostgreSQL LSN), or \
+             use the default \"full-load-and-cdc\".",
+        ),
+        (Known::Value("full-load-and-cdc") | Known::Null, false) => diags.attribute_error(
+            at("cdc_start_position"),
+            "CDC Start Position Without CDC-Only Migration",
+            "cdc_start_position applies only to migration_type = \"cdc\"; a full load starts CDC \
+             from the start of the load by itself.",
+        ),
+        _ => {}
+    }
+    if !dms.get("source_read_replica_identifier").is_null()
+        && !matches!(
+            dms.get("source_from_read_replica").as_bool(),
+            Known::Value(true) | Known::Unknown
+        )
+    {
+        diags.attribute_error(
+            at("source_read_replica_identifier"),
+            "Read Replica Not Used",
+            "source_read_replica_identifier is only used with source_from_read_replica = true.",
+        );
+    }
+}
+
+fn validate_target(t: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    if t.is_null() || t.is_unknown() {
+        return;
+    }
+    check_string(
+        t.get("parameter_group_name"),
+        &path.at("parameter_group_name"),
+        &[&name_like()],
+        diags,
+    );
+    if let Known::Value(n) = t.get("iops").as_i64()
+        && n <= 0
+    {
+        diags.attribute_error(
+            path.at("iops"),
+            "Invalid Attribute Value",
+            format!("iops is {n}; it must be positive."),
+        );
+    }
+    if let Known::Value(n) = t.get("backup_retention_period").as_i64()
+        && !(0..=35).contains(&n)
+    {
+        diags.attribute_error(
+            path.at("backup_retention_period"),
+            "Invalid Attribute Value",
+            format!("backup_retention_period is {n}; RDS accepts 0 to 35 days."),
+        );
+    }
+    if let Known::Value(c) = t.get("instance_class").as_str()
+        && !c.starts_with("db.")
+    {
+        diags.attribute_error(
+            path.at("instance_class"),
+            "Invalid Attribute Value",
+            format!("instance_class {c:?} is not an RDS instance class; it must look like \"db.r6g.large\"."),
+        );
+    }
+}
+
+struct NameLike;
+fn name_like() -> impl StringValidator {
+    NameLike
+}
+impl StringValidator for NameLike {
+    fn description(&self) -> String {
+        "a name of 1 to 255 letters, digits, hyphens, underscores or periods".to_owned()
+    }
+    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
+        if value.is_empty()
+            || value.len() > 255
+            || !value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid Attribute Value",
+                format!("{path} {value:?} must be {}.", self.description()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Value as V;
+    use std::collections::BTreeMap;
+
+    fn obj(pairs: &[(&str, V)]) -> V {
+        V::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    }
+    fn base_dms() -> Vec<(&'static str, V)> {
+        vec![
+            ("source_username", V::string("dms")),
+            ("source_password_wo", V::string("s3cret-pw")),
+        ]
+    }
+    fn config(dms: Vec<(&'static str, V)>, top: &[(&str, V)]) -> V {
+        let mut pairs = vec![
+            ("source_db_instance_identifier", V::string("orders")),
+            ("kms_key_id", V::string("alias/rds-at-rest")),
+            ("dms", obj(&dms)),
+        ];
+        pairs.extend(top.iter().cloned());
+        obj(&pairs)
+    }
+    fn paths(cfg: &V) -> Vec<String> {
+        let mut d = Diagnostics::new();
+        validate_config(cfg, &mut d);
+        d.iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn a_minimal_configuration_is_valid() {
+        assert!(paths(&config(base_dms(), &[])).is_empty());
+    }
+
+    #[test]
+    fn each_bad_input_is_reported_on_its_attribute() {
+        let cases: Vec<(V, &str)> = vec![
+            (
+                config(
+                    base_dms(),
+                    &[("source_db_instance_identifier", V::string("orders_db"))],
+                ),
+                "source_db_instance_identifier",
+            ),
+            (
+                config(
+                    base_dms(),
+                    &[("target_db_instance_identifier", V::string("orders"))],
+                ),
+                "target_db_instance_identifier",
+            ),
+            (
+                config(base_dms(), &[("kms_key_id", V::string("rds-at-rest"))]),
+                "kms_key_id",
+            ),
+            (
+                config(
+                    base_dms(),
+                    &[(
+                        "tags",
+                        V::Map([("rdsenc:role".to_owned(), V::string("x"))].into()),
+                    )],
+                ),
+                "tags[\"rdsenc:role\"]",
+            ),
+            (
+                config(
+                    base_dms(),
+                    &[("timeouts", obj(&[("create", V::string("forever"))]))],
+                ),
+                "timeouts.create",
+            ),
+            (
+                config(vec![("source_username", V::string("dms"))], &[]),
+                "dms.source_password_wo",
+            ),
+            (
+                config(
+                    [
+                        base_dms(),
+                        vec![
+                            (
+                                "secrets_manager_arn",
+                                V::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:x"),
+                            ),
+                            (
+                                "secrets_manager_access_role_arn",
+                                V::string("arn:aws:iam::123456789012:role/r"),
+                            ),
+                        ],
+                    ]
+                    .concat(),
+                    &[],
+                ),
+                "dms.secrets_manager_arn",
+            ),
+            (
+                config(
+                    [base_dms(), vec![("table_mappings", V::string("{not json"))]].concat(),
+                    &[],
+                ),
+                "dms.table_mappings",
+            ),
+            (
+                config(
+                    [
+                        base_dms(),
+                        vec![("target_table_prep_mode", V::string("DROP_AND_CREATE"))],
+                    ]
+                    .concat(),
+                    &[],
+                ),
+                "dms.target_table_prep_mode",
+            ),
+            (
+                config(
+                    [base_dms(), vec![("migration_type", V::string("cdc"))]].concat(),
+                    &[],
+                ),
+                "dms.cdc_start_position",
+            ),
+            (
+                config(
+                    [
+                        base_dms(),
+                        vec![(
+                            "replication_instance_arn",
+                            V::string("arn:aws:rds:us-east-1:123456789012:db:x"),
+                        )],
+                    ]
+                    .concat(),
+                    &[],
+                ),
+                "dms.replication_instance_arn",
+            ),
+            (
+                config(
+                    [
+                        base_dms(),
+                        vec![("replication_instance_class", V::string("t3.medium"))],
+                    ]
+                    .concat(),
+                    &[],
+                ),
+                "dms.replication_instance_class",
+            ),
+            (
+                config(
+                    [
+                        base_dms(),
+                        vec![("replication_instance_allocated_storage", V::int(0))],
+                    ]
+                    .concat(),
+                    &[],
+                ),
+                "dms.replication_instance_allocated_storage",
+            ),
+            (
+                config(
+                    base_dms(),
+                    &[("target", obj(&[("backup_retention_period", V::int(99))]))],
+                ),
+                "target.backup_retention_period",
+            ),
+        ];
+        for (cfg, want) in cases {
+            let got = paths(&cfg);
+            assert!(
+                got.iter().any(|p| p == want),
+                "expected a diagnostic on {want}, got {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_left_for_apply_time() {
+        let cfg = config(
+            vec![
+                ("source_username", V::Unknown),
+                ("source_password_wo", V::Unknown),
+            ],
+            &[("kms_key_id", V::Unknown)],
+        );
+        assert!(paths(&cfg).is_empty());
+    }
+
+    #[test]
+    fn diagnostics_never_echo_the_password() {
+        let cfg = config(
+            [
+                base_dms(),
+                vec![(
+                    "secrets_manager_arn",
+                    V::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:x"),
+                )],
+            ]
+            .concat(),
+            &[],
+        );
+        let mut d = Diagnostics::new();
+        validate_config(&cfg, &mut d);
+        assert!(d.has_error());
+        assert!(
+            d.iter()
+                .all(|d| !d.detail.contains("s3cret-pw") && !d.summary.contains("s3cret-pw"))
+        );
+    }
+}
