@@ -1,0 +1,123 @@
+"""boto3 clients bound to the emulator, plus small helpers to seed and inspect AWS objects."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+from rig.emulator import ACCESS_KEY, REGION, SECRET_KEY
+
+T = TypeVar("T")
+
+
+class Aws:
+    """boto3 clients for every service the provider uses, pointed at the emulator: `aws.rds`, `aws.kms`..."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+        self._session = boto3.session.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+        )
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` (no retries: a failing emulator call should fail the test now)."""
+        return self._session.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60),
+        )
+
+    @cached_property
+    def rds(self) -> Any:
+        """RDS client."""
+        return self.client("rds")
+
+    @cached_property
+    def dms(self) -> Any:
+        """DMS client."""
+        return self.client("dms")
+
+    @cached_property
+    def kms(self) -> Any:
+        """KMS client."""
+        return self.client("kms")
+
+    @cached_property
+    def cloudwatch(self) -> Any:
+        """CloudWatch client."""
+        return self.client("cloudwatch")
+
+    @cached_property
+    def route53(self) -> Any:
+        """Route 53 client."""
+        return self.client("route53")
+
+    @cached_property
+    def secretsmanager(self) -> Any:
+        """Secrets Manager client."""
+        return self.client("secretsmanager")
+
+    @cached_property
+    def ec2(self) -> Any:
+        """EC2 client."""
+        return self.client("ec2")
+
+    @cached_property
+    def sts(self) -> Any:
+        """STS client."""
+        return self.client("sts")
+
+    # -- seeding -----------------------------------------------------------------------------------
+    def create_mysql_instance(self, identifier: str, **overrides: Any) -> dict[str, Any]:
+        """Create an unencrypted MySQL 8.0 instance and wait until it is `available`; return it."""
+        params: dict[str, Any] = {
+            "DBInstanceIdentifier": identifier,
+            "Engine": "mysql",
+            "EngineVersion": "8.0.35",
+            "DBInstanceClass": "db.t3.micro",
+            "AllocatedStorage": 20,
+            "MasterUsername": "admin",
+            # A test-only password; it exists so the rig can check it never reaches state or logs.
+            "MasterUserPassword": "rig-Secret-Pa55word",
+            "StorageEncrypted": False,
+            "BackupRetentionPeriod": 7,
+            "MultiAZ": False,
+            "Port": 3306,
+            "Tags": [{"Key": "team", "Value": "payments"}, {"Key": "env", "Value": "test"}],
+        }
+        params.update(overrides)
+        self.rds.create_db_instance(**params)
+        return self.wait_db_instance_available(identifier)
+
+    def wait_db_instance_available(self, identifier: str, timeout: float = 120) -> dict[str, Any]:
+        """Poll describe_db_instances until the instance is `available`."""
+
+        def probe() -> dict[str, Any] | None:
+            inst = self.rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+            return inst if inst["DBInstanceStatus"] == "available" else None
+
+        return wait_for(probe, timeout, f"RDS DB instance {identifier} to become available")
+
+    def create_kms_key(self, alias: str | None = None) -> dict[str, Any]:
+        """Create a symmetric KMS key (and alias `alias/<alias>`); return its metadata."""
+        meta = self.kms.create_key(Description="rdsenc test key")["KeyMetadata"]
+        if alias:
+            self.kms.create_alias(AliasName=f"alias/{alias}", TargetKeyId=meta["KeyId"])
+        return meta
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:
+    """Call `probe` until it returns something other than None; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
