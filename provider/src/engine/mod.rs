@@ -2,3 +2,16 @@
 //! It knows neither Terraform nor the AWS SDK.
 
 pub mod api;
+pub mod clock;
+pub mod core;
+pub mod error;
+pub mod fake;
+pub mod names;
+pub mod observe;
+pub mod reconcile;
+pub mod spec;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod scenarios;
