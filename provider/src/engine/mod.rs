@@ -2,6 +2,7 @@
 //! It knows neither Terraform nor the AWS SDK.
 
 pub mod api;
+pub mod checks;
 pub mod clock;
 pub mod core;
 pub mod error;
@@ -10,6 +11,8 @@ pub mod names;
 pub mod observe;
 pub mod reconcile;
 pub mod spec;
+pub mod teardown;
+pub mod update;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -486,3 +486,427 @@ async fn observe_reports_lag_and_validation() {
 fn spec_fixture_is_valid() {
     assert_eq!(MigrationSpec::test().validate(), Ok(()));
 }
+
+// ----- teardown -----
+
+fn deletes(w: &World) -> Vec<(Op, String)> {
+    w.fake
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.op,
+                Op::StopReplicationTask
+                    | Op::DeleteReplicationTask
+                    | Op::DeleteEndpoint
+                    | Op::DeleteReplicationInstance
+                    | Op::DeleteReplicationSubnetGroup
+                    | Op::DeleteDbInstance
+                    | Op::DeleteDbSnapshot
+            ) && !c.failed
+        })
+        .map(|c| (c.op, c.id))
+        .collect()
+}
+
+async fn teardown(w: &World) -> super::teardown::TeardownOutcome {
+    w.engine
+        .teardown(
+            &w.spec,
+            &super::observe::KnownIds::default(),
+            Duration::from_secs(6 * 3600),
+            &w.cancel,
+        )
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_removes_dms_before_snapshots_and_keeps_source_and_target() {
+    let w = World::test();
+    ok(w.reconcile().await);
+    w.fake.clear_calls();
+    let out = teardown(&w).await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    let ops: Vec<Op> = deletes(&w).into_iter().map(|(op, _)| op).collect();
+    assert_eq!(
+        ops,
+        vec![
+            Op::StopReplicationTask,
+            Op::DeleteReplicationTask,
+            Op::DeleteEndpoint,
+            Op::DeleteEndpoint,
+            Op::DeleteReplicationInstance,
+            Op::DeleteReplicationSubnetGroup,
+            Op::DeleteDbSnapshot,
+            Op::DeleteDbSnapshot,
+        ]
+    );
+    assert!(w.fake.has_instance("orders"));
+    assert!(w.fake.has_instance("orders-encrypted"));
+    assert!(
+        w.fake.dms_objects().is_empty(),
+        "{:?}",
+        w.fake.dms_objects()
+    );
+    assert!(
+        out.kept
+            .iter()
+            .any(|k| k.contains("delete_target_on_destroy is false"))
+    );
+    assert!(
+        out.kept
+            .iter()
+            .any(|k| k.contains("source is never deleted"))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_tolerates_phases_that_never_ran() {
+    let w = World::test();
+    let out = teardown(&w).await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(out.deleted.is_empty());
+    assert!(w.fake.has_instance("orders"));
+    // Interrupted mid-copy: only what exists is removed.
+    let w = World::test();
+    let cancel = w.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(15 * 60)).await;
+        cancel.cancel();
+    });
+    failed(w.reconcile().await);
+    let w = World {
+        cancel: tokio_util::sync::CancellationToken::new(),
+        ..w
+    };
+    let out = teardown(&w).await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(!w.fake.has_snapshot("rdsenc-orders-snapshot"));
+    assert!(!w.fake.has_snapshot("rdsenc-orders-encrypted"));
+    assert!(w.fake.dms_objects().is_empty());
+    assert!(w.fake.has_instance("orders"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_continues_past_failures_and_returns_every_error() {
+    let w = World::test();
+    ok(w.reconcile().await);
+    let denied = AwsError::Service {
+        code: "AccessDeniedFault".into(),
+        message: "not allowed".into(),
+        status: Some(403),
+    };
+    w.fake.fail(Op::DeleteEndpoint, 0, 1, denied.clone());
+    w.fake.fail(Op::DeleteDbSnapshot, 0, 1, denied);
+    let out = teardown(&w).await;
+    assert_eq!(out.errors.len(), 2, "{:?}", out.errors);
+    assert!(
+        out.errors
+            .iter()
+            .all(|e| e.to_string().contains("AccessDeniedFault"))
+    );
+    // The rest went ahead.
+    assert_eq!(w.fake.count(Op::DeleteReplicationInstance), 1);
+    assert_eq!(w.fake.count(Op::DeleteDbSnapshot), 2);
+    assert!(w.fake.has_snapshot("rdsenc-orders-snapshot"));
+    assert!(!w.fake.has_snapshot("rdsenc-orders-encrypted"));
+    assert_eq!(
+        w.fake.dms_objects(),
+        vec!["rdsenc-orders-source".to_owned()]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_deletes_the_target_only_when_asked_with_a_final_snapshot() {
+    let w = World::test().spec(|s| s.delete_target_on_destroy = true);
+    ok(w.reconcile().await);
+    let out = teardown(&w).await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    let d = deletes(&w);
+    assert!(d.contains(&(Op::DeleteDbInstance, "orders-encrypted".into())));
+    assert!(
+        !d.iter()
+            .any(|(op, id)| *op == Op::DeleteDbInstance && id == "orders")
+    );
+    assert!(w.fake.has_snapshot("rdsenc-orders-target-final"));
+    assert!(w.fake.has_instance("orders"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_never_turns_off_deletion_protection() {
+    let w = World::test().spec(|s| {
+        s.delete_target_on_destroy = true;
+        s.target.deletion_protection = Some(true);
+    });
+    ok(w.reconcile().await);
+    w.fake.clear_calls();
+    let out = teardown(&w).await;
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert!(matches!(
+        out.errors[0],
+        EngineError::DeletionProtected { .. }
+    ));
+    assert_eq!(out.errors[0].attribute(), Some("delete_target_on_destroy"));
+    assert!(w.fake.has_instance("orders-encrypted"));
+    assert_eq!(w.fake.count(Op::ModifyDbInstance), 0);
+    assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_keeps_a_target_that_may_serve_traffic() {
+    let w = World::test().spec(|s| s.delete_target_on_destroy = true);
+    ok(w.reconcile().await);
+    let known = super::observe::KnownIds {
+        recorded_phase: Some(Phase::CutOver),
+        ..Default::default()
+    };
+    let out = w
+        .engine
+        .teardown(&w.spec, &known, Duration::from_secs(3600), &w.cancel)
+        .await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(w.fake.has_instance("orders-encrypted"));
+    assert!(out.kept.iter().any(|k| k.contains("serving traffic")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_leaves_a_given_replication_instance_alone() {
+    let w = World::test();
+    let ri = w
+        .fake
+        .create_replication_instance(&CreateReplicationInstanceInput {
+            identifier: "shared-dms".into(),
+            instance_class: "dms.r5.large".into(),
+            allocated_storage: None,
+            subnet_group_identifier: None,
+            vpc_security_group_ids: Vec::new(),
+            multi_az: false,
+            publicly_accessible: false,
+            engine_version: None,
+            kms_key_id: None,
+            tags: Tags::new(),
+        })
+        .await
+        .expect("seed");
+    let w = w.spec(|s| s.dms.replication_instance_arn = Some(ri.arn.clone()));
+    ok(w.reconcile().await);
+    let out = teardown(&w).await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert_eq!(w.fake.count(Op::DeleteReplicationInstance), 0);
+    assert_eq!(w.fake.dms_objects(), vec!["shared-dms".to_owned()]);
+}
+
+// ----- settings updates -----
+
+#[tokio::test(start_paused = true)]
+async fn a_password_rotation_stops_modifies_and_resumes_the_task() {
+    let w = World::test();
+    ok(w.reconcile().await);
+    let w = w.spec(|s| {
+        s.dms.source_credentials = EndpointCredentials::Password {
+            username: "dms".into(),
+            password: SecretString::new("rotated-pw"),
+        };
+    });
+    w.fake.clear_calls();
+    let o = w
+        .engine
+        .update_dms_settings(
+            &w.spec,
+            &super::observe::KnownIds::default(),
+            &super::update::DmsChange {
+                source_endpoint: true,
+                ..Default::default()
+            },
+            Duration::from_secs(3600),
+            &w.cancel,
+        )
+        .await;
+    let o = ok(o);
+    assert_eq!(o.task_status(), Some(&ReplicationTaskStatus::Running));
+    assert_eq!(
+        w.fake.endpoint_password("rdsenc-orders-source").as_deref(),
+        Some("rotated-pw")
+    );
+    // Target credentials follow the source's by default.
+    assert_eq!(
+        w.fake.endpoint_password("rdsenc-orders-target").as_deref(),
+        Some("rotated-pw")
+    );
+    let ops: Vec<Op> = w.fake.mutations().into_iter().map(|c| c.op).collect();
+    assert_eq!(
+        ops,
+        vec![
+            Op::StopReplicationTask,
+            Op::ModifyEndpoint,
+            Op::ModifyEndpoint,
+            Op::StartReplicationTask
+        ]
+    );
+    assert!(!format!("{o:?}").contains("rotated-pw"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_table_mapping_change_modifies_the_stopped_task_and_resumes_it() {
+    let w = World::test();
+    ok(w.reconcile().await);
+    let mappings = r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"only-public","object-locator":{"schema-name":"public","table-name":"%"},"rule-action":"include"}]}"#;
+    let w = w.spec(|s| s.dms.table_mappings = Some(mappings.into()));
+    ok(w.engine
+        .update_dms_settings(
+            &w.spec,
+            &super::observe::KnownIds::default(),
+            &super::update::DmsChange {
+                task: true,
+                ..Default::default()
+            },
+            Duration::from_secs(3600),
+            &w.cancel,
+        )
+        .await);
+    let t = w
+        .fake
+        .describe_replication_task(&DmsRef::Id("rdsenc-orders".into()))
+        .await
+        .expect("task");
+    assert_eq!(t.table_mappings, mappings);
+    assert_eq!(t.status, ReplicationTaskStatus::Running);
+    let starts: Vec<Call> = w
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == Op::StartReplicationTask)
+        .collect();
+    assert_eq!(starts.len(), 2);
+}
+
+// ----- cutover checks -----
+
+#[tokio::test(start_paused = true)]
+async fn cutover_checks_list_every_reason_to_wait() {
+    use super::checks::{CheckFailure, cutover_checks};
+    let w = World::test();
+    let early = w.observe().await;
+    let fails = cutover_checks(&early, Duration::from_secs(5), true)
+        .err()
+        .unwrap_or_default();
+    assert!(fails.contains(&CheckFailure::NotReplicating {
+        phase: Phase::Snapshotting
+    }));
+    assert!(fails.contains(&CheckFailure::LagUnknown));
+    assert!(fails.contains(&CheckFailure::TargetMissing));
+
+    ok(w.reconcile().await);
+    w.fake.set_cdc_latency(
+        "rdsenc-orders",
+        CdcLatency {
+            source_seconds: Some(1.0),
+            target_seconds: Some(30.0),
+        },
+    );
+    let o = w.observe().await;
+    let fails = cutover_checks(&o, Duration::from_secs(5), true)
+        .err()
+        .unwrap_or_default();
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert!(fails[0].to_string().contains("30.0s"));
+    w.fake.set_cdc_latency(
+        "rdsenc-orders",
+        CdcLatency {
+            source_seconds: Some(0.0),
+            target_seconds: Some(1.0),
+        },
+    );
+    let o = w.observe().await;
+    assert_eq!(cutover_checks(&o, Duration::from_secs(5), true), Ok(()));
+}
+
+// ----- the waiter itself -----
+
+#[tokio::test(start_paused = true)]
+async fn a_waiter_is_pending_just_before_its_deadline_and_fails_after() {
+    use super::core::Waiter;
+    const W: Waiter<SnapshotStatus> = Waiter {
+        step: Step::WaitSnapshot,
+        phase: Phase::Snapshotting,
+        pending: &[SnapshotStatus::Creating],
+        target: &[SnapshotStatus::Available],
+        gone_is_target: false,
+        timeout: Duration::from_secs(600),
+        continuous_target: None,
+    };
+    let w = World::test();
+    let spec = w.spec.clone();
+    let engine = w.engine.clone();
+    let cancel = w.cancel.clone();
+    let handle = tokio::spawn(async move {
+        let run = engine.run(&spec, Duration::from_secs(3600), &cancel);
+        run.wait(
+            &W,
+            "never-ready",
+            false,
+            || async { Ok(Some(((), SnapshotStatus::Creating))) },
+            |_| None,
+            |_| None,
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_secs(599)).await;
+    assert!(!handle.is_finished(), "pending just before the deadline");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::task::yield_now().await;
+    assert!(handle.is_finished(), "finished right after the deadline");
+    match handle.await.expect("join") {
+        Err(EngineError::Timeout {
+            step,
+            waited,
+            last_status,
+            ..
+        }) => {
+            assert_eq!(step, Step::WaitSnapshot);
+            assert_eq!(waited, Duration::from_secs(600));
+            assert_eq!(last_status.as_deref(), Some("creating"));
+        }
+        other => panic!("expected timeout, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiter_needs_consecutive_target_reads_where_consistency_bites() {
+    use super::core::Waiter;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const W: Waiter<SnapshotStatus> = Waiter {
+        step: Step::WaitSnapshot,
+        phase: Phase::Snapshotting,
+        pending: &[SnapshotStatus::Creating],
+        target: &[SnapshotStatus::Available],
+        gone_is_target: false,
+        timeout: Duration::from_secs(3600),
+        continuous_target: Some(2),
+    };
+    let w = World::test();
+    let run = w.engine.run(&w.spec, Duration::from_secs(3600), &w.cancel);
+    let n = AtomicUsize::new(0);
+    // available, creating (flap), available, available
+    let seq = [
+        SnapshotStatus::Available,
+        SnapshotStatus::Creating,
+        SnapshotStatus::Available,
+        SnapshotStatus::Available,
+    ];
+    let r = run
+        .wait(
+            &W,
+            "flapping",
+            false,
+            || {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                let s = seq[i.min(3)].clone();
+                async move { Ok(Some((i, s))) }
+            },
+            |_| None,
+            |_| None,
+        )
+        .await;
+    assert_eq!(r, Ok(Some(3)));
+}
