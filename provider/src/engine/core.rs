@@ -36,6 +36,8 @@ pub mod timeouts {
     pub const READ_REPLICA: Duration = MINUTE.saturating_mul(8 * 60);
     /// DMS replication instance creation.
     pub const REPLICATION_INSTANCE: Duration = MINUTE.saturating_mul(60);
+    /// A DMS connection test.
+    pub const CONNECTION_TEST: Duration = MINUTE.saturating_mul(15);
     /// DMS task creation (creating -> ready).
     pub const TASK_READY: Duration = MINUTE.saturating_mul(30);
     /// Full load to 100 % with CDC running.
@@ -215,10 +217,21 @@ impl Run<'_> {
 
     /// Calls AWS, retrying transient failures with jittered backoff while attempts and the
     /// deadline allow. Not-found is never retried and never produced by a transient error.
-    pub(crate) async fn call<T, F, Fut>(
+    pub(crate) async fn call<T, F, Fut>(&self, step: Step, id: &str, f: F) -> Result<T, EngineError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        self.call_attempts(step, id, self.e.poll.retry_attempts, f)
+            .await
+    }
+
+    /// [`Run::call`] with at most `attempts` attempts (best-effort reads use few).
+    pub(crate) async fn call_attempts<T, F, Fut>(
         &self,
         step: Step,
         id: &str,
+        attempts: u32,
         mut f: F,
     ) -> Result<T, EngineError>
     where
@@ -230,7 +243,7 @@ impl Run<'_> {
             self.check_cancel(step)?;
             match f().await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.is_transient() && attempt < self.e.poll.retry_attempts => {
+                Err(e) if e.is_transient() && attempt < attempts => {
                     let delay = self.e.poll.retry_delay(attempt);
                     if self.now() + delay >= self.deadline {
                         return Err(EngineError::aws(step, id, e));

@@ -45,6 +45,8 @@ pub enum Step {
     CreateTargetEndpoint,
     /// ModifyEndpoint.
     ModifyEndpoint,
+    /// TestConnection between the replication instance and an endpoint.
+    TestConnection,
     /// CreateReplicationTask.
     CreateTask,
     /// Waiting for the task to be ready.
@@ -95,6 +97,7 @@ impl Step {
             Step::CreateSourceEndpoint => "creating DMS source Endpoint",
             Step::CreateTargetEndpoint => "creating DMS target Endpoint",
             Step::ModifyEndpoint => "modifying DMS Endpoint",
+            Step::TestConnection => "testing DMS Endpoint connection",
             Step::CreateTask => "creating DMS Replication Task",
             Step::WaitTaskReady => "waiting for DMS Replication Task to be ready",
             Step::StartTask => "starting DMS Replication Task",
@@ -250,6 +253,21 @@ impl EngineError {
             | EngineError::Timeout { step, .. }
             | EngineError::Cancelled { step } => Some(*step),
             _ => None,
+        }
+    }
+
+    /// A short, title-case diagnostic summary.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            EngineError::InvalidSpec { .. } => "Invalid Migration Configuration",
+            EngineError::Missing { .. } => "Referenced Object Not Found",
+            EngineError::Unusable { .. } => "Referenced Object Not Usable",
+            EngineError::ForeignObject { .. } => "Name Taken By An Unmanaged Object",
+            EngineError::Aws { .. } => "AWS Request Failed",
+            EngineError::Failed { .. } => "Migration Step Failed",
+            EngineError::Timeout { .. } => "Migration Step Timed Out",
+            EngineError::Cancelled { .. } => "Migration Interrupted",
+            EngineError::DeletionProtected { .. } => "Target Has Deletion Protection",
         }
     }
 

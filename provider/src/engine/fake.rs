@@ -241,6 +241,7 @@ struct State {
     table_stats: HashMap<String, Vec<TableStatistics>>,
     latency: HashMap<String, CdcLatency>,
     task_failures: HashMap<String, (Duration, String)>,
+    connection_failures: HashMap<String, String>,
     calls: Vec<Call>,
     faults: Vec<Fault>,
     next_arn: u64,
@@ -442,6 +443,13 @@ impl FakeAws {
                 t.fail_after = Some((after, message.to_owned()));
             }
         }
+    }
+
+    /// Makes connection tests of the endpoint `identifier` fail with DMS's message.
+    pub fn fail_connection(&self, endpoint_identifier: &str, message: &str) {
+        self.lock()
+            .connection_failures
+            .insert(endpoint_identifier.to_owned(), message.to_owned());
     }
 
     /// Sets the table statistics returned for the task with this identifier.
@@ -1408,13 +1416,24 @@ impl AwsApi for FakeAws {
         endpoint_arn: &str,
     ) -> Result<Connection, AwsError> {
         self.enter(Op::TestConnection, endpoint_arn)?;
+        let mut st = self.lock();
+        let ep = st
+            .endpoints
+            .get(endpoint_arn)
+            .map(|e| e.0.identifier.clone())
+            .ok_or_else(|| not_found("DMS Endpoint", endpoint_arn))?;
+        let failure = st.connection_failures.get(&ep).cloned();
         let c = Connection {
             replication_instance_arn: replication_instance_arn.to_owned(),
             endpoint_arn: endpoint_arn.to_owned(),
-            status: ConnectionStatus::Successful,
-            last_failure_message: None,
+            status: if failure.is_some() {
+                ConnectionStatus::Failed
+            } else {
+                ConnectionStatus::Successful
+            },
+            last_failure_message: failure,
         };
-        self.lock().connections.insert(
+        st.connections.insert(
             (replication_instance_arn.to_owned(), endpoint_arn.to_owned()),
             c.clone(),
         );

@@ -298,6 +298,9 @@ impl Observed {
     }
 }
 
+/// Metrics are best-effort: one retry, so an unavailable API cannot stall a refresh.
+const METRIC_ATTEMPTS: u32 = 2;
+
 /// How long a CloudWatch window the lag query reads.
 const LAG_WINDOW: Duration = Duration::from_secs(10 * 60);
 
@@ -486,7 +489,7 @@ impl Run<'_> {
         let Some(task) = &o.task else { return };
         if self.spec.dms.validation {
             match self
-                .call(Step::Observe, &task.arn, || {
+                .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {
                     self.aws().describe_table_statistics(&task.arn)
                 })
                 .await
@@ -510,7 +513,9 @@ impl Run<'_> {
                 window: LAG_WINDOW,
             };
             match self
-                .call(Step::Observe, &task.arn, || self.aws().cdc_latency(&q))
+                .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {
+                    self.aws().cdc_latency(&q)
+                })
                 .await
             {
                 Ok(l) => o.lag = l,

@@ -111,7 +111,7 @@ const WAIT_REPLICA: Waiter<DbInstanceStatus> = Waiter {
     timeout: timeouts::READ_REPLICA,
     continuous_target: None,
 };
-const WAIT_REPLICATION_INSTANCE: Waiter<ReplicationInstanceStatus> = Waiter {
+pub(crate) const WAIT_REPLICATION_INSTANCE: Waiter<ReplicationInstanceStatus> = Waiter {
     step: Step::WaitReplicationInstance,
     phase: Phase::ProvisioningReplication,
     pending: &[
@@ -144,6 +144,16 @@ const WAIT_TASK_SETTLED: Waiter<ReplicationTaskStatus> = Waiter {
     ],
     gone_is_target: false,
     timeout: timeouts::TASK_READY,
+    continuous_target: None,
+};
+
+const WAIT_CONNECTION: Waiter<ConnectionStatus> = Waiter {
+    step: Step::TestConnection,
+    phase: Phase::ProvisioningReplication,
+    pending: &[ConnectionStatus::Testing],
+    target: &[ConnectionStatus::Successful],
+    gone_is_target: false,
+    timeout: timeouts::CONNECTION_TEST,
     continuous_target: None,
 };
 
@@ -329,6 +339,13 @@ impl Run<'_> {
         let (target, (ri, source_endpoint)) = first_error(target, dms)?;
 
         let target_endpoint = self.ensure_target_endpoint(&source, &target).await?;
+        // Prove both connections before the task: a wrong password or security group
+        // then fails in minutes with DMS's message, not deep inside a task start.
+        let (s, t) = tokio::join!(
+            self.ensure_connection(&ri, &source_endpoint),
+            self.ensure_connection(&ri, &target_endpoint)
+        );
+        first_error(s, t)?;
         let task = self
             .ensure_task(&source, &ri, &source_endpoint, &target_endpoint)
             .await?;
@@ -1123,6 +1140,45 @@ impl Run<'_> {
                 })?;
         self.ensure_endpoint(input, Step::CreateTargetEndpoint)
             .await
+    }
+
+    async fn ensure_connection(
+        &self,
+        ri: &ReplicationInstance,
+        ep: &Endpoint,
+    ) -> Result<(), EngineError> {
+        let aws = self.aws();
+        let id = &ep.identifier;
+        let existing = self
+            .find(Step::TestConnection, id, || {
+                aws.describe_connection(&ri.arn, &ep.arn)
+            })
+            .await?;
+        let fresh = match existing.map(|c| c.status) {
+            Some(ConnectionStatus::Successful) => return Ok(()),
+            Some(ConnectionStatus::Testing) => false,
+            _ => {
+                self.call(Step::TestConnection, id, || {
+                    aws.test_connection(&ri.arn, &ep.arn)
+                })
+                .await?;
+                true
+            }
+        };
+        self.wait(
+            &WAIT_CONNECTION,
+            id,
+            fresh,
+            || async {
+                with_status(aws.describe_connection(&ri.arn, &ep.arn).await, |c| {
+                    c.status.clone()
+                })
+            },
+            none,
+            |c: &Connection| c.last_failure_message.clone(),
+        )
+        .await?;
+        Ok(())
     }
 
     // ----- task -----

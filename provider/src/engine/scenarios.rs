@@ -588,6 +588,58 @@ async fn teardown_tolerates_phases_that_never_ran() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn teardown_after_an_interruption_in_any_phase_leaves_only_source_and_target() {
+    for minutes in [2u64, 15, 40, 52, 56, 62] {
+        let w = World::test().spec(|s| s.dms.source_from_read_replica = true);
+        let cancel = w.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(minutes * 60)).await;
+            cancel.cancel();
+        });
+        failed(w.reconcile().await);
+        let w = World {
+            cancel: tokio_util::sync::CancellationToken::new(),
+            ..w
+        };
+        let out = teardown(&w).await;
+        assert!(out.is_ok(), "{minutes}m: {:?}", out.errors);
+        assert!(
+            w.fake.dms_objects().is_empty(),
+            "{minutes}m: {:?}",
+            w.fake.dms_objects()
+        );
+        assert!(!w.fake.has_snapshot("rdsenc-orders-snapshot"), "{minutes}m");
+        assert!(
+            !w.fake.has_snapshot("rdsenc-orders-encrypted"),
+            "{minutes}m"
+        );
+        assert!(w.fake.has_instance("orders"), "{minutes}m");
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        assert!(!w.fake.has_instance("rdsenc-orders-replica"), "{minutes}m");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_connection_test_stops_before_the_task_with_dms_message() {
+    let w = World::test();
+    w.fake.fail_connection(
+        "rdsenc-orders-source",
+        "Can't connect to server: password authentication failed for user \"dms\"",
+    );
+    let f = failed(w.reconcile().await);
+    assert_eq!(f.error.step(), Some(Step::TestConnection));
+    assert!(
+        f.error
+            .to_string()
+            .contains("password authentication failed"),
+        "{}",
+        f.error
+    );
+    assert_eq!(w.fake.count(Op::CreateReplicationTask), 0);
+    assert!(f.observed.source_endpoint.is_some());
+}
+
+#[tokio::test(start_paused = true)]
 async fn teardown_continues_past_failures_and_returns_every_error() {
     let w = World::test();
     ok(w.reconcile().await);

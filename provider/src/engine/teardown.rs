@@ -41,6 +41,7 @@ const WAIT_TASK_STOPPED: Waiter<ReplicationTaskStatus> = Waiter {
         ReplicationTaskStatus::Running,
         ReplicationTaskStatus::Starting,
         ReplicationTaskStatus::Modifying,
+        ReplicationTaskStatus::Creating,
     ],
     target: &[
         ReplicationTaskStatus::Stopped,
@@ -75,6 +76,7 @@ const WAIT_INSTANCE_GONE: Waiter<ReplicationInstanceStatus> = Waiter {
         ReplicationInstanceStatus::Deleting,
         ReplicationInstanceStatus::Available,
         ReplicationInstanceStatus::Modifying,
+        ReplicationInstanceStatus::Creating,
     ],
     target: &[],
     gone_is_target: true,
@@ -322,6 +324,26 @@ impl Run<'_> {
         ri: &ReplicationInstance,
     ) -> Result<(), EngineError> {
         let aws = self.aws();
+        let which = DmsRef::Arn(ri.arn.clone());
+        if matches!(
+            ri.status,
+            ReplicationInstanceStatus::Creating | ReplicationInstanceStatus::Modifying
+        ) {
+            // DMS refuses to delete an instance mid-create; let it settle first.
+            self.wait(
+                &super::reconcile::WAIT_REPLICATION_INSTANCE,
+                &ri.identifier,
+                false,
+                || async {
+                    with_status(aws.describe_replication_instance(&which).await, |r| {
+                        r.status.clone()
+                    })
+                },
+                none,
+                |_| None,
+            )
+            .await?;
+        }
         if ri.status != ReplicationInstanceStatus::Deleting {
             gone_ok(
                 self.call(Step::DeleteReplicationInstance, &ri.identifier, || {
@@ -330,7 +352,6 @@ impl Run<'_> {
                 .await,
             )?;
         }
-        let which = DmsRef::Arn(ri.arn.clone());
         self.wait(
             &WAIT_INSTANCE_GONE,
             &ri.identifier,
