@@ -241,7 +241,14 @@ impl Run<'_> {
         let mut attempt = 1u32;
         loop {
             self.check_cancel(step)?;
-            match f().await {
+            // An in-flight request is abandoned on cancel; whether or not it reached AWS,
+            // the next (idempotent) run finds the result by name.
+            let r = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(EngineError::Cancelled { step }),
+                r = f() => r,
+            };
+            match r {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_transient() && attempt < attempts => {
                     let delay = self.e.poll.retry_delay(attempt);

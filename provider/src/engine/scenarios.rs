@@ -962,3 +962,26 @@ async fn a_waiter_needs_consecutive_target_reads_where_consistency_bites() {
         .await;
     assert_eq!(r, Ok(Some(3)));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cdc_only_migration_starts_at_the_given_position_without_truncating() {
+    let w = World::test().mysql().spec(|s| {
+        s.dms.migration_type = MigrationType::Cdc;
+        s.dms.cdc_start_position = Some("mysql-bin-changelog.000024:373".into());
+    });
+    let o = ok(w.reconcile().await);
+    assert_eq!(o.phase, Phase::Replicating);
+    let t = o.task.expect("task");
+    assert_eq!(t.migration_type, MigrationType::Cdc);
+    assert_eq!(
+        t.cdc_start_position.as_deref(),
+        Some("mysql-bin-changelog.000024:373")
+    );
+    assert!(
+        t.task_settings
+            .as_deref()
+            .is_some_and(|s| s.contains("\"TargetTablePrepMode\":\"DO_NOTHING\"")),
+        "{:?}",
+        t.task_settings
+    );
+}

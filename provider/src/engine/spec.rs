@@ -329,8 +329,14 @@ impl MigrationSpec {
     }
 }
 
-/// DMS's `ReplicationTaskSettings` document for this configuration.
+/// DMS's `ReplicationTaskSettings` document for this configuration. A CDC-only task always
+/// gets `DO_NOTHING`: it applies changes on top of the restored rows, which truncating
+/// would delete.
 pub fn task_settings_json(dms: &DmsSpec) -> String {
+    let prep = match dms.migration_type {
+        MigrationType::Cdc => TablePrepMode::DoNothing,
+        _ => dms.target_table_prep_mode,
+    };
     json!({
         "TargetMetadata": {
             "SupportLobs": true,
@@ -339,7 +345,7 @@ pub fn task_settings_json(dms: &DmsSpec) -> String {
             "LobMaxSize": 32
         },
         "FullLoadSettings": {
-            "TargetTablePrepMode": dms.target_table_prep_mode.as_str(),
+            "TargetTablePrepMode": prep.as_str(),
             "StopTaskCachedChangesApplied": false,
             "StopTaskCachedChangesNotApplied": false,
             "MaxFullLoadSubTasks": 8,
