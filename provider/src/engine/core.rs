@@ -1,6 +1,7 @@
 //! The engine handle, progress reporting, and the two primitives every step is built from:
 //! an AWS call retried on transient failure, and a declarative waiter.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -132,7 +133,7 @@ impl Engine {
             cancel: cancel.clone(),
             started: now,
             deadline: now + timeout,
-            last: Arc::new(Mutex::new(None)),
+            last: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
@@ -153,8 +154,9 @@ pub(crate) struct Waiter<S: 'static> {
     pub(crate) continuous_target: Option<u32>,
 }
 
-/// The last progress report, to emit only changes.
-type ProgressKey = (Step, String, Option<i32>, String);
+/// The last progress report per object (parallel branches interleave), to emit only
+/// changes.
+type LastProgress = HashMap<String, (Step, Option<i32>, String)>;
 
 /// One migration run: the spec, its names, the cancellation token and the deadline.
 pub(crate) struct Run<'a> {
@@ -164,7 +166,7 @@ pub(crate) struct Run<'a> {
     pub(crate) cancel: CancellationToken,
     pub(crate) started: Instant,
     pub(crate) deadline: Instant,
-    last: Arc<Mutex<Option<ProgressKey>>>,
+    last: Arc<Mutex<LastProgress>>,
 }
 
 /// `Ok(None)` for not-found, so callers only see "exists or not".
@@ -291,16 +293,16 @@ impl Run<'_> {
         percent: Option<i32>,
         status: &str,
     ) {
-        let key = (step, id.to_owned(), percent, status.to_owned());
+        let seen = (step, percent, status.to_owned());
         {
             let mut last = self
                 .last
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if last.as_ref() == Some(&key) {
+            if last.get(id) == Some(&seen) {
                 return;
             }
-            *last = Some(key);
+            last.insert(id.to_owned(), seen);
         }
         let p = Progress {
             phase,

@@ -635,3 +635,45 @@ mod tests {
         );
     }
 }
+
+/// A migration found by its tags (for data sources and import).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationSummary {
+    /// The migration id (source identifier).
+    pub migration: String,
+    /// Its target instance.
+    pub target: DbInstance,
+}
+
+impl Engine {
+    /// Every migration target in the account/region, found by the `rdsenc:role=target` tag.
+    ///
+    /// **Errors**: the AWS error after retries.
+    pub async fn list_migrations(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<MigrationSummary>, EngineError> {
+        use super::names::{Role, TAG_MIGRATION, TAG_ROLE};
+        // Not tied to one migration: only the retry machinery of a run is used.
+        let spec = super::spec::MigrationSpec::detached();
+        let run = self.run(&spec, Duration::from_secs(5 * 60), cancel);
+        let role = Role::Target.as_str();
+        let found = run
+            .call(Step::Observe, role, || {
+                self.aws.list_db_instances_by_tag(TAG_ROLE, role)
+            })
+            .await?;
+        let mut out: Vec<MigrationSummary> = found
+            .into_iter()
+            .filter_map(|t| {
+                let migration = t.tags.get(TAG_MIGRATION)?.clone();
+                Some(MigrationSummary {
+                    migration,
+                    target: t,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.migration.cmp(&b.migration));
+        Ok(out)
+    }
+}

@@ -985,3 +985,15 @@ async fn a_cdc_only_migration_starts_at_the_given_position_without_truncating() 
         t.task_settings
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn migrations_are_listed_by_their_target_tags() {
+    let w = World::test();
+    let none = w.engine.list_migrations(&w.cancel).await.expect("list");
+    assert!(none.is_empty());
+    ok(w.reconcile().await);
+    let found = w.engine.list_migrations(&w.cancel).await.expect("list");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].migration, "orders");
+    assert_eq!(found[0].target.identifier, "orders-encrypted");
+}

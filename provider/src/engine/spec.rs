@@ -246,6 +246,37 @@ pub struct MigrationSpec {
 }
 
 impl MigrationSpec {
+    /// An empty spec for operations not tied to one migration (listing).
+    pub(crate) fn detached() -> Self {
+        MigrationSpec {
+            source_db_instance_identifier: String::new(),
+            kms_key_id: String::new(),
+            target_db_instance_identifier: None,
+            dms: DmsSpec {
+                replication_instance_arn: None,
+                replication_instance_class: None,
+                allocated_storage: None,
+                replication_subnet_group_id: None,
+                vpc_security_group_ids: Vec::new(),
+                source_from_read_replica: false,
+                source_credentials: EndpointCredentials::SecretsManager {
+                    secret_arn: String::new(),
+                    access_role_arn: String::new(),
+                },
+                target_credentials: None,
+                database_name: None,
+                table_mappings: None,
+                target_table_prep_mode: TablePrepMode::default(),
+                migration_type: MigrationType::FullLoadAndCdc,
+                cdc_start_position: None,
+                validation: false,
+            },
+            target: TargetOverrides::default(),
+            delete_target_on_destroy: false,
+            skip_final_snapshot: false,
+        }
+    }
+
     /// The deterministic names of this migration.
     pub fn names(&self) -> Names {
         Names::new(
