@@ -417,6 +417,17 @@ impl Run<'_> {
                 ),
             });
         }
+        if matches!(src.engine, DbEngine::Mysql | DbEngine::Mariadb)
+            && src.backup_retention_period == 0
+            && !self.spec.dms.source_from_read_replica
+        {
+            return Err(EngineError::Unusable {
+                attribute: "source_db_instance_identifier",
+                kind: "RDS DB Instance",
+                id: id.clone(),
+                reason: "automated backups are off, so binary logging is off and DMS cannot capture changes; set backup_retention_period > 0 (and binlog_format = ROW in its parameter group)".into(),
+            });
+        }
         if src.read_replica_source.is_some() {
             return Err(EngineError::Unusable {
                 attribute: "source_db_instance_identifier",
@@ -756,6 +767,11 @@ impl Run<'_> {
                 .performance_insights_retention_period
                 .or(source.performance_insights.retention_period_days),
         };
+        let mut pi = pi;
+        if t.performance_insights.enabled {
+            // The Performance Insights key cannot change once set.
+            pi.kms_key_id = None;
+        }
         if pi.enabled != t.performance_insights.enabled
             || (pi.enabled
                 && pi.retention_period_days.is_some()

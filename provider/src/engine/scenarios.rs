@@ -997,3 +997,19 @@ async fn migrations_are_listed_by_their_target_tags() {
     assert_eq!(found[0].migration, "orders");
     assert_eq!(found[0].target.identifier, "orders-encrypted");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_mysql_source_without_binary_logging_is_refused_before_anything_is_made() {
+    let w = World::test();
+    let mut src = super::fixtures::source_instance(DbEngine::Mysql);
+    src.backup_retention_period = 0;
+    w.fake.add_instance(src);
+    let f = failed(w.reconcile().await);
+    assert_eq!(f.error.attribute(), Some("source_db_instance_identifier"));
+    assert!(
+        f.error.to_string().contains("binary logging"),
+        "{}",
+        f.error
+    );
+    assert!(w.fake.mutations().is_empty());
+}

@@ -369,11 +369,13 @@ pub fn task_settings_json(dms: &DmsSpec) -> String {
         _ => dms.target_table_prep_mode,
     };
     json!({
+        // Full LOB mode: limited mode silently truncates LOBs above LobMaxSize, and the
+        // full load replaces the restored (complete) rows.
         "TargetMetadata": {
             "SupportLobs": true,
-            "FullLobMode": false,
-            "LimitedSizeLobMode": true,
-            "LobMaxSize": 32
+            "FullLobMode": true,
+            "LobChunkSize": 64,
+            "LimitedSizeLobMode": false
         },
         "FullLoadSettings": {
             "TargetTablePrepMode": prep.as_str(),
@@ -382,7 +384,6 @@ pub fn task_settings_json(dms: &DmsSpec) -> String {
             "MaxFullLoadSubTasks": 8,
             "CommitRate": 10000
         },
-        "Logging": { "EnableLogging": true },
         "ValidationSettings": {
             "EnableValidation": dms.validation,
             "ValidationMode": "ROW_LEVEL",
@@ -506,5 +507,7 @@ mod tests {
             serde_json::from_str(&task_settings_json(&s.dms)).unwrap_or_default();
         assert_eq!(v["FullLoadSettings"]["TargetTablePrepMode"], "DO_NOTHING");
         assert_eq!(v["ValidationSettings"]["EnableValidation"], false);
+        assert_eq!(v["TargetMetadata"]["FullLobMode"], true);
+        assert_eq!(v["TargetMetadata"]["LimitedSizeLobMode"], false);
     }
 }
