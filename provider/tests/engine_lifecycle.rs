@@ -82,13 +82,23 @@ async fn a_migration_goes_from_create_to_destroy_through_the_public_api() {
     let created = created.expect("create reaches replicating");
     assert_eq!(created.phase, Phase::Replicating);
     assert_eq!(created.phase.as_str(), "replicating");
-    let known = KnownIds {
-        recorded_phase: Some(created.phase),
-        replication_instance_arn: created.replication_instance.as_ref().map(|r| r.arn.clone()),
-        source_endpoint_arn: created.source_endpoint.as_ref().map(|e| e.arn.clone()),
-        target_endpoint_arn: created.target_endpoint.as_ref().map(|e| e.arn.clone()),
-        replication_task_arn: created.task.as_ref().map(|t| t.arn.clone()),
-    };
+    let known = created.known_ids();
+    let c = created.computed();
+    assert_eq!(c.phase, "replicating");
+    assert_eq!(c.full_load_progress_percent, Some(100));
+    assert_eq!(c.replication_task_status.as_deref(), Some("running"));
+    assert_eq!(c.validation_state, "validated");
+    assert_eq!(
+        c.source_snapshot_identifier.as_deref(),
+        Some("rdsenc-billing-snapshot")
+    );
+    assert_eq!(c.active_db_instance_identifier.as_deref(), Some("billing"));
+    assert_eq!(c.active_endpoint.as_deref(), Some("billing.fake:3306"));
+    assert!(
+        c.target_endpoint
+            .is_some_and(|e| e.starts_with("billing-enc."))
+    );
+    assert!(c.replication_task_arn.is_some() && c.target_endpoint_arn.is_some());
 
     let read = engine
         .observe(&spec("one"), &known, &cancel)

@@ -53,7 +53,7 @@ pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{Engine, Progress, ProgressFn};
 pub use error::{EngineError, Step};
 pub use names::Names;
-pub use observe::{KnownIds, MigrationSummary, Observed, ValidationSummary};
+pub use observe::{Computed, KnownIds, MigrationSummary, Observed, ValidationSummary};
 pub use reconcile::EngineFailure;
 pub use spec::{DmsSpec, MigrationSpec, Phase, TablePrepMode, TargetOverrides};
 pub use teardown::TeardownOutcome;

@@ -677,3 +677,77 @@ impl Engine {
         Ok(out)
     }
 }
+
+/// The resource's computed attributes, read off an [`Observed`]: one field per attribute,
+/// named as in the schema. `None` = null in state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Computed {
+    /// `phase`.
+    pub phase: String,
+    /// `source_snapshot_identifier`.
+    pub source_snapshot_identifier: Option<String>,
+    /// `encrypted_snapshot_arn`.
+    pub encrypted_snapshot_arn: Option<String>,
+    /// `target_db_instance_arn`.
+    pub target_db_instance_arn: Option<String>,
+    /// `target_endpoint` ("address:port").
+    pub target_endpoint: Option<String>,
+    /// `replication_instance_arn`.
+    pub replication_instance_arn: Option<String>,
+    /// `source_endpoint_arn`.
+    pub source_endpoint_arn: Option<String>,
+    /// `target_endpoint_arn`.
+    pub target_endpoint_arn: Option<String>,
+    /// `replication_task_arn`.
+    pub replication_task_arn: Option<String>,
+    /// `replication_task_status`.
+    pub replication_task_status: Option<String>,
+    /// `full_load_progress_percent`.
+    pub full_load_progress_percent: Option<i64>,
+    /// `replication_lag_seconds`.
+    pub replication_lag_seconds: Option<f64>,
+    /// `validation_state`.
+    pub validation_state: String,
+    /// `active_db_instance_identifier`.
+    pub active_db_instance_identifier: Option<String>,
+    /// `active_endpoint` ("address:port").
+    pub active_endpoint: Option<String>,
+}
+
+fn host_port(h: &HostPort) -> String {
+    format!("{}:{}", h.address, h.port)
+}
+
+impl Observed {
+    /// The computed attributes for state.
+    pub fn computed(&self) -> Computed {
+        Computed {
+            phase: self.phase.as_str().to_owned(),
+            source_snapshot_identifier: self.source_snapshot.as_ref().map(|s| s.identifier.clone()),
+            encrypted_snapshot_arn: self.encrypted_snapshot.as_ref().map(|s| s.arn.clone()),
+            target_db_instance_arn: self.target.as_ref().map(|t| t.arn.clone()),
+            target_endpoint: self.target_address().map(host_port),
+            replication_instance_arn: self.replication_instance.as_ref().map(|r| r.arn.clone()),
+            source_endpoint_arn: self.source_endpoint.as_ref().map(|e| e.arn.clone()),
+            target_endpoint_arn: self.target_endpoint.as_ref().map(|e| e.arn.clone()),
+            replication_task_arn: self.task.as_ref().map(|t| t.arn.clone()),
+            replication_task_status: self.task_status().map(|s| s.as_str().to_owned()),
+            full_load_progress_percent: self.full_load_progress_percent().map(i64::from),
+            replication_lag_seconds: self.replication_lag_seconds(),
+            validation_state: self.validation.to_string(),
+            active_db_instance_identifier: self.active_db_instance_identifier().map(str::to_owned),
+            active_endpoint: self.active_endpoint().map(host_port),
+        }
+    }
+
+    /// The ids to pass back as [`KnownIds`] next time (what state records).
+    pub fn known_ids(&self) -> KnownIds {
+        KnownIds {
+            recorded_phase: Some(self.phase),
+            replication_instance_arn: self.replication_instance.as_ref().map(|r| r.arn.clone()),
+            source_endpoint_arn: self.source_endpoint.as_ref().map(|e| e.arn.clone()),
+            target_endpoint_arn: self.target_endpoint.as_ref().map(|e| e.arn.clone()),
+            replication_task_arn: self.task.as_ref().map(|t| t.arn.clone()),
+        }
+    }
+}

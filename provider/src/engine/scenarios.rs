@@ -1013,3 +1013,90 @@ async fn a_mysql_source_without_binary_logging_is_refused_before_anything_is_mad
     );
     assert!(w.fake.mutations().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn snapshots_left_by_an_earlier_apply_are_adopted_not_retaken() {
+    let w = World::test();
+    let n = Names::new("orders", None);
+    w.fake.add_snapshot(DbSnapshot {
+        identifier: n.source_snapshot.clone(),
+        db_instance_identifier: "orders".into(),
+        engine: DbEngine::Postgres,
+        allocated_storage: 400,
+        tags: n.tags(Role::SourceSnapshot),
+        ..Default::default()
+    });
+    w.fake.add_snapshot(DbSnapshot {
+        identifier: n.encrypted_snapshot.clone(),
+        db_instance_identifier: "orders".into(),
+        engine: DbEngine::Postgres,
+        allocated_storage: 400,
+        encrypted: true,
+        kms_key_id: Some(w.key_arn.clone()),
+        tags: n.tags(Role::EncryptedSnapshot),
+        ..Default::default()
+    });
+    assert_eq!(w.observe().await.phase, Phase::Restoring);
+    let o = ok(w.reconcile().await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert_eq!(w.fake.count(Op::CreateDbSnapshot), 0);
+    assert_eq!(w.fake.count(Op::CopyDbSnapshot), 0);
+    assert_eq!(w.fake.count(Op::RestoreDbInstance), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_foreign_snapshot_with_our_name_is_refused() {
+    let w = World::test();
+    w.fake.add_snapshot(DbSnapshot {
+        identifier: "rdsenc-orders-snapshot".into(),
+        db_instance_identifier: "orders".into(),
+        engine: DbEngine::Postgres,
+        ..Default::default()
+    });
+    let f = failed(w.reconcile().await);
+    assert!(
+        matches!(&f.error, EngineError::ForeignObject { id, .. } if id == "rdsenc-orders-snapshot"),
+        "{}",
+        f.error
+    );
+    assert_eq!(w.fake.count(Op::CopyDbSnapshot), 0);
+    assert!(f.observed.source_snapshot.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_foreign_dms_endpoint_with_our_name_is_refused_and_left_alone() {
+    let w = World::test();
+    w.fake
+        .create_endpoint(&CreateEndpointInput {
+            identifier: "rdsenc-orders-source".into(),
+            endpoint_type: EndpointType::Source,
+            engine: EndpointEngine::Postgres,
+            server_name: "elsewhere".into(),
+            port: 5432,
+            database_name: None,
+            credentials: EndpointCredentials::SecretsManager {
+                secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x".into(),
+                access_role_arn: "arn:aws:iam::123456789012:role/x".into(),
+            },
+            ssl_mode: SslMode::None,
+            after_connect_script: None,
+            extra_connection_attributes: None,
+            tags: Tags::new(),
+        })
+        .await
+        .expect("seed endpoint");
+    let f = failed(w.reconcile().await);
+    assert!(
+        matches!(f.error, EngineError::ForeignObject { .. }),
+        "{}",
+        f.error
+    );
+    assert!(f.observed.source_endpoint.is_none());
+    let out = teardown(&w).await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(
+        w.fake
+            .dms_objects()
+            .contains(&"rdsenc-orders-source".to_owned())
+    );
+}
