@@ -1,6 +1,7 @@
 //! AWS access: one module per service with finders (not-found normalised), typed status enums
 //! and small declarative waiters.
 
+pub mod adapter;
 pub mod cloudwatch;
 pub mod config;
 pub mod dms;
