@@ -204,6 +204,29 @@ async fn rds_server_errors_keep_their_status_and_are_transient() {
 }
 
 #[tokio::test]
+async fn dms_success_responses_the_sdk_cannot_read_are_transport_errors() {
+    // Stock moto's DMS dates are ISO strings where the protocol wants epoch numbers.
+    let body = r#"{"ReplicationTasks":[{"ReplicationTaskIdentifier":"t1","ReplicationTaskCreationDate":"2026-11-28T07:57:42.242709"}]}"#;
+    let rule = mock!(dms_sdk::Client::describe_replication_tasks)
+        .sequence()
+        .http_status(200, Some(body.to_owned()))
+        .build();
+    let client = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::Sequential,
+        [&rule],
+        |c| c.retry_config(RetryConfig::disabled())
+    );
+    let err = dms::find_replication_task_by_id(&client, "t1")
+        .await
+        .expect_err("must fail");
+    assert!(
+        matches!(&err, AwsError::Transport(m) if m.contains("unreadable response (HTTP 200)")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn rds_invalid_state_codes_are_classified_invalid_state() {
     let rule = mock!(rds_sdk::Client::describe_db_instances).then_error(|| {
         DescribeDBInstancesError::generic(

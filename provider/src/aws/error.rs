@@ -162,6 +162,14 @@ impl AwsError {
             SdkError::ServiceError(service) => {
                 let status = service.raw().status().as_u16();
                 let inner = service.into_err();
+                // A "service error" on a 2xx without an error code is a success response the
+                // SDK could not read (e.g. moto's ISO dates where DMS sends epoch numbers).
+                if status < 300 && inner.code().is_none() {
+                    return AwsError::Transport(format!(
+                        "unreadable response (HTTP {status}): {}",
+                        DisplayErrorContext(&inner)
+                    ));
+                }
                 let code = inner.code().unwrap_or("Unknown").to_owned();
                 let message = match inner.message() {
                     Some(m) => m.to_owned(),
