@@ -20,11 +20,12 @@ use std::time::{Duration, Instant, SystemTime};
 use rdsenc::aws::wait::WaitOptions;
 use rdsenc::aws::{AwsError, AwsSettings, Clients, Endpoints, cloudwatch, dms, rds, route53};
 use rdsenc::engine::api::{
-    AwsApi, CdcLatencyQuery, CopyDbSnapshotInput, CreateDbSnapshotInput, CreateEndpointInput,
-    CreateReplicationInstanceInput, CreateReplicationTaskInput, DmsRef, EndpointCredentials,
-    EndpointEngine, EndpointStatus, EndpointType, MigrationType, ReplicationInstanceStatus,
+    AwsApi, CdcLatencyQuery, ConnectionStatus, CopyDbSnapshotInput, CreateDbSnapshotInput,
+    CreateEndpointInput, CreateReplicationInstanceInput, CreateReplicationTaskInput, DmsRef,
+    EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType, MigrationType,
+    ModifyEndpointInput, ModifyReplicationTaskInput, ReplicationInstanceStatus,
     ReplicationTaskStatus, RestoreDbInstanceInput, SecretString, SnapshotStatus, SslMode,
-    StartReplicationTaskInput, StartType, Tags,
+    StartReplicationTaskInput, StartType, Tags, ValidationState,
 };
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -567,6 +568,127 @@ async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
     assert_eq!(
         listed.get("rdsenc:role").map(String::as_str),
         Some("replication-instance")
+    );
+}
+
+/// NEEDS EMULATOR: DMS timestamps, connection tests, modify_endpoint, modify_replication_task,
+/// describe_table_statistics and the `/_emulator/table-statistics` control route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let opts = WaitOptions::fast();
+    let (ri_arn, _, task_arn, source_arn) = running_task(&clients).await;
+
+    clients
+        .test_connection(&ri_arn, &source_arn)
+        .await
+        .expect("test connection");
+    dms::wait_connection_successful(clients.dms(), &source_arn, &ri_arn, WAIT, &opts)
+        .await
+        .expect("connection successful");
+    let conn = clients
+        .describe_connection(&ri_arn, &source_arn)
+        .await
+        .expect("describe connection");
+    assert_eq!(conn.status, ConnectionStatus::Successful);
+    let never = clients
+        .describe_connection(&ri_arn, "arn:aws:dms:us-east-1:123456789012:endpoint:NOPE")
+        .await;
+    assert!(matches!(&never, Err(e) if e.is_not_found()), "{never:?}");
+
+    let (status, body) = emu.control(
+        "table-statistics",
+        &format!(
+            r#"{{"task":"{task_arn}","tables":[
+                {{"schema":"public","table":"orders","rows":1000,"validation_state":"Validated"}},
+                {{"schema":"public","table":"items","rows":50,"inserts":5,"validation_state":"Mismatched records"}}]}}"#
+        ),
+    );
+    assert_eq!(status, 200, "control API: {body}");
+    let tables = clients
+        .describe_table_statistics(&task_arn)
+        .await
+        .expect("table statistics");
+    let by_name: BTreeMap<_, _> = tables
+        .iter()
+        .map(|t| (format!("{}.{}", t.schema_name, t.table_name), t))
+        .collect();
+    assert_eq!(by_name.len(), 2, "{tables:?}");
+    assert_eq!(
+        by_name["public.orders"].validation_state,
+        ValidationState::Validated
+    );
+    assert_eq!(
+        by_name["public.items"].validation_state,
+        ValidationState::MismatchedRecords
+    );
+    assert_eq!(by_name["public.items"].inserts, 5);
+
+    clients
+        .stop_replication_task(&task_arn)
+        .await
+        .expect("stop");
+    dms::wait_replication_task_stopped(clients.dms(), &task_arn, WAIT, &opts)
+        .await
+        .expect("stopped");
+    let new_settings = r#"{"FullLoadSettings":{"TargetTablePrepMode":"DO_NOTHING"},"ValidationSettings":{"EnableValidation":true}}"#;
+    clients
+        .modify_replication_task(&ModifyReplicationTaskInput {
+            arn: task_arn.clone(),
+            task_settings: Some(new_settings.into()),
+            ..ModifyReplicationTaskInput::default()
+        })
+        .await
+        .expect("modify task");
+    dms::wait_replication_task_stopped(clients.dms(), &task_arn, WAIT, &opts)
+        .await
+        .expect("modified and stopped again");
+    let modified = clients
+        .describe_replication_task(&DmsRef::Arn(task_arn.clone()))
+        .await
+        .expect("describe");
+    assert!(
+        modified
+            .task_settings
+            .as_deref()
+            .is_some_and(|s| s.contains("DO_NOTHING")),
+        "{:?}",
+        modified.task_settings
+    );
+
+    let rotated = clients
+        .modify_endpoint(&ModifyEndpointInput {
+            arn: source_arn.clone(),
+            credentials: Some(EndpointCredentials::Password {
+                username: "dms".into(),
+                password: SecretString::new("rotated-not-real"),
+            }),
+            after_connect_script: Some("SET statement_timeout=0".into()),
+            ..ModifyEndpointInput::default()
+        })
+        .await
+        .expect("modify endpoint");
+    assert_eq!(rotated.username.as_deref(), Some("dms"));
+    assert_eq!(
+        rotated.after_connect_script.as_deref(),
+        Some("SET statement_timeout=0")
+    );
+
+    clients
+        .start_replication_task(&StartReplicationTaskInput {
+            arn: task_arn.clone(),
+            start_type: StartType::ResumeProcessing,
+            cdc_start_position: None,
+        })
+        .await
+        .expect("resume");
+    let resumed = dms::wait_replication_task_running(clients.dms(), &task_arn, WAIT, &opts)
+        .await
+        .expect("running again");
+    assert_eq!(
+        dms::replication_task_status(&resumed),
+        dms::ReplicationTaskStatus::Running
     );
 }
 
