@@ -15,6 +15,18 @@ pub mod wait;
 pub use config::{AssumeRole, AwsSettings, Clients, ConfigError, Endpoints};
 pub use error::AwsError;
 
+/// `tracing` filter directives to append to any subscriber filter (e.g. the one built from
+/// `TF_LOG`), as defence in depth: at TRACE the SDK's orchestrator logs the outgoing request
+/// with `Debug`, which prints an in-memory body verbatim (DMS CreateEndpoint/ModifyEndpoint
+/// bodies carry the database password). The current SDK wraps bodies for stalled-stream
+/// protection first, so nothing leaks today (`tests/aws_secrets_logging.rs` checks both), but
+/// that is an implementation detail; capping these targets at DEBUG does not depend on it.
+pub const SDK_LOG_DIRECTIVES: &[&str] = &[
+    "aws_smithy_runtime=debug",
+    "aws_smithy_http_client=debug",
+    "aws_sigv4=debug",
+];
+
 use wait::WaitError;
 
 /// Exactly one item whose identity matches, else `NotFound` / `TooManyResults`.
