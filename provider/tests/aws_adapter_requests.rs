@@ -11,10 +11,11 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 
-use rdsenc::aws::{Clients, Endpoints};
+use rdsenc::aws::{AwsError, Clients, Endpoints};
 use rdsenc::engine::api::{
     AwsApi, CreateEndpointInput, DeleteDbInstanceInput, EndpointCredentials, EndpointEngine,
-    EndpointType, FinalSnapshot, RestoreDbInstanceInput, SecretString, SslMode, Tags,
+    EndpointType, FinalSnapshot, ModifyDbInstanceInput, RestoreDbInstanceInput, SecretString,
+    SslMode, Tags,
 };
 
 fn event(response_body: &str) -> ReplayEvent {
@@ -137,6 +138,37 @@ async fn a_multi_az_restore_never_sends_an_availability_zone() {
             "{body}"
         );
     }
+}
+
+#[tokio::test]
+async fn renaming_onto_a_taken_identifier_is_refused_before_any_modify_call() {
+    let taken = r#"<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBInstancesResult><DBInstances><DBInstance><DBInstanceIdentifier>orders</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus></DBInstance></DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>"#;
+    let (clients, http) = clients(&[taken]).await;
+    let err = clients
+        .modify_db_instance(&ModifyDbInstanceInput {
+            db_instance_identifier: "orders-encrypted".into(),
+            new_db_instance_identifier: Some("orders".into()),
+            apply_immediately: true,
+            ..ModifyDbInstanceInput::default()
+        })
+        .await
+        .expect_err("must refuse");
+    assert!(
+        matches!(&err, AwsError::AlreadyExists { code, .. } if code == "DBInstanceAlreadyExists"),
+        "{err:?}"
+    );
+    let sent = bodies(&http);
+    assert_eq!(sent.len(), 1, "only the collision check was sent: {sent:?}");
+    assert!(
+        sent[0].contains("Action=DescribeDBInstances"),
+        "{}",
+        sent[0]
+    );
+    assert!(
+        sent[0].contains("DBInstanceIdentifier=orders"),
+        "{}",
+        sent[0]
+    );
 }
 
 fn endpoint_input(credentials: EndpointCredentials) -> CreateEndpointInput {

@@ -471,6 +471,25 @@ impl AwsApi for Clients {
         input: &ModifyDbInstanceInput,
     ) -> Result<DbInstance, AwsError> {
         let id = &input.db_instance_identifier;
+        // A rename onto a taken identifier must fail like AWS does; some emulators silently
+        // replace the other instance, so check here too (the engine checks as well).
+        if let Some(new_id) = &input.new_db_instance_identifier
+            && !new_id.eq_ignore_ascii_case(id)
+        {
+            match rds::find_db_instance_by_id(self.rds(), new_id).await {
+                Ok(_) => {
+                    return Err(AwsError::AlreadyExists {
+                        code: "DBInstanceAlreadyExists".to_owned(),
+                        message: format!(
+                            "cannot rename {} ({id}) to {new_id}: that identifier is taken",
+                            rds::KIND_DB_INSTANCE
+                        ),
+                    });
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
         let pi = input.performance_insights.as_ref();
         let out = self
             .rds()
