@@ -109,7 +109,7 @@ const THROTTLING_CODES: &[&str] = &[
 ];
 
 /// An operation's error type from an AWS SDK crate, taught which of its *modelled* variants
-/// mean "the object does not exist". Implemented per operation by [`operation_errors!`] so the
+/// mean "the object does not exist". Implemented per operation by the `operation_errors!` macro so the
 /// not-found decision matches typed variants rather than code strings.
 pub trait OperationError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
     /// True when this is the operation's modelled not-found fault.

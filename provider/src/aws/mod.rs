@@ -1,5 +1,14 @@
 //! AWS access: one module per service with finders (not-found normalised), typed status enums
 //! and small declarative waiters.
+//!
+//! - [`config`]: [`AwsSettings`] (the provider block) -> [`Clients`] (one shared `SdkConfig`,
+//!   lazily built per-service clients, STS credential check).
+//! - [`error`]: [`AwsError`], the only error of this layer; SDK errors are classified once
+//!   ([`AwsError::from_sdk`]) so callers ask `is_not_found()` / `is_transient()`.
+//! - [`rds`], [`dms`], [`kms`], [`cloudwatch`], [`route53`], [`secretsmanager`]: per service,
+//!   in the order finders -> lists (paginated) -> status -> waiters.
+//! - [`wait`]: the declarative waiter and the status-enum macro.
+//! - [`adapter`]: `impl crate::engine::api::AwsApi for Clients` (SDK <-> domain types).
 
 pub mod adapter;
 pub mod cloudwatch;
