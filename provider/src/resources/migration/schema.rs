@@ -29,7 +29,7 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(
-            s("kms_key_id").required().requires_replace().description(
+            s("kms_key_id").required().description(
                 "Customer managed KMS key for the encrypted copy and the target instance: key id, \
                  key ARN, `alias/<name>` or alias ARN. Changing it replaces the migration.",
             ),
