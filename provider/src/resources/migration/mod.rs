@@ -519,7 +519,15 @@ impl Resource for MigrationResource {
                     "secrets_manager_arn",
                     Value::opt_string(ep.secrets_manager_arn.clone()),
                 );
-                dms.set("database_name", Value::opt_string(ep.database_name.clone()));
+                // Only a database other than the engine's default was configured explicitly.
+                let default_db = o
+                    .source
+                    .as_ref()
+                    .and_then(|s| s.db_name.clone())
+                    .unwrap_or_else(|| "postgres".to_owned());
+                if ep.database_name.as_ref().is_some_and(|d| *d != default_db) {
+                    dms.set("database_name", Value::opt_string(ep.database_name.clone()));
+                }
             }
             if let Some(ri) = &o.replication_instance {
                 if o.replication_instance_managed {
