@@ -11,6 +11,8 @@ use crate::aws::AwsError;
 pub enum Step {
     /// Reading the source instance.
     DescribeSource,
+    /// Waiting for the source to be available before its snapshot.
+    WaitSource,
     /// Resolving and checking the KMS key.
     ResolveKmsKey,
     /// Reading the current state of every owned object.
@@ -80,6 +82,7 @@ impl Step {
     pub fn describe(self) -> &'static str {
         match self {
             Step::DescribeSource => "reading source RDS DB Instance",
+            Step::WaitSource => "waiting for source RDS DB Instance to be available",
             Step::ResolveKmsKey => "reading KMS Key",
             Step::Observe => "reading migration state",
             Step::CreateSnapshot => "creating RDS DB Snapshot",

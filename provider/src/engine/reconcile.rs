@@ -56,7 +56,7 @@ const SNAPSHOT_PENDING: &[SnapshotStatus] = &[SnapshotStatus::Creating, Snapshot
 const SNAPSHOT_READY: &[SnapshotStatus] = &[SnapshotStatus::Available];
 
 const WAIT_SOURCE: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::DescribeSource,
+    step: Step::WaitSource,
     phase: Phase::Snapshotting,
     pending: INSTANCE_PENDING,
     target: INSTANCE_READY,
