@@ -1100,3 +1100,32 @@ async fn a_foreign_dms_endpoint_with_our_name_is_refused_and_left_alone() {
             .contains(&"rdsenc-orders-source".to_owned())
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn engine_futures_are_send_so_grpc_handlers_can_spawn_them() {
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    let w = World::test();
+    let known = super::observe::KnownIds::default();
+    let day = Duration::from_secs(86_400);
+    let engine = w.engine.clone();
+    let spec = w.spec.clone();
+    let cancel = w.cancel.clone();
+    // Spawning requires 'static + Send futures: exactly what a tonic handler does.
+    let handle = tokio::spawn(async move {
+        send(engine.reconcile_to_replicating(&spec, &known, day, &cancel)).await
+    });
+    let o = ok(handle.await.expect("join"));
+    assert_eq!(o.phase, Phase::Replicating);
+    let known = o.known_ids();
+    let _ = send(w.engine.observe(&w.spec, &known, &w.cancel));
+    let _ = send(w.engine.teardown(&w.spec, &known, day, &w.cancel));
+    let _ = send(w.engine.update_dms_settings(
+        &w.spec,
+        &known,
+        &super::update::DmsChange::default(),
+        day,
+        &w.cancel,
+    ));
+}
