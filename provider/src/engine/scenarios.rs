@@ -1119,13 +1119,13 @@ async fn engine_futures_are_send_so_grpc_handlers_can_spawn_them() {
     let o = ok(handle.await.expect("join"));
     assert_eq!(o.phase, Phase::Replicating);
     let known = o.known_ids();
-    let _ = send(w.engine.observe(&w.spec, &known, &w.cancel));
-    let _ = send(w.engine.teardown(&w.spec, &known, day, &w.cancel));
-    let _ = send(w.engine.update_dms_settings(
+    drop(send(w.engine.observe(&w.spec, &known, &w.cancel)));
+    drop(send(w.engine.teardown(&w.spec, &known, day, &w.cancel)));
+    drop(send(w.engine.update_dms_settings(
         &w.spec,
         &known,
         &super::update::DmsChange::default(),
         day,
         &w.cancel,
-    ));
+    )));
 }
