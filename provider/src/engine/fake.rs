@@ -79,7 +79,8 @@ impl Op {
 pub struct Call {
     /// The operation.
     pub op: Op,
-    /// The main identifier or ARN of the request.
+    /// The main identifier or ARN of the request (`StartReplicationTask`: "<start type>
+    /// <arn>").
     pub id: String,
     /// Virtual time since the fake was made.
     pub at: Duration,
@@ -1572,7 +1573,11 @@ impl AwsApi for FakeAws {
         &self,
         input: &StartReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
-        self.enter(Op::StartReplicationTask, &input.arn)?;
+        // The start type is part of the logged id so tests can tell resume from reload.
+        self.enter(
+            Op::StartReplicationTask,
+            &format!("{} {}", input.start_type, input.arn),
+        )?;
         let now = self.now();
         let mut st = self.lock();
         let cur = self

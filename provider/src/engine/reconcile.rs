@@ -141,6 +141,7 @@ const WAIT_TASK_SETTLED: Waiter<ReplicationTaskStatus> = Waiter {
         ReplicationTaskStatus::Ready,
         ReplicationTaskStatus::Stopped,
         ReplicationTaskStatus::Running,
+        ReplicationTaskStatus::Failed,
     ],
     gone_is_target: false,
     timeout: timeouts::TASK_READY,
@@ -1276,9 +1277,19 @@ impl Run<'_> {
         let aws = self.aws();
         let start_type = match task.status {
             ReplicationTaskStatus::Ready => Some(StartType::StartReplication),
-            // Stopped by an interrupted settings update (or by hand): continue from the
-            // checkpoint; never reload, which would truncate the target again.
-            ReplicationTaskStatus::Stopped => Some(StartType::ResumeProcessing),
+            // Stopped by an interrupted settings update (or by hand), or failed in an
+            // earlier apply (which reported DMS's message): continue from the checkpoint;
+            // never reload, which would truncate the target again.
+            ReplicationTaskStatus::Stopped | ReplicationTaskStatus::Failed => {
+                if task.status == ReplicationTaskStatus::Failed {
+                    tracing::warn!(
+                        id = %task.identifier,
+                        reason = task_failure(task).unwrap_or_default(),
+                        "resuming a replication task that failed in an earlier apply"
+                    );
+                }
+                Some(StartType::ResumeProcessing)
+            }
             _ => None,
         };
         let fresh = start_type.is_some();

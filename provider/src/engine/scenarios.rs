@@ -823,13 +823,16 @@ async fn a_table_mapping_change_modifies_the_stopped_task_and_resumes_it() {
         .expect("task");
     assert_eq!(t.table_mappings, mappings);
     assert_eq!(t.status, ReplicationTaskStatus::Running);
-    let starts: Vec<Call> = w
+    let starts: Vec<String> = w
         .fake
         .calls()
         .into_iter()
         .filter(|c| c.op == Op::StartReplicationTask)
+        .map(|c| c.id)
         .collect();
     assert_eq!(starts.len(), 2);
+    assert!(starts[0].starts_with("start-replication "));
+    assert!(starts[1].starts_with("resume-processing "), "{starts:?}");
 }
 
 // ----- cutover checks -----
@@ -1128,4 +1131,32 @@ async fn engine_futures_are_send_so_grpc_handlers_can_spawn_them() {
         day,
         &w.cancel,
     )));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_that_failed_in_an_earlier_apply_is_resumed_not_reloaded() {
+    let w = World::test();
+    w.fake.fail_task_after(
+        "rdsenc-orders",
+        Duration::from_secs(600),
+        "connection reset",
+    );
+    failed(w.reconcile().await);
+    w.fake.clear_calls();
+    let o = ok(w.reconcile().await);
+    assert_eq!(o.phase, Phase::Replicating);
+    let starts: Vec<Call> = w
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == Op::StartReplicationTask)
+        .collect();
+    assert_eq!(starts.len(), 1);
+    assert!(
+        starts[0].id.starts_with("resume-processing "),
+        "{}",
+        starts[0].id
+    );
+    assert_eq!(w.fake.count(Op::CreateReplicationTask), 0);
+    assert_eq!(o.full_load_progress_percent(), Some(100));
 }
