@@ -1160,3 +1160,50 @@ async fn a_task_that_failed_in_an_earlier_apply_is_resumed_not_reloaded() {
     assert_eq!(w.fake.count(Op::CreateReplicationTask), 0);
     assert_eq!(o.full_load_progress_percent(), Some(100));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_waiter_tolerates_a_freshly_created_object_not_being_visible_yet() {
+    use super::core::Waiter;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const W: Waiter<SnapshotStatus> = Waiter {
+        step: Step::WaitSnapshot,
+        phase: Phase::Snapshotting,
+        pending: &[SnapshotStatus::Creating],
+        target: &[SnapshotStatus::Available],
+        gone_is_target: false,
+        timeout: Duration::from_secs(3600),
+        continuous_target: None,
+    };
+    let w = World::test();
+    let run = w.engine.run(&w.spec, Duration::from_secs(3600), &w.cancel);
+    for fresh in [true, false] {
+        let n = AtomicUsize::new(0);
+        let r = run
+            .wait(
+                &W,
+                "new-snapshot",
+                fresh,
+                || {
+                    let i = n.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        Ok(if i < 2 {
+                            None
+                        } else {
+                            Some((i, SnapshotStatus::Available))
+                        })
+                    }
+                },
+                |_| None,
+                |_| None,
+            )
+            .await;
+        if fresh {
+            assert_eq!(r, Ok(Some(2)));
+        } else {
+            assert!(
+                matches!(&r, Err(EngineError::Failed { status, .. }) if status == "deleted"),
+                "{r:?}"
+            );
+        }
+    }
+}
