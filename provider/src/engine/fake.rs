@@ -982,6 +982,8 @@ impl AwsApi for FakeAws {
                 .clone()
                 .unwrap_or(src.instance_class.clone()),
             deletion_protection: false,
+            // RDS creates replicas with automated backups off.
+            backup_retention_period: 0,
             ..src.clone()
         };
         let mut tl = Timeline::new(now, DbInstanceStatus::Creating);

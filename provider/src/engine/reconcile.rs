@@ -418,9 +418,16 @@ impl Run<'_> {
                 ),
             });
         }
+        if self.spec.dms.source_from_read_replica && src.backup_retention_period == 0 {
+            return Err(EngineError::Unusable {
+                attribute: "source_db_instance_identifier",
+                kind: "RDS DB Instance",
+                id: id.clone(),
+                reason: "automated backups are off, and RDS creates read replicas only of instances with backups on (dms.source_from_read_replica); set backup_retention_period > 0".into(),
+            });
+        }
         if matches!(src.engine, DbEngine::Mysql | DbEngine::Mariadb)
             && src.backup_retention_period == 0
-            && !self.spec.dms.source_from_read_replica
         {
             return Err(EngineError::Unusable {
                 attribute: "source_db_instance_identifier",
@@ -1035,7 +1042,25 @@ impl Run<'_> {
                 true
             }
         };
-        self.wait_instance(&WAIT_REPLICA, id, fresh).await
+        let replica = self.wait_instance(&WAIT_REPLICA, id, fresh).await?;
+        // A MySQL/MariaDB replica writes the binary log DMS reads only with backups on, and
+        // RDS creates replicas with backups off.
+        if matches!(source.engine, DbEngine::Mysql | DbEngine::Mariadb)
+            && replica.backup_retention_period == 0
+        {
+            let input = ModifyDbInstanceInput {
+                db_instance_identifier: id.clone(),
+                backup_retention_period: Some(1),
+                apply_immediately: true,
+                ..Default::default()
+            };
+            self.call(Step::CreateReadReplica, id, || {
+                self.aws().modify_db_instance(&input)
+            })
+            .await?;
+            return self.wait_instance(&WAIT_REPLICA, id, true).await;
+        }
+        Ok(replica)
     }
 
     fn database_name(&self, source: &DbInstance) -> Option<String> {

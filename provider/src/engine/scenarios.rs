@@ -1207,3 +1207,26 @@ async fn a_waiter_tolerates_a_freshly_created_object_not_being_visible_yet() {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_mysql_read_replica_gets_backups_on_so_it_writes_the_binlog_dms_reads() {
+    let w = World::test()
+        .mysql()
+        .spec(|s| s.dms.source_from_read_replica = true);
+    let o = ok(w.reconcile().await);
+    let replica = o.read_replica.expect("replica");
+    assert_eq!(replica.backup_retention_period, 1);
+    assert!(
+        w.fake
+            .calls()
+            .iter()
+            .any(|c| c.op == Op::ModifyDbInstance && c.id == "rdsenc-orders-replica")
+    );
+    // The source itself is never modified.
+    assert!(
+        !w.fake
+            .calls()
+            .iter()
+            .any(|c| c.op == Op::ModifyDbInstance && c.id == "orders")
+    );
+}
