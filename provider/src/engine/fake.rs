@@ -1107,7 +1107,7 @@ impl AwsApi for FakeAws {
         let v = DbSnapshot {
             identifier: id.clone(),
             arn: format!("arn:aws:rds:{REGION_ACCOUNT}:snapshot:{id}"),
-            status: SnapshotStatus::Creating,
+            status: SnapshotStatus::Pending,
             percent_progress: 0,
             encrypted: true,
             kms_key_id: Some(key.arn),
@@ -1116,10 +1116,14 @@ impl AwsApi for FakeAws {
             tags,
             ..src
         };
-        let mut tl = Timeline::new(now, SnapshotStatus::Creating);
+        // Like AWS: a copy is queued (`pending`), then `copying`, then `available`.
+        let mut tl = Timeline::new(now, SnapshotStatus::Pending);
         tl.set(
             now,
-            vec![(self.timings.copy, Some(SnapshotStatus::Available))],
+            vec![
+                (self.timings.copy / 10, Some(SnapshotStatus::Copying)),
+                (self.timings.copy, Some(SnapshotStatus::Available)),
+            ],
         );
         st.snapshots.insert(
             id,

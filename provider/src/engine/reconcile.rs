@@ -45,6 +45,8 @@ const INSTANCE_PENDING: &[DbInstanceStatus] = &[
     DbInstanceStatus::Starting,
     DbInstanceStatus::ConfiguringEnhancedMonitoring,
     DbInstanceStatus::ConfiguringLogExports,
+    DbInstanceStatus::ConfiguringIamDatabaseAuth,
+    DbInstanceStatus::ResettingMasterCredentials,
     DbInstanceStatus::Upgrading,
     DbInstanceStatus::Maintenance,
 ];
@@ -52,7 +54,11 @@ const INSTANCE_READY: &[DbInstanceStatus] = &[
     DbInstanceStatus::Available,
     DbInstanceStatus::StorageOptimization,
 ];
-const SNAPSHOT_PENDING: &[SnapshotStatus] = &[SnapshotStatus::Creating, SnapshotStatus::Copying];
+const SNAPSHOT_PENDING: &[SnapshotStatus] = &[
+    SnapshotStatus::Creating,
+    SnapshotStatus::Pending,
+    SnapshotStatus::Copying,
+];
 const SNAPSHOT_READY: &[SnapshotStatus] = &[SnapshotStatus::Available];
 
 const WAIT_SOURCE: Waiter<DbInstanceStatus> = Waiter {
