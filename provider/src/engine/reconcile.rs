@@ -389,7 +389,12 @@ impl Run<'_> {
                 key.state
             )));
         }
-        if key.usage != KmsKeyUsage::EncryptDecrypt || key.spec != KmsKeySpec::SymmetricDefault {
+        // Refuse only what is known to be wrong: an absent field (some emulators omit it)
+        // is left for RDS to judge.
+        let unknown = |s: &str| s.is_empty();
+        let usage_ok = key.usage == KmsKeyUsage::EncryptDecrypt || unknown(key.usage.as_str());
+        let spec_ok = key.spec == KmsKeySpec::SymmetricDefault || unknown(key.spec.as_str());
+        if !(usage_ok && spec_ok) {
             return Err(unusable(format!(
                 "key is {} / {}; RDS needs a SYMMETRIC_DEFAULT ENCRYPT_DECRYPT key",
                 key.spec, key.usage
@@ -681,14 +686,20 @@ impl Run<'_> {
             allocated_storage: o.allocated_storage.or(Some(source.allocated_storage)),
             iops: o.iops.or(source.iops),
             storage_throughput: o.storage_throughput.or(source.storage_throughput),
-            db_parameter_group_name: o
-                .db_parameter_group_name
-                .clone()
-                .or_else(|| source.db_parameter_group_name.clone()),
-            option_group_name: o
-                .option_group_name
-                .clone()
-                .or_else(|| source.option_group_name.clone()),
+            // A default group is what RDS picks anyway when none is named, so only custom
+            // groups are passed on (default option groups cannot always be named).
+            db_parameter_group_name: o.db_parameter_group_name.clone().or_else(|| {
+                source
+                    .db_parameter_group_name
+                    .clone()
+                    .filter(|g| !g.starts_with("default."))
+            }),
+            option_group_name: o.option_group_name.clone().or_else(|| {
+                source
+                    .option_group_name
+                    .clone()
+                    .filter(|g| !g.starts_with("default:"))
+            }),
             db_subnet_group_name: o
                 .db_subnet_group_name
                 .clone()

@@ -110,7 +110,7 @@ impl Run<'_> {
         if let Some(t) = &o.task
             && was_running
         {
-            self.stop_task(t).await?;
+            self.stop_task(t, Phase::Replicating).await?;
         }
         if change.source_endpoint
             && let Some(ep) = &o.source_endpoint
