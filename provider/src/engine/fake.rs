@@ -79,8 +79,8 @@ impl Op {
 pub struct Call {
     /// The operation.
     pub op: Op,
-    /// The main identifier or ARN of the request (`StartReplicationTask`: "<start type>
-    /// <arn>").
+    /// The main identifier or ARN of the request (`StartReplicationTask`: the start type,
+    /// a space, then the ARN).
     pub id: String,
     /// Virtual time since the fake was made.
     pub at: Duration,
