@@ -26,9 +26,12 @@ use super::spec::{Phase, default_table_mappings, target_after_connect_script, ta
 pub struct EngineFailure {
     /// What failed.
     pub error: EngineError,
-    /// What exists now (best effort: a default when even observing failed; names are
-    /// deterministic, so the next refresh finds everything anyway).
+    /// What exists now. When `observed_ok` is false, observing failed too and this is a
+    /// default: keep the prior state instead (names are deterministic, so the next
+    /// refresh finds everything anyway).
     pub observed: Observed,
+    /// True when `observed` was actually read from AWS after the failure.
+    pub observed_ok: bool,
 }
 
 /// Default class of a managed replication instance.
@@ -304,13 +307,19 @@ impl Engine {
             (Ok(()), Err(error)) => Err(Box::new(EngineFailure {
                 error,
                 observed: Observed::default(),
+                observed_ok: false,
             })),
-            (Err(error), Ok(observed)) => Err(Box::new(EngineFailure { error, observed })),
+            (Err(error), Ok(observed)) => Err(Box::new(EngineFailure {
+                error,
+                observed,
+                observed_ok: true,
+            })),
             (Err(error), Err(obs_err)) => {
                 tracing::warn!(error = %obs_err, "could not observe after a failure");
                 Err(Box::new(EngineFailure {
                     error,
                     observed: Observed::default(),
+                    observed_ok: false,
                 }))
             }
         }

@@ -175,6 +175,7 @@ async fn a_failed_task_surfaces_the_dms_failure_message() {
     assert!(msg.contains("duplicate key value"), "{msg}");
     assert!(msg.contains("rdsenc-orders"), "{msg}");
     // State still gets everything that exists.
+    assert!(f.observed_ok);
     assert!(f.observed.task.is_some());
     assert!(f.observed.target.is_some());
     assert_eq!(f.observed.phase, Phase::FullLoad);
@@ -1230,4 +1231,20 @@ async fn a_mysql_read_replica_gets_backups_on_so_it_writes_the_binlog_dms_reads(
             .iter()
             .any(|c| c.op == Op::ModifyDbInstance && c.id == "orders")
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_observing_also_fails_the_failure_says_so() {
+    let w = World::test();
+    let denied = AwsError::Service {
+        code: "AccessDenied".into(),
+        message: "no".into(),
+        status: Some(403),
+    };
+    // The KMS check fails, then every describe of the source fails too.
+    w.fake.fail(Op::DescribeKmsKey, 0, 1, denied.clone());
+    w.fake.fail(Op::DescribeDbInstance, 0, 100, denied);
+    let f = failed(w.reconcile().await);
+    assert_eq!(f.error.step(), Some(Step::ResolveKmsKey));
+    assert!(!f.observed_ok);
 }
