@@ -11,6 +11,8 @@ use crate::aws::AwsError;
 pub enum Step {
     /// Reading the source instance.
     DescribeSource,
+    /// Waiting for the source to be available before its snapshot.
+    WaitSource,
     /// Resolving and checking the KMS key.
     ResolveKmsKey,
     /// Reading the current state of every owned object.
@@ -80,6 +82,7 @@ impl Step {
     pub fn describe(self) -> &'static str {
         match self {
             Step::DescribeSource => "reading source RDS DB Instance",
+            Step::WaitSource => "waiting for source RDS DB Instance to be available",
             Step::ResolveKmsKey => "reading KMS Key",
             Step::Observe => "reading migration state",
             Step::CreateSnapshot => "creating RDS DB Snapshot",
@@ -271,6 +274,44 @@ impl EngineError {
         }
     }
 
+    /// The diagnostic detail: what happened, in full sentences, and the remedy. Progress is
+    /// never lost on failure (every step is idempotent), which the remedies rely on.
+    pub fn detail(&self) -> String {
+        const RESUME: &str = "Apply again to resume where it stopped; work already done is kept.";
+        match self {
+            EngineError::InvalidSpec { .. } => format!("{self}."),
+            EngineError::Missing { .. } => format!(
+                "{self}. Check the value, and that the provider is configured for the right account and region."
+            ),
+            EngineError::Unusable { .. } => format!("{self}. Fix it or choose another one."),
+            EngineError::ForeignObject { attribute, .. } => {
+                let remedy = match attribute {
+                    Some(a) => format!("Choose another {a}, or remove or rename the existing object."),
+                    None => "Remove or rename the existing object; the migration never adopts or deletes objects it did not create.".into(),
+                };
+                format!("{self}. {remedy}")
+            }
+            EngineError::Aws { source, .. } if source.is_transient() => {
+                format!("{self}. This looks temporary (throttling or an AWS-side error). {RESUME}")
+            }
+            EngineError::Aws { .. } => {
+                format!("{self}. Check permissions and the configuration, then apply again.")
+            }
+            EngineError::Failed { .. } => {
+                format!(
+                    "{self}. Fix the cause AWS reports, then apply again; the migration resumes where it stopped."
+                )
+            }
+            EngineError::Timeout { .. } => format!(
+                "{self}. The operation is still running in AWS. Wait or raise timeouts, then apply again; work already done is kept."
+            ),
+            EngineError::Cancelled { step } => {
+                format!("Terraform interrupted the provider while {step}. {RESUME}")
+            }
+            EngineError::DeletionProtected { .. } => format!("{self}."),
+        }
+    }
+
     /// True for [`EngineError::Cancelled`].
     pub fn is_cancelled(&self) -> bool {
         matches!(self, EngineError::Cancelled { .. })
@@ -321,5 +362,32 @@ mod tests {
         );
         assert!(a.is_transient());
         assert!(std::error::Error::source(&a).is_some());
+        assert!(
+            a.detail().contains("Apply again to resume"),
+            "{}",
+            a.detail()
+        );
+        assert_eq!(
+            e.detail(),
+            "waiting for DMS Replication Task full load (rdsenc-orders): unexpected status failed: Table orders.items: duplicate key. Fix the cause AWS reports, then apply again; the migration resumes where it stopped."
+        );
+        assert_eq!(
+            EngineError::Cancelled {
+                step: Step::WaitSnapshot
+            }
+            .detail(),
+            "Terraform interrupted the provider while waiting for RDS DB Snapshot. Apply again to resume where it stopped; work already done is kept."
+        );
+        let f = EngineError::ForeignObject {
+            attribute: Some("target_db_instance_identifier"),
+            kind: "RDS DB Instance",
+            id: "orders-encrypted".into(),
+            migration: "orders".into(),
+        };
+        assert!(
+            f.detail()
+                .contains("Choose another target_db_instance_identifier")
+        );
+        assert_eq!(f.summary(), "Name Taken By An Unmanaged Object");
     }
 }

@@ -79,7 +79,8 @@ impl Op {
 pub struct Call {
     /// The operation.
     pub op: Op,
-    /// The main identifier or ARN of the request.
+    /// The main identifier or ARN of the request (`StartReplicationTask`: the start type,
+    /// a space, then the ARN).
     pub id: String,
     /// Virtual time since the fake was made.
     pub at: Duration,
@@ -981,6 +982,8 @@ impl AwsApi for FakeAws {
                 .clone()
                 .unwrap_or(src.instance_class.clone()),
             deletion_protection: false,
+            // RDS creates replicas with automated backups off.
+            backup_retention_period: 0,
             ..src.clone()
         };
         let mut tl = Timeline::new(now, DbInstanceStatus::Creating);
@@ -1104,7 +1107,7 @@ impl AwsApi for FakeAws {
         let v = DbSnapshot {
             identifier: id.clone(),
             arn: format!("arn:aws:rds:{REGION_ACCOUNT}:snapshot:{id}"),
-            status: SnapshotStatus::Creating,
+            status: SnapshotStatus::Pending,
             percent_progress: 0,
             encrypted: true,
             kms_key_id: Some(key.arn),
@@ -1113,10 +1116,14 @@ impl AwsApi for FakeAws {
             tags,
             ..src
         };
-        let mut tl = Timeline::new(now, SnapshotStatus::Creating);
+        // Like AWS: a copy is queued (`pending`), then `copying`, then `available`.
+        let mut tl = Timeline::new(now, SnapshotStatus::Pending);
         tl.set(
             now,
-            vec![(self.timings.copy, Some(SnapshotStatus::Available))],
+            vec![
+                (self.timings.copy / 10, Some(SnapshotStatus::Copying)),
+                (self.timings.copy, Some(SnapshotStatus::Available)),
+            ],
         );
         st.snapshots.insert(
             id,
@@ -1572,7 +1579,11 @@ impl AwsApi for FakeAws {
         &self,
         input: &StartReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
-        self.enter(Op::StartReplicationTask, &input.arn)?;
+        // The start type is part of the logged id so tests can tell resume from reload.
+        self.enter(
+            Op::StartReplicationTask,
+            &format!("{} {}", input.start_type, input.arn),
+        )?;
         let now = self.now();
         let mut st = self.lock();
         let cur = self

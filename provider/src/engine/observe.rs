@@ -237,6 +237,7 @@ pub(crate) fn snapshot_stage(s: Option<&DbSnapshot>) -> Stage {
         Some(SnapshotStatus::Failed) => Stage::Broken,
         Some(
             SnapshotStatus::Creating
+            | SnapshotStatus::Pending
             | SnapshotStatus::Copying
             | SnapshotStatus::Deleting
             | SnapshotStatus::Other(_),

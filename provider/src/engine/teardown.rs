@@ -262,7 +262,16 @@ impl Run<'_> {
         }
     }
 
-    pub(crate) async fn stop_task(&self, t: &ReplicationTask) -> Result<(), EngineError> {
+    /// Stops the task and waits until it is stopped; `phase` labels the progress reports.
+    pub(crate) async fn stop_task(
+        &self,
+        t: &ReplicationTask,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
+        let waiter = Waiter {
+            phase,
+            ..WAIT_TASK_STOPPED
+        };
         let aws = self.aws();
         let fresh = matches!(
             t.status,
@@ -276,7 +285,7 @@ impl Run<'_> {
         }
         let which = DmsRef::Arn(t.arn.clone());
         self.wait(
-            &WAIT_TASK_STOPPED,
+            &waiter,
             &t.identifier,
             fresh,
             || async {
@@ -294,7 +303,7 @@ impl Run<'_> {
     async fn delete_task(&self, t: &ReplicationTask) -> Result<(), EngineError> {
         let aws = self.aws();
         if t.status != ReplicationTaskStatus::Deleting {
-            self.stop_task(t).await?;
+            self.stop_task(t, Phase::Finalizing).await?;
             gone_ok(
                 self.call(Step::DeleteTask, &t.identifier, || {
                     aws.delete_replication_task(&t.arn)
