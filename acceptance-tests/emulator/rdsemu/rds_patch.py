@@ -2,7 +2,8 @@
 
 What this adds (see README.md for the full list):
 - instance ``creating -> backing-up -> available`` (create, read replica, restore),
-  ``renaming`` / ``modifying`` after modify, ``deleting`` for a while after delete;
+  ``renaming`` / ``modifying`` after modify, ``deleting`` for a while after delete,
+  ``stopping -> stopped`` and ``starting -> available``;
 - snapshot ``creating`` with rising ``PercentProgress``; copies ``pending -> copying``;
 - preconditions: snapshot/copy/restore need an ``available`` source;
 - rename onto an existing identifier -> ``DBInstanceAlreadyExists``;
@@ -306,6 +307,24 @@ def _patch_backend() -> None:
 
         return inner
 
+    def stop_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(
+            self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str | None = None
+        ) -> DBInstance:
+            db = orig(self, db_instance_identifier, db_snapshot_identifier)
+            _set_timeline(db, [("stopping", STATE.duration("db_stop"))], final="stopped")
+            return db
+
+        return inner
+
+    def start_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_instance_identifier: str) -> DBInstance:
+            db = orig(self, db_instance_identifier)
+            _set_timeline(db, [("starting", STATE.duration("db_start"))])
+            return db
+
+        return inner
+
     def describe_db_instances(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, *args: Any, **kwargs: Any) -> list[DBInstance]:
             _purge_deleted(self)
@@ -329,6 +348,8 @@ def _patch_backend() -> None:
     _wrap("restore_db_instance_from_db_snapshot", restore)
     _wrap("modify_db_instance", modify_db_instance)
     _wrap("delete_db_instance", delete_db_instance)
+    _wrap("stop_db_instance", stop_db_instance)
+    _wrap("start_db_instance", start_db_instance)
     _wrap("describe_db_instances", describe_db_instances)
     _wrap("describe_db_parameter_groups", describe_db_parameter_groups)
 

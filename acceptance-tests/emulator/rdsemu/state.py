@@ -29,6 +29,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "rename": 60.0,  # modify_db_instance NewDBInstanceIdentifier: renaming -> available
     "db_modify": 30.0,  # other modify_db_instance with ApplyImmediately: modifying -> available
     "db_delete": 120.0,  # delete_db_instance: deleting, then gone
+    "db_stop": 120.0,  # stop_db_instance: stopping -> stopped
+    "db_start": 300.0,  # start_db_instance: starting -> available
     "replication_instance": 600.0,  # creating -> available
     "replication_instance_delete": 60.0,  # deleting, then gone
     "task_create": 30.0,  # creating -> ready

@@ -269,3 +269,16 @@ def test_default_durations_scale_with_allocated_storage(emu: Any) -> None:
     assert 55 * 60 <= copy_500 <= 65 * 60
     assert 20 * 60 <= restore_500 <= 30 * 60
     assert d["replication_instance"] == 600
+
+
+def test_stop_and_start_go_through_stopping_and_starting(emu: Any, rds: Any) -> None:
+    create_instance(rds, "idle")
+    emu.set_durations(db_stop=300, db_start=300)
+    rds.stop_db_instance(DBInstanceIdentifier="idle")
+
+    def status() -> str:
+        return str(rds.describe_db_instances(DBInstanceIdentifier="idle")["DBInstances"][0]["DBInstanceStatus"])
+
+    assert distinct_in_order(wait_for(status, lambda s: s == "stopped")) == ["stopping", "stopped"]
+    rds.start_db_instance(DBInstanceIdentifier="idle")
+    assert distinct_in_order(wait_for(status, lambda s: s == "available")) == ["starting", "available"]
