@@ -1,7 +1,7 @@
 """DMS on top of moto: SDK-readable responses, realistic state machines, missing calls.
 
 What this adds (see README.md for the full list):
-- epoch-second timestamps (awsJson1_1), ``null`` members dropped;
+- epoch-second timestamps (awsJson1_1), ``null`` members dropped, ``EndpointType`` upper-case;
 - AWS-shaped ARNs (random resource ids for tasks and replication instances);
 - replication instance ``creating -> available``; endpoints ``active`` at once;
 - task ``creating -> ready``; start: ``starting -> running`` with full-load progress
@@ -100,7 +100,11 @@ _orig_ep_to_dict = Endpoint.to_dict
 
 
 def _ep_to_dict(self: Endpoint) -> dict[str, Any]:
-    return _compact(_orig_ep_to_dict(self))
+    data = _orig_ep_to_dict(self)
+    # AWS accepts "source"/"target" but answers "SOURCE"/"TARGET" (terraform-provider-aws
+    # lower-cases it on read for this reason).
+    data["EndpointType"] = str(self.endpoint_type).upper()
+    return _compact(data)
 
 
 # --- replication task -------------------------------------------------------------------
@@ -178,6 +182,8 @@ def _task_stats(task: FakeReplicationTask) -> dict[str, Any] | None:
         stats["FullLoadStartDate"] = _wall_of_aws(run, run["load_from"])
         if progress >= 100.0:
             stats["FullLoadFinishDate"] = _wall_of_aws(run, run["load_from"] + run["load_total"])
+            if task.migration_type == "full-load" and not run.get("stopped_aws"):
+                stats["StopDate"] = stats["FullLoadFinishDate"]  # stopped by itself
     elif run.get("carried"):
         stats.update(run["carried"])
         stats["FullLoadProgressPercent"] = 100

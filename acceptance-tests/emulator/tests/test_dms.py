@@ -74,6 +74,7 @@ def test_endpoints_are_active_and_a_duplicate_identifier_is_resource_already_exi
     arns = replication_setup(dms)
     endpoints = dms.describe_endpoints()["Endpoints"]
     assert {e["Status"] for e in endpoints} == {"active"}
+    assert sorted(e["EndpointType"] for e in endpoints) == ["SOURCE", "TARGET"]  # as AWS answers
     with pytest.raises(ClientError) as exc:
         dms.create_endpoint(
             EndpointIdentifier="m-src",
@@ -160,6 +161,7 @@ def test_full_load_only_task_stops_by_itself_when_the_load_finishes(dms: Any) ->
     seen = wait_for(lambda: task_of(dms, arn), lambda t: t["Status"] == "stopped")
     assert seen[-1]["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED"
     assert seen[-1]["ReplicationTaskStats"]["FullLoadProgressPercent"] == 100
+    assert seen[-1]["ReplicationTaskStats"]["StopDate"] == seen[-1]["ReplicationTaskStats"]["FullLoadFinishDate"]
 
 
 def test_starting_twice_needs_resume_or_reload_and_a_running_task_cannot_start(dms: Any) -> None:
