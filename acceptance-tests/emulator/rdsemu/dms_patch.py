@@ -40,6 +40,7 @@ from moto.dms.models import (
 )
 from moto.dms.responses import DatabaseMigrationServiceResponse as Response
 from moto.dms.utils import random_id
+from moto.moto_api._internal.managed_state_model import ManagedState
 
 from .state import STATE, Timeline
 
@@ -92,6 +93,36 @@ def _ri_to_dict(self: FakeReplicationInstance) -> dict[str, Any]:
     data = _orig_ri_to_dict(self)
     data["InstanceCreateTime"] = _epoch(self.creation_date)
     return _compact(data)
+
+
+# --- connection ---------------------------------------------------------------------------
+
+_managed_status = ManagedState.status
+
+
+def _conn_status(self: FakeConnection) -> str | None:
+    status = _managed_status.fget(self)  # type: ignore[attr-defined]
+    if status == "successful":
+        with STATE.lock:
+            if self.endpoint_arn in STATE.connection_failures:
+                return "failed"
+    return status  # type: ignore[no-any-return]
+
+
+def _conn_set_status(self: FakeConnection, value: str) -> None:
+    _managed_status.fset(self, value)  # type: ignore[attr-defined]
+
+
+_orig_conn_to_dict = FakeConnection.to_dict
+
+
+def _conn_to_dict(self: FakeConnection) -> dict[str, Any]:
+    data = _orig_conn_to_dict(self)
+    data["Status"] = self.status
+    if data["Status"] == "failed":
+        with STATE.lock:
+            data["LastFailureMessage"] = STATE.connection_failures.get(self.endpoint_arn, "")
+    return data
 
 
 # --- endpoint ---------------------------------------------------------------------------
@@ -720,6 +751,8 @@ def apply() -> None:
     FakeReplicationInstance.status = property(_ri_status, _ri_set_status)  # type: ignore[assignment,method-assign]
     FakeReplicationInstance.to_dict = _ri_to_dict  # type: ignore[method-assign]
     Endpoint.to_dict = _ep_to_dict  # type: ignore[method-assign]
+    FakeConnection.status = property(_conn_status, _conn_set_status)  # type: ignore[assignment]
+    FakeConnection.to_dict = _conn_to_dict  # type: ignore[method-assign]
     FakeReplicationTask.status = property(_task_status, _task_set_status)  # type: ignore[assignment]
     FakeReplicationTask.to_dict = _task_to_dict  # type: ignore[method-assign]
 

@@ -147,6 +147,16 @@ def _purge_deleted(backend: RDSBackend) -> None:
             backend.databases.pop(ident, None)
 
 
+def _name_taken(backend: RDSBackend, name: str) -> bool:
+    """An identifier in use, or still held by an instance that is being renamed away from it."""
+    name = name.lower()
+    if name in backend.databases:
+        return True
+    return any(
+        db.__dict__.get("_emu_old_name") == name and db.status == "renaming" for db in backend.databases.values()
+    )
+
+
 def _wrap(name: str, build: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
     original = getattr(RDSBackend, name)
     setattr(RDSBackend, name, build(original))
@@ -156,6 +166,8 @@ def _patch_backend() -> None:
     def create_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
             _purge_deleted(self)
+            if _name_taken(self, str(db_kwargs.get("db_instance_identifier", ""))):
+                raise DBInstanceAlreadyExists()
             engine = db_kwargs.get("engine")
             if engine in DEFAULT_ENGINE_VERSIONS and not db_kwargs.get("engine_version"):
                 db_kwargs["engine_version"] = DEFAULT_ENGINE_VERSIONS[engine]
@@ -169,7 +181,7 @@ def _patch_backend() -> None:
     def create_db_instance_read_replica(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
             _purge_deleted(self)
-            if db_kwargs["db_instance_identifier"] in self.databases:
+            if _name_taken(self, db_kwargs["db_instance_identifier"]):
                 raise DBInstanceAlreadyExists()
             source = self.find_db_from_id(db_kwargs["source_db_instance_identifier"])
             if source.status != "available":
@@ -247,7 +259,9 @@ def _patch_backend() -> None:
             new_id = db_kwargs.get("new_db_instance_identifier")
             current = self.databases.get(db_instance_identifier)
             if new_id and current is not None:
-                if new_id.lower() != db_instance_identifier.lower() and new_id in self.databases:
+                if new_id.lower() != db_instance_identifier.lower() and _name_taken(self, new_id):
+                    # Includes a name another instance is still renaming away from: AWS frees
+                    # the old identifier only when that rename completes.
                     raise DBInstanceAlreadyExists()
                 if current.status != "available":
                     raise _invalid_instance_state(
@@ -256,6 +270,7 @@ def _patch_backend() -> None:
             db = orig(self, db_instance_identifier, db_kwargs)
             changes = set(db_kwargs) - {"db_instance_identifier", "apply_immediately"}
             if new_id:
+                db.__dict__["_emu_old_name"] = db_instance_identifier.lower()
                 _set_timeline(db, [("renaming", STATE.duration("rename"))])
             elif db_kwargs.get("apply_immediately") and changes:
                 _set_timeline(db, [("modifying", STATE.duration("db_modify"))])

@@ -1,5 +1,6 @@
 """Emulator-wide state that moto does not keep: the scaled clock, step durations,
-injected CDC lag, injected table statistics, the AWS call log and fault rules.
+injected CDC lag, injected table statistics, forced connection failures, the AWS call log
+and fault rules.
 
 Everything here is process-global (like moto's backends) and guarded by one lock,
 because the server is threaded.
@@ -99,6 +100,7 @@ class EmulatorState:
     aws_base: float = 0.0
     lag: dict[str, list[LagPoint]] = field(default_factory=dict)  # task id -> history
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # task id -> tables
+    connection_failures: dict[str, str] = field(default_factory=dict)  # endpoint ARN -> message
     calls: list[dict[str, Any]] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -165,6 +167,7 @@ class EmulatorState:
             self.set_time_scale(self.launch_time_scale)
             self.lag.clear()
             self.tables.clear()
+            self.connection_failures.clear()
             self.calls.clear()
             self.faults.clear()
 

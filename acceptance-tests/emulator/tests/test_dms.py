@@ -408,3 +408,23 @@ def test_deleting_a_subnet_group_in_use_by_a_replication_instance_is_invalid_res
     emu.set_durations(replication_instance_delete=0)
     dms.delete_replication_instance(ReplicationInstanceArn=ri["ReplicationInstanceArn"])
     dms.delete_replication_subnet_group(ReplicationSubnetGroupIdentifier="grp")
+
+
+def test_a_forced_connection_failure_makes_connection_tests_of_that_endpoint_fail(emu: Any, dms: Any) -> None:
+    arns = replication_setup(dms)
+    emu.force_status("connection", "m-src", "failed", message="Can't connect to MySQL server")
+    dms.test_connection(ReplicationInstanceArn=arns["ri"], EndpointArn=arns["src"])
+    dms.test_connection(ReplicationInstanceArn=arns["ri"], EndpointArn=arns["tgt"])
+
+    def statuses() -> dict[str, tuple[str, str]]:
+        return {
+            c["EndpointIdentifier"]: (c["Status"], c.get("LastFailureMessage", ""))
+            for c in dms.describe_connections()["Connections"]
+        }
+
+    final = wait_for(statuses, lambda s: all(v[0] != "testing" for v in s.values()))[-1]
+    assert final == {"m-src": ("failed", "Can't connect to MySQL server"), "m-tgt": ("successful", "")}
+    emu.force_status("connection", arns["src"], "successful")
+    dms.test_connection(ReplicationInstanceArn=arns["ri"], EndpointArn=arns["src"])
+    final = wait_for(statuses, lambda s: all(v[0] != "testing" for v in s.values()))[-1]
+    assert final["m-src"][0] == "successful"

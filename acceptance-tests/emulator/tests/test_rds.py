@@ -282,3 +282,24 @@ def test_stop_and_start_go_through_stopping_and_starting(emu: Any, rds: Any) -> 
     assert distinct_in_order(wait_for(status, lambda s: s == "stopped")) == ["stopping", "stopped"]
     rds.start_db_instance(DBInstanceIdentifier="idle")
     assert distinct_in_order(wait_for(status, lambda s: s == "available")) == ["starting", "available"]
+
+
+def test_the_old_identifier_stays_taken_until_the_rename_completes(emu: Any, rds: Any) -> None:
+    create_instance(rds, "orders")
+    create_instance(rds, "orders-encrypted")
+    emu.set_durations(rename=500)
+    rds.modify_db_instance(DBInstanceIdentifier="orders", NewDBInstanceIdentifier="orders-old", ApplyImmediately=True)
+    with pytest.raises(ClientError) as exc:
+        rds.modify_db_instance(
+            DBInstanceIdentifier="orders-encrypted", NewDBInstanceIdentifier="orders", ApplyImmediately=True
+        )
+    assert _error_code(exc) == "DBInstanceAlreadyExists"
+    wait_for(
+        lambda: rds.describe_db_instances(DBInstanceIdentifier="orders-old")["DBInstances"][0]["DBInstanceStatus"],
+        lambda s: s == "available",
+    )
+    rds.modify_db_instance(
+        DBInstanceIdentifier="orders-encrypted", NewDBInstanceIdentifier="orders", ApplyImmediately=True
+    )
+    swapped = rds.describe_db_instances(DBInstanceIdentifier="orders")["DBInstances"][0]
+    assert swapped["DBInstanceStatus"] == "renaming"
