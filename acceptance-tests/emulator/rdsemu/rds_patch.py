@@ -10,7 +10,7 @@ What this adds (see README.md for the full list):
 - delete without a final-snapshot choice -> ``InvalidParameterCombination``;
 - unique ``DbiResourceId`` per instance, ``<id>.<random12>.<region>.rds.amazonaws.com``;
 - current default engine versions (mariadb without a version works);
-- ``default.*`` parameter groups and engine-default parameters.
+- ``default.*`` parameter groups, engine-default parameters, describe_db_engine_versions.
 """
 
 from __future__ import annotations
@@ -56,6 +56,55 @@ ENGINE_DEFAULTS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("wal_sender_timeout", "60000", "dynamic", "integer", "0-3600000"),
     ],
 }
+
+
+# describe_db_engine_versions catalogue: a realistic subset. DEFAULT_ENGINE_VERSIONS marks the
+# default of each engine (DefaultOnly=true).
+ENGINE_VERSIONS: dict[str, list[str]] = {
+    "mysql": ["5.7.44", "8.0.35", "8.0.36", "8.0.39", "8.0.40", "8.4.3"],
+    "postgres": ["14.13", "15.8", "16.3", "16.4", "16.6", "17.2"],
+    "mariadb": ["10.6.19", "10.11.9", "10.11.10", "11.4.4"],
+}
+
+
+def family_of(engine: str, version: str) -> str:
+    """The parameter group family of an engine version (``mysql8.0``, ``postgres16``)."""
+    parts = version.split(".")
+    major = parts[0] if engine == "postgres" and int(parts[0]) >= 10 else ".".join(parts[:2])
+    return f"{engine}{major}"
+
+
+def engine_versions(
+    engine: str | None, version: str | None, family: str | None, default_only: bool
+) -> list[dict[str, Any]]:
+    """Rows for describe_db_engine_versions."""
+    rows = []
+    for eng, versions in ENGINE_VERSIONS.items():
+        if engine and engine != eng:
+            continue
+        for ver in versions:
+            fam = family_of(eng, ver)
+            if (version and not ver.startswith(version)) or (family and family != fam):
+                continue
+            if default_only and ver != DEFAULT_ENGINE_VERSIONS[eng]:
+                continue
+            rows.append(
+                {
+                    "Engine": eng,
+                    "EngineVersion": ver,
+                    "DBParameterGroupFamily": fam,
+                    "DBEngineDescription": {
+                        "mysql": "MySQL Community Edition",
+                        "postgres": "PostgreSQL",
+                        "mariadb": "MariaDb Community Edition",
+                    }[eng],
+                    "DBEngineVersionDescription": f"{eng} {ver}",
+                    "SupportsReadReplica": True,
+                    "SupportsLogExportsToCloudwatchLogs": True,
+                    "Status": "available",
+                }
+            )
+    return rows
 
 
 def _engine_of_family(family: str) -> str | None:
@@ -413,6 +462,14 @@ def _patch_responses() -> None:
             {"EngineDefaults": {"DBParameterGroupFamily": family, "Parameters": engine_default_parameters(family)}}
         )
 
+    def describe_db_engine_versions(self: Any) -> ActionResult:
+        p = self.params
+        rows = engine_versions(
+            p.get("Engine"), p.get("EngineVersion"), p.get("DBParameterGroupFamily"), bool(p.get("DefaultOnly"))
+        )
+        return ActionResult({"DBEngineVersions": rows})
+
+    rds_responses.RDSResponse.describe_db_engine_versions = describe_db_engine_versions  # type: ignore[attr-defined]
     rds_responses.RDSResponse.describe_db_parameters = describe_db_parameters  # type: ignore[method-assign]
     rds_responses.RDSResponse.describe_engine_default_parameters = describe_engine_default_parameters  # type: ignore[attr-defined]
 

@@ -303,3 +303,12 @@ def test_the_old_identifier_stays_taken_until_the_rename_completes(emu: Any, rds
     )
     swapped = rds.describe_db_instances(DBInstanceIdentifier="orders")["DBInstances"][0]
     assert swapped["DBInstanceStatus"] == "renaming"
+
+
+def test_engine_versions_are_described_with_their_parameter_group_family(rds: Any) -> None:
+    rows = rds.describe_db_engine_versions(Engine="postgres", EngineVersion="16.3")["DBEngineVersions"]
+    assert [(r["EngineVersion"], r["DBParameterGroupFamily"]) for r in rows] == [("16.3", "postgres16")]
+    default = rds.describe_db_engine_versions(Engine="mysql", DefaultOnly=True)["DBEngineVersions"]
+    assert [(r["EngineVersion"], r["DBParameterGroupFamily"]) for r in default] == [("8.0.40", "mysql8.0")]
+    maria = rds.describe_db_engine_versions(Engine="mariadb", EngineVersion="10.11")["DBEngineVersions"]
+    assert {r["DBParameterGroupFamily"] for r in maria} == {"mariadb10.11"}
