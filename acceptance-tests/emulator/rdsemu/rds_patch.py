@@ -235,6 +235,8 @@ def _patch_backend() -> None:
             source = self.find_db_from_id(db_kwargs["source_db_instance_identifier"])
             if source.status != "available":
                 raise _invalid_instance_state(f"DB Instance {source.db_instance_identifier} is not in available state.")
+            if not source.backup_retention_period:
+                raise _invalid_instance_state("Automated backups are not enabled for this database instance.")
             replica = orig(self, db_kwargs)
             replica.dbi_resource_id = _new_dbi_resource_id()
             # moto copies the primary shallowly; give the replica its own lists.

@@ -57,7 +57,7 @@ def test_dms_timestamps_are_epoch_numbers_on_the_wire(emu: Any, dms: Any) -> Non
 
 
 def test_replication_instance_goes_creating_then_available_with_an_aws_shaped_arn(emu: Any, dms: Any) -> None:
-    emu.set_durations(replication_instance=1000)
+    emu.set_durations(replication_instance=1500)
     ri = dms.create_replication_instance(ReplicationInstanceIdentifier="ri", ReplicationInstanceClass="dms.t3.medium")[
         "ReplicationInstance"
     ]
@@ -102,7 +102,7 @@ def test_modify_endpoint_changes_connection_settings(dms: Any) -> None:
 
 
 def test_task_goes_creating_ready_starting_running_and_full_load_rises_to_100_then_cdc(emu: Any, dms: Any) -> None:
-    emu.set_durations(task_create=200, task_start=200, full_load=2000, full_load_per_row=0)
+    emu.set_durations(task_create=1500, task_start=1500, full_load=3000, full_load_per_row=0)
     arns = replication_setup(dms)
     first = dms.create_replication_task(
         ReplicationTaskIdentifier="t",
@@ -137,7 +137,7 @@ def test_stop_goes_stopping_then_stopped_and_resume_skips_the_full_load(emu: Any
     arn = create_task(dms, arns)["ReplicationTaskArn"]
     dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     wait_for(lambda: task_of(dms, arn)["ReplicationTaskStats"]["FullLoadProgressPercent"], lambda p: p == 100)
-    emu.set_durations(task_stop=300)
+    emu.set_durations(task_stop=1500)
     dms.stop_replication_task(ReplicationTaskArn=arn)
     seen = wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "stopped")
     assert distinct_in_order(seen) == ["stopping", "stopped"]
@@ -195,7 +195,7 @@ def test_stopping_a_task_that_is_not_running_is_invalid_resource_state(dms: Any)
 def test_modify_replication_task_works_when_stopped_and_is_refused_while_running(emu: Any, dms: Any) -> None:
     arns = replication_setup(dms)
     arn = create_task(dms, arns)["ReplicationTaskArn"]
-    emu.set_durations(task_modify=300)
+    emu.set_durations(task_modify=1500)
     out = dms.modify_replication_task(
         ReplicationTaskArn=arn, TableMappings='{"rules":[]}', ReplicationTaskSettings='{"Logging":{}}'
     )["ReplicationTask"]
@@ -366,7 +366,7 @@ def test_retesting_a_connection_restarts_the_test_instead_of_failing(dms: Any) -
 
 def test_deleting_a_replication_instance_shows_deleting_then_it_is_gone(emu: Any, dms: Any) -> None:
     arns = replication_setup(dms)
-    emu.set_durations(replication_instance_delete=300)
+    emu.set_durations(replication_instance_delete=1500)
     dms.delete_replication_instance(ReplicationInstanceArn=arns["ri"])
 
     def status() -> str:
