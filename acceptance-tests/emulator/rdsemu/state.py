@@ -42,6 +42,9 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "task_stop": 30.0,  # stopping -> stopped
 }
 
+#: The call log keeps at most this many entries (a long ``make emulator`` session stays small).
+MAX_CALLS = 100_000
+
 #: Fraction of a restore/create spent in ``creating`` before ``backing-up``.
 CREATING_FRACTION = 0.7
 
@@ -156,9 +159,11 @@ class EmulatorState:
 
     # --- calls and faults ------------------------------------------------------
     def record_call(self, entry: dict[str, Any]) -> None:
-        """Append one AWS call to the log."""
+        """Append one AWS call to the log (the oldest entries go beyond ``MAX_CALLS``)."""
         with self.lock:
             self.calls.append(entry)
+            if len(self.calls) > MAX_CALLS:
+                del self.calls[: len(self.calls) - MAX_CALLS]
 
     def reset(self) -> None:
         """Back to the state right after launch (moto state is reset separately)."""
