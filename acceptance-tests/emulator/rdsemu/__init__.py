@@ -1,0 +1,22 @@
+"""rdsenc's AWS emulator: moto plus the behaviour the provider's tests need.
+
+``install()`` applies the service patches; ``control.EmulatorApp`` wraps moto's WSGI
+dispatcher with the control API, CloudWatch CBOR, faults and the call log.
+"""
+
+from __future__ import annotations
+
+_installed = False
+
+
+def install() -> None:
+    """Apply every moto patch once."""
+    global _installed
+    if _installed:
+        return
+    from . import cloudwatch_patch, dms_patch, rds_patch
+
+    rds_patch.apply()
+    dms_patch.apply()
+    cloudwatch_patch.apply()
+    _installed = True

@@ -1,0 +1,392 @@
+"""RDS on top of moto: durations, AWS-like identifiers, and the errors moto misses.
+
+What this adds (see README.md for the full list):
+- instance ``creating -> backing-up -> available`` (create, read replica, restore),
+  ``renaming`` / ``modifying`` after modify, ``deleting`` for a while after delete;
+- snapshot ``creating`` with rising ``PercentProgress``; copies ``pending -> copying``;
+- preconditions: snapshot/copy/restore need an ``available`` source;
+- rename onto an existing identifier -> ``DBInstanceAlreadyExists``;
+- delete without a final-snapshot choice -> ``InvalidParameterCombination``;
+- unique ``DbiResourceId`` per instance, ``<id>.<random12>.<region>.rds.amazonaws.com``;
+- current default engine versions (mariadb without a version works);
+- ``default.*`` parameter groups and engine-default parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import secrets
+import string
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.rds import responses as rds_responses
+from moto.rds.exceptions import (
+    DBInstanceAlreadyExists,
+    DBParameterGroupNotFoundError,
+    InvalidParameterCombination,
+    RDSClientError,
+)
+from moto.rds.models import DBInstance, DBParameterGroup, DBSnapshot, RDSBackend
+
+from .state import CREATING_FRACTION, STATE, Timeline
+
+DEFAULT_ENGINE_VERSIONS = {"mysql": "8.0.40", "postgres": "16.6", "mariadb": "10.11.10"}
+
+# Engine defaults for the parameters the provider checks, per family prefix.
+# (name, value, apply type, data type, allowed values)
+ENGINE_DEFAULTS: dict[str, list[tuple[str, str, str, str, str]]] = {
+    "mysql": [
+        ("binlog_format", "MIXED", "dynamic", "string", "ROW,STATEMENT,MIXED"),
+        ("binlog_row_image", "full", "dynamic", "string", "full,minimal,noblob"),
+        ("binlog_checksum", "CRC32", "dynamic", "string", "NONE,CRC32"),
+    ],
+    "mariadb": [
+        ("binlog_format", "MIXED", "dynamic", "string", "ROW,STATEMENT,MIXED"),
+        ("binlog_row_image", "FULL", "dynamic", "string", "FULL,MINIMAL,NOBLOB"),
+        ("binlog_checksum", "CRC32", "dynamic", "string", "NONE,CRC32"),
+    ],
+    "postgres": [
+        ("rds.logical_replication", "0", "static", "boolean", "0,1"),
+        ("max_replication_slots", "20", "static", "integer", "5-8388607"),
+        ("max_wal_senders", "20", "static", "integer", "5-8388607"),
+        ("wal_sender_timeout", "60000", "dynamic", "integer", "0-3600000"),
+    ],
+}
+
+
+def _engine_of_family(family: str) -> str | None:
+    for engine in ("postgres", "mariadb", "mysql"):
+        if family.startswith(engine):
+            return engine
+    return None
+
+
+def engine_default_parameters(family: str) -> list[dict[str, Any]]:
+    """The engine-default parameters of a family such as ``mysql8.0`` or ``postgres16``."""
+    engine = _engine_of_family(family)
+    return [
+        {
+            "ParameterName": name,
+            "ParameterValue": value,
+            "Description": f"{name} (engine default, emulated)",
+            "Source": "engine-default",
+            "ApplyType": apply_type,
+            "DataType": data_type,
+            "AllowedValues": allowed,
+            "IsModifiable": True,
+            "ApplyMethod": "pending-reboot" if apply_type == "static" else "immediate",
+        }
+        for name, value, apply_type, data_type, allowed in ENGINE_DEFAULTS.get(engine or "", [])
+    ]
+
+
+def _invalid_instance_state(message: str) -> RDSClientError:
+    return RDSClientError("InvalidDBInstanceState", message)
+
+
+def _invalid_snapshot_state(message: str) -> RDSClientError:
+    return RDSClientError("InvalidDBSnapshotState", message)
+
+
+# --- lazily derived status ----------------------------------------------------------
+
+
+def _status_get(self: Any) -> str:
+    timeline: Timeline | None = self.__dict__.get("_emu_tl")
+    if timeline is not None:
+        return timeline.status()
+    return str(self.__dict__.get("_emu_status", "available"))
+
+
+def _status_set(self: Any, value: str) -> None:
+    self.__dict__["_emu_tl"] = None
+    self.__dict__["_emu_status"] = value
+
+
+def _percent_get(self: Any) -> int:
+    timeline: Timeline | None = self.__dict__.get("_emu_tl")
+    return 100 if timeline is None else timeline.progress()
+
+
+def _set_timeline(obj: Any, phases: list[tuple[str, float]], final: str = "available") -> None:
+    obj.__dict__["_emu_tl"] = Timeline([(name, d) for name, d in phases if d > 0], final)
+
+
+def _instance_phases(total: float) -> list[tuple[str, float]]:
+    return [("creating", total * CREATING_FRACTION), ("backing-up", total * (1 - CREATING_FRACTION))]
+
+
+def _endpoint_suffix(account_id: str, region: str) -> str:
+    """AWS uses one random-looking 12-character label per account and region."""
+    digest = hashlib.sha256(f"{account_id}/{region}".encode()).digest()
+    alphabet = string.ascii_lowercase + string.digits
+    return "c" + "".join(alphabet[b % len(alphabet)] for b in digest[:11])
+
+
+def _address(self: DBInstance) -> str:
+    suffix = _endpoint_suffix(self.account_id, self.region)
+    return f"{self.db_instance_identifier}.{suffix}.{self.region}.rds.amazonaws.com"
+
+
+def _new_dbi_resource_id() -> str:
+    alphabet = string.ascii_uppercase + "234567"
+    return "db-" + "".join(secrets.choice(alphabet) for _ in range(26))
+
+
+# --- backend wrappers -----------------------------------------------------------------
+
+
+def _purge_deleted(backend: RDSBackend) -> None:
+    """Drop instances whose ``deleting`` period is over."""
+    for ident, db in list(backend.databases.items()):
+        if db.status == "deleted":
+            backend.databases.pop(ident, None)
+
+
+def _wrap(name: str, build: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    original = getattr(RDSBackend, name)
+    setattr(RDSBackend, name, build(original))
+
+
+def _patch_backend() -> None:
+    def create_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+            _purge_deleted(self)
+            engine = db_kwargs.get("engine")
+            if engine in DEFAULT_ENGINE_VERSIONS and not db_kwargs.get("engine_version"):
+                db_kwargs["engine_version"] = DEFAULT_ENGINE_VERSIONS[engine]
+            db = orig(self, db_kwargs)
+            db.dbi_resource_id = _new_dbi_resource_id()
+            _set_timeline(db, _instance_phases(STATE.duration("db_create", db.allocated_storage or 0)))
+            return db
+
+        return inner
+
+    def create_db_instance_read_replica(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+            _purge_deleted(self)
+            if db_kwargs["db_instance_identifier"] in self.databases:
+                raise DBInstanceAlreadyExists()
+            source = self.find_db_from_id(db_kwargs["source_db_instance_identifier"])
+            if source.status != "available":
+                raise _invalid_instance_state(f"DB Instance {source.db_instance_identifier} is not in available state.")
+            replica = orig(self, db_kwargs)
+            replica.dbi_resource_id = _new_dbi_resource_id()
+            # moto copies the primary shallowly; give the replica its own lists.
+            replica.tags = copy.deepcopy(db_kwargs.get("tags") or [])
+            replica.replicas = []
+            _set_timeline(replica, _instance_phases(STATE.duration("db_create", replica.allocated_storage or 0)))
+            return replica
+
+        return inner
+
+    def create_db_snapshot(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(
+            self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str, *args: Any, **kwargs: Any
+        ) -> DBSnapshot:
+            snapshot_type = kwargs.get("snapshot_type", args[0] if args else "manual")
+            db = self.databases.get(db_instance_identifier)
+            if db is not None and snapshot_type != "automated" and db.status != "available":
+                raise _invalid_instance_state(
+                    f"Cannot create a snapshot because the database instance {db_instance_identifier} "
+                    f"is not currently in the available state (it is {db.status})."
+                )
+            snap = orig(self, db_instance_identifier, db_snapshot_identifier, *args, **kwargs)
+            if snap.snapshot_type != "automated":
+                _set_timeline(snap, [("creating", STATE.duration("db_snapshot", snap.allocated_storage or 0))])
+            return snap
+
+        return inner
+
+    def copy_db_snapshot(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(
+            self: RDSBackend,
+            source_db_snapshot_identifier: str,
+            target_db_snapshot_identifier: str,
+            *args: Any,
+            **kwargs: Any,
+        ) -> DBSnapshot:
+            source_id = source_db_snapshot_identifier
+            if source_id.startswith("arn:"):
+                source_id = self.extract_snapshot_name_from_arn(source_id)
+            source = self.database_snapshots.get(source_id.lower())
+            if source is not None and source.status != "available":
+                raise _invalid_snapshot_state(
+                    f"Snapshot {source_id} is not in available state (it is {source.status})."
+                )
+            snap = orig(self, source_id, target_db_snapshot_identifier, *args, **kwargs)
+            total = STATE.duration("db_snapshot_copy", snap.allocated_storage or 0)
+            _set_timeline(snap, [("pending", total * 0.02), ("copying", total * 0.98)])
+            return snap
+
+        return inner
+
+    def restore(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, from_snapshot_id: str, overrides: dict[str, Any]) -> DBInstance:
+            _purge_deleted(self)
+            snap_id = from_snapshot_id
+            if snap_id.startswith("arn:"):
+                snap_id = self.extract_snapshot_name_from_arn(snap_id)
+            snap = self.database_snapshots.get(snap_id.lower())
+            if snap is not None and snap.status != "available":
+                raise _invalid_snapshot_state(f"Snapshot {snap_id} is not in available state (it is {snap.status}).")
+            db = orig(self, snap_id, overrides)
+            db.dbi_resource_id = _new_dbi_resource_id()
+            _set_timeline(db, _instance_phases(STATE.duration("db_restore", db.allocated_storage or 0)))
+            return db
+
+        return inner
+
+    def modify_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> DBInstance:
+            _purge_deleted(self)
+            new_id = db_kwargs.get("new_db_instance_identifier")
+            current = self.databases.get(db_instance_identifier)
+            if new_id and current is not None:
+                if new_id.lower() != db_instance_identifier.lower() and new_id in self.databases:
+                    raise DBInstanceAlreadyExists()
+                if current.status != "available":
+                    raise _invalid_instance_state(
+                        f"Database instance is not in available state (it is {current.status})."
+                    )
+            db = orig(self, db_instance_identifier, db_kwargs)
+            changes = set(db_kwargs) - {"db_instance_identifier", "apply_immediately"}
+            if new_id:
+                _set_timeline(db, [("renaming", STATE.duration("rename"))])
+            elif db_kwargs.get("apply_immediately") and changes:
+                _set_timeline(db, [("modifying", STATE.duration("db_modify"))])
+            return db
+
+        return inner
+
+    def delete_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(
+            self: RDSBackend,
+            db_instance_identifier: str,
+            final_db_snapshot_identifier: str | None = None,
+            skip_final_snapshot: bool | None = False,
+            delete_automated_backups: bool | None = True,
+        ) -> DBInstance:
+            _purge_deleted(self)
+            db = self.databases.get(db_instance_identifier)
+            if db is not None and db.status == "deleting":
+                raise _invalid_instance_state(f"Instance {db_instance_identifier} is already being deleted.")
+            if db is not None and not db.is_replica:
+                if not skip_final_snapshot and not final_db_snapshot_identifier:
+                    raise InvalidParameterCombination(
+                        "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified."
+                    )
+                if skip_final_snapshot and final_db_snapshot_identifier:
+                    raise InvalidParameterCombination(
+                        "Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier."
+                    )
+            if db is not None and db.is_replica and final_db_snapshot_identifier:
+                raise InvalidParameterCombination(
+                    "FinalDBSnapshotIdentifier can not be specified when deleting a replica instance"
+                )
+            if db is not None and final_db_snapshot_identifier and db.status != "available":
+                raise _invalid_instance_state(
+                    f"Cannot take a final snapshot: instance {db_instance_identifier} is {db.status}."
+                )
+            gone = orig(
+                self,
+                db_instance_identifier,
+                final_db_snapshot_identifier,
+                skip_final_snapshot,
+                delete_automated_backups,
+            )
+            # AWS keeps showing the instance as ``deleting`` for a while.
+            _set_timeline(gone, [("deleting", STATE.duration("db_delete"))], final="deleted")
+            if gone.status == "deleting":
+                self.databases[gone.db_instance_identifier] = gone
+            return gone
+
+        return inner
+
+    def describe_db_instances(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, *args: Any, **kwargs: Any) -> list[DBInstance]:
+            _purge_deleted(self)
+            return list(orig(self, *args, **kwargs))
+
+        return inner
+
+    def describe_db_parameter_groups(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, kwargs: dict[str, Any]) -> list[DBParameterGroup]:
+            name = kwargs.get("db_parameter_group_name")
+            if name:
+                _ensure_default_group(self, name)
+            return list(orig(self, kwargs))
+
+        return inner
+
+    _wrap("create_db_instance", create_db_instance)
+    _wrap("create_db_instance_read_replica", create_db_instance_read_replica)
+    _wrap("create_db_snapshot", create_db_snapshot)
+    _wrap("copy_db_snapshot", copy_db_snapshot)
+    _wrap("restore_db_instance_from_db_snapshot", restore)
+    _wrap("modify_db_instance", modify_db_instance)
+    _wrap("delete_db_instance", delete_db_instance)
+    _wrap("describe_db_instances", describe_db_instances)
+    _wrap("describe_db_parameter_groups", describe_db_parameter_groups)
+
+
+def _ensure_default_group(backend: RDSBackend, name: str) -> DBParameterGroup | None:
+    """Materialise ``default.<family>`` groups the way AWS always has them."""
+    lowered = name.lower()
+    if lowered in backend.db_parameter_groups:
+        return backend.db_parameter_groups[lowered]
+    if not lowered.startswith("default.") or _engine_of_family(lowered[len("default.") :]) is None:
+        return None
+    family = lowered[len("default.") :]
+    group = DBParameterGroup(  # type: ignore[abstract]
+        backend=backend,
+        db_parameter_group_name=lowered,
+        db_parameter_group_family=family,
+        description=f"Default parameter group for {family}",
+        tags=[],
+    )
+    backend.db_parameter_groups[lowered] = group
+    return group
+
+
+def _patch_responses() -> None:
+    def describe_db_parameters(self: Any) -> ActionResult:
+        name = self.params.get("DBParameterGroupName")
+        group = _ensure_default_group(self.backend, name or "")
+        if group is None:
+            groups = self.backend.describe_db_parameter_groups({"db_parameter_group_name": name})
+            if not groups:
+                raise DBParameterGroupNotFoundError(name)
+            group = groups[0]
+        merged = {p["ParameterName"]: p for p in engine_default_parameters(group.family or "")}
+        for pname, param in group.parameters.items():
+            base = dict(merged.get(pname, {"ParameterName": pname, "IsModifiable": True}))
+            base.update(param)
+            base["Source"] = "user"
+            merged[pname] = base
+        source = self.params.get("Source")
+        params = [p for p in merged.values() if not source or p.get("Source") == source]
+        return ActionResult({"Parameters": params})
+
+    def describe_engine_default_parameters(self: Any) -> ActionResult:
+        family = self.params.get("DBParameterGroupFamily", "")
+        return ActionResult(
+            {"EngineDefaults": {"DBParameterGroupFamily": family, "Parameters": engine_default_parameters(family)}}
+        )
+
+    rds_responses.RDSResponse.describe_db_parameters = describe_db_parameters  # type: ignore[method-assign]
+    rds_responses.RDSResponse.describe_engine_default_parameters = describe_engine_default_parameters  # type: ignore[attr-defined]
+
+
+def apply() -> None:
+    """Install every RDS patch (idempotent enough to call once at start-up)."""
+    DBInstance.default_engine_versions.update(DEFAULT_ENGINE_VERSIONS)
+    for cls in (DBInstance, DBSnapshot):
+        cls.status = property(_status_get, _status_set)  # type: ignore[attr-defined,assignment]
+    DBSnapshot.percent_progress = property(_percent_get)  # type: ignore[attr-defined]
+    DBInstance.address = property(_address)  # type: ignore[method-assign,assignment]
+    _patch_backend()
+    _patch_responses()

@@ -1,0 +1,113 @@
+"""Fixtures: one emulator process per test session on a free 127.0.0.1 port.
+
+Each test starts from a reset emulator (moto state, durations, time scale, lag,
+tables, faults and the call log). Time runs 1000x faster than AWS (scale 0.001).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+HERE = Path(__file__).resolve().parent
+EMULATOR_DIR = HERE.parent
+sys.path.insert(0, str(EMULATOR_DIR))
+
+from client import EmulatorClient  # noqa: E402
+from emu_support import TIME_SCALE  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def emulator_url() -> Iterator[str]:
+    """Start ``rdsenc_emulator.py`` and stop it at the end of the session."""
+    port = _free_port()
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(EMULATOR_DIR / "rdsenc_emulator.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--time-scale",
+            str(TIME_SCALE),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "listening on" in line, f"emulator did not start: {line!r}"
+        client = EmulatorClient(url)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.health()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture()
+def emu(emulator_url: str) -> EmulatorClient:
+    """A control-API client on a freshly reset emulator."""
+    client = EmulatorClient(emulator_url)
+    client.reset()
+    return client
+
+
+def _client(service: str, url: str) -> Any:
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture()
+def rds(emu: EmulatorClient) -> Any:
+    """boto3 RDS client against the emulator."""
+    return _client("rds", emu.url)
+
+
+@pytest.fixture()
+def dms(emu: EmulatorClient) -> Any:
+    """boto3 DMS client against the emulator."""
+    return _client("dms", emu.url)
+
+
+@pytest.fixture()
+def cloudwatch(emu: EmulatorClient) -> Any:
+    """boto3 CloudWatch client against the emulator (boto3 1.44 speaks awsJson1.0 here)."""
+    return _client("cloudwatch", emu.url)

@@ -1,0 +1,116 @@
+"""Polling helpers and builders shared by the emulator tests (kept out of conftest.py so
+that importing them never depends on which ``conftest`` module pytest loaded first).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+#: Real seconds per AWS second for the emulator under test (1000x faster than AWS).
+TIME_SCALE = 0.001
+T = TypeVar("T")
+
+
+def wait_for(
+    probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0, interval: float = 0.01
+) -> list[T]:
+    """Poll ``probe`` until ``accept`` holds; return every observation (for ordering checks)."""
+    seen: list[T] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        seen.append(value)
+        if accept(value):
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; last observations: {seen[-5:]!r}")
+        time.sleep(interval)
+
+
+def distinct_in_order(values: list[Any]) -> list[Any]:
+    """Collapse consecutive repeats: [a, a, b, b, c] -> [a, b, c]."""
+    out: list[Any] = []
+    for value in values:
+        if not out or out[-1] != value:
+            out.append(value)
+    return out
+
+
+def create_instance(rds: Any, ident: str, engine: str = "mysql", storage: int = 20, **extra: Any) -> dict[str, Any]:
+    """Create an RDS instance and wait until it is available."""
+    rds.create_db_instance(
+        DBInstanceIdentifier=ident,
+        DBInstanceClass="db.t3.micro",
+        Engine=engine,
+        AllocatedStorage=storage,
+        MasterUsername="admin",
+        MasterUserPassword="not-a-secret-1",
+        **extra,
+    )
+    return wait_for(
+        lambda: rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0],
+        lambda db: db["DBInstanceStatus"] == "available",
+    )[-1]
+
+
+def snapshot_status(rds: Any, ident: str) -> dict[str, Any]:
+    """One snapshot's description."""
+    return rds.describe_db_snapshots(DBSnapshotIdentifier=ident)["DBSnapshots"][0]
+
+
+def replication_setup(dms: Any, prefix: str = "m") -> dict[str, str]:
+    """A replication instance (available) plus source and target endpoints; returns ARNs."""
+    ri = dms.create_replication_instance(
+        ReplicationInstanceIdentifier=f"{prefix}-ri", ReplicationInstanceClass="dms.t3.medium"
+    )["ReplicationInstance"]
+    wait_for(
+        lambda: dms.describe_replication_instances(
+            Filters=[{"Name": "replication-instance-id", "Values": [f"{prefix}-ri"]}]
+        )["ReplicationInstances"][0]["ReplicationInstanceStatus"],
+        lambda s: s == "available",
+    )
+    src = dms.create_endpoint(
+        EndpointIdentifier=f"{prefix}-src",
+        EndpointType="source",
+        EngineName="mysql",
+        Username="u",
+        Password="p",
+        ServerName="src.example",
+        Port=3306,
+    )["Endpoint"]
+    tgt = dms.create_endpoint(
+        EndpointIdentifier=f"{prefix}-tgt",
+        EndpointType="target",
+        EngineName="mysql",
+        Username="u",
+        Password="p",
+        ServerName="tgt.example",
+        Port=3306,
+    )["Endpoint"]
+    return {"ri": ri["ReplicationInstanceArn"], "src": src["EndpointArn"], "tgt": tgt["EndpointArn"]}
+
+
+def create_task(
+    dms: Any, arns: dict[str, str], ident: str = "m-task", migration_type: str = "full-load-and-cdc", **extra: Any
+) -> dict[str, Any]:
+    """A replication task, waited to ``ready``."""
+    task = dms.create_replication_task(
+        ReplicationTaskIdentifier=ident,
+        SourceEndpointArn=arns["src"],
+        TargetEndpointArn=arns["tgt"],
+        ReplicationInstanceArn=arns["ri"],
+        MigrationType=migration_type,
+        TableMappings='{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"}]}',
+        **extra,
+    )["ReplicationTask"]
+    wait_for(lambda: task_of(dms, task["ReplicationTaskArn"])["Status"], lambda s: s == "ready")
+    return task
+
+
+def task_of(dms: Any, arn: str) -> dict[str, Any]:
+    """One task's description."""
+    return dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}])[
+        "ReplicationTasks"
+    ][0]
