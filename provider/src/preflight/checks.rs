@@ -357,7 +357,11 @@ async fn check_kms(api: &dyn PreflightApi, key_ref: &str, out: &mut Vec<Finding>
             remedy,
         ));
     }
-    if key.spec != KmsKeySpec::SymmetricDefault || key.usage != KmsKeyUsage::EncryptDecrypt {
+    // A SYMMETRIC_DEFAULT key can only be ENCRYPT_DECRYPT, so an absent usage (the emulator
+    // omits it) is no reason to refuse; a reported other usage is.
+    let usage_ok = matches!(&key.usage, KmsKeyUsage::EncryptDecrypt)
+        || matches!(&key.usage, KmsKeyUsage::Other(u) if u.is_empty());
+    if key.spec != KmsKeySpec::SymmetricDefault || !usage_ok {
         out.push(Finding::error(
             Check::KmsKeySymmetric,
             format!(
