@@ -14,9 +14,11 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import cloudwatch_patch, dms_patch, rds_patch
+    from . import cloudwatch_patch, dms_patch, kms_patch, option_groups, rds_patch
 
     rds_patch.apply()
     dms_patch.apply()
     cloudwatch_patch.apply()
+    kms_patch.apply()
+    option_groups.apply()
     _installed = True

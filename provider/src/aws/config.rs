@@ -20,6 +20,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use aws_config::environment::region::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
@@ -216,10 +219,12 @@ impl Clients {
             .with_initial_backoff(INITIAL_BACKOFF)
             .with_max_backoff(MAX_BACKOFF);
 
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
-        if let Some(region) = &settings.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
+        let region = resolve_region(settings)
+            .await
+            .ok_or(ConfigError::MissingRegion)?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .region(region);
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
@@ -227,9 +232,6 @@ impl Clients {
             loader = loader.profile_files(files);
         }
         let mut sdk_config = loader.load().await;
-        if sdk_config.region().is_none() {
-            return Err(ConfigError::MissingRegion);
-        }
 
         if let Some(role) = &settings.assume_role {
             // The assume-role call itself goes to STS, so it must see the STS endpoint override.
@@ -335,6 +337,27 @@ impl Clients {
         sts,
         aws_sdk_sts
     );
+}
+
+/// Region: explicit setting, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the selected
+/// profile's `region`. Deliberately not EC2 instance metadata (aws-config's default chain
+/// would try it): on laptops and most CI runners that costs a timeout per `terraform` run,
+/// and a region guessed from the runner's location is a poor default for a migration.
+async fn resolve_region(settings: &AwsSettings) -> Option<Region> {
+    if let Some(region) = &settings.region {
+        return Some(Region::new(region.clone()));
+    }
+    let mut profile = ProfileFileRegionProvider::builder();
+    if let Some(files) = profile_files(settings) {
+        profile = profile.profile_files(files);
+    }
+    if let Some(name) = &settings.profile {
+        profile = profile.profile_name(name);
+    }
+    RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+        .or_else(profile.build())
+        .region()
+        .await
 }
 
 /// Checks the settings that can be checked without calling AWS.

@@ -191,10 +191,12 @@ const TASK_RUNNING_PENDING: &[ReplicationTaskStatus] = &[
     ReplicationTaskStatus::Starting,
 ];
 const TASK_RUNNING: &[ReplicationTaskStatus] = &[ReplicationTaskStatus::Running];
+// Includes `modifying`: after ModifyReplicationTask a stopped task returns to `stopped`.
 const TASK_STOPPED_PENDING: &[ReplicationTaskStatus] = &[
     ReplicationTaskStatus::Running,
     ReplicationTaskStatus::Starting,
     ReplicationTaskStatus::Stopping,
+    ReplicationTaskStatus::Modifying,
 ];
 const TASK_STOPPED: &[ReplicationTaskStatus] = &[
     ReplicationTaskStatus::Stopped,
@@ -662,7 +664,8 @@ pub async fn wait_replication_task_running(
     .ok_or_else(|| gone(KIND_REPLICATION_TASK, id))
 }
 
-/// Waits until a task is no longer running (`stopped`, `ready` or `failed`).
+/// Waits until a task is no longer running or being modified (`stopped`, `ready` or
+/// `failed`): after StopReplicationTask, and after ModifyReplicationTask on a stopped task.
 pub async fn wait_replication_task_stopped(
     client: &Client,
     id: &str,

@@ -109,7 +109,7 @@ const THROTTLING_CODES: &[&str] = &[
 ];
 
 /// An operation's error type from an AWS SDK crate, taught which of its *modelled* variants
-/// mean "the object does not exist". Implemented per operation by [`operation_errors!`] so the
+/// mean "the object does not exist". Implemented per operation by the `operation_errors!` macro so the
 /// not-found decision matches typed variants rather than code strings.
 pub trait OperationError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
     /// True when this is the operation's modelled not-found fault.
@@ -162,6 +162,14 @@ impl AwsError {
             SdkError::ServiceError(service) => {
                 let status = service.raw().status().as_u16();
                 let inner = service.into_err();
+                // A "service error" on a 2xx without an error code is a success response the
+                // SDK could not read (e.g. moto's ISO dates where DMS sends epoch numbers).
+                if status < 300 && inner.code().is_none() {
+                    return AwsError::Transport(format!(
+                        "unreadable response (HTTP {status}): {}",
+                        DisplayErrorContext(&inner)
+                    ));
+                }
                 let code = inner.code().unwrap_or("Unknown").to_owned();
                 let message = match inner.message() {
                     Some(m) => m.to_owned(),

@@ -86,3 +86,43 @@ pub async fn wait_key_enabled(
         .await?
         .ok_or_else(|| gone(KIND_KEY, key_ref))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+
+    fn key(state: KeyState, spec: KeySpec, usage: KeyUsageType) -> KeyMetadata {
+        KeyMetadata::builder()
+            .key_id("k1")
+            .key_state(state)
+            .key_spec(spec)
+            .key_usage(usage)
+            .build()
+            .expect("key metadata")
+    }
+
+    #[test]
+    fn only_enabled_symmetric_encrypt_decrypt_keys_can_encrypt_rds_snapshots() {
+        assert!(is_usable_for_rds(&key(
+            KeyState::Enabled,
+            KeySpec::SymmetricDefault,
+            KeyUsageType::EncryptDecrypt
+        )));
+        assert!(!is_usable_for_rds(&key(
+            KeyState::Disabled,
+            KeySpec::SymmetricDefault,
+            KeyUsageType::EncryptDecrypt
+        )));
+        assert!(!is_usable_for_rds(&key(
+            KeyState::Enabled,
+            KeySpec::Rsa2048,
+            KeyUsageType::EncryptDecrypt
+        )));
+        assert!(!is_usable_for_rds(&key(
+            KeyState::Enabled,
+            KeySpec::SymmetricDefault,
+            KeyUsageType::GenerateVerifyMac
+        )));
+    }
+}

@@ -1,6 +1,16 @@
 //! AWS access: one module per service with finders (not-found normalised), typed status enums
 //! and small declarative waiters.
+//!
+//! - [`config`]: [`AwsSettings`] (the provider block) -> [`Clients`] (one shared `SdkConfig`,
+//!   lazily built per-service clients, STS credential check).
+//! - [`error`]: [`AwsError`], the only error of this layer; SDK errors are classified once
+//!   ([`AwsError::from_sdk`]) so callers ask `is_not_found()` / `is_transient()`.
+//! - [`rds`], [`dms`], [`kms`], [`cloudwatch`], [`route53`], [`secretsmanager`]: per service,
+//!   in the order finders -> lists (paginated) -> status -> waiters.
+//! - [`wait`]: the declarative waiter and the status-enum macro.
+//! - [`adapter`]: `impl crate::engine::api::AwsApi for Clients` (SDK <-> domain types).
 
+pub mod adapter;
 pub mod cloudwatch;
 pub mod config;
 pub mod dms;
@@ -13,6 +23,18 @@ pub mod wait;
 
 pub use config::{AssumeRole, AwsSettings, Clients, ConfigError, Endpoints};
 pub use error::AwsError;
+
+/// `tracing` filter directives to append to any subscriber filter (e.g. the one built from
+/// `TF_LOG`), as defence in depth: at TRACE the SDK's orchestrator logs the outgoing request
+/// with `Debug`, which prints an in-memory body verbatim (DMS CreateEndpoint/ModifyEndpoint
+/// bodies carry the database password). The current SDK wraps bodies for stalled-stream
+/// protection first, so nothing leaks today (`tests/aws_secrets_logging.rs` checks both), but
+/// that is an implementation detail; capping these targets at DEBUG does not depend on it.
+pub const SDK_LOG_DIRECTIVES: &[&str] = &[
+    "aws_smithy_runtime=debug",
+    "aws_smithy_http_client=debug",
+    "aws_sigv4=debug",
+];
 
 use wait::WaitError;
 

@@ -166,6 +166,10 @@ aws_enum! {
         ConfiguringEnhancedMonitoring => "configuring-enhanced-monitoring",
         /// `configuring-log-exports`.
         ConfiguringLogExports => "configuring-log-exports",
+        /// `configuring-iam-database-auth`.
+        ConfiguringIamDatabaseAuth => "configuring-iam-database-auth",
+        /// `resetting-master-credentials`.
+        ResettingMasterCredentials => "resetting-master-credentials",
         /// `storage-optimization`: usable; storage is being reorganised.
         StorageOptimization => "storage-optimization",
         /// `upgrading`.
@@ -229,6 +233,8 @@ aws_enum! {
         Creating => "creating",
         /// `copying`.
         Copying => "copying",
+        /// `pending`: a copy queued before it starts copying.
+        Pending => "pending",
         /// `available`.
         Available => "available",
         /// `deleting`.
@@ -1407,8 +1413,13 @@ mod tests {
         );
         assert_eq!(
             DbInstanceStatus::from_aws("resetting-master-credentials"),
-            DbInstanceStatus::Other("resetting-master-credentials".into())
+            DbInstanceStatus::ResettingMasterCredentials
         );
+        assert_eq!(
+            DbInstanceStatus::from_aws("some-new-state"),
+            DbInstanceStatus::Other("some-new-state".into())
+        );
+        assert_eq!(SnapshotStatus::from_aws("pending"), SnapshotStatus::Pending);
         assert_eq!(
             ValidationState::from_aws("Mismatched records").as_str(),
             "Mismatched records"

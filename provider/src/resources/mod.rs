@@ -8,5 +8,5 @@ use crate::framework::Resource;
 
 /// Every managed resource type of the provider.
 pub fn all() -> Vec<Arc<dyn Resource>> {
-    Vec::new()
+    vec![Arc::new(migration::MigrationResource)]
 }

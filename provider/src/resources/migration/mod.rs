@@ -1,4 +1,597 @@
-//! `rdsenc_migration`: the runbook as one resource.
+//! `rdsenc_migration`: the runbook as one resource. This module is glue: Terraform values in,
+//! the engine does the work, computed attributes out. Every engine failure becomes a
+//! diagnostic here, in one place ([`engine_diagnostic`]).
 
+pub mod convert;
 pub mod schema;
 pub mod validate;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::engine::api::AwsApi;
+use crate::engine::names::Names;
+use crate::engine::{
+    Engine, EngineError, EngineFailure, KnownIds, Observed, Phase, PollPolicy, SystemClock,
+};
+use crate::framework::{
+    ApplyRequest, ApplyResponse, AttributePath, Ctx, DeleteRequest, Diagnostics, ImportRequest,
+    ImportResponse, Known, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema,
+    ValidateRequest, ValidateResponse, Value,
+};
+use crate::provider::ProviderData;
+use convert::{dms_change, known_ids, set_observed, spec_from, timeout};
+
+/// Computed attributes that move while a migration runs; unknown in any plan that changes it.
+const VOLATILE: &[&str] = &[
+    "replication_task_status",
+    "full_load_progress_percent",
+    "replication_lag_seconds",
+    "validation_state",
+];
+
+/// Computed attributes that name AWS objects; unknown when a plan may create them.
+const OBJECT_IDS: &[&str] = &[
+    "source_snapshot_identifier",
+    "encrypted_snapshot_arn",
+    "kms_key_arn",
+    "target_db_instance_arn",
+    "target_endpoint",
+    "replication_instance_arn",
+    "source_endpoint_arn",
+    "target_endpoint_arn",
+    "replication_task_arn",
+    "active_endpoint",
+];
+
+/// `dms` arguments whose change needs a new replication task (and so a new migration).
+const DMS_REPLACING: &[&str] = &[
+    "replication_instance_arn",
+    "replication_instance_class",
+    "replication_instance_allocated_storage",
+    "replication_subnet_group_id",
+    "vpc_security_group_ids",
+    "source_from_read_replica",
+    "source_read_replica_identifier",
+    "migration_type",
+    "cdc_start_position",
+];
+
+/// The `rdsenc_migration` resource.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MigrationResource;
+
+fn engine(ctx: &Ctx, diags: &mut Diagnostics) -> Option<Engine> {
+    let Some(data) = ctx.data::<ProviderData>() else {
+        diags.error(
+            "Provider Not Configured",
+            "The rdsenc provider was not configured before rdsenc_migration was used. This is \
+             always a problem with the provider and should be reported.",
+        );
+        return None;
+    };
+    let aws: Arc<dyn AwsApi> = data.clients.clone();
+    Some(Engine::new(
+        aws,
+        Arc::new(SystemClock),
+        PollPolicy::production().scaled(data.poll_scale),
+    ))
+}
+
+/// The one place engine errors become diagnostics: title-case summary, the error with its
+/// step and cause, and the attribute when the error concerns one.
+pub fn engine_diagnostic(e: &EngineError, diags: &mut Diagnostics) {
+    let mut detail = e.to_string();
+    if e.is_cancelled() {
+        detail.push_str(
+            ". Terraform was interrupted; what exists is recorded and the next apply continues \
+             from there (every step is idempotent).",
+        );
+    } else if matches!(e, EngineError::Timeout { .. }) {
+        detail.push_str(
+            ". AWS is still working on it: the next apply resumes where this one stopped. Raise \
+             `timeouts` if this step is expected to take longer.",
+        );
+    }
+    match e.attribute() {
+        Some(a) => diags.attribute_error(AttributePath::parse(a), e.summary(), detail),
+        None => diags.error(e.summary(), detail),
+    }
+}
+
+fn record(
+    state: &mut Value,
+    result: Result<Observed, Box<EngineFailure>>,
+    diags: &mut Diagnostics,
+) {
+    match result {
+        Ok(o) => set_observed(state, &o),
+        Err(f) => {
+            // State records what exists, so nothing is orphaned and the next apply adopts it.
+            set_observed(state, &f.observed);
+            engine_diagnostic(&f.error, diags);
+        }
+    }
+}
+
+fn set_unknown(v: &mut Value, names: &[&str]) {
+    for n in names {
+        v.set(n, Value::Unknown);
+    }
+}
+
+fn default_if_unset(block: &mut Value, name: &str, default: Value) {
+    if block.get(name).is_unknown() || block.get(name).is_null() {
+        block.set(name, default);
+    }
+}
+
+#[async_trait]
+impl Resource for MigrationResource {
+    fn type_name(&self) -> &'static str {
+        "rdsenc_migration"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    async fn validate(&self, _ctx: &Ctx, req: ValidateRequest, resp: &mut ValidateResponse) {
+        validate::validate_config(&req.config, &mut resp.diagnostics);
+    }
+
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest, resp: &mut PlanResponse) {
+        let planned = &mut resp.planned_state;
+        if planned.is_null() {
+            return;
+        }
+        let creating = req.prior_state.is_null();
+        let source = planned
+            .get("source_db_instance_identifier")
+            .as_str()
+            .value()
+            .map(str::to_owned);
+
+        // Defaults of optional+computed arguments, known at plan time so the plan reads fully.
+        if let Some(src) = &source {
+            default_if_unset(
+                planned,
+                "target_db_instance_identifier",
+                Value::string(Names::new(src, None).target),
+            );
+            planned.set("id", Value::string(src.clone()));
+        }
+        default_if_unset(planned, "delete_target_on_destroy", Value::Bool(false));
+        default_if_unset(planned, "skip_target_final_snapshot", Value::Bool(false));
+        let mut dms = planned.get("dms").clone();
+        if !dms.is_null() && !dms.is_unknown() {
+            let managed = dms.get("replication_instance_arn").is_null();
+            let class = if managed {
+                Value::string(crate::engine::reconcile::DEFAULT_REPLICATION_INSTANCE_CLASS)
+            } else {
+                Value::Null
+            };
+            let storage = if managed {
+                Value::int(crate::engine::reconcile::DEFAULT_REPLICATION_INSTANCE_STORAGE.into())
+            } else {
+                Value::Null
+            };
+            default_if_unset(&mut dms, "replication_instance_class", class);
+            default_if_unset(&mut dms, "replication_instance_allocated_storage", storage);
+            default_if_unset(&mut dms, "source_from_read_replica", Value::Bool(false));
+            default_if_unset(
+                &mut dms,
+                "target_table_prep_mode",
+                Value::string("TRUNCATE_BEFORE_LOAD"),
+            );
+            default_if_unset(
+                &mut dms,
+                "migration_type",
+                Value::string("full-load-and-cdc"),
+            );
+            default_if_unset(&mut dms, "validation", Value::Bool(true));
+            planned.set("dms", dms);
+        }
+
+        if creating {
+            // Create ends when the target replicates; the source keeps serving until cutover.
+            planned.set("phase", Value::string(Phase::Replicating.as_str()));
+            if let Some(src) = &source {
+                planned.set("active_db_instance_identifier", Value::string(src.clone()));
+            }
+            return;
+        }
+
+        let prior = &req.prior_state;
+        let p = |n: &str| AttributePath::attr(n);
+        for n in DMS_REPLACING {
+            if !prior
+                .get("dms")
+                .get(n)
+                .semantic_eq(planned.get("dms").get(n))
+            {
+                resp.requires_replace.push(p("dms").at(n));
+            }
+        }
+        for (name, why) in [
+            ("target", "is applied when the encrypted target is restored"),
+            (
+                "tags",
+                "is applied to the AWS objects when they are created",
+            ),
+        ] {
+            if !prior.get(name).semantic_eq(planned.get(name))
+                && !planned.get(name).contains_unknown()
+            {
+                resp.diagnostics.attribute_error(
+                    p(name),
+                    "Setting Cannot Change After Creation",
+                    format!(
+                        "`{name}` {why}; changing it on an existing migration would not change \
+                         those objects. Revert the change, or change the instance itself \
+                         (e.g. with aws_db_instance) once the migration is finalized."
+                    ),
+                );
+            }
+        }
+
+        let prior_phase = prior
+            .get("phase")
+            .as_str()
+            .value()
+            .and_then(|s| s.parse::<Phase>().ok());
+        let resuming =
+            prior_phase.is_some_and(|ph| ph.is_create_path() && ph != Phase::Replicating);
+        let changes = dms_change(prior, planned);
+        if resuming {
+            // An earlier apply stopped before `replicating` (timeout, interruption): this
+            // apply continues it, so the plan says where it will end.
+            planned.set("phase", Value::string(Phase::Replicating.as_str()));
+            set_unknown(planned, VOLATILE);
+            for n in OBJECT_IDS {
+                if planned.get(n).is_null() {
+                    planned.set(n, Value::Unknown);
+                }
+            }
+            resp.diagnostics.warning(
+                "Migration Will Resume",
+                format!(
+                    "The migration of {} stopped in phase {}. This apply continues it until the \
+                     target is replicating; objects made earlier are adopted, none is made twice.",
+                    source.as_deref().unwrap_or("?"),
+                    prior_phase.map_or("?", Phase::as_str)
+                ),
+            );
+        } else if !changes.is_empty() {
+            set_unknown(planned, VOLATILE);
+            let mut what = Vec::new();
+            if changes.task {
+                what.push(
+                    "the replication task settings (the task is stopped, modified and resumed)",
+                );
+            }
+            if changes.source_endpoint {
+                what.push("the source endpoint credentials");
+            }
+            if changes.target_endpoint {
+                what.push("the target endpoint credentials");
+            }
+            resp.diagnostics.warning(
+                "DMS Settings Will Change",
+                format!(
+                    "This apply changes {}. CDC pauses briefly and resumes from its checkpoint.",
+                    what.join(" and ")
+                ),
+            );
+        }
+
+        // kms_key_id may be written as an alias and stored (after import) as an ARN: only a
+        // different key replaces the migration.
+        if !prior
+            .get("kms_key_id")
+            .semantic_eq(planned.get("kms_key_id"))
+        {
+            let same_key = match (
+                planned.get("kms_key_id").as_str(),
+                prior.get("kms_key_arn").as_str(),
+            ) {
+                (Known::Value(cfg), Known::Value(arn)) => match ctx.data::<ProviderData>() {
+                    Some(data) => data
+                        .clients
+                        .describe_kms_key(cfg)
+                        .await
+                        .is_ok_and(|k| k.arn == arn),
+                    None => false,
+                },
+                _ => false,
+            };
+            if !same_key {
+                resp.requires_replace.push(p("kms_key_id"));
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, req: ApplyRequest, resp: &mut ApplyResponse) {
+        let Some(engine) = engine(ctx, &mut resp.diagnostics) else {
+            return;
+        };
+        let spec = match spec_from(&req.planned_state, Some(&req.config)) {
+            Ok(s) => s,
+            Err(d) => {
+                resp.diagnostics.append(d);
+                resp.new_state = Value::Null;
+                return;
+            }
+        };
+        tracing::info!(migration = %spec.source_db_instance_identifier, "creating migration");
+        let result = engine
+            .reconcile_to_replicating(
+                &spec,
+                &KnownIds::default(),
+                timeout(&req.planned_state, "create"),
+                &ctx.cancel,
+            )
+            .await;
+        record(&mut resp.new_state, result, &mut resp.diagnostics);
+    }
+
+    async fn read(&self, ctx: &Ctx, req: ReadRequest, resp: &mut ReadResponse) {
+        let Some(engine) = engine(ctx, &mut resp.diagnostics) else {
+            return;
+        };
+        let spec = match spec_from(&req.current_state, None) {
+            Ok(s) => s,
+            Err(d) => {
+                resp.diagnostics.append(d);
+                return;
+            }
+        };
+        match engine
+            .observe(&spec, &known_ids(&req.current_state), &ctx.cancel)
+            .await
+        {
+            Ok(o) => {
+                let nothing_left = o.source.is_none()
+                    && o.target.is_none()
+                    && o.task.is_none()
+                    && o.source_endpoint.is_none()
+                    && o.target_endpoint.is_none()
+                    && o.source_snapshot.is_none()
+                    && o.encrypted_snapshot.is_none()
+                    && (o.replication_instance.is_none() || !o.replication_instance_managed);
+                if nothing_left {
+                    tracing::warn!(migration = %spec.source_db_instance_identifier, "no object of the migration exists any more; removing it from state");
+                    resp.new_state = Value::Null;
+                    return;
+                }
+                if o.source.is_none() && !o.phase.target_may_serve() {
+                    resp.diagnostics.attribute_warning(
+                        AttributePath::attr("source_db_instance_identifier"),
+                        "Source Instance Missing",
+                        format!(
+                            "The source DB instance {} no longer exists, but the migration has \
+                             not cut over. Replication cannot continue.",
+                            spec.source_db_instance_identifier
+                        ),
+                    );
+                }
+                set_observed(&mut resp.new_state, &o);
+            }
+            Err(e) => engine_diagnostic(&e, &mut resp.diagnostics),
+        }
+    }
+
+    async fn update(&self, ctx: &Ctx, req: ApplyRequest, resp: &mut ApplyResponse) {
+        let Some(engine) = engine(ctx, &mut resp.diagnostics) else {
+            return;
+        };
+        let spec = match spec_from(&req.planned_state, Some(&req.config)) {
+            Ok(s) => s,
+            Err(d) => {
+                resp.diagnostics.append(d);
+                resp.new_state = req.prior_state.clone();
+                return;
+            }
+        };
+        let known = known_ids(&req.prior_state);
+        let limit = timeout(&req.planned_state, "update");
+        let changes = dms_change(&req.prior_state, &req.planned_state);
+        let mut result = engine
+            .update_dms_settings(&spec, &known, &changes, limit, &ctx.cancel)
+            .await;
+        if let Ok(o) = &result
+            && o.phase.is_create_path()
+            && o.phase != Phase::Replicating
+        {
+            result = engine
+                .reconcile_to_replicating(&spec, &o.known_ids(), limit, &ctx.cancel)
+                .await;
+        }
+        record(&mut resp.new_state, result, &mut resp.diagnostics);
+    }
+
+    async fn delete(&self, ctx: &Ctx, req: DeleteRequest, resp: &mut ApplyResponse) {
+        let Some(engine) = engine(ctx, &mut resp.diagnostics) else {
+            return;
+        };
+        let spec = match spec_from(&req.prior_state, None) {
+            Ok(s) => s,
+            Err(d) => {
+                resp.diagnostics.append(d);
+                return;
+            }
+        };
+        let outcome = engine
+            .teardown(
+                &spec,
+                &known_ids(&req.prior_state),
+                timeout(&req.prior_state, "delete"),
+                &ctx.cancel,
+            )
+            .await;
+        for e in &outcome.errors {
+            engine_diagnostic(e, &mut resp.diagnostics);
+        }
+        if !outcome.kept.is_empty() {
+            resp.diagnostics.warning(
+                "Databases Kept",
+                format!(
+                    "Destroy removed the migration's DMS objects and snapshots ({} deleted) and kept: {}.",
+                    outcome.deleted.len(),
+                    outcome.kept.join("; ")
+                ),
+            );
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx, req: ImportRequest, resp: &mut ImportResponse) {
+        let Some(engine) = engine(ctx, &mut resp.diagnostics) else {
+            return;
+        };
+        let mut d = Diagnostics::new();
+        crate::validators::check_string(
+            &Value::string(req.id.clone()),
+            &AttributePath::attr("source_db_instance_identifier"),
+            &[&crate::validators::db_identifier()],
+            &mut d,
+        );
+        if d.has_error() {
+            resp.diagnostics.error(
+                "Invalid Import ID",
+                format!("Import rdsenc_migration by the source DB instance identifier; {:?} is not one.", req.id),
+            );
+            return;
+        }
+        let found = match engine.list_migrations(&ctx.cancel).await {
+            Ok(all) => all.into_iter().find(|m| m.migration == req.id),
+            Err(e) => {
+                engine_diagnostic(&e, &mut resp.diagnostics);
+                return;
+            }
+        };
+        let Some(m) = found else {
+            resp.diagnostics.error(
+                "Migration Not Found",
+                format!(
+                    "No encrypted target tagged rdsenc:migration={} exists in this account and \
+                     region, so there is no rdsenc migration of {} to import.",
+                    req.id, req.id
+                ),
+            );
+            return;
+        };
+        let sch = schema::schema();
+        let mut state = sch.block.empty_value();
+        state.set("id", Value::string(req.id.clone()));
+        state.set(
+            "source_db_instance_identifier",
+            Value::string(req.id.clone()),
+        );
+        state.set(
+            "target_db_instance_identifier",
+            Value::string(m.target.identifier.clone()),
+        );
+        state.set("kms_key_id", Value::opt_string(m.target.kms_key_id.clone()));
+        state.set("delete_target_on_destroy", Value::Bool(false));
+        state.set("skip_target_final_snapshot", Value::Bool(false));
+        let mut dms = sch
+            .block
+            .find_block("dms")
+            .map(|b| b.block.empty_value())
+            .unwrap_or_default();
+        dms.set(
+            "source_username",
+            Value::string(m.target.master_username.clone().unwrap_or_default()),
+        );
+        state.set("dms", dms.clone());
+        // Fill the DMS arguments from the objects themselves.
+        if let Ok(spec) = spec_from(&state, None)
+            && let Ok(o) = engine
+                .observe(&spec, &KnownIds::default(), &ctx.cancel)
+                .await
+        {
+            if let Some(ep) = &o.source_endpoint {
+                if let Some(u) = &ep.username {
+                    dms.set("source_username", Value::string(u.clone()));
+                }
+                dms.set(
+                    "secrets_manager_arn",
+                    Value::opt_string(ep.secrets_manager_arn.clone()),
+                );
+                // Only a database other than the engine's default was configured explicitly.
+                let default_db = o
+                    .source
+                    .as_ref()
+                    .and_then(|s| s.db_name.clone())
+                    .unwrap_or_else(|| "postgres".to_owned());
+                if ep.database_name.as_ref().is_some_and(|d| *d != default_db) {
+                    dms.set("database_name", Value::opt_string(ep.database_name.clone()));
+                }
+            }
+            if let Some(ri) = &o.replication_instance {
+                if o.replication_instance_managed {
+                    dms.set(
+                        "replication_instance_class",
+                        Value::string(ri.instance_class.clone()),
+                    );
+                    dms.set(
+                        "replication_instance_allocated_storage",
+                        Value::int(ri.allocated_storage.into()),
+                    );
+                } else {
+                    dms.set("replication_instance_arn", Value::string(ri.arn.clone()));
+                }
+            }
+            if let Some(t) = &o.task {
+                dms.set("migration_type", Value::string(t.migration_type.as_str()));
+                dms.set(
+                    "cdc_start_position",
+                    Value::opt_string(t.cdc_start_position.clone()),
+                );
+                let default = o
+                    .source
+                    .as_ref()
+                    .map(|s| crate::engine::spec::default_table_mappings(&s.engine));
+                let same_as_default = default.is_some_and(|d| json_eq(&d, &t.table_mappings));
+                if !same_as_default {
+                    dms.set("table_mappings", Value::string(t.table_mappings.clone()));
+                }
+                let settings: serde_json::Value = t
+                    .task_settings
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str(s).ok())
+                    .unwrap_or_default();
+                if let Some(m) = settings
+                    .pointer("/FullLoadSettings/TargetTablePrepMode")
+                    .and_then(|v| v.as_str())
+                {
+                    dms.set("target_table_prep_mode", Value::string(m));
+                }
+                if let Some(v) = settings
+                    .pointer("/ValidationSettings/EnableValidation")
+                    .and_then(serde_json::Value::as_bool)
+                {
+                    dms.set("validation", Value::Bool(v));
+                }
+            }
+            dms.set(
+                "source_from_read_replica",
+                Value::Bool(o.read_replica.is_some()),
+            );
+            state.set("dms", dms);
+            set_observed(&mut state, &o);
+        }
+        resp.state = state;
+    }
+}
+
+fn json_eq(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}

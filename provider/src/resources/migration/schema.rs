@@ -29,7 +29,7 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(
-            s("kms_key_id").required().requires_replace().description(
+            s("kms_key_id").required().description(
                 "Customer managed KMS key for the encrypted copy and the target instance: key id, \
                  key ARN, `alias/<name>` or alias ARN. Changing it replaces the migration.",
             ),
@@ -45,6 +45,10 @@ pub fn schema() -> Schema {
                      identifier exists and was not made by this migration.",
                 ),
         )
+        .attribute(Attribute::bool("skip_target_final_snapshot").optional().computed().description(
+            "With `delete_target_on_destroy`, skip the final snapshot of the target. Default \
+             `false`: a final snapshot is taken before the target is deleted.",
+        ))
         .attribute(Attribute::bool("delete_target_on_destroy").optional().computed().description(
             "Whether `terraform destroy` deletes the encrypted target instance (with a final \
              snapshot). Default `false`: destroy removes only the DMS objects and intermediate \
@@ -120,9 +124,10 @@ fn dms_block() -> Block {
         .attribute(Attribute::number("replication_instance_allocated_storage").optional().computed().description(
             "Storage (GiB) of the managed replication instance. Default 50.",
         ))
-        .attribute(Attribute::new("replication_subnet_ids", Type::list_of(Type::String)).optional().description(
-            "Subnets for the managed replication instance. Default: the subnets of the source's \
-             DB subnet group, so DMS reaches both instances.",
+        .attribute(s("replication_subnet_group_id").optional().description(
+            "An existing DMS replication subnet group for the managed replication instance. \
+             Default: a group the migration creates over the subnets of the source's DB subnet \
+             group, so DMS reaches both instances.",
         ))
         .attribute(Attribute::new("vpc_security_group_ids", Type::list_of(Type::String)).optional().description(
             "Security groups for the managed replication instance. Default: the source's VPC \
@@ -167,6 +172,9 @@ fn dms_block() -> Block {
         .attribute(s("target_secrets_manager_arn").optional().description(
             "Secrets Manager secret with the target credentials. Default: `secrets_manager_arn`.",
         ))
+        .attribute(s("database_name").optional().description(
+            "Database DMS connects to (PostgreSQL). Default: the source's DB name, else `postgres`.",
+        ))
         .attribute(s("table_mappings").optional().description(
             "DMS table mappings JSON. Default: every table of every user schema (system schemas \
              excluded per engine).",
@@ -190,62 +198,67 @@ fn dms_block() -> Block {
 }
 
 fn target_block() -> Block {
-    let s = |n: &str| Attribute::string(n);
+    let s = |n: &str, d: &str| Attribute::string(n).optional().description(d);
+    let n = |n: &str, d: &str| Attribute::number(n).optional().description(d);
+    let b = |n: &str, d: &str| Attribute::bool(n).optional().description(d);
+    let list = Type::list_of(Type::String);
     Block::new(
-        "Overrides for the encrypted target. Everything not set here is inherited from the source: \
-         instance class, storage type/size/IOPS, parameter and option groups, subnet group, \
-         security groups, port, Multi-AZ, backup retention, deletion protection, monitoring and \
-         Performance Insights settings, and tags.",
+        "Overrides for the encrypted target, applied when it is restored. Everything not set \
+         here is inherited from the source: instance class, storage type/size/IOPS, parameter \
+         and option groups, subnet group, security groups, port, Multi-AZ, backup retention, \
+         deletion protection, monitoring and Performance Insights settings, and tags.",
     )
+    .attribute(s("instance_class", "DB instance class of the target."))
+    .attribute(s("storage_type", "Storage type (gp3, io1, io2, ...)."))
+    .attribute(n(
+        "allocated_storage",
+        "Allocated storage in GiB (at least the source's).",
+    ))
+    .attribute(n("iops", "Provisioned IOPS."))
+    .attribute(n("storage_throughput", "gp3 storage throughput in MiB/s."))
+    .attribute(s("parameter_group_name", "DB parameter group."))
+    .attribute(s("option_group_name", "Option group (MySQL/MariaDB)."))
+    .attribute(s("db_subnet_group_name", "DB subnet group."))
     .attribute(
-        s("instance_class")
-            .optional()
-            .description("DB instance class of the target."),
-    )
-    .attribute(
-        s("storage_type")
-            .optional()
-            .description("Storage type (gp3, io1, io2, ...)."),
-    )
-    .attribute(
-        Attribute::number("iops")
-            .optional()
-            .description("Provisioned IOPS."),
-    )
-    .attribute(
-        s("parameter_group_name")
-            .optional()
-            .description("DB parameter group."),
-    )
-    .attribute(
-        s("option_group_name")
-            .optional()
-            .description("Option group (MySQL/MariaDB)."),
-    )
-    .attribute(
-        s("db_subnet_group_name")
-            .optional()
-            .description("DB subnet group."),
-    )
-    .attribute(
-        Attribute::new("vpc_security_group_ids", Type::list_of(Type::String))
+        Attribute::new("vpc_security_group_ids", list)
             .optional()
             .description("VPC security groups."),
     )
+    .attribute(n("port", "Port the target listens on."))
+    .attribute(b("multi_az", "Multi-AZ deployment."))
+    .attribute(b(
+        "publicly_accessible",
+        "Whether the target gets a public address.",
+    ))
+    .attribute(b("deletion_protection", "Deletion protection."))
+    .attribute(n(
+        "backup_retention_period",
+        "Automated backup retention in days.",
+    ))
+    .attribute(n(
+        "monitoring_interval",
+        "Enhanced Monitoring interval in seconds (0 = off).",
+    ))
+    .attribute(s(
+        "monitoring_role_arn",
+        "IAM role for Enhanced Monitoring.",
+    ))
+    .attribute(b(
+        "performance_insights_enabled",
+        "Whether Performance Insights is on.",
+    ))
+    .attribute(s(
+        "performance_insights_kms_key_id",
+        "KMS key for Performance Insights data.",
+    ))
+    .attribute(n(
+        "performance_insights_retention_period",
+        "Performance Insights retention in days (7, 731, or a multiple of 31).",
+    ))
     .attribute(
-        Attribute::bool("multi_az")
+        Attribute::new("tags", Type::map_of(Type::String))
             .optional()
-            .description("Multi-AZ deployment."),
-    )
-    .attribute(
-        Attribute::number("backup_retention_period")
-            .optional()
-            .description("Automated backup retention in days."),
-    )
-    .attribute(
-        Attribute::bool("deletion_protection")
-            .optional()
-            .description("Deletion protection."),
+            .description("Tags for the target only, added to the source's tags it inherits."),
     )
 }
 

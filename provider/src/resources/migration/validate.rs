@@ -153,7 +153,7 @@ fn validate_dms(dms: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         for managed in [
             "replication_instance_class",
             "replication_instance_allocated_storage",
-            "replication_subnet_ids",
+            "replication_subnet_group_id",
             "vpc_security_group_ids",
         ] {
             if !dms.get(managed).is_null() {
@@ -270,6 +270,37 @@ fn validate_target(t: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         &[&name_like()],
         diags,
     );
+    check_string(
+        t.get("monitoring_role_arn"),
+        &path.at("monitoring_role_arn"),
+        &[&arn("iam", "role/")],
+        diags,
+    );
+    check_string(
+        t.get("performance_insights_kms_key_id"),
+        &path.at("performance_insights_kms_key_id"),
+        &[&kms_key_reference()],
+        diags,
+    );
+    validate_tags(t.get("tags"), &path.at("tags"), diags);
+    if let Known::Value(p) = t.get("port").as_i64()
+        && !(1150..=65535).contains(&p)
+    {
+        diags.attribute_error(
+            path.at("port"),
+            "Invalid Attribute Value",
+            format!("port is {p}; RDS accepts 1150 to 65535."),
+        );
+    }
+    if let Known::Value(n) = t.get("monitoring_interval").as_i64()
+        && ![0, 1, 5, 10, 15, 30, 60].contains(&n)
+    {
+        diags.attribute_error(
+            path.at("monitoring_interval"),
+            "Invalid Attribute Value",
+            format!("monitoring_interval is {n}; RDS accepts 0, 1, 5, 10, 15, 30 or 60."),
+        );
+    }
     if let Known::Value(n) = t.get("iops").as_i64()
         && n <= 0
     {

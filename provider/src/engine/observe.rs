@@ -1,0 +1,754 @@
+//! What exists right now, and the phase derived from it by a pure function.
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::api::*;
+use super::core::{Engine, Run};
+use super::error::{EngineError, Step};
+use super::spec::{MigrationSpec, Phase};
+
+/// Identifiers recorded in state by earlier applies. ARNs let DMS lookups go by ARN; the
+/// deterministic names are the fallback, so a crash before state was written loses nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KnownIds {
+    /// The phase recorded in state (post-`replicating` phases cannot be derived from AWS).
+    pub recorded_phase: Option<Phase>,
+    /// `replication_instance_arn` (computed).
+    pub replication_instance_arn: Option<String>,
+    /// `source_endpoint_arn`.
+    pub source_endpoint_arn: Option<String>,
+    /// `target_endpoint_arn`.
+    pub target_endpoint_arn: Option<String>,
+    /// `replication_task_arn`.
+    pub replication_task_arn: Option<String>,
+}
+
+/// Data validation across all tables, as shown in `validation_state`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ValidationSummary {
+    /// Validation is off (or DMS reports it off for every table).
+    NotEnabled,
+    /// Some tables are not validated yet.
+    Pending,
+    /// Every table validated.
+    Validated,
+    /// Tables with mismatched or suspended records.
+    Mismatched {
+        /// How many tables.
+        tables: usize,
+    },
+    /// Tables DMS cannot validate (table error, no primary key).
+    Error {
+        /// How many tables.
+        tables: usize,
+    },
+    /// Not known (no task yet, or statistics unavailable).
+    #[default]
+    Unknown,
+}
+
+impl ValidationSummary {
+    /// Summarises DMS table statistics; mismatches win over errors over pending.
+    pub fn from_tables(tables: &[TableStatistics]) -> Self {
+        let count = |f: fn(&ValidationState) -> bool| {
+            tables.iter().filter(|t| f(&t.validation_state)).count()
+        };
+        let mismatched = count(|s| {
+            matches!(
+                s,
+                ValidationState::MismatchedRecords | ValidationState::SuspendedRecords
+            )
+        });
+        let errors = count(|s| {
+            matches!(
+                s,
+                ValidationState::TableError
+                    | ValidationState::Error
+                    | ValidationState::NoPrimaryKey
+            )
+        });
+        if mismatched > 0 {
+            ValidationSummary::Mismatched { tables: mismatched }
+        } else if errors > 0 {
+            ValidationSummary::Error { tables: errors }
+        } else if tables.is_empty() {
+            ValidationSummary::Pending
+        } else if count(|s| *s == ValidationState::NotEnabled) == tables.len() {
+            ValidationSummary::NotEnabled
+        } else if count(|s| *s == ValidationState::Validated) == tables.len() {
+            ValidationSummary::Validated
+        } else {
+            ValidationSummary::Pending
+        }
+    }
+}
+
+impl fmt::Display for ValidationSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: &usize| if *n == 1 { "table" } else { "tables" };
+        match self {
+            ValidationSummary::NotEnabled => f.write_str("not_enabled"),
+            ValidationSummary::Pending => f.write_str("pending"),
+            ValidationSummary::Validated => f.write_str("validated"),
+            ValidationSummary::Mismatched { tables } => {
+                write!(f, "mismatched: {tables} {}", plural(tables))
+            }
+            ValidationSummary::Error { tables } => write!(f, "error: {tables} {}", plural(tables)),
+            ValidationSummary::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+/// Everything the migration owns that exists, plus derived progress. Objects with our
+/// names but without our tags are never included.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observed {
+    /// The source instance (not owned; never modified or deleted).
+    pub source: Option<DbInstance>,
+    /// The unencrypted snapshot.
+    pub source_snapshot: Option<DbSnapshot>,
+    /// The encrypted copy.
+    pub encrypted_snapshot: Option<DbSnapshot>,
+    /// The encrypted target instance.
+    pub target: Option<DbInstance>,
+    /// The read replica DMS reads from, when `source_from_read_replica`.
+    pub read_replica: Option<DbInstance>,
+    /// The managed replication subnet group.
+    pub replication_subnet_group: Option<ReplicationSubnetGroup>,
+    /// The replication instance (managed or given).
+    pub replication_instance: Option<ReplicationInstance>,
+    /// True when the replication instance is the migration's own (teardown deletes it).
+    pub replication_instance_managed: bool,
+    /// The source endpoint.
+    pub source_endpoint: Option<Endpoint>,
+    /// The target endpoint.
+    pub target_endpoint: Option<Endpoint>,
+    /// The replication task.
+    pub task: Option<ReplicationTask>,
+    /// Validation across tables.
+    pub validation: ValidationSummary,
+    /// Latest CDC latency.
+    pub lag: CdcLatency,
+    /// The derived phase.
+    pub phase: Phase,
+}
+
+impl Observed {
+    /// `full_load_progress_percent`.
+    pub fn full_load_progress_percent(&self) -> Option<i32> {
+        self.task
+            .as_ref()
+            .and_then(|t| t.stats.as_ref())
+            .map(|s| s.full_load_progress_percent)
+    }
+    /// `replication_task_status`.
+    pub fn task_status(&self) -> Option<&ReplicationTaskStatus> {
+        self.task.as_ref().map(|t| &t.status)
+    }
+    /// `replication_lag_seconds`: end-to-end (target) CDC latency.
+    pub fn replication_lag_seconds(&self) -> Option<f64> {
+        self.lag.target_seconds
+    }
+    /// The target's address (`target_endpoint`).
+    pub fn target_address(&self) -> Option<&HostPort> {
+        self.target.as_ref().and_then(|t| t.endpoint.as_ref())
+    }
+    /// The instance serving traffic (`active_db_instance_identifier`): the source until
+    /// cutover.
+    pub fn active_db_instance_identifier(&self) -> Option<&str> {
+        if self.phase.target_may_serve() && self.phase != Phase::FailingBack {
+            self.target.as_ref().map(|t| t.identifier.as_str())
+        } else {
+            self.source.as_ref().map(|s| s.identifier.as_str())
+        }
+    }
+    /// The active instance's address (`active_endpoint`).
+    pub fn active_endpoint(&self) -> Option<&HostPort> {
+        if self.phase.target_may_serve() && self.phase != Phase::FailingBack {
+            self.target_address()
+        } else {
+            self.source.as_ref().and_then(|s| s.endpoint.as_ref())
+        }
+    }
+}
+
+/// How far one object has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Does not exist.
+    Absent,
+    /// Being created or changed.
+    Busy,
+    /// Usable.
+    Ready,
+    /// In a failed state.
+    Broken,
+}
+
+/// How far the replication task has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStage {
+    /// No task.
+    Absent,
+    /// Created but never started.
+    Provisioning,
+    /// Starting or loading.
+    Loading,
+    /// Running with full load done (or CDC only): replicating.
+    Replicating,
+    /// Failed or stopped.
+    Halted,
+}
+
+/// The create-path phase from how far each object has got: the furthest object decides.
+/// Post-`replicating` phases come from state (`recorded`), since AWS cannot tell them apart.
+pub fn derive_phase(
+    snapshot: Stage,
+    encrypted: Stage,
+    target: Stage,
+    task: TaskStage,
+    recorded: Option<Phase>,
+) -> Phase {
+    if let Some(p) = recorded.filter(|p| !p.is_create_path()) {
+        return p;
+    }
+    use Stage::{Absent, Broken, Busy, Ready};
+    match (task, target, encrypted, snapshot) {
+        (TaskStage::Replicating, _, _, _) => Phase::Replicating,
+        (TaskStage::Loading | TaskStage::Halted, _, _, _) => Phase::FullLoad,
+        (TaskStage::Provisioning, _, _, _) | (TaskStage::Absent, Ready, _, _) => {
+            Phase::ProvisioningReplication
+        }
+        (TaskStage::Absent, Busy | Broken, _, _) => Phase::Restoring,
+        (TaskStage::Absent, Absent, Ready, _) => Phase::Restoring,
+        (TaskStage::Absent, Absent, Busy | Broken, _) => Phase::CopyingEncrypted,
+        (TaskStage::Absent, Absent, Absent, Ready) => Phase::CopyingEncrypted,
+        (TaskStage::Absent, Absent, Absent, Absent | Busy | Broken) => Phase::Snapshotting,
+    }
+}
+
+pub(crate) fn snapshot_stage(s: Option<&DbSnapshot>) -> Stage {
+    match s.map(|s| &s.status) {
+        None => Stage::Absent,
+        Some(SnapshotStatus::Available) => Stage::Ready,
+        Some(SnapshotStatus::Failed) => Stage::Broken,
+        Some(
+            SnapshotStatus::Creating
+            | SnapshotStatus::Pending
+            | SnapshotStatus::Copying
+            | SnapshotStatus::Deleting
+            | SnapshotStatus::Other(_),
+        ) => Stage::Busy,
+    }
+}
+
+pub(crate) fn instance_stage(i: Option<&DbInstance>) -> Stage {
+    match i {
+        None => Stage::Absent,
+        Some(i) if i.status.is_ready() => Stage::Ready,
+        Some(i) if i.status.is_failed() => Stage::Broken,
+        Some(_) => Stage::Busy,
+    }
+}
+
+/// True when the task is running with its full load complete (or is CDC-only).
+pub fn is_replicating(t: &ReplicationTask) -> bool {
+    t.status == ReplicationTaskStatus::Running
+        && (t.migration_type == MigrationType::Cdc
+            || t.stats.as_ref().is_some_and(|s| {
+                s.full_load_progress_percent >= 100 && s.tables_loading == 0 && s.tables_queued == 0
+            }))
+}
+
+pub(crate) fn task_stage(t: Option<&ReplicationTask>) -> TaskStage {
+    match t {
+        None => TaskStage::Absent,
+        Some(t) if is_replicating(t) => TaskStage::Replicating,
+        Some(t) => match t.status {
+            ReplicationTaskStatus::Failed
+            | ReplicationTaskStatus::FailedMove
+            | ReplicationTaskStatus::Stopped
+            | ReplicationTaskStatus::Stopping => TaskStage::Halted,
+            ReplicationTaskStatus::Creating | ReplicationTaskStatus::Ready => {
+                TaskStage::Provisioning
+            }
+            ReplicationTaskStatus::Starting
+            | ReplicationTaskStatus::Running
+            | ReplicationTaskStatus::Modifying
+            | ReplicationTaskStatus::Deleting
+            | ReplicationTaskStatus::Moving
+            | ReplicationTaskStatus::Testing
+            | ReplicationTaskStatus::Other(_) => TaskStage::Loading,
+        },
+    }
+}
+
+impl Observed {
+    /// Recomputes `phase` from the objects.
+    pub fn derive_phase(&mut self, recorded: Option<Phase>) {
+        self.phase = derive_phase(
+            snapshot_stage(self.source_snapshot.as_ref()),
+            snapshot_stage(self.encrypted_snapshot.as_ref()),
+            instance_stage(self.target.as_ref()),
+            task_stage(self.task.as_ref()),
+            recorded,
+        );
+    }
+}
+
+/// Metrics are best-effort: one retry, so an unavailable API cannot stall a refresh.
+const METRIC_ATTEMPTS: u32 = 2;
+
+/// How long a CloudWatch window the lag query reads.
+const LAG_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+impl Engine {
+    /// Reads what exists: one describe per owned object (concurrently), table statistics
+    /// when validation is on and a task exists, and one metric query when the task runs.
+    ///
+    /// **Errors**: a non-transient AWS error on a describe (after retries). Table statistics
+    /// and metrics are best-effort: their failures leave `Unknown`/`None` and are logged.
+    pub async fn observe(
+        &self,
+        spec: &MigrationSpec,
+        known: &KnownIds,
+        cancel: &CancellationToken,
+    ) -> Result<Observed, EngineError> {
+        let run = self.run(spec, Duration::from_secs(15 * 60), cancel);
+        run.observe(known).await
+    }
+}
+
+impl Run<'_> {
+    pub(crate) async fn owned_dms<T, F, Fut>(
+        &self,
+        arn: Option<&String>,
+        name: &str,
+        arn_of: fn(&T) -> &str,
+        f: F,
+    ) -> Result<Option<T>, EngineError>
+    where
+        F: Fn(DmsRef) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        // Known ARN first (written by us into state); it may be stale after a manual delete,
+        // so fall back to the deterministic name.
+        if let Some(a) = arn {
+            let r = DmsRef::Arn(a.clone());
+            if let Some(v) = self.find(Step::Observe, a, || f(r.clone())).await? {
+                return Ok(Some(v));
+            }
+        }
+        let r = DmsRef::Id(name.to_owned());
+        let Some(v) = self.find(Step::Observe, name, || f(r.clone())).await? else {
+            return Ok(None);
+        };
+        let tags = self
+            .find(Step::Observe, arn_of(&v), || {
+                self.aws().list_tags(arn_of(&v))
+            })
+            .await?
+            .unwrap_or_default();
+        if self.names.owns(&tags) {
+            Ok(Some(v))
+        } else {
+            tracing::warn!(
+                id = name,
+                "ignoring DMS object with the migration's name but without its tags"
+            );
+            Ok(None)
+        }
+    }
+
+    pub(crate) async fn observe(&self, known: &KnownIds) -> Result<Observed, EngineError> {
+        let n = &self.names;
+        let spec = self.spec;
+        let owned_rds = |i: Option<DbInstance>| i.filter(|i| n.owns(&i.tags));
+        let owned_snap = |s: Option<DbSnapshot>| s.filter(|s| n.owns(&s.tags));
+        let aws = self.aws();
+
+        let rds = async {
+            let (src, snap, enc, tgt, replica) = tokio::join!(
+                self.find(Step::Observe, &n.migration, || aws
+                    .describe_db_instance(&n.migration)),
+                self.find(Step::Observe, &n.source_snapshot, || aws
+                    .describe_db_snapshot(&n.source_snapshot)),
+                self.find(Step::Observe, &n.encrypted_snapshot, || aws
+                    .describe_db_snapshot(&n.encrypted_snapshot)),
+                self.find(Step::Observe, &n.target, || aws
+                    .describe_db_instance(&n.target)),
+                async {
+                    if spec.dms.source_from_read_replica {
+                        self.find(Step::Observe, &n.read_replica, || {
+                            aws.describe_db_instance(&n.read_replica)
+                        })
+                        .await
+                    } else {
+                        Ok(None)
+                    }
+                },
+            );
+            Ok::<_, EngineError>((
+                src?,
+                owned_snap(snap?),
+                owned_snap(enc?),
+                owned_rds(tgt?),
+                owned_rds(replica?),
+            ))
+        };
+        let managed = spec.dms.replication_instance_arn.is_none();
+        let dms = async {
+            let (sg, ri, se, te, task) = tokio::join!(
+                async {
+                    if managed && spec.dms.replication_subnet_group_id.is_none() {
+                        self.find(Step::Observe, &n.replication_subnet_group, || {
+                            aws.describe_replication_subnet_group(&n.replication_subnet_group)
+                        })
+                        .await
+                    } else {
+                        Ok(None)
+                    }
+                },
+                async {
+                    match &spec.dms.replication_instance_arn {
+                        Some(arn) => {
+                            let r = DmsRef::Arn(arn.clone());
+                            self.find(Step::Observe, arn, || aws.describe_replication_instance(&r))
+                                .await
+                        }
+                        None => {
+                            self.owned_dms(
+                                known.replication_instance_arn.as_ref(),
+                                &n.replication_instance,
+                                |r: &ReplicationInstance| &r.arn,
+                                |r| async move { aws.describe_replication_instance(&r).await },
+                            )
+                            .await
+                        }
+                    }
+                },
+                self.owned_dms(
+                    known.source_endpoint_arn.as_ref(),
+                    &n.source_endpoint,
+                    |e: &Endpoint| &e.arn,
+                    |r| async move { aws.describe_endpoint(&r).await },
+                ),
+                self.owned_dms(
+                    known.target_endpoint_arn.as_ref(),
+                    &n.target_endpoint,
+                    |e: &Endpoint| &e.arn,
+                    |r| async move { aws.describe_endpoint(&r).await },
+                ),
+                self.owned_dms(
+                    known.replication_task_arn.as_ref(),
+                    &n.task,
+                    |t: &ReplicationTask| &t.arn,
+                    |r| async move { aws.describe_replication_task(&r).await },
+                ),
+            );
+            Ok::<_, EngineError>((sg?, ri?, se?, te?, task?))
+        };
+        let (rds, dms) = tokio::join!(rds, dms);
+        let (source, source_snapshot, encrypted_snapshot, target, read_replica) = rds?;
+        let (
+            replication_subnet_group,
+            replication_instance,
+            source_endpoint,
+            target_endpoint,
+            task,
+        ) = dms?;
+        let mut o = Observed {
+            source,
+            source_snapshot,
+            encrypted_snapshot,
+            target,
+            read_replica,
+            replication_subnet_group,
+            replication_instance,
+            replication_instance_managed: managed,
+            source_endpoint,
+            target_endpoint,
+            task,
+            validation: if spec.dms.validation {
+                ValidationSummary::Unknown
+            } else {
+                ValidationSummary::NotEnabled
+            },
+            lag: CdcLatency::default(),
+            phase: Phase::Snapshotting,
+        };
+        self.observe_metrics(&mut o).await;
+        o.derive_phase(known.recorded_phase);
+        Ok(o)
+    }
+
+    /// Validation and lag; best-effort (metrics must not block state refresh).
+    pub(crate) async fn observe_metrics(&self, o: &mut Observed) {
+        let Some(task) = &o.task else { return };
+        if self.spec.dms.validation {
+            match self
+                .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {
+                    self.aws().describe_table_statistics(&task.arn)
+                })
+                .await
+            {
+                Ok(t) => o.validation = ValidationSummary::from_tables(&t),
+                Err(e) => tracing::warn!(error = %e, "table statistics unavailable"),
+            }
+        }
+        if task.status == ReplicationTaskStatus::Running
+            && let Some(ri) = &o.replication_instance
+        {
+            let q = CdcLatencyQuery {
+                replication_instance_identifier: ri.identifier.clone(),
+                replication_task_identifier: task
+                    .arn
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or(&task.identifier)
+                    .to_owned(),
+                end: self.e.clock.wall_time(),
+                window: LAG_WINDOW,
+            };
+            match self
+                .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {
+                    self.aws().cdc_latency(&q)
+                })
+                .await
+            {
+                Ok(l) => o.lag = l,
+                Err(e) => tracing::warn!(error = %e, "CDC latency unavailable"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(state: ValidationState) -> TableStatistics {
+        TableStatistics {
+            schema_name: "s".into(),
+            table_name: "t".into(),
+            table_state: TableState::Completed,
+            full_load_rows: 0,
+            inserts: 0,
+            updates: 0,
+            deletes: 0,
+            validation_state: state,
+            validation_pending_records: 0,
+            validation_failed_records: 0,
+            validation_suspended_records: 0,
+        }
+    }
+
+    #[test]
+    fn validation_summary_reports_mismatched_tables_first() {
+        use ValidationState as V;
+        let s = ValidationSummary::from_tables(&[
+            table(V::Validated),
+            table(V::MismatchedRecords),
+            table(V::SuspendedRecords),
+            table(V::NoPrimaryKey),
+        ]);
+        assert_eq!(s.to_string(), "mismatched: 2 tables");
+        assert_eq!(
+            ValidationSummary::from_tables(&[table(V::Validated), table(V::Validated)]).to_string(),
+            "validated"
+        );
+        assert_eq!(
+            ValidationSummary::from_tables(&[table(V::Validated), table(V::PendingRecords)])
+                .to_string(),
+            "pending"
+        );
+        assert_eq!(
+            ValidationSummary::from_tables(&[table(V::NotEnabled)]).to_string(),
+            "not_enabled"
+        );
+        assert_eq!(
+            ValidationSummary::from_tables(&[table(V::TableError)]).to_string(),
+            "error: 1 table"
+        );
+    }
+
+    #[test]
+    fn the_furthest_object_decides_the_phase() {
+        use Stage::*;
+        let p = |s, e, t, k| derive_phase(s, e, t, k, None);
+        assert_eq!(
+            p(Absent, Absent, Absent, TaskStage::Absent),
+            Phase::Snapshotting
+        );
+        assert_eq!(
+            p(Busy, Absent, Absent, TaskStage::Absent),
+            Phase::Snapshotting
+        );
+        assert_eq!(
+            p(Ready, Absent, Absent, TaskStage::Absent),
+            Phase::CopyingEncrypted
+        );
+        assert_eq!(
+            p(Ready, Busy, Absent, TaskStage::Absent),
+            Phase::CopyingEncrypted
+        );
+        assert_eq!(p(Ready, Ready, Absent, TaskStage::Absent), Phase::Restoring);
+        assert_eq!(p(Ready, Ready, Busy, TaskStage::Absent), Phase::Restoring);
+        // Snapshots deleted after the restore do not move the phase back.
+        assert_eq!(
+            p(Absent, Absent, Ready, TaskStage::Absent),
+            Phase::ProvisioningReplication
+        );
+        assert_eq!(
+            p(Absent, Absent, Ready, TaskStage::Provisioning),
+            Phase::ProvisioningReplication
+        );
+        assert_eq!(
+            p(Absent, Absent, Ready, TaskStage::Loading),
+            Phase::FullLoad
+        );
+        assert_eq!(
+            p(Absent, Absent, Ready, TaskStage::Replicating),
+            Phase::Replicating
+        );
+        assert_eq!(
+            derive_phase(
+                Absent,
+                Absent,
+                Ready,
+                TaskStage::Replicating,
+                Some(Phase::CutOver)
+            ),
+            Phase::CutOver
+        );
+        assert_eq!(
+            derive_phase(
+                Absent,
+                Absent,
+                Ready,
+                TaskStage::Replicating,
+                Some(Phase::Restoring)
+            ),
+            Phase::Replicating
+        );
+    }
+}
+
+/// A migration found by its tags (for data sources and import).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationSummary {
+    /// The migration id (source identifier).
+    pub migration: String,
+    /// Its target instance.
+    pub target: DbInstance,
+}
+
+impl Engine {
+    /// Every migration target in the account/region, found by the `rdsenc:role=target` tag.
+    ///
+    /// **Errors**: the AWS error after retries.
+    pub async fn list_migrations(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<MigrationSummary>, EngineError> {
+        use super::names::{Role, TAG_MIGRATION, TAG_ROLE};
+        // Not tied to one migration: only the retry machinery of a run is used.
+        let spec = super::spec::MigrationSpec::detached();
+        let run = self.run(&spec, Duration::from_secs(5 * 60), cancel);
+        let role = Role::Target.as_str();
+        let found = run
+            .call(Step::Observe, role, || {
+                self.aws.list_db_instances_by_tag(TAG_ROLE, role)
+            })
+            .await?;
+        let mut out: Vec<MigrationSummary> = found
+            .into_iter()
+            .filter_map(|t| {
+                let migration = t.tags.get(TAG_MIGRATION)?.clone();
+                Some(MigrationSummary {
+                    migration,
+                    target: t,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.migration.cmp(&b.migration));
+        Ok(out)
+    }
+}
+
+/// The resource's computed attributes, read off an [`Observed`]: one field per attribute,
+/// named as in the schema. `None` = null in state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Computed {
+    /// `phase`.
+    pub phase: String,
+    /// `source_snapshot_identifier`.
+    pub source_snapshot_identifier: Option<String>,
+    /// `encrypted_snapshot_arn`.
+    pub encrypted_snapshot_arn: Option<String>,
+    /// `target_db_instance_arn`.
+    pub target_db_instance_arn: Option<String>,
+    /// `target_endpoint` ("address:port").
+    pub target_endpoint: Option<String>,
+    /// `replication_instance_arn`.
+    pub replication_instance_arn: Option<String>,
+    /// `source_endpoint_arn`.
+    pub source_endpoint_arn: Option<String>,
+    /// `target_endpoint_arn`.
+    pub target_endpoint_arn: Option<String>,
+    /// `replication_task_arn`.
+    pub replication_task_arn: Option<String>,
+    /// `replication_task_status`.
+    pub replication_task_status: Option<String>,
+    /// `full_load_progress_percent`.
+    pub full_load_progress_percent: Option<i64>,
+    /// `replication_lag_seconds`.
+    pub replication_lag_seconds: Option<f64>,
+    /// `validation_state`.
+    pub validation_state: String,
+    /// `active_db_instance_identifier`.
+    pub active_db_instance_identifier: Option<String>,
+    /// `active_endpoint` ("address:port").
+    pub active_endpoint: Option<String>,
+}
+
+fn host_port(h: &HostPort) -> String {
+    format!("{}:{}", h.address, h.port)
+}
+
+impl Observed {
+    /// The computed attributes for state.
+    pub fn computed(&self) -> Computed {
+        Computed {
+            phase: self.phase.as_str().to_owned(),
+            source_snapshot_identifier: self.source_snapshot.as_ref().map(|s| s.identifier.clone()),
+            encrypted_snapshot_arn: self.encrypted_snapshot.as_ref().map(|s| s.arn.clone()),
+            target_db_instance_arn: self.target.as_ref().map(|t| t.arn.clone()),
+            target_endpoint: self.target_address().map(host_port),
+            replication_instance_arn: self.replication_instance.as_ref().map(|r| r.arn.clone()),
+            source_endpoint_arn: self.source_endpoint.as_ref().map(|e| e.arn.clone()),
+            target_endpoint_arn: self.target_endpoint.as_ref().map(|e| e.arn.clone()),
+            replication_task_arn: self.task.as_ref().map(|t| t.arn.clone()),
+            replication_task_status: self.task_status().map(|s| s.as_str().to_owned()),
+            full_load_progress_percent: self.full_load_progress_percent().map(i64::from),
+            replication_lag_seconds: self.replication_lag_seconds(),
+            validation_state: self.validation.to_string(),
+            active_db_instance_identifier: self.active_db_instance_identifier().map(str::to_owned),
+            active_endpoint: self.active_endpoint().map(host_port),
+        }
+    }
+
+    /// The ids to pass back as [`KnownIds`] next time (what state records).
+    pub fn known_ids(&self) -> KnownIds {
+        KnownIds {
+            recorded_phase: Some(self.phase),
+            replication_instance_arn: self.replication_instance.as_ref().map(|r| r.arn.clone()),
+            source_endpoint_arn: self.source_endpoint.as_ref().map(|e| e.arn.clone()),
+            target_endpoint_arn: self.target_endpoint.as_ref().map(|e| e.arn.clone()),
+            replication_task_arn: self.task.as_ref().map(|t| t.arn.clone()),
+        }
+    }
+}

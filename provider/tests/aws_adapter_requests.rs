@@ -1,0 +1,233 @@
+//! What the `AwsApi` adapter puts on the wire, for the choices that can lose data or leak
+//! secrets: final snapshots on delete, Multi-AZ vs availability zone on restore, and how
+//! endpoint credentials are sent. Requests go to a replaying HTTP client; nothing leaves the
+//! process.
+//!
+//! Run: `cargo test --test aws_adapter_requests`.
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::retry::RetryConfig;
+
+use rdsenc::aws::{AwsError, Clients, Endpoints};
+use rdsenc::engine::api::{
+    AwsApi, CreateEndpointInput, DeleteDbInstanceInput, EndpointCredentials, EndpointEngine,
+    EndpointType, FinalSnapshot, ModifyDbInstanceInput, RestoreDbInstanceInput, SecretString,
+    SslMode, Tags,
+};
+
+fn event(response_body: &str) -> ReplayEvent {
+    ReplayEvent::new(
+        http::Request::builder()
+            .uri("https://example.invalid/")
+            .body(SdkBody::empty())
+            .expect("request"),
+        http::Response::builder()
+            .status(200)
+            .body(SdkBody::from(response_body.to_owned()))
+            .expect("response"),
+    )
+}
+
+async fn clients(responses: &[&str]) -> (Clients, StaticReplayClient) {
+    let http = StaticReplayClient::new(responses.iter().map(|r| event(r)).collect());
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "not-real", None, None, "test"))
+        .retry_config(RetryConfig::disabled())
+        .http_client(http.clone())
+        .load()
+        .await;
+    (Clients::from_sdk_config(sdk, Endpoints::default()), http)
+}
+
+fn bodies(http: &StaticReplayClient) -> Vec<String> {
+    http.actual_requests()
+        .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).into_owned())
+        .collect()
+}
+
+const DELETE_OK: &str = r#"<DeleteDBInstanceResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DeleteDBInstanceResult><DBInstance><DBInstanceIdentifier>orders-encrypted</DBInstanceIdentifier><DBInstanceStatus>deleting</DBInstanceStatus></DBInstance></DeleteDBInstanceResult></DeleteDBInstanceResponse>"#;
+const RESTORE_OK: &str = r#"<RestoreDBInstanceFromDBSnapshotResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><RestoreDBInstanceFromDBSnapshotResult><DBInstance><DBInstanceIdentifier>orders-encrypted</DBInstanceIdentifier><DBInstanceStatus>creating</DBInstanceStatus></DBInstance></RestoreDBInstanceFromDBSnapshotResult></RestoreDBInstanceFromDBSnapshotResponse>"#;
+
+#[tokio::test]
+async fn deleting_an_instance_takes_the_final_snapshot_unless_told_to_skip_it() {
+    let (clients, http) = clients(&[DELETE_OK, DELETE_OK]).await;
+    clients
+        .delete_db_instance(&DeleteDbInstanceInput {
+            db_instance_identifier: "orders-encrypted".into(),
+            final_snapshot: FinalSnapshot::Take("rdsenc-orders-final".into()),
+            delete_automated_backups: false,
+        })
+        .await
+        .expect("delete with final snapshot");
+    clients
+        .delete_db_instance(&DeleteDbInstanceInput {
+            db_instance_identifier: "orders-encrypted".into(),
+            final_snapshot: FinalSnapshot::Skip,
+            delete_automated_backups: false,
+        })
+        .await
+        .expect("delete skipping the snapshot");
+    let sent = bodies(&http);
+    assert!(sent[0].contains("Action=DeleteDBInstance"), "{}", sent[0]);
+    assert!(sent[0].contains("SkipFinalSnapshot=false"), "{}", sent[0]);
+    assert!(
+        sent[0].contains("FinalDBSnapshotIdentifier=rdsenc-orders-final"),
+        "{}",
+        sent[0]
+    );
+    assert!(
+        sent[0].contains("DeleteAutomatedBackups=false"),
+        "{}",
+        sent[0]
+    );
+    assert!(sent[1].contains("SkipFinalSnapshot=true"), "{}", sent[1]);
+    assert!(
+        !sent[1].contains("FinalDBSnapshotIdentifier"),
+        "{}",
+        sent[1]
+    );
+}
+
+#[tokio::test]
+async fn a_multi_az_restore_never_sends_an_availability_zone() {
+    let (clients, http) = clients(&[RESTORE_OK, RESTORE_OK]).await;
+    let base = RestoreDbInstanceInput {
+        db_instance_identifier: "orders-encrypted".into(),
+        db_snapshot_identifier: "rdsenc-orders-encrypted".into(),
+        availability_zone: Some("us-east-1a".into()),
+        vpc_security_group_ids: vec!["sg-1".into(), "sg-2".into()],
+        port: Some(5433),
+        deletion_protection: true,
+        tags: Tags::from([("rdsenc:role".to_owned(), "target".to_owned())]),
+        ..RestoreDbInstanceInput::default()
+    };
+    let restored = clients
+        .restore_db_instance_from_snapshot(&RestoreDbInstanceInput {
+            multi_az: true,
+            ..base.clone()
+        })
+        .await
+        .expect("multi-az restore");
+    assert_eq!(restored.identifier, "orders-encrypted");
+    clients
+        .restore_db_instance_from_snapshot(&base)
+        .await
+        .expect("single-az restore");
+    let sent = bodies(&http);
+    assert!(sent[0].contains("MultiAZ=true"), "{}", sent[0]);
+    assert!(!sent[0].contains("AvailabilityZone"), "{}", sent[0]);
+    assert!(sent[1].contains("MultiAZ=false"), "{}", sent[1]);
+    assert!(
+        sent[1].contains("AvailabilityZone=us-east-1a"),
+        "{}",
+        sent[1]
+    );
+    for body in &sent {
+        assert!(
+            body.contains("VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2"),
+            "{body}"
+        );
+        assert!(body.contains("Port=5433"), "{body}");
+        assert!(body.contains("DeletionProtection=true"), "{body}");
+        assert!(
+            body.contains("DBSnapshotIdentifier=rdsenc-orders-encrypted"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn renaming_onto_a_taken_identifier_is_refused_before_any_modify_call() {
+    let taken = r#"<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBInstancesResult><DBInstances><DBInstance><DBInstanceIdentifier>orders</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus></DBInstance></DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>"#;
+    let (clients, http) = clients(&[taken]).await;
+    let err = clients
+        .modify_db_instance(&ModifyDbInstanceInput {
+            db_instance_identifier: "orders-encrypted".into(),
+            new_db_instance_identifier: Some("orders".into()),
+            apply_immediately: true,
+            ..ModifyDbInstanceInput::default()
+        })
+        .await
+        .expect_err("must refuse");
+    assert!(
+        matches!(&err, AwsError::AlreadyExists { code, .. } if code == "DBInstanceAlreadyExists"),
+        "{err:?}"
+    );
+    let sent = bodies(&http);
+    assert_eq!(sent.len(), 1, "only the collision check was sent: {sent:?}");
+    assert!(
+        sent[0].contains("Action=DescribeDBInstances"),
+        "{}",
+        sent[0]
+    );
+    assert!(
+        sent[0].contains("DBInstanceIdentifier=orders"),
+        "{}",
+        sent[0]
+    );
+}
+
+fn endpoint_input(credentials: EndpointCredentials) -> CreateEndpointInput {
+    CreateEndpointInput {
+        identifier: "rdsenc-orders-source".into(),
+        endpoint_type: EndpointType::Source,
+        engine: EndpointEngine::Postgres,
+        server_name: "orders.abc.us-east-1.rds.amazonaws.com".into(),
+        port: 5432,
+        database_name: Some("orders".into()),
+        credentials,
+        ssl_mode: SslMode::Require,
+        after_connect_script: None,
+        extra_connection_attributes: None,
+        tags: Tags::new(),
+    }
+}
+
+const NO_ENDPOINTS: &str = r#"{"Endpoints":[]}"#;
+const ENDPOINT_OK: &str = r#"{"Endpoint":{"EndpointIdentifier":"rdsenc-orders-source","EndpointArn":"arn:aws:dms:us-east-1:123456789012:endpoint:SRC","EndpointType":"SOURCE","EngineName":"postgres","Status":"active","SslMode":"require"}}"#;
+
+#[tokio::test]
+async fn secrets_manager_credentials_send_no_username_or_password() {
+    let (clients, http) = clients(&[NO_ENDPOINTS, ENDPOINT_OK]).await;
+    let created = clients
+        .create_endpoint(&endpoint_input(EndpointCredentials::SecretsManager {
+            secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:dms-AbCdEf".into(),
+            access_role_arn: "arn:aws:iam::123456789012:role/dms-secrets".into(),
+        }))
+        .await
+        .expect("created");
+    assert_eq!(created.endpoint_type, EndpointType::Source);
+    assert_eq!(created.ssl_mode, SslMode::Require);
+    let sent = bodies(&http);
+    assert_eq!(sent.len(), 2, "describe first, then create");
+    assert!(
+        sent[1].contains(r#""SecretsManagerSecretId":"arn:aws:secretsmanager:us-east-1:123456789012:secret:dms-AbCdEf""#),
+        "{}",
+        sent[1]
+    );
+    assert!(sent[1].contains("PostgreSQLSettings"), "{}", sent[1]);
+    assert!(!sent[1].contains("Password"), "{}", sent[1]);
+    assert!(!sent[1].contains("Username"), "{}", sent[1]);
+}
+
+#[tokio::test]
+async fn password_credentials_are_sent_to_aws_but_never_echoed_by_debug() {
+    let (clients, http) = clients(&[NO_ENDPOINTS, ENDPOINT_OK]).await;
+    let input = endpoint_input(EndpointCredentials::Password {
+        username: "dms".into(),
+        password: SecretString::new("pw-not-real-9731"),
+    });
+    assert!(!format!("{input:?}").contains("pw-not-real-9731"));
+    clients.create_endpoint(&input).await.expect("created");
+    let sent = bodies(&http);
+    assert!(
+        sent[1].contains(r#""Password":"pw-not-real-9731""#),
+        "{}",
+        sent[1]
+    );
+    assert!(sent[1].contains(r#""Username":"dms""#), "{}", sent[1]);
+}

@@ -1,0 +1,846 @@
+//! The AWS layer against the rdsenc emulator (moto plus patches), through the official SDK
+//! clients built by `Clients::load`, over HTTP on 127.0.0.1. Never real AWS.
+//!
+//! Run: `cargo test --test aws_against_emulator`.
+//!
+//! The emulator is started per test as a child process (killed on drop):
+//! `$RDSENC_PYTHON` (default `<root>/.venv/bin/python`) runs `$RDSENC_EMULATOR` (default
+//! `<root>/acceptance-tests/emulator/rdsenc_emulator.py`). When that launcher does not exist,
+//! stock `python -m moto.server` is started instead; then the tests marked NEEDS EMULATOR
+//! below FAIL (they do not skip): stock moto writes DMS timestamps the Rust SDK cannot read,
+//! does not speak CloudWatch's RPCv2 CBOR, and has no `/_emulator/` control API.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use rdsenc::aws::wait::WaitOptions;
+use rdsenc::aws::{AwsError, AwsSettings, Clients, Endpoints, cloudwatch, dms, rds, route53};
+use rdsenc::engine::api::{
+    AwsApi, CdcLatencyQuery, ConnectionStatus, CopyDbSnapshotInput, CreateDbSnapshotInput,
+    CreateEndpointInput, CreateReplicationInstanceInput, CreateReplicationTaskInput, DmsRef,
+    EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType, MigrationType,
+    ModifyEndpointInput, ModifyReplicationTaskInput, ReplicationInstanceStatus,
+    ReplicationTaskStatus, RestoreDbInstanceInput, SecretString, SnapshotStatus, SslMode,
+    StartReplicationTaskInput, StartType, Tags, ValidationState,
+};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+// ------------------------------------------------------------------------------------------
+// The emulator process
+
+struct Emulator {
+    child: Child,
+    url: String,
+    port: u16,
+    /// Holds the shared config/credentials files for the life of the test.
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let root = root();
+        let python = std::env::var_os("RDSENC_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".venv/bin/python"));
+        let launcher = std::env::var_os("RDSENC_EMULATOR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("acceptance-tests/emulator/rdsenc_emulator.py"));
+        let port = free_port();
+        let patched = launcher.exists();
+        let mut cmd = Command::new(&python);
+        if patched {
+            cmd.arg(&launcher).args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--time-scale",
+                "0.001",
+            ]);
+        } else {
+            eprintln!(
+                "{} not found: falling back to stock moto; DMS and CloudWatch tests will fail",
+                launcher.display()
+            );
+            cmd.args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ]);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", python.display()));
+        let emulator = Emulator {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "emulator did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        emulator
+    }
+
+    /// Static test credentials in a shared credentials file, under a named profile.
+    fn settings(&self) -> AwsSettings {
+        let creds = self.dir.path().join("credentials");
+        std::fs::write(
+            &creds,
+            "[rdsenc-test]\naws_access_key_id = AKIDTESTTESTTESTTEST\n\
+             aws_secret_access_key = test-secret-not-real\n",
+        )
+        .expect("credentials file");
+        let config = self.dir.path().join("config");
+        std::fs::write(&config, "[profile rdsenc-test]\n").expect("config file");
+        AwsSettings {
+            region: Some("us-east-1".into()),
+            profile: Some("rdsenc-test".into()),
+            shared_config_files: vec![config.display().to_string()],
+            shared_credentials_files: vec![creds.display().to_string()],
+            endpoints: Endpoints::all(&self.url),
+            max_retries: Some(1),
+            ..AwsSettings::default()
+        }
+    }
+
+    async fn clients(&self) -> Clients {
+        Clients::load(&self.settings())
+            .await
+            .expect("clients load and credentials validate against the emulator's STS")
+    }
+
+    /// POST a JSON body to the emulator's control API; returns (status, body).
+    fn control(&self, route: &str, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        write!(
+            stream,
+            "POST /_emulator/{route} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut reader = BufReader::new(stream);
+        let mut status_line = String::new();
+        reader.read_line(&mut status_line).expect("status line");
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+        (status, rest)
+    }
+}
+
+fn tags(role: &str) -> Tags {
+    BTreeMap::from([
+        ("rdsenc:migration".to_owned(), "orders".to_owned()),
+        ("rdsenc:role".to_owned(), role.to_owned()),
+    ])
+}
+
+const TABLE_MAPPINGS: &str = r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"}]}"#;
+const TASK_SETTINGS: &str = r#"{"FullLoadSettings":{"TargetTablePrepMode":"TRUNCATE_BEFORE_LOAD"},"ValidationSettings":{"EnableValidation":true}}"#;
+
+fn endpoint_input(id: &str, kind: EndpointType, server: &str) -> CreateEndpointInput {
+    CreateEndpointInput {
+        identifier: id.to_owned(),
+        endpoint_type: kind,
+        engine: EndpointEngine::Postgres,
+        server_name: server.to_owned(),
+        port: 5432,
+        database_name: Some("orders".into()),
+        credentials: EndpointCredentials::Password {
+            username: "dms".into(),
+            password: SecretString::new("not-a-real-password"),
+        },
+        ssl_mode: SslMode::Require,
+        after_connect_script: Some("SET session_replication_role=replica".into()),
+        extra_connection_attributes: None,
+        tags: tags("endpoint"),
+    }
+}
+
+/// Creates the DMS side up to a running task; returns (instance arn, instance id, task arn,
+/// source endpoint arn).
+async fn running_task(clients: &Clients) -> (String, String, String, String) {
+    let opts = WaitOptions::fast();
+    let ri = clients
+        .create_replication_instance(&CreateReplicationInstanceInput {
+            identifier: "rdsenc-orders".into(),
+            instance_class: "dms.t3.medium".into(),
+            allocated_storage: Some(50),
+            subnet_group_identifier: None,
+            vpc_security_group_ids: Vec::new(),
+            multi_az: false,
+            publicly_accessible: false,
+            engine_version: None,
+            kms_key_id: None,
+            tags: tags("replication-instance"),
+        })
+        .await
+        .expect("create replication instance (NEEDS EMULATOR: DMS timestamps)");
+    assert_eq!(ri.identifier, "rdsenc-orders");
+    let ri = dms::wait_replication_instance_available(clients.dms(), &ri.arn, WAIT, &opts)
+        .await
+        .expect("replication instance available");
+    let ri_arn = ri.replication_instance_arn().expect("arn").to_owned();
+    let domain_ri = clients
+        .describe_replication_instance(&DmsRef::Id("rdsenc-orders".into()))
+        .await
+        .expect("describe by id");
+    assert_eq!(domain_ri.status, ReplicationInstanceStatus::Available);
+    assert_eq!(domain_ri.arn, ri_arn);
+    assert_eq!(domain_ri.allocated_storage, 50);
+
+    let source = clients
+        .create_endpoint(&endpoint_input(
+            "rdsenc-orders-source",
+            EndpointType::Source,
+            "orders.abc.us-east-1.rds.amazonaws.com",
+        ))
+        .await
+        .expect("create source endpoint");
+    let target = clients
+        .create_endpoint(&endpoint_input(
+            "rdsenc-orders-target",
+            EndpointType::Target,
+            "orders-encrypted.abc.us-east-1.rds.amazonaws.com",
+        ))
+        .await
+        .expect("create target endpoint");
+    assert_eq!(source.endpoint_type, EndpointType::Source);
+    assert_eq!(target.engine, EndpointEngine::Postgres);
+    dms::wait_endpoint_active(clients.dms(), &source.arn, WAIT, &opts)
+        .await
+        .expect("source endpoint active (NEEDS EMULATOR: moto keeps endpoints creating)");
+
+    let task = clients
+        .create_replication_task(&CreateReplicationTaskInput {
+            identifier: "rdsenc-orders".into(),
+            replication_instance_arn: ri_arn.clone(),
+            source_endpoint_arn: source.arn.clone(),
+            target_endpoint_arn: target.arn.clone(),
+            migration_type: MigrationType::FullLoadAndCdc,
+            table_mappings: TABLE_MAPPINGS.into(),
+            task_settings: TASK_SETTINGS.into(),
+            cdc_start_position: None,
+            tags: tags("replication-task"),
+        })
+        .await
+        .expect("create task");
+    assert_eq!(task.migration_type, MigrationType::FullLoadAndCdc);
+    assert_eq!(task.replication_instance_arn, ri_arn);
+    dms::wait_replication_task_ready(clients.dms(), &task.arn, WAIT, &opts)
+        .await
+        .expect("task ready (NEEDS EMULATOR: moto keeps tasks creating)");
+    clients
+        .start_replication_task(&StartReplicationTaskInput {
+            arn: task.arn.clone(),
+            start_type: StartType::StartReplication,
+            cdc_start_position: None,
+        })
+        .await
+        .expect("start task");
+    dms::wait_replication_task_running(clients.dms(), &task.arn, WAIT, &opts)
+        .await
+        .expect("task running");
+    (ri_arn, "rdsenc-orders".into(), task.arn, source.arn)
+}
+
+// ------------------------------------------------------------------------------------------
+// Tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_load_static_profile_credentials_and_validate_them_with_sts() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    assert_eq!(clients.region(), Some("us-east-1"));
+    assert_eq!(clients.account_id(), Some("123456789012"));
+    let debug = format!("{clients:?}");
+    assert!(
+        !debug.contains("test-secret-not-real"),
+        "secret leaked: {debug}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_honour_an_endpoint_url_from_the_shared_config_profile() {
+    let emu = Emulator::start();
+    let mut settings = emu.settings();
+    // No explicit endpoints: the profile's `endpoint_url` (AWS_ENDPOINT_URL's file form)
+    // must route every client to the emulator.
+    settings.endpoints = Endpoints::default();
+    let config = emu.dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!("[profile rdsenc-test]\nendpoint_url = {}\n", emu.url),
+    )
+    .expect("config file");
+    let clients = Clients::load(&settings)
+        .await
+        .expect("STS reached through the profile endpoint");
+    let err = rds::find_db_instance_by_id(clients.rds(), "does-not-exist")
+        .await
+        .expect_err("missing instance");
+    assert!(err.is_not_found(), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_validation_failure_is_a_clear_error_without_secrets() {
+    let emu = Emulator::start();
+    let mut settings = emu.settings();
+    // Nothing listens on port 1: STS is unreachable.
+    settings.endpoints = Endpoints::all("http://127.0.0.1:1");
+    settings.max_retries = Some(0);
+    let err = Clients::load(&settings).await.expect_err("must fail");
+    let text = err.to_string();
+    assert!(text.contains("STS GetCallerIdentity"), "{text}");
+    assert!(text.contains("skip_credentials_validation"), "{text}");
+    assert!(!text.contains("test-secret-not-real"), "{text}");
+    settings.skip_credentials_validation = true;
+    assert!(Clients::load(&settings).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rds_snapshot_encrypted_copy_and_restore_through_finders_and_waiters() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let opts = WaitOptions::fast();
+
+    clients
+        .rds()
+        .create_db_instance()
+        .db_instance_identifier("orders")
+        .engine("postgres")
+        .engine_version("16.3")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("postgres")
+        .master_user_password("not-a-real-password")
+        .send()
+        .await
+        .expect("create source instance");
+    let source = rds::wait_db_instance_available(clients.rds(), "orders", WAIT, &opts)
+        .await
+        .expect("source available");
+    assert_eq!(source.storage_encrypted(), Some(false));
+
+    let key = clients
+        .kms()
+        .create_key()
+        .description("rdsenc test key")
+        .send()
+        .await
+        .expect("create key")
+        .key_metadata
+        .expect("metadata");
+    clients
+        .kms()
+        .create_alias()
+        .alias_name("alias/rdsenc-test")
+        .target_key_id(key.key_id())
+        .send()
+        .await
+        .expect("alias");
+    let resolved = clients
+        .describe_kms_key("alias/rdsenc-test")
+        .await
+        .expect("alias resolves");
+    let key_arn = key.arn().expect("key arn").to_owned();
+    assert_eq!(resolved.arn, key_arn);
+    let missing_key = clients.describe_kms_key("alias/nope").await;
+    assert!(
+        matches!(&missing_key, Err(e) if e.is_not_found()),
+        "{missing_key:?}"
+    );
+
+    let snap = clients
+        .create_db_snapshot(&CreateDbSnapshotInput {
+            snapshot_identifier: "rdsenc-orders-snapshot".into(),
+            db_instance_identifier: "orders".into(),
+            tags: tags("snapshot"),
+        })
+        .await
+        .expect("create snapshot");
+    assert!(!snap.encrypted);
+    rds::wait_db_snapshot_available(clients.rds(), "rdsenc-orders-snapshot", WAIT, &opts)
+        .await
+        .expect("snapshot available");
+
+    clients
+        .copy_db_snapshot(&CopyDbSnapshotInput {
+            source_snapshot_identifier: "rdsenc-orders-snapshot".into(),
+            target_snapshot_identifier: "rdsenc-orders-encrypted".into(),
+            kms_key_id: "alias/rdsenc-test".into(),
+            copy_tags: false,
+            tags: tags("encrypted-snapshot"),
+        })
+        .await
+        .expect("copy snapshot");
+    rds::wait_db_snapshot_available(clients.rds(), "rdsenc-orders-encrypted", WAIT, &opts)
+        .await
+        .expect("copy available");
+    let copy = clients
+        .describe_db_snapshot("rdsenc-orders-encrypted")
+        .await
+        .expect("describe copy");
+    assert!(copy.encrypted, "copy must be encrypted: {copy:?}");
+    assert_eq!(copy.kms_key_id.as_deref(), Some(key_arn.as_str()));
+    assert_eq!(copy.status, SnapshotStatus::Available);
+    assert_eq!(
+        copy.tags.get("rdsenc:role").map(String::as_str),
+        Some("encrypted-snapshot")
+    );
+
+    let restored = clients
+        .restore_db_instance_from_snapshot(&RestoreDbInstanceInput {
+            db_instance_identifier: "orders-encrypted".into(),
+            db_snapshot_identifier: "rdsenc-orders-encrypted".into(),
+            instance_class: Some("db.t3.micro".into()),
+            deletion_protection: true,
+            copy_tags_to_snapshot: true,
+            tags: tags("target"),
+            ..RestoreDbInstanceInput::default()
+        })
+        .await
+        .expect("restore");
+    assert_eq!(restored.identifier, "orders-encrypted");
+    let target = rds::wait_db_instance_available(clients.rds(), "orders-encrypted", WAIT, &opts)
+        .await
+        .expect("target available");
+    assert_eq!(target.storage_encrypted(), Some(true));
+    assert_eq!(target.kms_key_id(), Some(key_arn.as_str()));
+    let domain = clients
+        .describe_db_instance("orders-encrypted")
+        .await
+        .expect("describe target");
+    assert!(domain.deletion_protection);
+    assert!(domain.endpoint.is_some());
+
+    let ours = clients
+        .list_db_instances_by_tag("rdsenc:role", "target")
+        .await
+        .expect("list by tag");
+    let ids: Vec<_> = ours.iter().map(|i| i.identifier.as_str()).collect();
+    assert_eq!(ids, ["orders-encrypted"]);
+
+    let gone = clients.describe_db_snapshot("rdsenc-orders-nope").await;
+    assert!(matches!(&gone, Err(e) if e.is_not_found()), "{gone:?}");
+    clients
+        .delete_db_snapshot("rdsenc-orders-snapshot")
+        .await
+        .expect("delete snapshot");
+    rds::wait_db_snapshot_deleted(clients.rds(), "rdsenc-orders-snapshot", WAIT, &opts)
+        .await
+        .expect("snapshot gone");
+    let again = clients.delete_db_snapshot("rdsenc-orders-snapshot").await;
+    assert!(
+        matches!(&again, Err(e) if e.is_not_found()),
+        "deleting twice is NotFound: {again:?}"
+    );
+}
+
+/// NEEDS EMULATOR: DMS timestamps as epoch numbers, endpoint `active`, task status sequence,
+/// in-use faults.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let opts = WaitOptions::fast();
+    let (ri_arn, _, task_arn, source_arn) = running_task(&clients).await;
+
+    let dup = clients
+        .create_endpoint(&endpoint_input(
+            "rdsenc-orders-source",
+            EndpointType::Source,
+            "elsewhere.example.com",
+        ))
+        .await;
+    assert!(
+        matches!(&dup, Err(AwsError::AlreadyExists { .. })),
+        "a taken endpoint identifier must not be replaced: {dup:?}"
+    );
+    let still = clients
+        .describe_endpoint(&DmsRef::Arn(source_arn.clone()))
+        .await
+        .expect("original endpoint kept");
+    assert_eq!(
+        still.server_name.as_deref(),
+        Some("orders.abc.us-east-1.rds.amazonaws.com")
+    );
+    assert_eq!(still.status, EndpointStatus::Active);
+    assert_eq!(
+        still.after_connect_script.as_deref(),
+        Some("SET session_replication_role=replica")
+    );
+
+    let running = clients
+        .describe_replication_task(&DmsRef::Arn(task_arn.clone()))
+        .await
+        .expect("describe task");
+    assert_eq!(running.status, ReplicationTaskStatus::Running);
+    let stats = running.stats.expect("stats once started");
+    assert!((0..=100).contains(&stats.full_load_progress_percent));
+
+    let busy = clients.delete_endpoint(&source_arn).await;
+    assert!(
+        matches!(&busy, Err(AwsError::InvalidState { .. })),
+        "an endpoint in use by a task cannot be deleted: {busy:?}"
+    );
+
+    clients
+        .stop_replication_task(&task_arn)
+        .await
+        .expect("stop task");
+    let stopped = dms::wait_replication_task_stopped(clients.dms(), &task_arn, WAIT, &opts)
+        .await
+        .expect("task stopped");
+    assert_eq!(
+        dms::replication_task_status(&stopped),
+        dms::ReplicationTaskStatus::Stopped
+    );
+
+    clients
+        .delete_replication_task(&task_arn)
+        .await
+        .expect("delete task");
+    dms::wait_replication_task_deleted(clients.dms(), &task_arn, WAIT, &opts)
+        .await
+        .expect("task gone");
+    let gone = clients
+        .describe_replication_task(&DmsRef::Arn(task_arn.clone()))
+        .await;
+    assert!(matches!(&gone, Err(e) if e.is_not_found()), "{gone:?}");
+
+    clients
+        .delete_endpoint(&source_arn)
+        .await
+        .expect("endpoint deletable once the task is gone");
+    let gone = clients
+        .describe_endpoint(&DmsRef::Id("rdsenc-orders-source".into()))
+        .await;
+    assert!(matches!(&gone, Err(e) if e.is_not_found()), "{gone:?}");
+    let listed = clients
+        .list_tags(&ri_arn)
+        .await
+        .expect("tags of the replication instance");
+    assert_eq!(
+        listed.get("rdsenc:role").map(String::as_str),
+        Some("replication-instance")
+    );
+}
+
+/// NEEDS EMULATOR: DMS timestamps, connection tests, modify_endpoint, modify_replication_task,
+/// describe_table_statistics and the `/_emulator/table-statistics` control route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let opts = WaitOptions::fast();
+    let (ri_arn, _, task_arn, source_arn) = running_task(&clients).await;
+
+    clients
+        .test_connection(&ri_arn, &source_arn)
+        .await
+        .expect("test connection");
+    dms::wait_connection_successful(clients.dms(), &source_arn, &ri_arn, WAIT, &opts)
+        .await
+        .expect("connection successful");
+    let conn = clients
+        .describe_connection(&ri_arn, &source_arn)
+        .await
+        .expect("describe connection");
+    assert_eq!(conn.status, ConnectionStatus::Successful);
+    let never = clients
+        .describe_connection(&ri_arn, "arn:aws:dms:us-east-1:123456789012:endpoint:NOPE")
+        .await;
+    assert!(matches!(&never, Err(e) if e.is_not_found()), "{never:?}");
+
+    let (status, body) = emu.control(
+        "table-statistics",
+        &format!(
+            r#"{{"task":"{task_arn}","tables":[
+                {{"schema":"public","table":"orders","rows":1000,"validation_state":"Validated"}},
+                {{"schema":"public","table":"items","rows":50,"inserts":5,"validation_state":"Mismatched records"}}]}}"#
+        ),
+    );
+    assert_eq!(status, 200, "control API: {body}");
+    let tables = clients
+        .describe_table_statistics(&task_arn)
+        .await
+        .expect("table statistics");
+    let by_name: BTreeMap<_, _> = tables
+        .iter()
+        .map(|t| (format!("{}.{}", t.schema_name, t.table_name), t))
+        .collect();
+    assert_eq!(by_name.len(), 2, "{tables:?}");
+    assert_eq!(
+        by_name["public.orders"].validation_state,
+        ValidationState::Validated
+    );
+    assert_eq!(
+        by_name["public.items"].validation_state,
+        ValidationState::MismatchedRecords
+    );
+    assert_eq!(by_name["public.items"].inserts, 5);
+
+    clients
+        .stop_replication_task(&task_arn)
+        .await
+        .expect("stop");
+    dms::wait_replication_task_stopped(clients.dms(), &task_arn, WAIT, &opts)
+        .await
+        .expect("stopped");
+    let new_settings = r#"{"FullLoadSettings":{"TargetTablePrepMode":"DO_NOTHING"},"ValidationSettings":{"EnableValidation":true}}"#;
+    clients
+        .modify_replication_task(&ModifyReplicationTaskInput {
+            arn: task_arn.clone(),
+            task_settings: Some(new_settings.into()),
+            ..ModifyReplicationTaskInput::default()
+        })
+        .await
+        .expect("modify task");
+    dms::wait_replication_task_stopped(clients.dms(), &task_arn, WAIT, &opts)
+        .await
+        .expect("modified and stopped again");
+    let modified = clients
+        .describe_replication_task(&DmsRef::Arn(task_arn.clone()))
+        .await
+        .expect("describe");
+    assert!(
+        modified
+            .task_settings
+            .as_deref()
+            .is_some_and(|s| s.contains("DO_NOTHING")),
+        "{:?}",
+        modified.task_settings
+    );
+
+    let rotated = clients
+        .modify_endpoint(&ModifyEndpointInput {
+            arn: source_arn.clone(),
+            credentials: Some(EndpointCredentials::Password {
+                username: "dms".into(),
+                password: SecretString::new("rotated-not-real"),
+            }),
+            after_connect_script: Some("SET statement_timeout=0".into()),
+            ..ModifyEndpointInput::default()
+        })
+        .await
+        .expect("modify endpoint");
+    assert_eq!(rotated.username.as_deref(), Some("dms"));
+    assert_eq!(
+        rotated.after_connect_script.as_deref(),
+        Some("SET statement_timeout=0")
+    );
+
+    clients
+        .start_replication_task(&StartReplicationTaskInput {
+            arn: task_arn.clone(),
+            start_type: StartType::ResumeProcessing,
+            cdc_start_position: None,
+        })
+        .await
+        .expect("resume");
+    let resumed = dms::wait_replication_task_running(clients.dms(), &task_arn, WAIT, &opts)
+        .await
+        .expect("running again");
+    assert_eq!(
+        dms::replication_task_status(&resumed),
+        dms::ReplicationTaskStatus::Running
+    );
+}
+
+/// NEEDS EMULATOR: CloudWatch RPCv2 CBOR and the `/_emulator/lag` control route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let (_, ri_id, task_arn, _) = running_task(&clients).await;
+
+    // NEEDS EMULATOR: stock moto has no /_emulator/ control API.
+    let (status, body) = emu.control(
+        "lag",
+        &format!(r#"{{"task":"{task_arn}","source_seconds":3,"target_seconds":7.5}}"#),
+    );
+    assert_eq!(status, 200, "control API: {body}");
+
+    let query = CdcLatencyQuery {
+        replication_instance_identifier: ri_id.clone(),
+        replication_task_identifier: cloudwatch::task_resource_id(&task_arn).to_owned(),
+        end: SystemTime::now(),
+        window: cloudwatch::CDC_LATENCY_LOOKBACK,
+    };
+    let latency = clients
+        .cdc_latency(&query)
+        .await
+        .expect("GetMetricData deserializes (NEEDS EMULATOR: RPCv2 CBOR)");
+    assert_eq!(latency.source_seconds, Some(3.0), "{latency:?}");
+    assert_eq!(latency.target_seconds, Some(7.5), "{latency:?}");
+
+    let direct = cloudwatch::get_cdc_latency(
+        clients.cloudwatch(),
+        &ri_id,
+        cloudwatch::task_resource_id(&task_arn),
+        SystemTime::now(),
+        cloudwatch::CDC_LATENCY_LOOKBACK,
+    )
+    .await
+    .expect("direct call");
+    assert_eq!(direct.max_seconds(), Some(7.5));
+    let observed = direct.observed_at.expect("a timestamp");
+    let age = SystemTime::now()
+        .duration_since(observed)
+        .unwrap_or_default();
+    assert!(age < Duration::from_secs(180), "stale datapoint: {age:?}");
+
+    let unknown = cloudwatch::get_cdc_latency(
+        clients.cloudwatch(),
+        &ri_id,
+        "NO-SUCH-TASK",
+        SystemTime::now(),
+        cloudwatch::CDC_LATENCY_LOOKBACK,
+    )
+    .await
+    .expect("no data is not an error");
+    assert_eq!(unknown.max_seconds(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route53_cname_upsert_waits_for_insync_and_reads_back() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let zone = clients
+        .route53()
+        .create_hosted_zone()
+        .name("example.internal")
+        .caller_reference("rdsenc-test")
+        .send()
+        .await
+        .expect("zone")
+        .hosted_zone
+        .expect("zone in response");
+    let zone_id = route53::clean_id(zone.id()).to_owned();
+    let found = route53::find_hosted_zone_by_id(clients.route53(), zone.id())
+        .await
+        .expect("zone found");
+    assert_eq!(found.name(), "example.internal.");
+
+    let change = route53::upsert_cname(
+        clients.route53(),
+        &zone_id,
+        "db.example.internal",
+        "orders-encrypted.abc.us-east-1.rds.amazonaws.com",
+        30,
+        "rdsenc cut-over",
+    )
+    .await
+    .expect("upsert");
+    route53::wait_change_insync(
+        clients.route53(),
+        &change,
+        route53::CHANGE_INSYNC_TIMEOUT,
+        &WaitOptions::fast(),
+    )
+    .await
+    .expect("insync");
+    let record = route53::find_record_set(
+        clients.route53(),
+        &zone_id,
+        "db.example.internal",
+        aws_sdk_route53::types::RrType::Cname,
+    )
+    .await
+    .expect("record");
+    let values: Vec<_> = record
+        .resource_records()
+        .iter()
+        .map(|r| r.value())
+        .collect();
+    assert_eq!(values, ["orders-encrypted.abc.us-east-1.rds.amazonaws.com"]);
+    let missing = route53::find_record_set(
+        clients.route53(),
+        &zone_id,
+        "other.example.internal",
+        aws_sdk_route53::types::RrType::Cname,
+    )
+    .await;
+    assert!(
+        matches!(&missing, Err(e) if e.is_not_found()),
+        "{missing:?}"
+    );
+    let no_zone = route53::find_hosted_zone_by_id(clients.route53(), "ZNOTAZONE").await;
+    assert!(
+        matches!(&no_zone, Err(e) if e.is_not_found()),
+        "{no_zone:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_described_by_name_and_missing_ones_are_not_found() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    clients
+        .secretsmanager()
+        .create_secret()
+        .name("rdsenc/orders/dms")
+        .secret_string("{\"username\":\"dms\",\"password\":\"not-a-real-password\"}")
+        .send()
+        .await
+        .expect("create secret");
+    let meta = rdsenc::aws::secretsmanager::find_secret_by_id(
+        clients.secretsmanager(),
+        "rdsenc/orders/dms",
+    )
+    .await
+    .expect("described");
+    assert_eq!(meta.name(), Some("rdsenc/orders/dms"));
+    assert!(!format!("{meta:?}").contains("not-a-real-password"));
+    let missing =
+        rdsenc::aws::secretsmanager::find_secret_by_id(clients.secretsmanager(), "nope").await;
+    assert!(
+        matches!(&missing, Err(e) if e.is_not_found()),
+        "{missing:?}"
+    );
+}
