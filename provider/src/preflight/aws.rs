@@ -1,21 +1,17 @@
-//! [`PreflightApi`] over the AWS SDK clients: describe and list calls only.
-//!
-//! The SDK -> domain conversions here fill the fields preflight reads; the rest keep their
-//! defaults.
+//! [`PreflightApi`] over the AWS SDK clients: describe and list calls only. SDK types become
+//! domain types through the engine adapter's conversions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use aws_sdk_databasemigration::types as dms_t;
 use aws_sdk_rds::types as rds_t;
 
 use super::api::{PreflightApi, SecretMetadata};
+use crate::aws::adapter::{db_instance, kms_key, replication_instance, replication_subnet_group};
 use crate::aws::error::operation_errors;
 use crate::aws::{Clients, dms, kms, rds, secretsmanager};
 use crate::engine::api::{
-    AwsError, DbEngine, DbInstance, DbInstanceStatus, DbSubnetGroupInfo, KmsKey, KmsKeyManager,
-    KmsKeySpec, KmsKeyState, KmsKeyUsage, ReplicationInstance, ReplicationInstanceStatus,
-    ReplicationSubnetGroup, SubnetGroupStatus, Tags,
+    AwsError, DbInstance, KmsKey, ReplicationInstance, ReplicationSubnetGroup,
 };
 
 /// Object kind used in messages for DB parameter groups.
@@ -28,98 +24,6 @@ operation_errors! {
 
 fn text(s: Option<&str>) -> String {
     s.unwrap_or_default().to_owned()
-}
-
-fn rds_tags(tags: &[rds_t::Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), text(t.value()))))
-        .collect()
-}
-
-/// SDK DB instance -> domain (the fields preflight and discovery read).
-fn db_instance(i: &rds_t::DbInstance) -> DbInstance {
-    DbInstance {
-        identifier: text(i.db_instance_identifier()),
-        arn: text(i.db_instance_arn()),
-        status: DbInstanceStatus::from_aws(i.db_instance_status().unwrap_or_default()),
-        engine: DbEngine::from_aws(i.engine().unwrap_or_default()),
-        engine_version: text(i.engine_version()),
-        instance_class: text(i.db_instance_class()),
-        allocated_storage: i.allocated_storage().unwrap_or_default(),
-        storage_encrypted: i.storage_encrypted().unwrap_or_default(),
-        kms_key_id: i.kms_key_id().map(str::to_owned),
-        backup_retention_period: i.backup_retention_period().unwrap_or_default(),
-        db_parameter_group_name: i
-            .db_parameter_groups()
-            .first()
-            .and_then(|g| g.db_parameter_group_name())
-            .map(str::to_owned),
-        db_subnet_group: i.db_subnet_group().map(|g| DbSubnetGroupInfo {
-            name: text(g.db_subnet_group_name()),
-            vpc_id: text(g.vpc_id()),
-            subnet_ids: g
-                .subnets()
-                .iter()
-                .filter_map(|s| s.subnet_identifier().map(str::to_owned))
-                .collect(),
-        }),
-        read_replica_source: i
-            .read_replica_source_db_instance_identifier()
-            .map(str::to_owned),
-        tags: rds_tags(i.tag_list()),
-        ..DbInstance::default()
-    }
-}
-
-fn kms_key(k: &aws_sdk_kms::types::KeyMetadata) -> KmsKey {
-    KmsKey {
-        key_id: k.key_id().to_owned(),
-        arn: text(k.arn()),
-        state: KmsKeyState::from_aws(k.key_state().map(|s| s.as_str()).unwrap_or_default()),
-        usage: KmsKeyUsage::from_aws(k.key_usage().map(|s| s.as_str()).unwrap_or_default()),
-        spec: KmsKeySpec::from_aws(k.key_spec().map(|s| s.as_str()).unwrap_or_default()),
-        manager: KmsKeyManager::from_aws(k.key_manager().map(|s| s.as_str()).unwrap_or_default()),
-        multi_region: k.multi_region().unwrap_or_default(),
-    }
-}
-
-fn replication_instance(r: &dms_t::ReplicationInstance) -> ReplicationInstance {
-    ReplicationInstance {
-        identifier: text(r.replication_instance_identifier()),
-        arn: text(r.replication_instance_arn()),
-        status: ReplicationInstanceStatus::from_aws(
-            r.replication_instance_status().unwrap_or_default(),
-        ),
-        instance_class: text(r.replication_instance_class()),
-        allocated_storage: r.allocated_storage(),
-        engine_version: r.engine_version().map(str::to_owned),
-        multi_az: r.multi_az(),
-        publicly_accessible: r.publicly_accessible(),
-        subnet_group_identifier: r
-            .replication_subnet_group()
-            .and_then(|g| g.replication_subnet_group_identifier())
-            .map(str::to_owned),
-        vpc_security_group_ids: r
-            .vpc_security_groups()
-            .iter()
-            .filter_map(|g| g.vpc_security_group_id().map(str::to_owned))
-            .collect(),
-        kms_key_id: r.kms_key_id().map(str::to_owned),
-    }
-}
-
-fn replication_subnet_group(g: &dms_t::ReplicationSubnetGroup) -> ReplicationSubnetGroup {
-    ReplicationSubnetGroup {
-        identifier: text(g.replication_subnet_group_identifier()),
-        description: text(g.replication_subnet_group_description()),
-        vpc_id: text(g.vpc_id()),
-        subnet_ids: g
-            .subnets()
-            .iter()
-            .filter_map(|s| s.subnet_identifier().map(str::to_owned))
-            .collect(),
-        status: SubnetGroupStatus::from_aws(g.subnet_group_status().unwrap_or_default()),
-    }
 }
 
 /// Keeps the wanted parameters that have a value.

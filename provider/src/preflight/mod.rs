@@ -23,10 +23,11 @@ use std::fmt;
 pub use api::{PreflightApi, SecretMetadata};
 pub use checks::run;
 
-use crate::framework::{AttributePath, Diagnostic, Diagnostics, Severity};
+use crate::engine::names::Names;
+use crate::framework::{AttributePath, Diagnostic, Diagnostics, Severity, Value};
 
 /// The tag the migration puts on every object it creates; its value is the source identifier.
-pub const MIGRATION_TAG: &str = "rdsenc:migration";
+pub use crate::engine::names::TAG_MIGRATION as MIGRATION_TAG;
 
 /// What [`run`] checks. Fields the configuration leaves unknown at plan time are `None`: their
 /// checks are skipped (and run again on the next plan once known).
@@ -58,11 +59,46 @@ impl PreflightInput {
         }
     }
 
-    /// The target identifier: the configured one or `<source>-encrypted`.
+    /// The target identifier: the configured one or `<source>-encrypted`, exactly as the
+    /// engine names it.
     pub fn target_identifier(&self) -> String {
-        self.target_db_instance_identifier
-            .clone()
-            .unwrap_or_else(|| format!("{}-encrypted", self.source_db_instance_identifier))
+        Names::new(
+            &self.source_db_instance_identifier,
+            self.target_db_instance_identifier.as_deref(),
+        )
+        .target
+    }
+
+    /// The input for an `rdsenc_migration` configuration (or planned state: write-only
+    /// passwords are only in the configuration, so pass the configuration). `None` when the
+    /// source identifier is not known yet. Unknown values skip their checks; an unknown
+    /// password or secret counts as configured.
+    pub fn from_migration_config(config: &Value) -> Option<PreflightInput> {
+        let known = |v: &Value| v.as_str().value().map(str::to_owned);
+        let source = known(config.get("source_db_instance_identifier"))?;
+        let dms = config.block("dms");
+        let credentials = (!dms.is_null() && !dms.is_unknown()).then(|| {
+            let password = dms.get("source_password_wo");
+            let secret = dms.get("secrets_manager_arn");
+            CredentialsInput {
+                source_password_set: !password.is_null() || secret.is_unknown(),
+                secrets_manager_arn: known(secret),
+                target_secrets_manager_arn: known(dms.get("target_secrets_manager_arn")),
+            }
+        });
+        Some(PreflightInput {
+            source_db_instance_identifier: source,
+            kms_key_id: known(config.get("kms_key_id")),
+            target_db_instance_identifier: known(config.get("target_db_instance_identifier")),
+            replication_instance_arn: known(dms.get("replication_instance_arn")),
+            replication_subnet_ids: dms
+                .get("replication_subnet_ids")
+                .elements()
+                .iter()
+                .filter_map(known)
+                .collect(),
+            credentials,
+        })
     }
 }
 

@@ -600,3 +600,48 @@ fn discovery_tag_filters_must_all_match() {
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].identifier, "a");
 }
+
+// --- input from the migration's configuration ---
+
+#[test]
+fn the_input_is_read_from_a_migration_configuration_without_the_password_value() {
+    use crate::framework::Value;
+    let schema = crate::resources::migration::schema::schema();
+    let mut config = schema.block.empty_value();
+    config.set("source_db_instance_identifier", Value::string("orders"));
+    config.set("kms_key_id", Value::Unknown);
+    let mut dms = schema
+        .block
+        .find_block("dms")
+        .expect("dms block")
+        .block
+        .empty_value();
+    dms.set("source_password_wo", Value::string("hunter2-secret"));
+    dms.set("replication_subnet_ids", Value::string_list(["subnet-a"]));
+    dms.set("target_secrets_manager_arn", Value::string(SECRET_ARN));
+    config.set("dms", dms);
+    let i = PreflightInput::from_migration_config(&config).expect("a known source");
+    assert_eq!(i.source_db_instance_identifier, "orders");
+    assert_eq!(i.kms_key_id, None, "an unknown key skips the key checks");
+    assert_eq!(i.target_identifier(), "orders-encrypted");
+    assert_eq!(i.replication_subnet_ids, vec!["subnet-a".to_owned()]);
+    let c = i
+        .credentials
+        .clone()
+        .expect("credentials from the dms block");
+    assert!(c.source_password_set);
+    assert_eq!(c.target_secrets_manager_arn.as_deref(), Some(SECRET_ARN));
+    assert!(
+        !format!("{i:?}").contains("hunter2"),
+        "the password never enters the input"
+    );
+    let fs = run_now(&Fake::good_mysql(), &i);
+    assert!(
+        fs.iter()
+            .all(|f| !f.message.contains("hunter2") && !f.remedy.contains("hunter2"))
+    );
+    error_of(&fs, Check::TargetSecretExists);
+
+    config.set("source_db_instance_identifier", Value::Unknown);
+    assert_eq!(PreflightInput::from_migration_config(&config), None);
+}
