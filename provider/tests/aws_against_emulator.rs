@@ -8,7 +8,13 @@
 //! `<root>/acceptance-tests/emulator/rdsenc_emulator.py`). When that launcher does not exist,
 //! stock `python -m moto.server` is started instead; then the tests marked NEEDS EMULATOR
 //! below FAIL (they do not skip): stock moto writes DMS timestamps the Rust SDK cannot read,
-//! does not speak CloudWatch's RPCv2 CBOR, and has no `/_emulator/` control API.
+//! does not speak CloudWatch's RPCv2 CBOR, and has no `/_emulator/` control API. They are:
+//! `dms_instance_endpoints_and_task_lifecycle_through_the_sdk`,
+//! `dms_settings_update_stops_modifies_and_resumes_the_task`,
+//! `cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task`,
+//! `injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_run_out` and
+//! `the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown`. The others (client
+//! loading, RDS/KMS, Route 53, Secrets Manager) also pass on stock moto.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -569,6 +575,66 @@ async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
         listed.get("rdsenc:role").map(String::as_str),
         Some("replication-instance")
     );
+}
+
+/// NEEDS EMULATOR: the `/_emulator/faults` control route (throttling and 5xx injection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_run_out() {
+    let emu = Emulator::start();
+    // max_retries = 1: two attempts per call.
+    let clients = emu.clients().await;
+
+    // Two throttles: the first call's retry absorbs one, then fails on the second.
+    let (status, body) = emu.control(
+        "faults",
+        r#"{"rules":[{"service":"rds","operation":"DescribeDBInstances","throttle_rate":1.0,"times":2}]}"#,
+    );
+    assert_eq!(status, 200, "control API: {body}");
+    let err = rds::find_db_instance_by_id(clients.rds(), "orders")
+        .await
+        .expect_err("throttled twice");
+    assert!(
+        matches!(&err, AwsError::Throttled { code, .. } if code == "Throttling"),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    // The faults are used up: the same call now reaches RDS and gets a real answer.
+    let err = rds::find_db_instance_by_id(clients.rds(), "orders")
+        .await
+        .expect_err("no such instance");
+    assert!(err.is_not_found(), "{err:?}");
+
+    // One throttle on DMS: the SDK's retry hides it completely.
+    let (status, body) = emu.control(
+        "faults",
+        r#"{"rules":[{"service":"dms","operation":"DescribeReplicationTasks","throttle_rate":1.0,"times":1}]}"#,
+    );
+    assert_eq!(status, 200, "control API: {body}");
+    let err = dms::find_replication_task_by_id(clients.dms(), "rdsenc-orders")
+        .await
+        .expect_err("no such task");
+    assert!(err.is_not_found(), "retried past the throttle: {err:?}");
+
+    // Server errors keep their status and are transient.
+    let (status, body) = emu.control(
+        "faults",
+        r#"{"rules":[{"service":"dms","operation":"DescribeEndpoints","error_rate":1.0,"times":2}]}"#,
+    );
+    assert_eq!(status, 200, "control API: {body}");
+    let err = dms::find_endpoint_by_id(clients.dms(), "rdsenc-orders-source")
+        .await
+        .expect_err("5xx twice");
+    assert!(
+        matches!(
+            &err,
+            AwsError::Service {
+                status: Some(503),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
 }
 
 /// NEEDS EMULATOR: DMS timestamps, connection tests, modify_endpoint, modify_replication_task,
