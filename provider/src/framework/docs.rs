@@ -46,13 +46,11 @@ pub fn render_schema(block: &Block) -> String {
 }
 
 fn render_block(block: &Block, prefix: &str, out: &mut String) {
-    let groups: [(&str, Box<dyn Fn(&Attribute) -> bool>); 3] = [
-        ("Required", Box::new(|a: &Attribute| a.required)),
-        ("Optional", Box::new(|a: &Attribute| a.optional)),
-        (
-            "Read-Only",
-            Box::new(|a: &Attribute| a.computed && !a.optional && !a.required),
-        ),
+    type Pick = fn(&Attribute) -> bool;
+    let groups: [(&str, Pick); 3] = [
+        ("Required", |a| a.required),
+        ("Optional", |a| a.optional),
+        ("Read-Only", |a| a.computed && !a.optional && !a.required),
     ];
     for (title, pick) in groups {
         let attrs: Vec<&Attribute> = block.attributes.iter().filter(|a| pick(a)).collect();
