@@ -314,12 +314,8 @@ impl Run<'_> {
             percent,
             status: status.to_owned(),
         };
-        match percent {
-            Some(pct) => {
-                tracing::info!(phase = %phase, id, status, "phase={phase} progress={pct}%");
-            }
-            None => tracing::info!(phase = %phase, id, status, "phase={phase} status={status}"),
-        }
+        // One self-contained line: Terraform shows the message under TF_LOG, fields vary.
+        tracing::info!(phase = %phase, id, status, "{p}");
         if let Some(cb) = &self.e.progress {
             cb(&p);
         }
