@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use aws_sdk_rds::types as rds_t;
 
-use super::api::{PreflightApi, SecretMetadata};
+use super::api::{PreflightApi, SecretMetadata, SourceInstance};
 use crate::aws::adapter::{db_instance, kms_key, replication_instance, replication_subnet_group};
 use crate::aws::error::operation_errors;
 use crate::aws::{Clients, dms, kms, rds, secretsmanager};
@@ -88,6 +88,18 @@ impl PreflightApi for Clients {
         rds::find_db_instance_by_id(self.rds(), identifier)
             .await
             .map(|i| db_instance(&i))
+    }
+
+    async fn describe_source(&self, identifier: &str) -> Result<SourceInstance, AwsError> {
+        let i = rds::find_db_instance_by_id(self.rds(), identifier).await?;
+        Ok(SourceInstance {
+            instance: db_instance(&i),
+            parameter_apply_status: i
+                .db_parameter_groups()
+                .first()
+                .and_then(|g| g.parameter_apply_status())
+                .map(str::to_owned),
+        })
     }
 
     async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {

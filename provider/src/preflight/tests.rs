@@ -145,6 +145,26 @@ fn a_read_replica_source_is_an_error_pointing_at_its_primary() {
     assert!(e.remedy.contains("orders-primary"));
 }
 
+#[test]
+fn a_pending_reboot_is_a_warning_on_mysql_and_an_error_on_postgres() {
+    let mut f = Fake::good_mysql();
+    f.apply_status
+        .insert("orders".to_owned(), "pending-reboot".to_owned());
+    let fs = run_now(&f, &input());
+    assert!(
+        warning_of(&fs, Check::ParametersApplied)
+            .remedy
+            .contains("reboot-db-instance")
+    );
+    let mut f = Fake::good_postgres();
+    f.apply_status
+        .insert("orders".to_owned(), "pending-reboot".to_owned());
+    error_of(&run_now(&f, &input()), Check::ParametersApplied);
+    f.apply_status
+        .insert("orders".to_owned(), "applying".to_owned());
+    assert!(found(&run_now(&f, &input()), Check::ParametersApplied).is_none());
+}
+
 // --- KMS ---
 
 #[test]
