@@ -376,3 +376,17 @@ pub fn to_diagnostics(findings: &[Finding]) -> Diagnostics {
     }
     diags
 }
+
+/// Preflight for the plan of a new `rdsenc_migration`: the input read from its configuration,
+/// every check run, the findings as diagnostics (errors fail the plan, warnings show in it).
+/// Nothing when the source identifier is not known yet.
+///
+/// Call it on create only (prior state null): once a migration runs, its own objects (the
+/// target, and after an identifier-swap cutover the encrypted instance under the source's
+/// name) would trip the checks that guard its start.
+pub async fn check_new_migration(api: &dyn PreflightApi, config: &Value) -> Diagnostics {
+    match PreflightInput::from_migration_config(config) {
+        Some(input) => to_diagnostics(&run(api, &input).await),
+        None => Diagnostics::new(),
+    }
+}

@@ -665,3 +665,27 @@ fn the_input_is_read_from_a_migration_configuration_without_the_password_value()
     config.set("source_db_instance_identifier", Value::Unknown);
     assert_eq!(PreflightInput::from_migration_config(&config), None);
 }
+
+#[test]
+fn a_new_migration_with_backups_off_gets_an_error_diagnostic_on_the_source() {
+    use crate::framework::Value;
+    let schema = crate::resources::migration::schema::schema();
+    let mut config = schema.block.empty_value();
+    config.set("source_db_instance_identifier", Value::string("orders"));
+    config.set("kms_key_id", Value::string(KEY_ARN));
+    let mut f = Fake::good_mysql();
+    f.source_mut().backup_retention_period = 0;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a test runtime");
+    let diags = rt.block_on(check_new_migration(&f, &config));
+    assert!(diags.has_error());
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.summary == Check::AutomatedBackups.title()
+                && d.attribute == Some(AttributePath::attr("source_db_instance_identifier")))
+    );
+    config.set("source_db_instance_identifier", Value::Unknown);
+    assert!(rt.block_on(check_new_migration(&f, &config)).is_empty());
+}
