@@ -148,7 +148,7 @@ async fn check_source(
             .unwrap_or("its DB parameter group");
         let message = format!(
             "Changes to the DB parameter group {group:?} wait for a reboot of {id:?}: the values \
-             checked below are not all in effect yet."
+             preflight reads from the group are not all in effect yet."
         );
         let remedy = format!(
             "Reboot the instance (`aws rds reboot-db-instance --db-instance-identifier {id}`) \
