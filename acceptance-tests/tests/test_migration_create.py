@@ -16,7 +16,7 @@ DMS_PASSWORD = "dms-Secret-Pa55word"
 M = "rdsenc_migration.m"
 
 
-def config(source: str, key_arn: str, extra: str = "") -> str:
+def config(source: str, key_arn: str, extra: str = "", dms_extra: str = "") -> str:
     return f"""
 provider "rdsenc" {{}}
 
@@ -32,6 +32,7 @@ resource "rdsenc_migration" "m" {{
   dms {{
     source_username    = "dms"
     source_password_wo = var.dms_password
+    {dms_extra}
   }}
   timeouts {{
     create = "10m"
@@ -114,6 +115,28 @@ def dms_gone_databases_kept(aws: Aws, source_id: str, target_id: str):
     return check
 
 
+def settings_changed_in_place(aws: Aws, task_arn_before: dict[str, str]):
+    def check(tf: Terraform) -> None:
+        state = tf.resources()[M]
+        assert state["replication_task_arn"] == task_arn_before["arn"], "the task was updated in place, not replaced"
+        task = aws.dms.describe_replication_tasks(
+            Filters=[{"Name": "replication-task-arn", "Values": [state["replication_task_arn"]]}]
+        )["ReplicationTasks"][0]
+        import json
+
+        assert json.loads(task["ReplicationTaskSettings"])["ValidationSettings"]["EnableValidation"] is False
+        assert task["Status"] == "running", "the task resumes after the change"
+
+    return check
+
+
+def remember_task(store: dict[str, str]):
+    def check(tf: Terraform) -> None:
+        store["arn"] = tf.resources()[M]["replication_task_arn"]
+
+    return check
+
+
 def lag_injected(emulator: Emulator, aws: Aws, seconds: float):
     def inject() -> None:
         task = aws.dms.describe_replication_tasks()["ReplicationTasks"][0]
@@ -130,6 +153,7 @@ def test_migration_reaches_replicating_with_an_encrypted_twin_then_destroy_keeps
     target_id = f"{source_id}-encrypted"
     _source, key = seed(aws, engine, source_id)
     cfg = config(source_id, key["Arn"])
+    task: dict[str, str] = {}
     run_case(
         tf,
         [
@@ -149,6 +173,7 @@ def test_migration_reaches_replicating_with_an_encrypted_twin_then_destroy_keeps
                     attr_matches(M, "replication_task_arn", r"^arn:aws:dms:"),
                     target_inherits_source(aws, source_id, target_id, key["Arn"]),
                     dms_replicating(aws, engine),
+                    remember_task(task),
                 ],
             ),
             # Refresh shows the lag DMS reports (injected through CloudWatch in the emulator).
@@ -159,6 +184,11 @@ def test_migration_reaches_replicating_with_an_encrypted_twin_then_destroy_keeps
                 resource_name=M,
                 import_state_id=source_id,
                 import_state_verify_ignore=["timeouts", "replication_lag_seconds", "kms_key_id"],
+            ),
+            # DMS settings and a password rotation change in place: stop, modify, resume.
+            Step(
+                config=config(source_id, key["Arn"], dms_extra="validation = false\n    source_password_wo_version = 2"),
+                checks=[attr(M, "phase", "replicating"), attr(M, "dms.validation", False), settings_changed_in_place(aws, task)],
             ),
         ],
         check_destroy=dms_gone_databases_kept(aws, source_id, target_id),
