@@ -92,3 +92,23 @@ def test_read_replicas_are_left_to_their_primary(tf: Terraform, aws: Aws) -> Non
     aws.rds.create_db_instance_read_replica(DBInstanceIdentifier="primary-replica", SourceDBInstanceIdentifier="primary")
     aws.wait_db_instance_available("primary-replica")
     run_case(tf, [Step(config=config(), checks=[output("ids", ["primary"])])])
+
+
+def test_every_page_of_describe_db_instances_is_read(tf: Terraform, aws: Aws) -> None:
+    ids = [f"db-{n:03d}" for n in range(105)]
+    for identifier in ids:
+        # No wait: the data source lists instances in any state.
+        aws.rds.create_db_instance(
+            DBInstanceIdentifier=identifier,
+            Engine="mysql",
+            EngineVersion="8.0.35",
+            DBInstanceClass="db.t3.micro",
+            AllocatedStorage=20,
+            MasterUsername="admin",
+            MasterUserPassword="rig-Secret-Pa55word",
+        )
+    first_page = aws.rds.describe_db_instances()
+    assert len(first_page["DBInstances"]) < len(ids) and first_page.get("Marker"), (
+        "the emulator must page DescribeDBInstances for this test to mean anything"
+    )
+    run_case(tf, [Step(config=config(), checks=[output("ids", ids)])], secrets=["rig-Secret-Pa55word"])

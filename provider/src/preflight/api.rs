@@ -18,6 +18,15 @@ pub struct SecretMetadata {
     pub name: String,
 }
 
+/// The source instance with what preflight needs beyond the engine's [`DbInstance`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceInstance {
+    /// The instance.
+    pub instance: DbInstance,
+    /// `DBParameterGroups[0].ParameterApplyStatus`, e.g. `in-sync` or `pending-reboot`.
+    pub parameter_apply_status: Option<String>,
+}
+
 /// Read-only AWS access for preflight checks and discovery. Object-safe.
 ///
 /// Finders follow the [`crate::engine::api`] contract: [`AwsError::NotFound`] when the object
@@ -29,6 +38,9 @@ pub trait PreflightApi: Send + Sync {
 
     /// `DescribeDBInstances` by identifier.
     async fn describe_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError>;
+
+    /// `DescribeDBInstances` by identifier, with the parameter group's apply status.
+    async fn describe_source(&self, identifier: &str) -> Result<SourceInstance, AwsError>;
 
     /// Every DB instance in the region (all pages).
     async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError>;

@@ -56,8 +56,8 @@ async fn check_source(
     out: &mut Vec<Finding>,
 ) -> Option<DbInstance> {
     let id = &input.source_db_instance_identifier;
-    let src = match api.describe_db_instance(id).await {
-        Ok(src) => src,
+    let (src, apply_status) = match api.describe_source(id).await {
+        Ok(s) => (s.instance, s.parameter_apply_status),
         Err(e) if e.is_not_found() => {
             let region = api
                 .region()
@@ -140,6 +140,26 @@ async fn check_source(
                  the encrypted target (a replica of an unencrypted primary stays unencrypted)."
             ),
         ));
+    }
+    if apply_status.as_deref() == Some("pending-reboot") {
+        let group = src
+            .db_parameter_group_name
+            .as_deref()
+            .unwrap_or("its DB parameter group");
+        let message = format!(
+            "Changes to the DB parameter group {group:?} wait for a reboot of {id:?}: the values \
+             preflight reads from the group are not all in effect yet."
+        );
+        let remedy = format!(
+            "Reboot the instance (`aws rds reboot-db-instance --db-instance-identifier {id}`) \
+             in a quiet moment before the migration starts."
+        );
+        // rds.logical_replication is static: PostgreSQL cannot decode changes before a reboot.
+        out.push(if src.engine == DbEngine::Postgres {
+            Finding::error(Check::ParametersApplied, message, remedy)
+        } else {
+            Finding::warning(Check::ParametersApplied, message, remedy)
+        });
     }
     Some(src)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use super::api::{PreflightApi, SecretMetadata};
+use super::api::{PreflightApi, SecretMetadata, SourceInstance};
 use crate::engine::api::{
     AwsError, DbEngine, DbInstance, DbInstanceStatus, DbSubnetGroupInfo, KmsKey, KmsKeyManager,
     KmsKeySpec, KmsKeyState, KmsKeyUsage, ReplicationInstance, ReplicationInstanceStatus,
@@ -28,6 +28,8 @@ pub(crate) struct Fake {
     pub replication_instances: BTreeMap<String, ReplicationInstance>,
     pub subnet_groups: BTreeMap<String, ReplicationSubnetGroup>,
     pub secrets: BTreeMap<String, SecretMetadata>,
+    /// `ParameterApplyStatus` by instance (absent: `in-sync`).
+    pub apply_status: BTreeMap<String, String>,
     pub fail: Option<AwsError>,
 }
 
@@ -184,6 +186,19 @@ impl PreflightApi for Fake {
             .get(identifier)
             .cloned()
             .ok_or_else(|| not_found("RDS DB Instance", identifier))
+    }
+
+    async fn describe_source(&self, identifier: &str) -> Result<SourceInstance, AwsError> {
+        let instance = self.describe_db_instance(identifier).await?;
+        Ok(SourceInstance {
+            instance,
+            parameter_apply_status: Some(
+                self.apply_status
+                    .get(identifier)
+                    .cloned()
+                    .unwrap_or_else(|| "in-sync".to_owned()),
+            ),
+        })
     }
 
     async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {

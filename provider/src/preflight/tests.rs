@@ -145,6 +145,26 @@ fn a_read_replica_source_is_an_error_pointing_at_its_primary() {
     assert!(e.remedy.contains("orders-primary"));
 }
 
+#[test]
+fn a_pending_reboot_is_a_warning_on_mysql_and_an_error_on_postgres() {
+    let mut f = Fake::good_mysql();
+    f.apply_status
+        .insert("orders".to_owned(), "pending-reboot".to_owned());
+    let fs = run_now(&f, &input());
+    assert!(
+        warning_of(&fs, Check::ParametersApplied)
+            .remedy
+            .contains("reboot-db-instance")
+    );
+    let mut f = Fake::good_postgres();
+    f.apply_status
+        .insert("orders".to_owned(), "pending-reboot".to_owned());
+    error_of(&run_now(&f, &input()), Check::ParametersApplied);
+    f.apply_status
+        .insert("orders".to_owned(), "applying".to_owned());
+    assert!(found(&run_now(&f, &input()), Check::ParametersApplied).is_none());
+}
+
 // --- KMS ---
 
 #[test]
@@ -644,4 +664,28 @@ fn the_input_is_read_from_a_migration_configuration_without_the_password_value()
 
     config.set("source_db_instance_identifier", Value::Unknown);
     assert_eq!(PreflightInput::from_migration_config(&config), None);
+}
+
+#[test]
+fn a_new_migration_with_backups_off_gets_an_error_diagnostic_on_the_source() {
+    use crate::framework::Value;
+    let schema = crate::resources::migration::schema::schema();
+    let mut config = schema.block.empty_value();
+    config.set("source_db_instance_identifier", Value::string("orders"));
+    config.set("kms_key_id", Value::string(KEY_ARN));
+    let mut f = Fake::good_mysql();
+    f.source_mut().backup_retention_period = 0;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a test runtime");
+    let diags = rt.block_on(check_new_migration(&f, &config));
+    assert!(diags.has_error());
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.summary == Check::AutomatedBackups.title()
+                && d.attribute == Some(AttributePath::attr("source_db_instance_identifier")))
+    );
+    config.set("source_db_instance_identifier", Value::Unknown);
+    assert!(rt.block_on(check_new_migration(&f, &config)).is_empty());
 }
