@@ -94,12 +94,9 @@ def main() -> int:
 
         aws = Aws(running.url)
         say("Seeding the 'before' picture: a live 500 GB MySQL 8.0 instance called 'orders', NOT "
-            "encrypted at rest, in its own VPC subnets, plus a customer-managed KMS key.")
-        net = aws.create_network("orders")
-        inst = aws.create_mysql_instance(
-            "orders", AllocatedStorage=500, DBSubnetGroupName=net["db_subnet_group"],
-            VpcSecurityGroupIds=[net["security_group_id"]],
-        )
+            "encrypted at rest, ready for DMS (backups on, ROW binlogs in its parameter group), plus a "
+            "customer-managed KMS key.")
+        inst = aws.create_replication_ready_source("orders", AllocatedStorage=500)
         key = aws.create_kms_key(alias="rdsenc-demo")
         print(f"    RDS instance {inst['DBInstanceIdentifier']}: {inst['Engine']} {inst['EngineVersion']}, "
               f"{inst['AllocatedStorage']} GB, StorageEncrypted={inst['StorageEncrypted']}")

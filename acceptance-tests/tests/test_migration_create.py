@@ -43,12 +43,7 @@ resource "rdsenc_migration" "m" {{
 
 
 def seed(aws: Aws, engine: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    net = aws.create_network(name)
-    common = {"DBSubnetGroupName": net["db_subnet_group"], "VpcSecurityGroupIds": [net["security_group_id"]]}
-    if engine == "mysql":
-        source = aws.create_mysql_instance(name, **common)
-    else:
-        source = aws.create_postgres_instance(name, **common)
+    source = aws.create_replication_ready_source(name, engine)
     key = aws.create_kms_key(alias=f"{name}-at-rest")
     return source, key
 

@@ -193,6 +193,14 @@ impl Resource for MigrationResource {
         }
 
         if creating {
+            // Everything knowable before apply that would stop the migration: errors fail the
+            // plan on their attribute, warnings show in it. Only on create: a running
+            // migration's own target would trip the checks that guard its start.
+            if let Some(data) = ctx.data::<ProviderData>() {
+                resp.diagnostics.append(
+                    crate::preflight::check_new_migration(data.clients.as_ref(), &req.config).await,
+                );
+            }
             // Create ends when the target replicates; the source keeps serving until cutover.
             planned.set("phase", Value::string(Phase::Replicating.as_str()));
             if let Some(src) = &source {
