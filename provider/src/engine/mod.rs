@@ -69,6 +69,8 @@ pub use teardown::TeardownOutcome;
 pub use update::DmsChange;
 
 #[cfg(test)]
+mod cutover_scenarios;
+#[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod scenarios;
