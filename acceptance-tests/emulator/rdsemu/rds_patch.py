@@ -262,6 +262,16 @@ def _patch_backend() -> None:
 
         return inner
 
+    def stop_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str | None = None) -> DBInstance:
+            _purge_deleted(self)
+            db = orig(self, db_instance_identifier, db_snapshot_identifier)
+            # Moto stops at once; AWS spends minutes in ``stopping``.
+            _set_timeline(db, [("stopping", STATE.duration("db_stop"))], final="stopped")
+            return db
+
+        return inner
+
     def delete_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(
             self: RDSBackend,
@@ -329,6 +339,7 @@ def _patch_backend() -> None:
     _wrap("restore_db_instance_from_db_snapshot", restore)
     _wrap("modify_db_instance", modify_db_instance)
     _wrap("delete_db_instance", delete_db_instance)
+    _wrap("stop_db_instance", stop_db_instance)
     _wrap("describe_db_instances", describe_db_instances)
     _wrap("describe_db_parameter_groups", describe_db_parameter_groups)
 
