@@ -538,7 +538,7 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = run.cutover(cut, known).await;
+        let result = Box::pin(run.cutover(cut, known)).await;
         self.finish(spec, known, result).await
     }
 }
@@ -548,7 +548,7 @@ impl Run<'_> {
         if let Err(mut errs) = cut.validate(self.spec) {
             return Err(errs.remove(0));
         }
-        let o = self.observe(known).await?;
+        let o = Box::pin(self.observe(known)).await?;
         match o.phase {
             Phase::CutOver | Phase::Finalizing | Phase::Finalized => return Ok(()),
             Phase::FailingBack => {
@@ -560,7 +560,7 @@ impl Run<'_> {
             }
             Phase::CuttingOver => {}
             Phase::Replicating => {
-                let o = self.gate(cut, known).await?;
+                let o = Box::pin(self.gate(cut, known)).await?;
                 self.check_switch_possible(cut, &o).await?;
                 let target = self.require_target(&o)?;
                 // A new cutover: forget the previous one's timestamps.
@@ -585,7 +585,7 @@ impl Run<'_> {
                 ));
             }
         }
-        self.cutover_steps(cut, known).await
+        Box::pin(self.cutover_steps(cut, known)).await
     }
 
     /// Observes until the checks pass or only the lag is wrong and the lag budget is spent.
@@ -594,7 +594,7 @@ impl Run<'_> {
         let budget = self.deadline.saturating_duration_since(start) / 2;
         let mut polls = 0u32;
         loop {
-            let o = self.observe(known).await?;
+            let o = Box::pin(self.observe(known)).await?;
             let fails = match cutover_checks(&o, cut.max_lag, cut.require_validation) {
                 Ok(()) => return Ok(o),
                 Err(f) => f,
@@ -707,7 +707,7 @@ impl Run<'_> {
     }
 
     async fn cutover_steps(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
-        let o = self.observe(known).await?;
+        let o = Box::pin(self.observe(known)).await?;
         let target = self.require_target(&o)?;
         let source = self.require_source(&o)?;
 
@@ -752,7 +752,7 @@ impl Run<'_> {
         self.switch(cut, &source, &target, true).await?;
 
         // 4. Reverse replication from the drain point.
-        let o = self.observe(known).await?;
+        let o = Box::pin(self.observe(known)).await?;
         self.ensure_reverse(&o, drained_at).await?;
 
         // 5. Done.

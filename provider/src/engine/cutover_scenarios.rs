@@ -630,3 +630,22 @@ async fn plan_descriptions_say_what_changes_from_what_to_what() {
         "{text}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn switch_futures_are_no_larger_than_the_create_path_so_worker_stacks_hold() {
+    let w = World::test();
+    let k = KnownIds::default();
+    let c = CancellationToken::new();
+    let cs = cut(CutoverStrategy::IdentifierSwap);
+    let d = Duration::from_secs(1);
+    let create = std::mem::size_of_val(&w.engine.reconcile_to_replicating(&w.spec, &k, d, &c));
+    let sizes = [
+        std::mem::size_of_val(&w.engine.cutover(&w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.failback(&w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.finalize(&w.spec, &cs, &k, d, &c)),
+    ];
+    assert!(
+        sizes.iter().all(|s| *s <= create + 64),
+        "{sizes:?} vs {create}"
+    );
+}

@@ -123,7 +123,7 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = run.failback(cut, known).await;
+        let result = Box::pin(run.failback(cut, known)).await;
         self.finish(spec, known, result).await
     }
 }
@@ -133,7 +133,7 @@ impl Run<'_> {
         if let Err(mut errs) = cut.validate(self.spec) {
             return Err(errs.remove(0));
         }
-        let o = self.observe(known).await?;
+        let o = Box::pin(self.observe(known)).await?;
         match o.phase {
             Phase::Finalizing | Phase::Finalized => {
                 return Err(refused(vec![format!(
@@ -143,7 +143,7 @@ impl Run<'_> {
             }
             Phase::FailingBack => {}
             Phase::CutOver => {
-                self.gate_reverse(cut, known).await?;
+                Box::pin(self.gate_reverse(cut, known)).await?;
                 self.begin_failback(&o).await?;
             }
             Phase::CuttingOver => {
@@ -159,7 +159,7 @@ impl Run<'_> {
             }
             _ => return Ok(()),
         }
-        self.failback_steps(cut, known).await
+        Box::pin(self.failback_steps(cut, known)).await
     }
 
     async fn begin_failback(&self, o: &Observed) -> Result<(), EngineError> {
@@ -204,7 +204,7 @@ impl Run<'_> {
         let max = cut.max_lag.as_secs_f64();
         let mut polls = 0u32;
         loop {
-            let o = self.observe(known).await?;
+            let o = Box::pin(self.observe(known)).await?;
             let Some(rt) = o.reverse_task.as_ref().filter(|t| is_replicating(t)) else {
                 return Err(refused(vec![format!(
                     "the reverse task {} is {}, not running CDC",
@@ -245,7 +245,7 @@ impl Run<'_> {
     }
 
     async fn failback_steps(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
-        let o = self.observe(known).await?;
+        let o = Box::pin(self.observe(known)).await?;
         let target = self.require_target(&o)?;
         let source = self.require_source(&o)?;
 
@@ -259,7 +259,7 @@ impl Run<'_> {
         let restart_at = match &o.reverse_task {
             Some(rt) if rt.status == ReplicationTaskStatus::Running => {
                 let at = self.drain(&o, rt, Phase::FailingBack).await?;
-                let target = self.require_target(&self.observe(known).await?)?;
+                let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
                 self.record(&target, &[(TAG_FAILBACK_DRAINED, stamp(at))])
                     .await?;
                 self.stop_task(rt, Phase::FailingBack).await?;
@@ -276,7 +276,7 @@ impl Run<'_> {
         self.switch(cut, &source, &target, false).await?;
 
         // 4. Forward CDC from the failback point.
-        let o = self.observe(known).await?;
+        let o = Box::pin(self.observe(known)).await?;
         if let Some(task) = &o.task
             && task.status != ReplicationTaskStatus::Running
         {
@@ -293,12 +293,12 @@ impl Run<'_> {
         }
 
         // 5. Lift the fences and return to replicating.
-        let o = self.observe(known).await?;
+        let o = Box::pin(self.observe(known)).await?;
         let target = self.require_target(&o)?;
         let source = self.require_source(&o)?;
         self.lift_fence(&target, Phase::FailingBack).await?;
         self.lift_fence(&source, Phase::FailingBack).await?;
-        let target = self.require_target(&self.observe(known).await?)?;
+        let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
         self.record(
             &target,
             &[(TAG_PHASE, Phase::Replicating.as_str().to_owned())],

@@ -116,14 +116,14 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = run.finalize(cut, known).await;
+        let result = Box::pin(run.finalize(cut, known)).await;
         self.finish(spec, known, result).await
     }
 }
 
 impl Run<'_> {
     async fn finalize(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
-        let o = self.observe(known).await?;
+        let o = Box::pin(self.observe(known)).await?;
         match o.phase {
             Phase::Finalized => return Ok(()),
             Phase::CutOver | Phase::Finalizing => {}
@@ -176,7 +176,7 @@ impl Run<'_> {
         }
 
         let mut out = TeardownOutcome::default();
-        self.delete_dms(&o, &mut out).await;
+        Box::pin(self.delete_dms(&o, &mut out)).await;
         if let Some(e) = out.errors.into_iter().next() {
             return Err(e);
         }
@@ -187,7 +187,7 @@ impl Run<'_> {
         if let Some(s) = &source {
             self.retire(s, cut.retire_source).await?;
         }
-        let target = self.require_target(&self.observe(known).await?)?;
+        let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
         self.record(
             &target,
             &[(TAG_PHASE, Phase::Finalized.as_str().to_owned())],
