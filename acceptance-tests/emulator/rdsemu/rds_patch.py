@@ -377,6 +377,7 @@ def _patch_backend() -> None:
         def inner(
             self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str | None = None
         ) -> DBInstance:
+            _purge_deleted(self)
             db = orig(self, db_instance_identifier, db_snapshot_identifier)
             _set_timeline(db, [("stopping", STATE.duration("db_stop"))], final="stopped")
             return db

@@ -40,6 +40,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "full_load": 60.0,  # full-load phase fixed part (FullLoadProgressPercent 0 -> 100)
     "full_load_per_row": 0.001,  # plus this per table row (from /_emulator/table-statistics)
     "task_stop": 30.0,  # stopping -> stopped
+    "db_stop": 60.0,  # stop_db_instance: stopping -> stopped
+    "route53_change": 40.0,  # change_resource_record_sets: PENDING -> INSYNC
 }
 
 #: The call log keeps at most this many entries (a long ``make emulator`` session stays small).
@@ -106,6 +108,7 @@ class EmulatorState:
     connection_failures: dict[str, str] = field(default_factory=dict)  # endpoint ARN -> message
     calls: list[dict[str, Any]] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)  # Route 53 change id -> Timeline
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # --- clock -----------------------------------------------------------------
@@ -175,6 +178,7 @@ class EmulatorState:
             self.connection_failures.clear()
             self.calls.clear()
             self.faults.clear()
+            self.changes.clear()
 
     def snapshot_durations(self) -> dict[str, float]:
         """A copy of the current durations."""

@@ -75,6 +75,30 @@ pub enum Step {
     DeleteSnapshot,
     /// DeleteDBInstance (target or read replica, and waiting until gone).
     DeleteInstance,
+    /// Checking lag, validation and the task before a cutover or failback.
+    CheckCutover,
+    /// Recording the migration's phase and timestamps in the target's tags.
+    RecordPhase,
+    /// Moving an instance to the fence security groups.
+    FenceWrites,
+    /// Restoring an instance's original security groups.
+    LiftFence,
+    /// Waiting until CDC has applied every change (lag 0).
+    DrainReplication,
+    /// UPSERTing the Route 53 CNAME.
+    SwitchRoute53,
+    /// Waiting for the Route 53 change to be INSYNC.
+    WaitRoute53,
+    /// Renaming an RDS DB instance (identifier swap).
+    RenameInstance,
+    /// Creating the reverse (failback) DMS endpoints.
+    CreateReverseEndpoint,
+    /// Creating the reverse (failback) DMS task.
+    CreateReverseTask,
+    /// Starting a DMS task as CDC from the cutover or failback point.
+    StartCdc,
+    /// Stopping or deleting the source at finalize (`retire_source`).
+    RetireSource,
 }
 
 impl Step {
@@ -114,6 +138,18 @@ impl Step {
             Step::DeleteSubnetGroup => "deleting DMS Replication Subnet Group",
             Step::DeleteSnapshot => "deleting RDS DB Snapshot",
             Step::DeleteInstance => "deleting RDS DB Instance",
+            Step::CheckCutover => "checking replication before switching",
+            Step::RecordPhase => "recording the migration phase in RDS DB Instance tags",
+            Step::FenceWrites => "fencing writes with security groups on RDS DB Instance",
+            Step::LiftFence => "restoring security groups of RDS DB Instance",
+            Step::DrainReplication => "waiting for DMS Replication Task to drain",
+            Step::SwitchRoute53 => "changing Route 53 Record",
+            Step::WaitRoute53 => "waiting for Route 53 Change to be INSYNC",
+            Step::RenameInstance => "renaming RDS DB Instance",
+            Step::CreateReverseEndpoint => "creating DMS reverse Endpoint",
+            Step::CreateReverseTask => "creating DMS reverse Replication Task",
+            Step::StartCdc => "starting DMS Replication Task CDC",
+            Step::RetireSource => "retiring source RDS DB Instance",
         }
     }
 }
@@ -225,6 +261,17 @@ pub enum EngineError {
         /// The instance.
         id: String,
     },
+    /// A cutover, failback or finalize was refused before anything was changed; `reasons`
+    /// carry the measured values (lag, validation, the colliding name).
+    #[error("{action} refused: {}", reasons.join("; "))]
+    Refused {
+        /// Dotted attribute path whose change asked for it (`cutover`, `finalize`).
+        attribute: &'static str,
+        /// What was refused ("cutover", "failback", "finalize").
+        action: &'static str,
+        /// Every reason, as sentences without a final period.
+        reasons: Vec<String>,
+    },
 }
 
 impl EngineError {
@@ -241,7 +288,8 @@ impl EngineError {
         match self {
             EngineError::InvalidSpec { attribute, .. }
             | EngineError::Missing { attribute, .. }
-            | EngineError::Unusable { attribute, .. } => Some(attribute),
+            | EngineError::Unusable { attribute, .. }
+            | EngineError::Refused { attribute, .. } => Some(attribute),
             EngineError::ForeignObject { attribute, .. } => *attribute,
             EngineError::DeletionProtected { .. } => Some("delete_target_on_destroy"),
             _ => None,
@@ -271,6 +319,7 @@ impl EngineError {
             EngineError::Timeout { .. } => "Migration Step Timed Out",
             EngineError::Cancelled { .. } => "Migration Interrupted",
             EngineError::DeletionProtected { .. } => "Target Has Deletion Protection",
+            EngineError::Refused { .. } => "Migration Switch Refused",
         }
     }
 
@@ -309,6 +358,9 @@ impl EngineError {
                 format!("Terraform interrupted the provider while {step}. {RESUME}")
             }
             EngineError::DeletionProtected { .. } => format!("{self}."),
+            EngineError::Refused { .. } => format!(
+                "{self}. Nothing was changed in AWS. Fix the cause or wait, then apply again."
+            ),
         }
     }
 
