@@ -40,7 +40,6 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "full_load": 60.0,  # full-load phase fixed part (FullLoadProgressPercent 0 -> 100)
     "full_load_per_row": 0.001,  # plus this per table row (from /_emulator/table-statistics)
     "task_stop": 30.0,  # stopping -> stopped
-    "db_stop": 60.0,  # stop_db_instance: stopping -> stopped
     "route53_change": 40.0,  # change_resource_record_sets: PENDING -> INSYNC
 }
 
