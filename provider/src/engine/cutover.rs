@@ -543,6 +543,47 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// One call for an update that touches `cutover` or `finalize`: drives the migration to
+    /// the configured switch state. `cutover = true` -> [`Engine::cutover`] (no-op when cut
+    /// over), then [`Engine::finalize`] when `finalize = true`; `cutover = false` ->
+    /// [`Engine::failback`] (no-op when replicating). `finalize = true` with
+    /// `cutover = false` is refused (attribute `finalize`) without touching AWS.
+    ///
+    /// **Errors**: as the operation it runs.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply_switch(
+        &self,
+        spec: &MigrationSpec,
+        cut: &CutoverSpec,
+        cutover: bool,
+        finalize: bool,
+        known: &KnownIds,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Observed, Box<EngineFailure>> {
+        match (cutover, finalize) {
+            (true, false) => Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await,
+            (true, true) => {
+                let started = self.clock.now();
+                let o = Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await?;
+                let left =
+                    timeout.saturating_sub(self.clock.now().saturating_duration_since(started));
+                Box::pin(self.finalize(spec, cut, &o.known_ids(), left, cancel)).await
+            }
+            (false, false) => Box::pin(self.failback(spec, cut, known, timeout, cancel)).await,
+            (false, true) => {
+                let err = refused(
+                    "finalize",
+                    "finalize",
+                    vec!["finalize = true needs cutover = true".into()],
+                );
+                self.finish(spec, known, Err(err)).await
+            }
+        }
+    }
+}
+
 impl Run<'_> {
     async fn cutover(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
         if let Err(mut errs) = cut.validate(self.spec) {

@@ -649,3 +649,61 @@ async fn switch_futures_are_no_larger_than_the_create_path_so_worker_stacks_hold
         "{sizes:?} vs {create}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_without_cutover() {
+    let w = replicating().await;
+    let c = cut(route53());
+    let k = KnownIds::default();
+    w.fake.clear_calls();
+    let f = failed(
+        w.engine
+            .apply_switch(
+                &w.spec,
+                &c,
+                false,
+                true,
+                &k,
+                HOURS,
+                &CancellationToken::new(),
+            )
+            .await,
+    );
+    assert_eq!(f.error.attribute(), Some("finalize"));
+    assert!(w.fake.mutations().is_empty());
+
+    let o = ok(w
+        .engine
+        .apply_switch(
+            &w.spec,
+            &c,
+            false,
+            false,
+            &k,
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await);
+    assert_eq!(
+        o.phase,
+        Phase::Replicating,
+        "failback of a replicating migration is a no-op"
+    );
+    assert!(w.fake.mutations().is_empty());
+
+    let o = ok(w
+        .engine
+        .apply_switch(
+            &w.spec,
+            &c,
+            true,
+            true,
+            &k,
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await);
+    assert_eq!(o.phase, Phase::Finalized);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
+    assert!(w.fake.dms_objects().is_empty());
+}
