@@ -707,3 +707,81 @@ async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_w
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
     assert!(w.fake.dms_objects().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn failback_after_finalize_is_refused_and_nothing_changes() {
+    let w = replicating().await;
+    let c = cut(CutoverStrategy::None);
+    ok(cutover(&w, &c).await);
+    ok(finalize(&w, &c).await);
+    w.fake.clear_calls();
+    let f = failed(failback(&w, &c).await);
+    let msg = refusal(&f);
+    assert!(msg.contains("finalized"), "{msg}");
+    assert_eq!(f.error.attribute(), Some("cutover"));
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+    assert_eq!(f.observed.phase, Phase::Finalized);
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_after_a_failback_removes_both_tasks_and_the_unserving_target_with_a_final_snapshot()
+ {
+    let w = replicating().await;
+    let c = cut(route53());
+    ok(cutover(&w, &c).await);
+    ok(failback(&w, &c).await);
+    let out = w
+        .engine
+        .teardown(
+            &w.spec,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(
+        out.deleted
+            .contains(&"DMS Replication Task (rdsenc-orders-reverse)".to_owned()),
+        "{:?}",
+        out.deleted
+    );
+    assert!(
+        w.fake.dms_objects().is_empty(),
+        "{:?}",
+        w.fake.dms_objects()
+    );
+    assert!(w.fake.has_snapshot("rdsenc-orders-target-final"));
+    assert!(
+        w.fake
+            .instance("orders")
+            .is_some_and(|i| !i.storage_encrypted)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_while_cut_over_keeps_the_serving_target_and_reports_the_fenced_source() {
+    let w = replicating().await;
+    ok(cutover(&w, &cut(route53())).await);
+    let out = w
+        .engine
+        .teardown(
+            &w.spec,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(w.fake.has_instance("orders-encrypted"));
+    assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
+    assert!(
+        w.fake.dms_objects().is_empty(),
+        "{:?}",
+        w.fake.dms_objects()
+    );
+    let kept = out.kept.join("\n");
+    assert!(kept.contains("may be serving traffic"), "{kept}");
+    assert!(kept.contains("still fenced"), "{kept}");
+    assert!(kept.contains("sg-db"), "{kept}");
+}
