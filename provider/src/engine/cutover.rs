@@ -940,7 +940,8 @@ impl Run<'_> {
     }
 
     /// Waits until `task`'s CDC latency is below [`DRAINED_BELOW_SECONDS`] for
-    /// [`DRAIN_READS`] consecutive reads; returns the wall time of the first of them.
+    /// [`DRAIN_READS`] consecutive reads, counting only reads one metric period after the
+    /// call; returns the wall time of the first of them.
     pub(crate) async fn drain(
         &self,
         o: &Observed,
@@ -955,7 +956,12 @@ impl Run<'_> {
             self.check_cancel(Step::DrainReplication)?;
             let l = self.task_lag(o, task).await.unwrap_or_default();
             let drained = |v: Option<f64>| v.is_some_and(|s| s < DRAINED_BELOW_SECONDS);
-            let ok = drained(l.target_seconds)
+            // CloudWatch publishes CDC latency once per period: a read within the first
+            // period after the pause may still show a datapoint from before it, so only
+            // reads a full period (the poll cap, 60 s on AWS) after the pause count.
+            let settled = self.now() >= start + self.e.poll.max_interval;
+            let ok = settled
+                && drained(l.target_seconds)
                 && (l.source_seconds.is_none() || drained(l.source_seconds));
             if ok {
                 first.get_or_insert_with(|| self.e.clock.wall_time());

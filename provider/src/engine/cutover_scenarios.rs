@@ -785,3 +785,37 @@ async fn teardown_while_cut_over_keeps_the_serving_target_and_reports_the_fenced
     assert!(kept.contains("still fenced"), "{kept}");
     assert!(kept.contains("sg-db"), "{kept}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
+    let w = replicating().await;
+    // Within the bound, so the checks pass, but not drained.
+    w.fake.set_cdc_latency(FORWARD, lag(3.0));
+    let fake = w.fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(5 * 60)).await;
+        fake.set_cdc_latency(FORWARD, lag(0.0));
+    });
+    w.fake.clear_calls();
+    let o = ok(cutover(&w, &cut(route53())).await);
+    let calls = w.fake.calls();
+    let fenced = calls
+        .iter()
+        .find(|c| c.op == Op::ModifyDbInstance && c.id == "orders")
+        .map(|c| c.at)
+        .expect("fence");
+    let switched = calls
+        .iter()
+        .find(|c| c.op == Op::UpsertCname)
+        .map(|c| c.at)
+        .expect("switch");
+    let stopped = calls
+        .iter()
+        .find(|c| c.op == Op::StopReplicationTask)
+        .map(|c| c.at)
+        .expect("forward stopped");
+    assert!(fenced < stopped && stopped < switched);
+    assert!(stopped >= Duration::from_secs(5 * 60), "{stopped:?}");
+    let pause = o.computed().cutover_write_pause_seconds.unwrap_or(0.0);
+    assert!(pause >= 240.0, "{pause}");
+}
