@@ -271,6 +271,14 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
         Some("orders-unencrypted.fake.us-east-1.rds.amazonaws.com")
     );
     assert_eq!(sgs(&w, "orders-unencrypted"), vec!["sg-fence".to_owned()]);
+    // RDS keeps "orders" reserved after the first rename: the second one is retried.
+    let renames_onto_orders = w
+        .fake
+        .calls()
+        .iter()
+        .filter(|c| c.op == Op::ModifyDbInstance && c.id == "orders-encrypted")
+        .count();
+    assert!(renames_onto_orders >= 2, "{renames_onto_orders}");
 
     let o = ok(failback(&w, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
