@@ -827,3 +827,69 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
     let pause = o.computed().cutover_write_pause_seconds.unwrap_or(0.0);
     assert!(pause >= 240.0, "{pause}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn failback_with_the_reverse_lag_above_the_bound_is_refused_and_nothing_changes() {
+    let w = replicating().await;
+    let c = cut(route53());
+    ok(cutover(&w, &c).await);
+    w.fake.set_cdc_latency(REVERSE, lag(20.0));
+    w.fake.clear_calls();
+    let r = w
+        .engine
+        .failback(
+            &w.spec,
+            &c,
+            &KnownIds::default(),
+            Duration::from_secs(20 * 60),
+            &CancellationToken::new(),
+        )
+        .await;
+    let f = failed(r);
+    let msg = refusal(&f);
+    assert!(msg.contains("20.0s") && msg.contains("5.0s"), "{msg}");
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+    assert_eq!(f.observed.phase, Phase::CutOver);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failback_interrupted_mid_swap_completes_on_rerun_and_restarts_forward_once() {
+    let w = replicating().await;
+    let c = cut(CutoverStrategy::IdentifierSwap);
+    ok(cutover(&w, &c).await);
+    let cancel = CancellationToken::new();
+    // After the first reverse rename, "orders-encrypted" exists again.
+    cancel_when(&w, cancel.clone(), |p| {
+        p.fake.has_instance("orders-encrypted")
+    });
+    let f = failed(
+        w.engine
+            .failback(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
+            .await,
+    );
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    assert_eq!(f.observed.phase, Phase::FailingBack);
+
+    let o = ok(failback(&w, &c).await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert!(
+        w.fake
+            .instance("orders")
+            .is_some_and(|i| !i.storage_encrypted)
+    );
+    assert!(!w.fake.has_instance("orders-unencrypted"));
+    let forward_starts = w
+        .fake
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.op == Op::StartReplicationTask
+                && c.id.starts_with("resume-processing")
+                && !c.failed
+                && o.task.as_ref().is_some_and(|t| c.id.ends_with(&t.arn))
+        })
+        .count();
+    assert_eq!(forward_starts, 1);
+    assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
+}
