@@ -670,12 +670,41 @@ impl Run<'_> {
         }
     }
 
-    /// Refuses, before anything changes, a switch that cannot complete.
+    /// Refuses, before anything changes, a switch that cannot complete or a failback that
+    /// could not be lossless.
     async fn check_switch_possible(
         &self,
         cut: &CutoverSpec,
         o: &Observed,
     ) -> Result<(), EngineError> {
+        let mut reasons = Vec::new();
+        // The reverse task reuses the forward table mappings; renaming rules cannot be
+        // inverted, so the original would receive changes under the wrong names.
+        if o.task.as_ref().is_some_and(|t| {
+            serde_json::from_str::<serde_json::Value>(&t.table_mappings)
+                .ok()
+                .and_then(|v| v.get("rules").and_then(|r| r.as_array()).cloned())
+                .unwrap_or_default()
+                .iter()
+                .any(|r| r.get("rule-type").and_then(|t| t.as_str()) == Some("transformation"))
+        }) {
+            reasons.push(
+                "dms.table_mappings has transformation rules, which the reverse (failback) task cannot invert".to_owned(),
+            );
+        }
+        // MySQL/MariaDB write the binary log the reverse task reads only with backups on.
+        if let Some(t) = &o.target
+            && matches!(t.engine, DbEngine::Mysql | DbEngine::Mariadb)
+            && t.backup_retention_period == 0
+        {
+            reasons.push(format!(
+                "the encrypted instance {} has backup_retention_period 0, so it writes no binary log for the reverse (failback) task; set target.backup_retention_period to 1 or more",
+                t.identifier
+            ));
+        }
+        if !reasons.is_empty() {
+            return Err(refused("cutover", "cutover", reasons));
+        }
         match &cut.strategy {
             CutoverStrategy::IdentifierSwap => {
                 let renamed = unencrypted_name(&self.names);

@@ -893,3 +893,21 @@ async fn a_failback_interrupted_mid_swap_completes_on_rerun_and_restarts_forward
     assert_eq!(forward_starts, 1);
     assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cutover_whose_failback_could_not_be_lossless_is_refused_before_anything_changes() {
+    let w = World::test().mysql().spec(|s| {
+        s.target.backup_retention_period = Some(0);
+        s.dms.table_mappings = Some(
+            r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"},{"rule-type":"transformation","rule-id":"2","rule-name":"rename","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"app2"}]}"#.into(),
+        );
+    });
+    ok(w.reconcile().await);
+    w.fake.set_cdc_latency(FORWARD, lag(0.0));
+    w.fake.clear_calls();
+    let f = failed(cutover(&w, &cut(CutoverStrategy::None)).await);
+    let msg = refusal(&f);
+    assert!(msg.contains("transformation rules"), "{msg}");
+    assert!(msg.contains("backup_retention_period 0"), "{msg}");
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+}
