@@ -591,7 +591,8 @@ impl Run<'_> {
         }
         let o = Box::pin(self.observe(known)).await?;
         match o.phase {
-            Phase::CutOver | Phase::Finalizing | Phase::Finalized => return Ok(()),
+            Phase::CutOver => return self.keep_reverse_running(&o).await,
+            Phase::Finalizing | Phase::Finalized => return Ok(()),
             Phase::FailingBack => {
                 return Err(refused(
                     "cutover",
@@ -627,6 +628,54 @@ impl Run<'_> {
             }
         }
         Box::pin(self.cutover_steps(cut, known)).await
+    }
+
+    /// While cut over, a reverse task that failed or was stopped is resumed from its own
+    /// checkpoint (no loop: the forward task is stopped), so failback stays lossless.
+    async fn keep_reverse_running(&self, o: &Observed) -> Result<(), EngineError> {
+        let Some(rt) = &o.reverse_task else {
+            return Ok(());
+        };
+        if !matches!(
+            rt.status,
+            ReplicationTaskStatus::Failed | ReplicationTaskStatus::Stopped
+        ) {
+            return Ok(());
+        }
+        tracing::warn!(
+            id = %rt.identifier,
+            reason = task_failure(rt).unwrap_or_default(),
+            "resuming the reverse replication task"
+        );
+        let aws = self.aws();
+        let input = StartReplicationTaskInput {
+            arn: rt.arn.clone(),
+            start_type: StartType::ResumeProcessing,
+            cdc_start_position: None,
+        };
+        self.call(Step::StartCdc, &rt.identifier, || {
+            aws.start_replication_task(&input)
+        })
+        .await?;
+        let which = DmsRef::Arn(rt.arn.clone());
+        let w = Waiter {
+            phase: Phase::CutOver,
+            ..WAIT_CDC_RUNNING
+        };
+        self.wait(
+            &w,
+            &rt.identifier,
+            true,
+            || async {
+                with_status(aws.describe_replication_task(&which).await, |t| {
+                    t.status.clone()
+                })
+            },
+            no_percent,
+            task_failure,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Observes until the checks pass or only the lag is wrong and the lag budget is spent.

@@ -911,3 +911,30 @@ async fn a_cutover_whose_failback_could_not_be_lossless_is_refused_before_anythi
     assert!(msg.contains("backup_retention_period 0"), "{msg}");
     assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reverse_task_that_failed_while_cut_over_is_resumed_by_the_next_apply() {
+    let w = replicating().await;
+    let c = cut(route53());
+    w.fake
+        .fail_task_after(REVERSE, Duration::from_secs(10 * 60), "connection reset");
+    ok(cutover(&w, &c).await);
+    tokio::time::sleep(Duration::from_secs(20 * 60)).await;
+    let o = w.observe().await;
+    assert_eq!(
+        o.computed().reverse_replication_task_status.as_deref(),
+        Some("failed")
+    );
+    w.fake.clear_calls();
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Running);
+    assert!(
+        w.fake
+            .calls()
+            .iter()
+            .any(|c| c.op == Op::StartReplicationTask && c.id.starts_with("resume-processing"))
+    );
+    assert_eq!(creates_of(&w, REVERSE), 0);
+    assert_eq!(w.fake.count(Op::UpsertCname), 0);
+}
