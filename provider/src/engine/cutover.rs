@@ -543,6 +543,47 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// One call for an update that touches `cutover` or `finalize`: drives the migration to
+    /// the configured switch state. `cutover = true` -> [`Engine::cutover`] (no-op when cut
+    /// over), then [`Engine::finalize`] when `finalize = true`; `cutover = false` ->
+    /// [`Engine::failback`] (no-op when replicating). `finalize = true` with
+    /// `cutover = false` is refused (attribute `finalize`) without touching AWS.
+    ///
+    /// **Errors**: as the operation it runs.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply_switch(
+        &self,
+        spec: &MigrationSpec,
+        cut: &CutoverSpec,
+        cutover: bool,
+        finalize: bool,
+        known: &KnownIds,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Observed, Box<EngineFailure>> {
+        match (cutover, finalize) {
+            (true, false) => Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await,
+            (true, true) => {
+                let started = self.clock.now();
+                let o = Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await?;
+                let left =
+                    timeout.saturating_sub(self.clock.now().saturating_duration_since(started));
+                Box::pin(self.finalize(spec, cut, &o.known_ids(), left, cancel)).await
+            }
+            (false, false) => Box::pin(self.failback(spec, cut, known, timeout, cancel)).await,
+            (false, true) => {
+                let err = refused(
+                    "finalize",
+                    "finalize",
+                    vec!["finalize = true needs cutover = true".into()],
+                );
+                self.finish(spec, known, Err(err)).await
+            }
+        }
+    }
+}
+
 impl Run<'_> {
     async fn cutover(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
         if let Err(mut errs) = cut.validate(self.spec) {
@@ -550,7 +591,8 @@ impl Run<'_> {
         }
         let o = Box::pin(self.observe(known)).await?;
         match o.phase {
-            Phase::CutOver | Phase::Finalizing | Phase::Finalized => return Ok(()),
+            Phase::CutOver => return self.keep_reverse_running(&o).await,
+            Phase::Finalizing | Phase::Finalized => return Ok(()),
             Phase::FailingBack => {
                 return Err(refused(
                     "cutover",
@@ -586,6 +628,54 @@ impl Run<'_> {
             }
         }
         Box::pin(self.cutover_steps(cut, known)).await
+    }
+
+    /// While cut over, a reverse task that failed or was stopped is resumed from its own
+    /// checkpoint (no loop: the forward task is stopped), so failback stays lossless.
+    async fn keep_reverse_running(&self, o: &Observed) -> Result<(), EngineError> {
+        let Some(rt) = &o.reverse_task else {
+            return Ok(());
+        };
+        if !matches!(
+            rt.status,
+            ReplicationTaskStatus::Failed | ReplicationTaskStatus::Stopped
+        ) {
+            return Ok(());
+        }
+        tracing::warn!(
+            id = %rt.identifier,
+            reason = task_failure(rt).unwrap_or_default(),
+            "resuming the reverse replication task"
+        );
+        let aws = self.aws();
+        let input = StartReplicationTaskInput {
+            arn: rt.arn.clone(),
+            start_type: StartType::ResumeProcessing,
+            cdc_start_position: None,
+        };
+        self.call(Step::StartCdc, &rt.identifier, || {
+            aws.start_replication_task(&input)
+        })
+        .await?;
+        let which = DmsRef::Arn(rt.arn.clone());
+        let w = Waiter {
+            phase: Phase::CutOver,
+            ..WAIT_CDC_RUNNING
+        };
+        self.wait(
+            &w,
+            &rt.identifier,
+            true,
+            || async {
+                with_status(aws.describe_replication_task(&which).await, |t| {
+                    t.status.clone()
+                })
+            },
+            no_percent,
+            task_failure,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Observes until the checks pass or only the lag is wrong and the lag budget is spent.
@@ -629,12 +719,41 @@ impl Run<'_> {
         }
     }
 
-    /// Refuses, before anything changes, a switch that cannot complete.
+    /// Refuses, before anything changes, a switch that cannot complete or a failback that
+    /// could not be lossless.
     async fn check_switch_possible(
         &self,
         cut: &CutoverSpec,
         o: &Observed,
     ) -> Result<(), EngineError> {
+        let mut reasons = Vec::new();
+        // The reverse task reuses the forward table mappings; renaming rules cannot be
+        // inverted, so the original would receive changes under the wrong names.
+        if o.task.as_ref().is_some_and(|t| {
+            serde_json::from_str::<serde_json::Value>(&t.table_mappings)
+                .ok()
+                .and_then(|v| v.get("rules").and_then(|r| r.as_array()).cloned())
+                .unwrap_or_default()
+                .iter()
+                .any(|r| r.get("rule-type").and_then(|t| t.as_str()) == Some("transformation"))
+        }) {
+            reasons.push(
+                "dms.table_mappings has transformation rules, which the reverse (failback) task cannot invert".to_owned(),
+            );
+        }
+        // MySQL/MariaDB write the binary log the reverse task reads only with backups on.
+        if let Some(t) = &o.target
+            && matches!(t.engine, DbEngine::Mysql | DbEngine::Mariadb)
+            && t.backup_retention_period == 0
+        {
+            reasons.push(format!(
+                "the encrypted instance {} has backup_retention_period 0, so it writes no binary log for the reverse (failback) task; set target.backup_retention_period to 1 or more",
+                t.identifier
+            ));
+        }
+        if !reasons.is_empty() {
+            return Err(refused("cutover", "cutover", reasons));
+        }
         match &cut.strategy {
             CutoverStrategy::IdentifierSwap => {
                 let renamed = unencrypted_name(&self.names);
@@ -899,7 +1018,8 @@ impl Run<'_> {
     }
 
     /// Waits until `task`'s CDC latency is below [`DRAINED_BELOW_SECONDS`] for
-    /// [`DRAIN_READS`] consecutive reads; returns the wall time of the first of them.
+    /// [`DRAIN_READS`] consecutive reads, counting only reads one metric period after the
+    /// call; returns the wall time of the first of them.
     pub(crate) async fn drain(
         &self,
         o: &Observed,
@@ -914,7 +1034,12 @@ impl Run<'_> {
             self.check_cancel(Step::DrainReplication)?;
             let l = self.task_lag(o, task).await.unwrap_or_default();
             let drained = |v: Option<f64>| v.is_some_and(|s| s < DRAINED_BELOW_SECONDS);
-            let ok = drained(l.target_seconds)
+            // CloudWatch publishes CDC latency once per period: a read within the first
+            // period after the pause may still show a datapoint from before it, so only
+            // reads a full period (the poll cap, 60 s on AWS) after the pause count.
+            let settled = self.now() >= start + self.e.poll.max_interval;
+            let ok = settled
+                && drained(l.target_seconds)
                 && (l.source_seconds.is_none() || drained(l.source_seconds));
             if ok {
                 first.get_or_insert_with(|| self.e.clock.wall_time());

@@ -271,6 +271,14 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
         Some("orders-unencrypted.fake.us-east-1.rds.amazonaws.com")
     );
     assert_eq!(sgs(&w, "orders-unencrypted"), vec!["sg-fence".to_owned()]);
+    // RDS keeps "orders" reserved after the first rename: the second one is retried.
+    let renames_onto_orders = w
+        .fake
+        .calls()
+        .iter()
+        .filter(|c| c.op == Op::ModifyDbInstance && c.id == "orders-encrypted")
+        .count();
+    assert!(renames_onto_orders >= 2, "{renames_onto_orders}");
 
     let o = ok(failback(&w, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
@@ -648,4 +656,285 @@ async fn switch_futures_are_no_larger_than_the_create_path_so_worker_stacks_hold
         sizes.iter().all(|s| *s <= create + 64),
         "{sizes:?} vs {create}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_without_cutover() {
+    let w = replicating().await;
+    let c = cut(route53());
+    let k = KnownIds::default();
+    w.fake.clear_calls();
+    let f = failed(
+        w.engine
+            .apply_switch(
+                &w.spec,
+                &c,
+                false,
+                true,
+                &k,
+                HOURS,
+                &CancellationToken::new(),
+            )
+            .await,
+    );
+    assert_eq!(f.error.attribute(), Some("finalize"));
+    assert!(w.fake.mutations().is_empty());
+
+    let o = ok(w
+        .engine
+        .apply_switch(
+            &w.spec,
+            &c,
+            false,
+            false,
+            &k,
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await);
+    assert_eq!(
+        o.phase,
+        Phase::Replicating,
+        "failback of a replicating migration is a no-op"
+    );
+    assert!(w.fake.mutations().is_empty());
+
+    let o = ok(w
+        .engine
+        .apply_switch(
+            &w.spec,
+            &c,
+            true,
+            true,
+            &k,
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await);
+    assert_eq!(o.phase, Phase::Finalized);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
+    assert!(w.fake.dms_objects().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn failback_after_finalize_is_refused_and_nothing_changes() {
+    let w = replicating().await;
+    let c = cut(CutoverStrategy::None);
+    ok(cutover(&w, &c).await);
+    ok(finalize(&w, &c).await);
+    w.fake.clear_calls();
+    let f = failed(failback(&w, &c).await);
+    let msg = refusal(&f);
+    assert!(msg.contains("finalized"), "{msg}");
+    assert_eq!(f.error.attribute(), Some("cutover"));
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+    assert_eq!(f.observed.phase, Phase::Finalized);
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_after_a_failback_removes_both_tasks_and_the_unserving_target_with_a_final_snapshot()
+ {
+    let w = replicating().await;
+    let c = cut(route53());
+    ok(cutover(&w, &c).await);
+    ok(failback(&w, &c).await);
+    let out = w
+        .engine
+        .teardown(
+            &w.spec,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(
+        out.deleted
+            .contains(&"DMS Replication Task (rdsenc-orders-reverse)".to_owned()),
+        "{:?}",
+        out.deleted
+    );
+    assert!(
+        w.fake.dms_objects().is_empty(),
+        "{:?}",
+        w.fake.dms_objects()
+    );
+    assert!(w.fake.has_snapshot("rdsenc-orders-target-final"));
+    assert!(
+        w.fake
+            .instance("orders")
+            .is_some_and(|i| !i.storage_encrypted)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_while_cut_over_keeps_the_serving_target_and_reports_the_fenced_source() {
+    let w = replicating().await;
+    ok(cutover(&w, &cut(route53())).await);
+    let out = w
+        .engine
+        .teardown(
+            &w.spec,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(w.fake.has_instance("orders-encrypted"));
+    assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
+    assert!(
+        w.fake.dms_objects().is_empty(),
+        "{:?}",
+        w.fake.dms_objects()
+    );
+    let kept = out.kept.join("\n");
+    assert!(kept.contains("may be serving traffic"), "{kept}");
+    assert!(kept.contains("still fenced"), "{kept}");
+    assert!(kept.contains("sg-db"), "{kept}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
+    let w = replicating().await;
+    // Within the bound, so the checks pass, but not drained.
+    w.fake.set_cdc_latency(FORWARD, lag(3.0));
+    let fake = w.fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(5 * 60)).await;
+        fake.set_cdc_latency(FORWARD, lag(0.0));
+    });
+    w.fake.clear_calls();
+    let o = ok(cutover(&w, &cut(route53())).await);
+    let calls = w.fake.calls();
+    let fenced = calls
+        .iter()
+        .find(|c| c.op == Op::ModifyDbInstance && c.id == "orders")
+        .map(|c| c.at)
+        .expect("fence");
+    let switched = calls
+        .iter()
+        .find(|c| c.op == Op::UpsertCname)
+        .map(|c| c.at)
+        .expect("switch");
+    let stopped = calls
+        .iter()
+        .find(|c| c.op == Op::StopReplicationTask)
+        .map(|c| c.at)
+        .expect("forward stopped");
+    assert!(fenced < stopped && stopped < switched);
+    assert!(stopped >= Duration::from_secs(5 * 60), "{stopped:?}");
+    let pause = o.computed().cutover_write_pause_seconds.unwrap_or(0.0);
+    assert!(pause >= 240.0, "{pause}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn failback_with_the_reverse_lag_above_the_bound_is_refused_and_nothing_changes() {
+    let w = replicating().await;
+    let c = cut(route53());
+    ok(cutover(&w, &c).await);
+    w.fake.set_cdc_latency(REVERSE, lag(20.0));
+    w.fake.clear_calls();
+    let r = w
+        .engine
+        .failback(
+            &w.spec,
+            &c,
+            &KnownIds::default(),
+            Duration::from_secs(20 * 60),
+            &CancellationToken::new(),
+        )
+        .await;
+    let f = failed(r);
+    let msg = refusal(&f);
+    assert!(msg.contains("20.0s") && msg.contains("5.0s"), "{msg}");
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+    assert_eq!(f.observed.phase, Phase::CutOver);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failback_interrupted_mid_swap_completes_on_rerun_and_restarts_forward_once() {
+    let w = replicating().await;
+    let c = cut(CutoverStrategy::IdentifierSwap);
+    ok(cutover(&w, &c).await);
+    let cancel = CancellationToken::new();
+    // After the first reverse rename, "orders-encrypted" exists again.
+    cancel_when(&w, cancel.clone(), |p| {
+        p.fake.has_instance("orders-encrypted")
+    });
+    let f = failed(
+        w.engine
+            .failback(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
+            .await,
+    );
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    assert_eq!(f.observed.phase, Phase::FailingBack);
+
+    let o = ok(failback(&w, &c).await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert!(
+        w.fake
+            .instance("orders")
+            .is_some_and(|i| !i.storage_encrypted)
+    );
+    assert!(!w.fake.has_instance("orders-unencrypted"));
+    let forward_starts = w
+        .fake
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.op == Op::StartReplicationTask
+                && c.id.starts_with("resume-processing")
+                && !c.failed
+                && o.task.as_ref().is_some_and(|t| c.id.ends_with(&t.arn))
+        })
+        .count();
+    assert_eq!(forward_starts, 1);
+    assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cutover_whose_failback_could_not_be_lossless_is_refused_before_anything_changes() {
+    let w = World::test().mysql().spec(|s| {
+        s.target.backup_retention_period = Some(0);
+        s.dms.table_mappings = Some(
+            r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"},{"rule-type":"transformation","rule-id":"2","rule-name":"rename","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"app2"}]}"#.into(),
+        );
+    });
+    ok(w.reconcile().await);
+    w.fake.set_cdc_latency(FORWARD, lag(0.0));
+    w.fake.clear_calls();
+    let f = failed(cutover(&w, &cut(CutoverStrategy::None)).await);
+    let msg = refusal(&f);
+    assert!(msg.contains("transformation rules"), "{msg}");
+    assert!(msg.contains("backup_retention_period 0"), "{msg}");
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reverse_task_that_failed_while_cut_over_is_resumed_by_the_next_apply() {
+    let w = replicating().await;
+    let c = cut(route53());
+    w.fake
+        .fail_task_after(REVERSE, Duration::from_secs(10 * 60), "connection reset");
+    ok(cutover(&w, &c).await);
+    tokio::time::sleep(Duration::from_secs(20 * 60)).await;
+    let o = w.observe().await;
+    assert_eq!(
+        o.computed().reverse_replication_task_status.as_deref(),
+        Some("failed")
+    );
+    w.fake.clear_calls();
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Running);
+    assert!(
+        w.fake
+            .calls()
+            .iter()
+            .any(|c| c.op == Op::StartReplicationTask && c.id.starts_with("resume-processing"))
+    );
+    assert_eq!(creates_of(&w, REVERSE), 0);
+    assert_eq!(w.fake.count(Op::UpsertCname), 0);
 }

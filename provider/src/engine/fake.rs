@@ -129,6 +129,9 @@ pub struct FakeTimings {
     pub route53_insync: Duration,
     /// Instance stopping -> stopped.
     pub instance_stop: Duration,
+    /// How long an identifier stays reserved after its instance was renamed away (RDS
+    /// refuses a rename onto it meanwhile).
+    pub rename_reserved: Duration,
 }
 
 impl Default for FakeTimings {
@@ -152,6 +155,7 @@ impl Default for FakeTimings {
             task_delete: m(1),
             route53_insync: Duration::from_secs(40),
             instance_stop: m(4),
+            rename_reserved: m(5),
         }
     }
 }
@@ -262,6 +266,8 @@ struct State {
     zones: BTreeMap<String, BTreeMap<String, CnameRecord>>,
     /// Route 53 change id -> status timeline.
     changes: BTreeMap<String, Timeline<ChangeStatus>>,
+    /// Identifiers renamed away -> reserved until.
+    reserved: BTreeMap<String, Instant>,
 }
 
 /// The in-memory AWS. Cheap to clone (shared state).
@@ -906,7 +912,8 @@ impl AwsApi for FakeAws {
             ));
         }
         if let Some(new) = &input.new_db_instance_identifier
-            && self.instance_view(&mut st, new).is_some()
+            && (self.instance_view(&mut st, new).is_some()
+                || st.reserved.get(new).is_some_and(|until| now < *until))
         {
             return Err(exists("DBInstanceAlreadyExists", new));
         }
@@ -942,6 +949,10 @@ impl AwsApi for FakeAws {
             v.vpc_security_group_ids = x.clone();
         }
         if let Some(new) = &input.new_db_instance_identifier {
+            st.reserved.insert(
+                input.db_instance_identifier.clone(),
+                now + self.timings.rename_reserved,
+            );
             // The endpoint names the instance, as on AWS.
             if let Some(ep) = &mut v.endpoint {
                 ep.address = ep.address.replacen(&input.db_instance_identifier, new, 1);
@@ -949,15 +960,20 @@ impl AwsApi for FakeAws {
             v.identifier = new.clone();
             v.arn = format!("arn:aws:rds:{REGION_ACCOUNT}:db:{new}");
         }
+        let busy = if input.new_db_instance_identifier.is_some() {
+            DbInstanceStatus::Renaming
+        } else {
+            DbInstanceStatus::Modifying
+        };
         inst.tl.set(
             now,
             vec![
-                (Duration::ZERO, Some(DbInstanceStatus::Modifying)),
+                (Duration::ZERO, Some(busy.clone())),
                 (self.timings.modify, Some(DbInstanceStatus::Available)),
             ],
         );
         let mut out = inst.v.clone();
-        out.status = DbInstanceStatus::Modifying;
+        out.status = busy;
         st.instances.insert(inst.v.identifier.clone(), inst);
         Ok(out)
     }

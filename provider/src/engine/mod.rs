@@ -11,6 +11,42 @@
 //! - Before a cutover: [`cutover_checks`].
 //! - Plan-time validation without AWS: [`MigrationSpec::validate`].
 //!
+//! # Cutover, failback, finalize (what the resource glue calls)
+//! Build a [`CutoverSpec`] from the configuration:
+//! `strategy` = [`CutoverStrategy::from_config`]`(cutover_strategy, route53 block)`;
+//! `write_fence` = [`WriteFence::None`] or [`WriteFence::SecurityGroups`]`(fence_security_group_ids)`;
+//! `max_lag` = `max_cutover_lag_seconds` (default 5 s); `require_validation` (default
+//! `dms.validation`); `retire_source` = `"keep" | "stop" | "snapshot_and_delete"`.parse()
+//! ([`RetireSource`]). Check it at plan time with [`CutoverSpec::validate`]`(&spec)` (errors
+//! name `route53.*`, `cutover_strategy`, `fence_security_group_ids`).
+//!
+//! - Update where `cutover` or `finalize` changed (or a re-run after an interrupted one):
+//!   [`Engine::apply_switch`]`(spec, cut, cutover, finalize, known, timeout, cancel)`. It calls
+//!   [`Engine::cutover`] (`false -> true`), [`Engine::failback`] (`true -> false`) and then
+//!   [`Engine::finalize`] (`finalize = true`); each is also public, level-triggered, and a
+//!   no-op when already there. Refusals are [`EngineError::Refused`] (`attribute()` =
+//!   `cutover`, `cutover_strategy`, `route53.zone_id`, `finalize` or `retire_source`) with
+//!   the measured values in the message, and AWS untouched.
+//! - **Do not call [`Engine::reconcile_to_replicating`] once `phase` is past `replicating`**
+//!   ([`Phase::is_create_path`] false): it would resume the stopped forward task while the
+//!   reverse task runs. Call `apply_switch` instead; it is also the resume path after an
+//!   interrupted `cutting_over` / `failing_back` / `finalizing`.
+//! - Plan warnings (pure, from the last observed state): [`describe_cutover`],
+//!   [`describe_failback`], [`describe_finalize`]`(spec, cut, observed) -> Vec<String>`.
+//! - Read: [`Engine::observe`] as before. The phase past `replicating` and the cutover
+//!   timestamps are read back from tags on the target, so state needs nothing new; write
+//!   [`Observed::computed`]: `cutover_started_at`, `cutover_completed_at`,
+//!   `cutover_write_pause_seconds`, `reverse_replication_task_arn`,
+//!   `reverse_replication_task_status`, `reverse_replication_lag_seconds`, `phase`,
+//!   `active_endpoint`, `active_db_instance_identifier` (after an identifier swap the
+//!   active identifier is `<source>` and it is the encrypted instance).
+//! - Delete: [`Engine::teardown`] also deletes the reverse task and endpoints, and never
+//!   deletes the instance serving traffic (phase `cutting_over` and later keep the target).
+//!
+//! # How cutover and failback work
+//! See [`cutover`] (ordering, the tags used as the record, why forward and reverse CDC never
+//! loop), [`failback`] and [`finalize`].
+//!
 //! Failures come back as [`EngineFailure`] = the [`EngineError`] plus the [`Observed`]
 //! state, so state always records what exists. [`EngineError::attribute`] gives the dotted
 //! attribute path and [`EngineError::summary`] a title-case summary for the diagnostic.
@@ -22,8 +58,9 @@
 //!   Ctrl-C finds earlier work; objects are adopted only when they carry the tag
 //!   `rdsenc:migration=<source>`, and a same-named object without it is refused.
 //! - **The phase is derived, not stored**, by an exhaustive match over how far each object
-//!   has got ([`observe::derive_phase`]); only post-`replicating` phases (cutover,
-//!   failback), which AWS cannot tell apart, come from state.
+//!   has got ([`observe::derive_phase`]); post-`replicating` phases (cutover, failback),
+//!   which AWS cannot tell apart, come from the `rdsenc:phase` tag on the target (written
+//!   at each switch step), else from state.
 //! - **RDS chain and DMS provisioning overlap**: the replication instance and source
 //!   endpoint are built while the snapshot is taken and copied (hours on large databases).
 //! - **Intermediate snapshots stay until teardown**: cheap next to the target, and they let

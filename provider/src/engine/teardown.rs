@@ -231,6 +231,19 @@ impl Run<'_> {
                 "RDS DB Instance ({}): the source is never deleted",
                 s.identifier
             ));
+            // A destroy while cut over leaves the write fence on: lifting it would let the
+            // application write to the stale original.
+            if let Some(sgs) = s
+                .tags
+                .get(super::cutover::TAG_ORIGINAL_SGS)
+                .filter(|v| !v.is_empty())
+            {
+                out.kept.push(format!(
+                    "RDS DB Instance ({}): still fenced by the cutover; its original security groups were {}",
+                    s.identifier,
+                    sgs.split_whitespace().collect::<Vec<_>>().join(", ")
+                ));
+            }
         }
     }
 
