@@ -36,6 +36,10 @@ pub const SDK_LOG_DIRECTIVES: &[&str] = &[
     "aws_sigv4=debug",
 ];
 
+/// The targets [`SDK_LOG_DIRECTIVES`] caps, for filters built with
+/// `tracing_subscriber::filter::Targets`: `.with_target(t, level.min(LevelFilter::DEBUG))`.
+pub const SDK_LOG_TARGETS: &[&str] = &["aws_smithy_runtime", "aws_smithy_http_client", "aws_sigv4"];
+
 use wait::WaitError;
 
 /// Exactly one item whose identity matches, else `NotFound` / `TooManyResults`.
@@ -73,5 +77,19 @@ pub(crate) fn gone(kind: &'static str, id: &str) -> WaitError {
     WaitError::Gone {
         kind,
         id: id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_directives_and_targets_name_the_same_sdk_targets() {
+        let from_directives: Vec<_> = SDK_LOG_DIRECTIVES
+            .iter()
+            .filter_map(|d| d.strip_suffix("=debug"))
+            .collect();
+        assert_eq!(from_directives, SDK_LOG_TARGETS);
     }
 }
