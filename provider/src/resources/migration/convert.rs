@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::engine::api::{EndpointCredentials, MigrationType, SecretString, Tags};
 use crate::engine::{
-    DmsChange, DmsSpec, KnownIds, MigrationSpec, Observed, Phase, TablePrepMode, TargetOverrides,
+    CutoverSpec, CutoverStrategy, DmsChange, DmsSpec, KnownIds, MigrationSpec, Observed, Phase,
+    RetireSource, Route53Record, TablePrepMode, TargetOverrides, WriteFence,
 };
 use crate::framework::{AttributePath, Diagnostics, Value};
 use crate::validators::parse_go_duration;
@@ -199,6 +200,80 @@ pub fn spec_from(v: &Value, config: Option<&Value>) -> Result<MigrationSpec, Dia
     }
 }
 
+/// Default `max_cutover_lag_seconds`.
+pub const DEFAULT_MAX_LAG_SECONDS: i64 = 5;
+/// Default `route53.ttl`.
+pub const DEFAULT_TTL: i64 = 30;
+
+/// The cutover settings the engine needs, from a planned or stored state.
+///
+/// **Errors**: diagnostics naming the attribute when the settings cannot be used.
+pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let r53 = v.get("route53");
+    let record = (!r53.is_null()).then(|| Route53Record {
+        zone_id: s(r53.get("zone_id")).unwrap_or_default(),
+        record_name: s(r53.get("record_name")).unwrap_or_default(),
+        ttl: r53.get("ttl").as_i64().value().unwrap_or(DEFAULT_TTL),
+    });
+    let engine_err = |e: crate::engine::EngineError, d: &mut Diagnostics| {
+        let path = e
+            .attribute()
+            .map_or_else(AttributePath::root, AttributePath::parse);
+        d.attribute_error(path, e.summary(), e.to_string());
+    };
+    let strategy = match CutoverStrategy::from_config(
+        s(v.get("cutover_strategy")).as_deref().unwrap_or("none"),
+        record,
+    ) {
+        Ok(st) => st,
+        Err(e) => {
+            engine_err(e, &mut diags);
+            CutoverStrategy::None
+        }
+    };
+    let write_fence = match s(v.get("write_fence")).as_deref() {
+        Some("security_groups") => {
+            WriteFence::SecurityGroups(strings(v.get("fence_security_group_ids")))
+        }
+        _ => WriteFence::None,
+    };
+    let retire_source = match s(v.get("retire_source")).map(|r| r.parse::<RetireSource>()) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            engine_err(e, &mut diags);
+            RetireSource::Keep
+        }
+        None => RetireSource::Keep,
+    };
+    let max_lag = v
+        .get("max_cutover_lag_seconds")
+        .as_f64()
+        .value()
+        .unwrap_or(DEFAULT_MAX_LAG_SECONDS as f64);
+    let cut = CutoverSpec {
+        strategy,
+        write_fence,
+        max_lag: Duration::try_from_secs_f64(max_lag.max(0.0)).unwrap_or(Duration::from_secs(5)),
+        require_validation: v
+            .get("require_validation")
+            .as_bool()
+            .value()
+            .unwrap_or(spec.dms.validation),
+        retire_source,
+    };
+    if let Err(errs) = cut.validate(spec) {
+        for e in errs {
+            engine_err(e, &mut diags);
+        }
+    }
+    if diags.has_error() {
+        Err(diags)
+    } else {
+        Ok(cut)
+    }
+}
+
 /// What earlier applies recorded: the phase and the DMS ARNs.
 pub fn known_ids(state: &Value) -> KnownIds {
     KnownIds {
@@ -281,6 +356,34 @@ pub fn set_observed(state: &mut Value, o: &Observed) {
         Value::opt_string(c.active_db_instance_identifier),
     );
     state.set("active_endpoint", Value::opt_string(c.active_endpoint));
+    let num = |f: Option<f64>| {
+        f.and_then(crate::framework::Number::from_f64)
+            .map_or(Value::Null, Value::Number)
+    };
+    state.set(
+        "cutover_started_at",
+        Value::opt_string(c.cutover_started_at),
+    );
+    state.set(
+        "cutover_completed_at",
+        Value::opt_string(c.cutover_completed_at),
+    );
+    state.set(
+        "cutover_write_pause_seconds",
+        num(c.cutover_write_pause_seconds),
+    );
+    state.set(
+        "reverse_replication_task_arn",
+        Value::opt_string(c.reverse_replication_task_arn),
+    );
+    state.set(
+        "reverse_replication_task_status",
+        Value::opt_string(c.reverse_replication_task_status),
+    );
+    state.set(
+        "reverse_replication_lag_seconds",
+        num(c.reverse_replication_lag_seconds),
+    );
 }
 
 /// The DMS changes between the prior state and the plan (credentials come from the write-only

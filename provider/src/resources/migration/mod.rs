@@ -14,6 +14,7 @@ use crate::engine::api::AwsApi;
 use crate::engine::names::Names;
 use crate::engine::{
     Engine, EngineError, EngineFailure, KnownIds, Observed, Phase, PollPolicy, SystemClock,
+    describe_cutover, describe_failback, describe_finalize,
 };
 use crate::framework::{
     ApplyRequest, ApplyResponse, AttributePath, Ctx, DeleteRequest, Diagnostics, ImportRequest,
@@ -21,7 +22,7 @@ use crate::framework::{
     ValidateRequest, ValidateResponse, Value,
 };
 use crate::provider::ProviderData;
-use convert::{dms_change, known_ids, set_observed, spec_from, timeout};
+use convert::{cutover_spec_from, dms_change, known_ids, set_observed, spec_from, timeout};
 
 /// Computed attributes that move while a migration runs; unknown in any plan that changes it.
 const VOLATILE: &[&str] = &[
@@ -44,6 +45,44 @@ const OBJECT_IDS: &[&str] = &[
     "replication_task_arn",
     "active_endpoint",
 ];
+
+/// Computed attributes a cutover, failback or finalize changes.
+const SWITCHED: &[&str] = &[
+    "phase",
+    "active_db_instance_identifier",
+    "active_endpoint",
+    "target_db_instance_arn",
+    "target_endpoint",
+    "cutover_started_at",
+    "cutover_completed_at",
+    "cutover_write_pause_seconds",
+    "reverse_replication_task_arn",
+    "reverse_replication_task_status",
+    "reverse_replication_lag_seconds",
+    "replication_instance_arn",
+    "source_endpoint_arn",
+    "target_endpoint_arn",
+    "replication_task_arn",
+];
+
+/// Arguments that say how to switch: fixed while cut over (fail back first).
+const SWITCH_SETTINGS: &[&str] = &[
+    "cutover_strategy",
+    "route53",
+    "write_fence",
+    "fence_security_group_ids",
+];
+
+fn flag(v: &Value, name: &str) -> bool {
+    v.get(name).as_bool().value().unwrap_or(false)
+}
+
+fn phase_of(v: &Value) -> Option<Phase> {
+    v.get("phase")
+        .as_str()
+        .value()
+        .and_then(|s| s.parse::<Phase>().ok())
+}
 
 /// `dms` arguments whose change needs a new replication task (and so a new migration).
 const DMS_REPLACING: &[&str] = &[
@@ -125,6 +164,143 @@ fn default_if_unset(block: &mut Value, name: &str, default: Value) {
     }
 }
 
+impl MigrationResource {
+    /// Plans a cutover, failback or finalize (or refuses one). Returns true when the plan
+    /// switches, so the caller skips the create-path planning.
+    async fn plan_switch(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) -> bool {
+        let p = AttributePath::attr;
+        let prior_phase = phase_of(prior).unwrap_or_default();
+        let (was_cut, was_fin) = (flag(prior, "cutover"), flag(prior, "finalize"));
+        let (cut_v, fin_v) = (
+            planned.get("cutover").as_bool(),
+            planned.get("finalize").as_bool(),
+        );
+        if cut_v.is_unknown() || fin_v.is_unknown() {
+            set_unknown(planned, SWITCHED);
+            return true;
+        }
+        let (want_cut, want_fin) = (
+            cut_v.value().unwrap_or(false),
+            fin_v.value().unwrap_or(false),
+        );
+        if matches!(prior_phase, Phase::Finalized | Phase::Finalizing) || was_fin {
+            if !want_cut {
+                diags.attribute_error(
+                    p("cutover"),
+                    "Failback Impossible After Finalize",
+                    "The migration is finalized: its DMS tasks, including the reverse task that kept the \
+                     source in sync, are gone, so the source is stale. Keep cutover = true.",
+                );
+            }
+            if !want_fin {
+                diags.attribute_error(
+                    p("finalize"),
+                    "Finalize Cannot Be Undone",
+                    "The migration's replication was removed at finalize; keep finalize = true.",
+                );
+            }
+        }
+        let transitional = matches!(
+            prior_phase,
+            Phase::CuttingOver | Phase::FailingBack | Phase::Finalizing
+        );
+        if was_cut && !transitional {
+            for n in SWITCH_SETTINGS {
+                if !prior.get(n).semantic_eq(planned.get(n)) {
+                    diags.attribute_error(
+                        p(n),
+                        "Switch Settings Fixed While Cut Over",
+                        format!(
+                            "`{n}` says how traffic was switched; it cannot change while cut over. \
+                             Fail back first (cutover = false), or revert it."
+                        ),
+                    );
+                }
+            }
+        }
+        let switching = want_cut != was_cut || want_fin != was_fin || transitional;
+        if !switching {
+            return false;
+        }
+        if !dms_change(prior, planned).is_empty() {
+            diags.attribute_error(
+                p("dms"),
+                "DMS Settings And Switch Together",
+                "Change the DMS settings and cutover/finalize in separate applies: task settings \
+                 change on a replicating migration, the switch happens on a settled one.",
+            );
+        }
+        set_unknown(planned, SWITCHED);
+        let to = if want_fin {
+            Phase::Finalized
+        } else if want_cut {
+            Phase::CutOver
+        } else {
+            Phase::Replicating
+        };
+        planned.set("phase", Value::string(to.as_str()));
+        if diags.has_error() {
+            return true;
+        }
+        // The plan is the change-review artifact: say what will happen, from the latest state.
+        let mut d = Diagnostics::new();
+        let (Some(engine), Ok(spec)) = (engine(ctx, &mut d), spec_from(planned, None)) else {
+            return true;
+        };
+        let cut = match cutover_spec_from(planned, &spec) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.append(d);
+                return true;
+            }
+        };
+        let observed = match engine.observe(&spec, &known_ids(prior), &ctx.cancel).await {
+            Ok(o) => o,
+            Err(e) => {
+                diags.warning(
+                    "Could Not Read The Migration",
+                    format!("The plan cannot describe the switch: {e}"),
+                );
+                return true;
+            }
+        };
+        let (summary, mut lines) = if want_cut && !was_cut {
+            (
+                "Cutover: Traffic Moves To The Encrypted Instance",
+                describe_cutover(&spec, &cut, &observed),
+            )
+        } else if !want_cut && was_cut {
+            (
+                "Failback: Traffic Moves Back To The Source",
+                describe_failback(&spec, &cut, &observed),
+            )
+        } else if want_fin {
+            (
+                "Finalize: Replication Is Removed",
+                describe_finalize(&spec, &cut, &observed),
+            )
+        } else {
+            (
+                "Migration Will Complete A Switch",
+                vec![format!(
+                    "The last switch stopped in phase {prior_phase}; this apply completes it."
+                )],
+            )
+        };
+        if want_cut && !was_cut && want_fin {
+            lines.extend(describe_finalize(&spec, &cut, &observed));
+        }
+        diags.warning(summary, lines.join("\n"));
+        true
+    }
+}
+
 #[async_trait]
 impl Resource for MigrationResource {
     fn type_name(&self) -> &'static str {
@@ -191,6 +367,31 @@ impl Resource for MigrationResource {
             default_if_unset(&mut dms, "validation", Value::Bool(true));
             planned.set("dms", dms);
         }
+        default_if_unset(planned, "cutover", Value::Bool(false));
+        default_if_unset(planned, "cutover_strategy", Value::string("none"));
+        default_if_unset(planned, "write_fence", Value::string("none"));
+        default_if_unset(
+            planned,
+            "max_cutover_lag_seconds",
+            Value::int(convert::DEFAULT_MAX_LAG_SECONDS),
+        );
+        let validation = planned.get("dms").get("validation").clone();
+        default_if_unset(
+            planned,
+            "require_validation",
+            if validation.is_null() {
+                Value::Bool(true)
+            } else {
+                validation
+            },
+        );
+        default_if_unset(planned, "finalize", Value::Bool(false));
+        default_if_unset(planned, "retire_source", Value::string("keep"));
+        let mut r53 = planned.get("route53").clone();
+        if !r53.is_null() && !r53.is_unknown() {
+            default_if_unset(&mut r53, "ttl", Value::int(convert::DEFAULT_TTL));
+            planned.set("route53", r53);
+        }
 
         if creating {
             // Everything knowable before apply that would stop the migration: errors fail the
@@ -199,6 +400,15 @@ impl Resource for MigrationResource {
             if let Some(data) = ctx.data::<ProviderData>() {
                 resp.diagnostics.append(
                     crate::preflight::check_new_migration(data.clients.as_ref(), &req.config).await,
+                );
+            }
+            if flag(planned, "cutover") {
+                resp.diagnostics.attribute_error(
+                    AttributePath::attr("cutover"),
+                    "Cutover On A New Migration",
+                    "A migration is created with cutover = false and reaches replicating first; \
+                     switching the application is a separate, reviewed change (flip cutover to true \
+                     once the plan shows the lag and validation you expect).",
                 );
             }
             // Create ends when the target replicates; the source keeps serving until cutover.
@@ -210,7 +420,18 @@ impl Resource for MigrationResource {
         }
 
         let prior = &req.prior_state;
+        if planned.semantic_eq(prior) {
+            return; // nothing to change: the plan stays empty, whatever a refresh brought
+        }
         let p = |n: &str| AttributePath::attr(n);
+        // Any update re-reads progress: its values after apply cannot be promised now.
+        set_unknown(planned, VOLATILE);
+        if self
+            .plan_switch(ctx, prior, planned, &mut resp.diagnostics)
+            .await
+        {
+            return;
+        }
         for n in DMS_REPLACING {
             if !prior
                 .get("dms")
@@ -403,15 +624,56 @@ impl Resource for MigrationResource {
         let known = known_ids(&req.prior_state);
         let limit = timeout(&req.planned_state, "update");
         let changes = dms_change(&req.prior_state, &req.planned_state);
-        let mut result = engine
-            .update_dms_settings(&spec, &known, &changes, limit, &ctx.cancel)
-            .await;
-        if let Ok(o) = &result
-            && o.phase.is_create_path()
-            && o.phase != Phase::Replicating
-        {
+        let prior_phase = phase_of(&req.prior_state).unwrap_or_default();
+        let mut result = if prior_phase.is_create_path() {
+            let mut r = engine
+                .update_dms_settings(&spec, &known, &changes, limit, &ctx.cancel)
+                .await;
+            if let Ok(o) = &r
+                && o.phase.is_create_path()
+                && o.phase != Phase::Replicating
+            {
+                r = engine
+                    .reconcile_to_replicating(&spec, &o.known_ids(), limit, &ctx.cancel)
+                    .await;
+            }
+            r
+        } else {
+            // Past replicating the forward task may be stopped on purpose: only observe here;
+            // apply_switch below drives cutover, failback and finalize.
+            engine
+                .observe(&spec, &known, &ctx.cancel)
+                .await
+                .map_err(|error| {
+                    Box::new(EngineFailure {
+                        error,
+                        observed: Observed::default(),
+                        observed_ok: false,
+                    })
+                })
+        };
+        let (cutover, finalize) = (
+            flag(&req.planned_state, "cutover"),
+            flag(&req.planned_state, "finalize"),
+        );
+        let switching = cutover != flag(&req.prior_state, "cutover")
+            || finalize != flag(&req.prior_state, "finalize")
+            || matches!(
+                prior_phase,
+                Phase::CuttingOver | Phase::FailingBack | Phase::Finalizing
+            );
+        if switching && let Ok(o) = &result {
+            let cut = match cutover_spec_from(&req.planned_state, &spec) {
+                Ok(c) => c,
+                Err(d) => {
+                    resp.diagnostics.append(d);
+                    resp.new_state = req.prior_state.clone();
+                    return;
+                }
+            };
+            let known = o.known_ids();
             result = engine
-                .reconcile_to_replicating(&spec, &o.known_ids(), limit, &ctx.cancel)
+                .apply_switch(&spec, &cut, cutover, finalize, &known, limit, &ctx.cancel)
                 .await;
         }
         record(

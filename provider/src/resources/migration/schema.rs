@@ -4,7 +4,8 @@ use crate::framework::{Attribute, Block, NestedBlock, Schema, Type};
 
 /// Phases in the order a migration passes them (documented in the schema and docs).
 pub const PHASES_DOC: &str = "`snapshotting`, `copying_encrypted`, `restoring`, \
-`provisioning_replication`, `full_load`, `replicating`";
+`provisioning_replication`, `full_load`, `replicating`, `cutting_over`, `cut_over`, \
+`failing_back`, `finalizing`, `finalized`";
 
 /// The resource's schema.
 pub fn schema() -> Schema {
@@ -58,6 +59,50 @@ pub fn schema() -> Schema {
             "Tags added to every AWS object this migration creates, besides the `rdsenc:*` tags \
              that identify them.",
         ))
+        .attribute(Attribute::bool("cutover").optional().computed().description(
+            "Point the application at the encrypted instance. Flip `false -> true` in a reviewed \
+             change on a replicating migration: the plan says what will switch, from what to what, \
+             at which lag; apply checks the task, lag (`max_cutover_lag_seconds`) and validation, \
+             fences writes (`write_fence`), waits for CDC to drain, switches per \
+             `cutover_strategy` and starts a reverse DMS task so writes on the encrypted instance \
+             flow back to the source. `true -> false` fails back losslessly. Default `false`.",
+        ))
+        .attribute(s("cutover_strategy").optional().computed().description(
+            "How the application is switched: `route53` (UPSERT the CNAME in `route53` to the active \
+             instance), `identifier_swap` (rename source -> `<source>-unencrypted`, then target -> \
+             `<source>`, so the existing hostname names the encrypted instance) or `none` (only \
+             `active_endpoint` / `active_db_instance_identifier` change, for other resources to \
+             use). Default `none`.",
+        ))
+        .attribute(s("write_fence").optional().computed().description(
+            "How writes are stopped at cutover before CDC drains: `none` (you run a maintenance page) \
+             or `security_groups` (the source, and on failback the target, is moved to \
+             `fence_security_group_ids`, which admit DMS but not the application; its own groups \
+             are restored afterwards). Default `none`.",
+        ))
+        .attribute(Attribute::new("fence_security_group_ids", Type::list_of(Type::String)).optional().description(
+            "Security groups for `write_fence = \"security_groups\"`: they must admit the DMS \
+             replication instance and nothing else.",
+        ))
+        .attribute(Attribute::number("max_cutover_lag_seconds").optional().computed().description(
+            "Cutover and failback wait (within the update timeout) until replication lag is at most \
+             this many seconds, and refuse otherwise. Default 5.",
+        ))
+        .attribute(Attribute::bool("require_validation").optional().computed().description(
+            "Refuse cutover unless DMS validation reports every table validated. Default: \
+             `dms.validation`.",
+        ))
+        .attribute(Attribute::bool("finalize").optional().computed().description(
+            "After a cutover the team is sure of: delete the DMS tasks (both directions), endpoints \
+             and managed replication instance, and retire the source per `retire_source`. Failback \
+             is impossible afterwards. Only valid with `cutover = true`. Default `false`.",
+        ))
+        .attribute(s("retire_source").optional().computed().description(
+            "What finalize does with the unencrypted source: `keep` (default), `stop` \
+             (StopDBInstance; AWS restarts a stopped instance after 7 days) or \
+             `snapshot_and_delete` (a final snapshot `<source>-rdsenc-final`, then delete; \
+             deletion protection is respected, never turned off).",
+        ))
         // Computed progress, refreshed on every read so `terraform plan` shows where it stands.
         .attribute(computed_str(
             "phase",
@@ -99,16 +144,43 @@ pub fn schema() -> Schema {
         ))
         .attribute(computed_str(
             "active_db_instance_identifier",
-            "The DB instance serving the application: the source until cutover.",
+            "The DB instance serving the application: the source until cutover, the encrypted instance after (under the source's identifier after an `identifier_swap`).",
         ))
         .attribute(computed_str(
             "active_endpoint",
             "Address and port (`host:port`) of the instance serving the application.",
         ))
+        .attribute(computed_str("cutover_started_at", "When the last cutover started (RFC 3339, UTC)."))
+        .attribute(computed_str("cutover_completed_at", "When the last cutover completed (RFC 3339, UTC)."))
+        .attribute(Attribute::number("cutover_write_pause_seconds").computed().description(
+            "How long writes were paused during the last cutover: from the write fence (or the \
+             start of the drain) until the switch completed.",
+        ))
+        .attribute(computed_str(
+            "reverse_replication_task_arn",
+            "ARN of the reverse DMS task (encrypted target -> source) that keeps failback lossless \
+             while cut over.",
+        ))
+        .attribute(computed_str("reverse_replication_task_status", "Status of the reverse DMS task."))
+        .attribute(Attribute::number("reverse_replication_lag_seconds").computed().description(
+            "CDC lag of the reverse task in seconds; failback waits for it like cutover does.",
+        ))
         .block(NestedBlock::single("dms", dms_block()).items(1, 1))
+        .block(NestedBlock::single("route53", route53_block()))
         .block(NestedBlock::single("target", target_block()))
         .block(NestedBlock::single("timeouts", timeouts_block())),
     )
+}
+
+fn route53_block() -> Block {
+    Block::new("The DNS record the application connects to, for `cutover_strategy = \"route53\"`.")
+        .attribute(Attribute::string("zone_id").required().description("Route 53 hosted zone id (`Z...`)."))
+        .attribute(Attribute::string("record_name").required().description(
+            "The CNAME the application uses, inside the zone, e.g. `orders-db.internal.example.com`.",
+        ))
+        .attribute(Attribute::number("ttl").optional().computed().description(
+            "TTL of the CNAME in seconds. Default 30: keep it short so a switch takes effect quickly.",
+        ))
 }
 
 fn dms_block() -> Block {

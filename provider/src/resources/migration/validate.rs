@@ -13,9 +13,17 @@ pub const PREP_MODES: &[&str] = &["TRUNCATE_BEFORE_LOAD", "DO_NOTHING"];
 /// `dms.migration_type` values.
 pub const MIGRATION_TYPES: &[&str] = &["full-load-and-cdc", "cdc"];
 
+/// `cutover_strategy` values.
+pub const STRATEGIES: &[&str] = &["route53", "identifier_swap", "none"];
+/// `write_fence` values.
+pub const FENCES: &[&str] = &["none", "security_groups"];
+/// `retire_source` values.
+pub const RETIRE: &[&str] = &["keep", "stop", "snapshot_and_delete"];
+
 /// Validates the whole configuration, adding diagnostics on the offending attribute paths.
 pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
     let p = AttributePath::attr;
+    validate_cutover(cfg, diags);
     check_string(
         cfg.get("source_db_instance_identifier"),
         &p("source_db_instance_identifier"),
@@ -56,6 +64,138 @@ pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
             &t.at(op),
             &[&duration()],
             diags,
+        );
+    }
+}
+
+fn validate_cutover(cfg: &Value, diags: &mut Diagnostics) {
+    let p = AttributePath::attr;
+    check_string(
+        cfg.get("cutover_strategy"),
+        &p("cutover_strategy"),
+        &[&one_of(STRATEGIES)],
+        diags,
+    );
+    check_string(
+        cfg.get("write_fence"),
+        &p("write_fence"),
+        &[&one_of(FENCES)],
+        diags,
+    );
+    check_string(
+        cfg.get("retire_source"),
+        &p("retire_source"),
+        &[&one_of(RETIRE)],
+        diags,
+    );
+    let r53 = cfg.get("route53");
+    match cfg.get("cutover_strategy").as_str() {
+        Known::Value("route53") if r53.is_null() => diags.attribute_error(
+            p("route53"),
+            "Missing Route 53 Record",
+            "cutover_strategy = \"route53\" switches a CNAME: add a route53 { zone_id, record_name } block.",
+        ),
+        Known::Value(s) if s != "route53" && !r53.is_null() && !r53.is_unknown() => diags.attribute_error(
+            p("route53"),
+            "Route 53 Record Not Used",
+            format!("The route53 block is only used with cutover_strategy = \"route53\", not {s:?}."),
+        ),
+        _ => {}
+    }
+    if !r53.is_null() && !r53.is_unknown() {
+        if let Known::Value(z) = r53.get("zone_id").as_str()
+            && !(z.starts_with('Z')
+                && z.len() >= 2
+                && z.len() <= 32
+                && z.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+        {
+            diags.attribute_error(
+                p("route53").at("zone_id"),
+                "Invalid Attribute Value",
+                format!("route53.zone_id {z:?} is not a hosted zone id such as \"Z0123456789ABCDEFGHIJ\"."),
+            );
+        }
+        if let Known::Value(n) = r53.get("record_name").as_str() {
+            let name = n.trim_end_matches('.');
+            let ok = name.len() <= 253
+                && name.contains('.')
+                && name.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                        && l.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                });
+            if !ok {
+                diags.attribute_error(
+                    p("route53").at("record_name"),
+                    "Invalid Attribute Value",
+                    format!("route53.record_name {n:?} is not a DNS name such as \"orders-db.internal.example.com\"."),
+                );
+            }
+        }
+        if let Known::Value(t) = r53.get("ttl").as_i64()
+            && !(0..=172_800).contains(&t)
+        {
+            diags.attribute_error(
+                p("route53").at("ttl"),
+                "Invalid Attribute Value",
+                format!("route53.ttl is {t}; it must be 0 to 172800 seconds."),
+            );
+        }
+    }
+    let fence_ids = cfg.get("fence_security_group_ids");
+    match cfg.get("write_fence").as_str() {
+        Known::Value("security_groups")
+            if fence_ids.is_null()
+                || (!fence_ids.is_unknown() && fence_ids.elements().is_empty()) =>
+        {
+            diags.attribute_error(
+                p("fence_security_group_ids"),
+                "Missing Fence Security Groups",
+                "write_fence = \"security_groups\" moves the source to fence_security_group_ids during cutover: list security groups that admit DMS but not the application.",
+            );
+        }
+        Known::Value("none") | Known::Null if !fence_ids.is_null() && !fence_ids.is_unknown() => {
+            diags.attribute_error(
+                p("fence_security_group_ids"),
+                "Fence Security Groups Not Used",
+                "fence_security_group_ids is only used with write_fence = \"security_groups\".",
+            )
+        }
+        _ => {}
+    }
+    for (i, id) in fence_ids.elements().iter().enumerate() {
+        if let Known::Value(sg) = id.as_str()
+            && !(sg.starts_with("sg-")
+                && sg.len() > 3
+                && sg[3..].chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            diags.attribute_error(
+                p("fence_security_group_ids").index(i64::try_from(i).unwrap_or(0)),
+                "Invalid Attribute Value",
+                format!("{sg:?} is not a security group id (sg-...)."),
+            );
+        }
+    }
+    if let Known::Value(l) = cfg.get("max_cutover_lag_seconds").as_f64()
+        && !(l > 0.0 && l <= 3600.0)
+    {
+        diags.attribute_error(
+            p("max_cutover_lag_seconds"),
+            "Invalid Attribute Value",
+            format!("max_cutover_lag_seconds is {l}; it must be above 0 and at most 3600: a cutover needs a bound it can meet, and a zero lag is never measured."),
+        );
+    }
+    if let (Known::Value(true), Known::Value(false) | Known::Null) =
+        (cfg.get("finalize").as_bool(), cfg.get("cutover").as_bool())
+    {
+        diags.attribute_error(
+            p("finalize"),
+            "Finalize Without Cutover",
+            "finalize = true removes the migration's replication and the failback path; it is only valid once cut over (cutover = true).",
         );
     }
 }
@@ -525,6 +665,79 @@ mod tests {
                     &[("target", obj(&[("backup_retention_period", V::int(99))]))],
                 ),
                 "target.backup_retention_period",
+            ),
+        ];
+        for (cfg, want) in cases {
+            let got = paths(&cfg);
+            assert!(
+                got.iter().any(|p| p == want),
+                "expected a diagnostic on {want}, got {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cutover_settings_are_checked_on_their_attributes() {
+        let cases: Vec<(V, &str)> = vec![
+            (
+                config(base_dms(), &[("cutover_strategy", V::string("dns"))]),
+                "cutover_strategy",
+            ),
+            (
+                config(base_dms(), &[("cutover_strategy", V::string("route53"))]),
+                "route53",
+            ),
+            (
+                config(
+                    base_dms(),
+                    &[
+                        ("cutover_strategy", V::string("route53")),
+                        (
+                            "route53",
+                            obj(&[
+                                ("zone_id", V::string("zone1")),
+                                ("record_name", V::string("db.example.com")),
+                            ]),
+                        ),
+                    ],
+                ),
+                "route53.zone_id",
+            ),
+            (
+                config(
+                    base_dms(),
+                    &[
+                        ("cutover_strategy", V::string("route53")),
+                        (
+                            "route53",
+                            obj(&[
+                                ("zone_id", V::string("Z123")),
+                                ("record_name", V::string("not a name")),
+                            ]),
+                        ),
+                    ],
+                ),
+                "route53.record_name",
+            ),
+            (
+                config(base_dms(), &[("write_fence", V::string("security_groups"))]),
+                "fence_security_group_ids",
+            ),
+            (
+                config(base_dms(), &[("max_cutover_lag_seconds", V::int(0))]),
+                "max_cutover_lag_seconds",
+            ),
+            (
+                config(base_dms(), &[("max_cutover_lag_seconds", V::int(-5))]),
+                "max_cutover_lag_seconds",
+            ),
+            (
+                config(base_dms(), &[("finalize", V::Bool(true))]),
+                "finalize",
+            ),
+            (
+                config(base_dms(), &[("retire_source", V::string("delete"))]),
+                "retire_source",
             ),
         ];
         for (cfg, want) in cases {
