@@ -21,8 +21,22 @@ def _new_change_id() -> str:
     return "C" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(13))
 
 
+def _zone_ids_start_with_z() -> None:
+    """AWS hosted zone ids start with ``Z`` (``Z1RWWTK7Y8UDDQ``); moto draws all 22 characters at
+    random, so ids that a validator rightly refuses came back one time in two."""
+    import moto.route53.models as models
+
+    original = models.create_route53_zone_id
+
+    def zone_id(*args: Any, **kwargs: Any) -> str:
+        return "Z" + str(original(*args, **kwargs))[1:]
+
+    models.create_route53_zone_id = zone_id
+
+
 def apply() -> None:
     """Patch moto's Route 53 responses."""
+    _zone_ids_start_with_z()
     from moto.core.responses import ActionResult
     from moto.core.utils import utcnow
     from moto.route53.exceptions import Route53ClientError

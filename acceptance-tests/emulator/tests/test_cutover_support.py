@@ -133,3 +133,9 @@ def test_a_cdc_task_starts_and_restarts_from_a_cdc_start_position(dms: Any) -> N
     )
     wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "running")
     assert task_of(dms, arn)["CdcStartPosition"] == "2026-11-28T11:30:00"
+
+
+def test_hosted_zone_ids_start_with_z_as_on_aws(route53: Any) -> None:
+    r53 = route53
+    ids = [r53.create_hosted_zone(Name=f"z{i}.example.com", CallerReference=f"z{i}")["HostedZone"]["Id"] for i in range(8)]
+    assert all(i.split("/")[-1].startswith("Z") for i in ids), ids

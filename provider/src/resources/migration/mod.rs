@@ -129,23 +129,24 @@ pub fn engine_diagnostic(e: &EngineError, diags: &mut Diagnostics) {
 }
 
 /// Records an engine outcome in `state`. After a failure, state records what exists (so
-/// nothing is orphaned and the next apply adopts it); when even observing failed, `fallback`
-/// (the prior state of an update) is kept instead.
+/// nothing is orphaned and the next apply adopts it). For an update, `prior` is the state
+/// before it: a failed update keeps the prior arguments (so the next plan proposes the change
+/// again) with the observed values on top, or the prior state as it was when even observing
+/// failed.
 fn record(
     state: &mut Value,
     result: Result<Observed, Box<EngineFailure>>,
-    fallback: Option<&Value>,
+    prior: Option<&Value>,
     diags: &mut Diagnostics,
 ) {
     match result {
         Ok(o) => set_observed(state, &o),
         Err(f) => {
-            match (f.observed_ok, fallback) {
-                (true, _) => set_observed(state, &f.observed),
-                (false, Some(prior)) => *state = prior.clone(),
-                // A create whose outcome could not be read: the server nulls the unknowns;
-                // names are deterministic, so the next refresh finds everything.
-                (false, None) => {}
+            if let Some(prior) = prior {
+                *state = prior.clone();
+            }
+            if f.observed_ok {
+                set_observed(state, &f.observed);
             }
             engine_diagnostic(&f.error, diags);
         }
