@@ -263,9 +263,7 @@ def _patch_backend() -> None:
         return inner
 
     def stop_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def inner(
-            self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str | None = None
-        ) -> DBInstance:
+        def inner(self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str | None = None) -> DBInstance:
             _purge_deleted(self)
             db = orig(self, db_instance_identifier, db_snapshot_identifier)
             # Moto stops at once; AWS spends minutes in ``stopping``.
