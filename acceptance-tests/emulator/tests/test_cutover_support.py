@@ -5,6 +5,7 @@ renames with the old name free afterwards, security-group changes, StopDBInstanc
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -143,3 +144,14 @@ def test_a_cdc_task_starts_and_restarts_from_a_cdc_start_position(dms: Any) -> N
     )
     wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "running")
     assert task_of(dms, arn)["CdcStartPosition"] == "2026-11-28T11:30:00"
+
+
+def test_a_cdc_task_accepts_a_cdc_start_time(dms: Any) -> None:
+    setup = replication_setup(dms, prefix="revt")
+    when = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
+    task = create_task(dms, setup, "rdsenc-orders-reverse-t", migration_type="cdc", CdcStartTime=when)
+    arn = task["ReplicationTaskArn"]
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication", CdcStartTime=when)
+    seen = wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "running")
+    assert distinct_in_order(seen)[-1] == "running"
+    assert task_of(dms, arn)["MigrationType"] == "cdc"
