@@ -826,6 +826,18 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
     assert!(stopped >= Duration::from_secs(5 * 60), "{stopped:?}");
     let pause = o.computed().cutover_write_pause_seconds.unwrap_or(0.0);
     assert!(pause >= 240.0, "{pause}");
+    // The pause ends at the switch, before the reverse task is created and started.
+    let r = &o.cutover;
+    let (switched, completed) = (
+        r.switched_at.expect("switch"),
+        r.completed_at.expect("done"),
+    );
+    assert!(switched < completed, "{r:?}");
+    let whole = completed
+        .duration_since(r.writes_paused_at.expect("paused"))
+        .unwrap_or_default()
+        .as_secs_f64();
+    assert!(pause < whole, "{pause} vs {whole}");
 }
 
 #[tokio::test(start_paused = true)]
