@@ -950,3 +950,42 @@ async fn a_reverse_task_that_failed_while_cut_over_is_resumed_by_the_next_apply(
     assert_eq!(creates_of(&w, REVERSE), 0);
     assert_eq!(w.fake.count(Op::UpsertCname), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_password_rotation_while_cut_over_reaches_the_reverse_endpoints() {
+    let mut w = replicating().await;
+    ok(cutover(&w, &cut(route53())).await);
+    w.spec.dms.source_credentials = EndpointCredentials::Password {
+        username: "dms".into(),
+        password: SecretString::new("rotated-pw"),
+    };
+    let change = super::update::DmsChange {
+        source_endpoint: true,
+        ..Default::default()
+    };
+    let o = ok(w
+        .engine
+        .update_reverse_credentials(
+            &w.spec,
+            &change,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await);
+    assert_eq!(
+        w.fake
+            .endpoint_password("rdsenc-orders-reverse-source")
+            .as_deref(),
+        Some("rotated-pw")
+    );
+    assert_eq!(
+        w.fake
+            .endpoint_password("rdsenc-orders-reverse-target")
+            .as_deref(),
+        Some("rotated-pw")
+    );
+    assert_eq!(o.phase, Phase::CutOver);
+    tokio::time::sleep(Duration::from_secs(5 * 60)).await;
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Running);
+}
