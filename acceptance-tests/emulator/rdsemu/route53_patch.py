@@ -56,9 +56,7 @@ def apply() -> None:
         with STATE.lock:
             STATE.changes[change_id] = Timeline([("PENDING", STATE.duration("route53_change"))], "INSYNC")
             status = STATE.changes[change_id].status()
-        return ActionResult(
-            {"ChangeInfo": {"Id": f"/change/{change_id}", "Status": status, "SubmittedAt": utcnow()}}
-        )
+        return ActionResult({"ChangeInfo": {"Id": f"/change/{change_id}", "Status": status, "SubmittedAt": utcnow()}})
 
     def get_change(self: Any) -> ActionResult:
         raw = str(self._get_param("Id"))

@@ -1,14 +1,17 @@
 """What cutover, failback and finalize rely on: Route 53 changes that go PENDING -> INSYNC,
 renames with the old name free afterwards, security-group changes, StopDBInstance with a
-``stopping`` phase, and CDC-only tasks that start (and restart) from a CdcStartPosition."""
+``stopping`` phase, and CDC-only tasks that start (and restart) from a CdcStartPosition.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from client import EmulatorClient
 from emu_support import create_instance, create_task, distinct_in_order, replication_setup, task_of, wait_for
 
@@ -102,12 +105,18 @@ def test_a_swap_of_identifiers_renames_one_then_the_other(rds: Any) -> None:
             DBInstanceIdentifier="orders-encrypted", NewDBInstanceIdentifier="orders", ApplyImmediately=True
         )
     assert err.value.response["Error"]["Code"] == "DBInstanceAlreadyExists"
-    rds.modify_db_instance(DBInstanceIdentifier="orders", NewDBInstanceIdentifier="orders-unencrypted", ApplyImmediately=True)
+    rds.modify_db_instance(
+        DBInstanceIdentifier="orders", NewDBInstanceIdentifier="orders-unencrypted", ApplyImmediately=True
+    )
     wait_for(
-        lambda: rds.describe_db_instances(DBInstanceIdentifier="orders-unencrypted")["DBInstances"][0]["DBInstanceStatus"],
+        lambda: rds.describe_db_instances(DBInstanceIdentifier="orders-unencrypted")["DBInstances"][0][
+            "DBInstanceStatus"
+        ],
         lambda s: s == "available",
     )
-    rds.modify_db_instance(DBInstanceIdentifier="orders-encrypted", NewDBInstanceIdentifier="orders", ApplyImmediately=True)
+    rds.modify_db_instance(
+        DBInstanceIdentifier="orders-encrypted", NewDBInstanceIdentifier="orders", ApplyImmediately=True
+    )
     db = wait_for(
         lambda: rds.describe_db_instances(DBInstanceIdentifier="orders")["DBInstances"][0],
         lambda d: d["DBInstanceStatus"] == "available",
@@ -119,7 +128,9 @@ def test_a_swap_of_identifiers_renames_one_then_the_other(rds: Any) -> None:
 
 def test_a_cdc_task_starts_and_restarts_from_a_cdc_start_position(dms: Any) -> None:
     setup = replication_setup(dms, prefix="rev")
-    task = create_task(dms, setup, "rdsenc-orders-reverse", migration_type="cdc", CdcStartPosition="2026-11-28T10:00:00")
+    task = create_task(
+        dms, setup, "rdsenc-orders-reverse", migration_type="cdc", CdcStartPosition="2026-11-28T10:00:00"
+    )
     arn = task["ReplicationTaskArn"]
     assert task_of(dms, arn)["CdcStartPosition"] == "2026-11-28T10:00:00"
     dms.start_replication_task(
@@ -139,3 +150,14 @@ def test_hosted_zone_ids_start_with_z_as_on_aws(route53: Any) -> None:
     r53 = route53
     ids = [r53.create_hosted_zone(Name=f"z{i}.example.com", CallerReference=f"z{i}")["HostedZone"]["Id"] for i in range(8)]
     assert all(i.split("/")[-1].startswith("Z") for i in ids), ids
+
+
+def test_a_cdc_task_accepts_a_cdc_start_time(dms: Any) -> None:
+    setup = replication_setup(dms, prefix="revt")
+    when = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
+    task = create_task(dms, setup, "rdsenc-orders-reverse-t", migration_type="cdc", CdcStartTime=when)
+    arn = task["ReplicationTaskArn"]
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication", CdcStartTime=when)
+    seen = wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "running")
+    assert distinct_in_order(seen)[-1] == "running"
+    assert task_of(dms, arn)["MigrationType"] == "cdc"

@@ -42,6 +42,8 @@ pub const TAG_CUTOVER_STARTED: &str = "rdsenc:cutover-started-at";
 pub const TAG_WRITES_PAUSED: &str = "rdsenc:writes-paused-at";
 /// Tag on the target: when forward CDC was drained; the reverse task starts here.
 pub const TAG_DRAINED: &str = "rdsenc:drained-at";
+/// Tag on the target: when the switch (DNS, rename or none) completed; writes resume here.
+pub const TAG_SWITCHED: &str = "rdsenc:switched-at";
 /// Tag on the target: when the cutover completed.
 pub const TAG_CUTOVER_COMPLETED: &str = "rdsenc:cutover-completed-at";
 /// Tag on the target: when reverse CDC was drained at failback; forward CDC restarts here.
@@ -267,7 +269,9 @@ pub struct CutoverRecord {
     pub writes_paused_at: Option<SystemTime>,
     /// Forward CDC drained; the reverse task's CDC start.
     pub drained_at: Option<SystemTime>,
-    /// `cutover_completed_at`.
+    /// The switch completed: the application reaches the encrypted instance.
+    pub switched_at: Option<SystemTime>,
+    /// `cutover_completed_at` (reverse task running too).
     pub completed_at: Option<SystemTime>,
     /// Reverse CDC drained at failback; forward CDC's restart point.
     pub failback_drained_at: Option<SystemTime>,
@@ -295,6 +299,7 @@ impl CutoverRecord {
             started_at: parse_stamp(tags.get(TAG_CUTOVER_STARTED)),
             writes_paused_at: parse_stamp(tags.get(TAG_WRITES_PAUSED)),
             drained_at: parse_stamp(tags.get(TAG_DRAINED)),
+            switched_at: parse_stamp(tags.get(TAG_SWITCHED)),
             completed_at: parse_stamp(tags.get(TAG_CUTOVER_COMPLETED)),
             failback_drained_at: parse_stamp(tags.get(TAG_FAILBACK_DRAINED)),
         }
@@ -309,7 +314,7 @@ impl CutoverRecord {
     }
     /// `cutover_write_pause_seconds`: writes paused -> switch done.
     pub fn write_pause_seconds(&self) -> Option<f64> {
-        let (a, b) = (self.writes_paused_at?, self.completed_at?);
+        let (a, b) = (self.writes_paused_at?, self.switched_at?);
         Some(b.duration_since(a).unwrap_or_default().as_secs_f64())
     }
 }
@@ -614,6 +619,7 @@ impl Run<'_> {
                         (TAG_CUTOVER_STARTED, now),
                         (TAG_WRITES_PAUSED, String::new()),
                         (TAG_DRAINED, String::new()),
+                        (TAG_SWITCHED, String::new()),
                         (TAG_CUTOVER_COMPLETED, String::new()),
                     ],
                 )
@@ -869,6 +875,13 @@ impl Run<'_> {
 
         // 3. Switch.
         self.switch(cut, &source, &target, true).await?;
+        if o.cutover.switched_at.is_none() {
+            // The target may have been renamed: tag it under its current name.
+            let now = Box::pin(self.observe(known)).await?;
+            let t = self.require_target(&now)?;
+            self.record(&t, &[(TAG_SWITCHED, stamp(self.e.clock.wall_time()))])
+                .await?;
+        }
 
         // 4. Reverse replication from the drain point.
         let o = Box::pin(self.observe(known)).await?;

@@ -826,6 +826,18 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
     assert!(stopped >= Duration::from_secs(5 * 60), "{stopped:?}");
     let pause = o.computed().cutover_write_pause_seconds.unwrap_or(0.0);
     assert!(pause >= 240.0, "{pause}");
+    // The pause ends at the switch, before the reverse task is created and started.
+    let r = &o.cutover;
+    let (switched, completed) = (
+        r.switched_at.expect("switch"),
+        r.completed_at.expect("done"),
+    );
+    assert!(switched < completed, "{r:?}");
+    let whole = completed
+        .duration_since(r.writes_paused_at.expect("paused"))
+        .unwrap_or_default()
+        .as_secs_f64();
+    assert!(pause < whole, "{pause} vs {whole}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -937,4 +949,43 @@ async fn a_reverse_task_that_failed_while_cut_over_is_resumed_by_the_next_apply(
     );
     assert_eq!(creates_of(&w, REVERSE), 0);
     assert_eq!(w.fake.count(Op::UpsertCname), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_password_rotation_while_cut_over_reaches_the_reverse_endpoints() {
+    let mut w = replicating().await;
+    ok(cutover(&w, &cut(route53())).await);
+    w.spec.dms.source_credentials = EndpointCredentials::Password {
+        username: "dms".into(),
+        password: SecretString::new("rotated-pw"),
+    };
+    let change = super::update::DmsChange {
+        source_endpoint: true,
+        ..Default::default()
+    };
+    let o = ok(w
+        .engine
+        .update_reverse_credentials(
+            &w.spec,
+            &change,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await);
+    assert_eq!(
+        w.fake
+            .endpoint_password("rdsenc-orders-reverse-source")
+            .as_deref(),
+        Some("rotated-pw")
+    );
+    assert_eq!(
+        w.fake
+            .endpoint_password("rdsenc-orders-reverse-target")
+            .as_deref(),
+        Some("rotated-pw")
+    );
+    assert_eq!(o.phase, Phase::CutOver);
+    tokio::time::sleep(Duration::from_secs(5 * 60)).await;
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Running);
 }

@@ -358,3 +358,82 @@ impl Run<'_> {
         self.start_cdc(&now, position, Phase::FailingBack).await
     }
 }
+
+impl Engine {
+    /// Credentials changed (`change.source_endpoint` / `change.target_endpoint`, e.g. a
+    /// password rotation) while cut over: the reverse endpoints get them too (the reverse
+    /// task reads the encrypted instance with the target's credentials and writes the
+    /// original with the source's). A running reverse task is stopped first and resumed from
+    /// its checkpoint afterwards. No-op without a reverse task or without a credential
+    /// change. Call it after [`Engine::update_dms_settings`] when `phase` is past
+    /// `replicating`.
+    ///
+    /// **Errors**: [`EngineFailure`] with what exists.
+    pub async fn update_reverse_credentials(
+        &self,
+        spec: &MigrationSpec,
+        change: &super::update::DmsChange,
+        known: &KnownIds,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Observed, Box<EngineFailure>> {
+        let run = self.run(spec, timeout, cancel);
+        let result = Box::pin(run.update_reverse_credentials(change, known)).await;
+        self.finish(spec, known, result).await
+    }
+}
+
+impl Run<'_> {
+    async fn update_reverse_credentials(
+        &self,
+        change: &super::update::DmsChange,
+        known: &KnownIds,
+    ) -> Result<(), EngineError> {
+        if !(change.source_endpoint || change.target_endpoint) {
+            return Ok(());
+        }
+        let o = Box::pin(self.observe(known)).await?;
+        let Some(rt) = &o.reverse_task else {
+            return Ok(());
+        };
+        let aws = self.aws();
+        let was_running = rt.status == ReplicationTaskStatus::Running;
+        if was_running {
+            self.stop_task(rt, o.phase).await?;
+        }
+        let dms = &self.spec.dms;
+        let target_creds = dms
+            .target_credentials
+            .clone()
+            .unwrap_or_else(|| dms.source_credentials.clone());
+        let updates = [
+            (&o.reverse_source_endpoint, target_creds),
+            (&o.reverse_target_endpoint, dms.source_credentials.clone()),
+        ];
+        for (ep, creds) in updates {
+            if let Some(ep) = ep {
+                let input = ModifyEndpointInput {
+                    arn: ep.arn.clone(),
+                    credentials: Some(creds),
+                    ..Default::default()
+                };
+                self.call(Step::ModifyEndpoint, &ep.identifier, || {
+                    aws.modify_endpoint(&input)
+                })
+                .await?;
+            }
+        }
+        if was_running {
+            let input = StartReplicationTaskInput {
+                arn: rt.arn.clone(),
+                start_type: StartType::ResumeProcessing,
+                cdc_start_position: None,
+            };
+            self.call(Step::StartTask, &rt.identifier, || {
+                aws.start_replication_task(&input)
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}

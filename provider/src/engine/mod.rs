@@ -40,6 +40,9 @@
 //!   `reverse_replication_task_status`, `reverse_replication_lag_seconds`, `phase`,
 //!   `active_endpoint`, `active_db_instance_identifier` (after an identifier swap the
 //!   active identifier is `<source>` and it is the encrypted instance).
+//! - Password rotation or other credential change while past `replicating`: after
+//!   [`Engine::update_dms_settings`], call [`Engine::update_reverse_credentials`]`(spec,
+//!   change, known, timeout, cancel)` so the reverse endpoints get the new credentials.
 //! - Delete: [`Engine::teardown`] also deletes the reverse task and endpoints, and never
 //!   deletes the instance serving traffic (phase `cutting_over` and later keep the target).
 //!
