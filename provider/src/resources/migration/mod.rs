@@ -226,6 +226,16 @@ impl MigrationResource {
             }
         }
         let switching = want_cut != was_cut || want_fin != was_fin || transitional;
+        if !prior_phase.is_create_path() && dms_change(prior, planned).task {
+            diags.attribute_error(
+                p("dms"),
+                "DMS Task Settings Fixed After Replicating",
+                "table_mappings, target_table_prep_mode and validation describe the forward load; \
+                 after cutover the forward task is stopped and the reverse task mirrors them. Change \
+                 them while replicating (fail back first), or revert the change. Credentials can \
+                 still be rotated.",
+            );
+        }
         if !switching {
             return false;
         }
@@ -639,6 +649,26 @@ impl Resource for MigrationResource {
                     .await;
             }
             r
+        } else if changes.source_endpoint || changes.target_endpoint {
+            // A password rotation while cut over reaches both directions' endpoints (the plan
+            // refuses task-setting changes here: the forward task is stopped on purpose).
+            match engine
+                .update_dms_settings(&spec, &known, &changes, limit, &ctx.cancel)
+                .await
+            {
+                Ok(o) => {
+                    engine
+                        .update_reverse_credentials(
+                            &spec,
+                            &changes,
+                            &o.known_ids(),
+                            limit,
+                            &ctx.cancel,
+                        )
+                        .await
+                }
+                Err(f) => Err(f),
+            }
         } else {
             // Past replicating the forward task may be stopped on purpose: only observe here;
             // apply_switch below drives cutover, failback and finalize.
