@@ -883,8 +883,28 @@ impl Resource for MigrationResource {
                 "source_from_read_replica",
                 Value::Bool(o.read_replica.is_some()),
             );
+            let validation = dms.get("validation").as_bool().value().unwrap_or(true);
             state.set("dms", dms);
             set_observed(&mut state, &o);
+            // Switch arguments at their defaults, with the flags read off the phase: how an
+            // earlier cutover switched is not recorded in AWS, so configure it as it was.
+            let cut = matches!(
+                o.phase,
+                Phase::CuttingOver | Phase::CutOver | Phase::Finalizing | Phase::Finalized
+            );
+            state.set("cutover", Value::Bool(cut));
+            state.set(
+                "finalize",
+                Value::Bool(matches!(o.phase, Phase::Finalizing | Phase::Finalized)),
+            );
+            state.set("cutover_strategy", Value::string("none"));
+            state.set("write_fence", Value::string("none"));
+            state.set(
+                "max_cutover_lag_seconds",
+                Value::int(convert::DEFAULT_MAX_LAG_SECONDS),
+            );
+            state.set("require_validation", Value::Bool(validation));
+            state.set("retire_source", Value::string("keep"));
         }
         resp.state = state;
     }
