@@ -256,3 +256,20 @@ def test_finalize_before_cutover_and_failback_after_finalize_are_refused_at_plan
     assert plan.returncode == 1 and "Failback Impossible After Finalize" in plan.stderr, plan.stderr
     assert "Finalize Cannot Be Undone" in plan.stderr
     assert tf.resources()[M]["phase"] == "finalized"
+
+
+def test_the_cutover_plan_says_what_will_switch_from_what_to_what(tf: Terraform, aws: Aws, emulator: Emulator) -> None:
+    k, z = replicating_migration(tf, aws, emulator, strategy="route53")
+    src = address(aws, "orders")
+    tgt = address(aws, "orders-encrypted")
+    tf.write(with_required_providers(cfg("route53", k, z, cutover=True)))
+    plan = tf.plan(check=False)
+    assert plan.returncode == 2, plan.stderr  # a change, no error
+    text = plan.stdout + plan.stderr
+    assert "Cutover: Traffic Moves To The Encrypted Instance" in text
+    assert RECORD in text and tgt in text, "the plan names the record and the new target"
+    assert "lag" in text and "validat" in text, "the plan shows the current lag and validation"
+    assert '"cut_over"' in text or "cut_over" in text
+    # Planning changed nothing.
+    assert cname(aws, z) == src
+    untouched(tf, aws)

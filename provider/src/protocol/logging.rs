@@ -51,7 +51,7 @@ pub(crate) fn init() {
     } else {
         level.min(LevelFilter::INFO)
     };
-    let filter = Targets::new()
+    let mut filter = Targets::new()
         .with_default(level)
         .with_target("h2", quiet)
         .with_target("hyper", quiet)
@@ -59,6 +59,11 @@ pub(crate) fn init() {
         .with_target("tower", quiet)
         .with_target("rustls", quiet)
         .with_target("tonic", quiet);
+    // Never below DEBUG for the SDK's request logging, even under TF_LOG=trace: at TRACE it
+    // prints request bodies, and DMS endpoint bodies carry the database password.
+    for target in crate::aws::SDK_LOG_TARGETS {
+        filter = filter.with_target(*target, level.min(LevelFilter::DEBUG));
+    }
     let _ = tracing_subscriber::registry()
         .with(TerraformJson::new(std::io::stderr).with_filter(filter))
         .try_init();
