@@ -92,6 +92,9 @@ def emulator_process(
 ) -> Iterator[emulator_mod.Emulator]:
     """One emulator process per session (time scale from RDSENC_EMULATOR_TIME_SCALE, default 0.001)."""
     scale = float(os.environ.get("RDSENC_EMULATOR_TIME_SCALE", "0.001"))
+    # The provider polls AWS at production pace unless told otherwise: scale its poll intervals
+    # with the emulator's clock (a 10 s poll becomes 50 ms at 0.001), never below 1/1000.
+    os.environ.setdefault("RDSENC_POLL_SCALE", repr(min(1.0, max(0.001, scale * 5))))
     log = tmp_path_factory.mktemp("emulator") / "emulator.log"
     try:
         running = emulator_mod.start(log, time_scale=scale)

@@ -103,6 +103,64 @@ class Aws:
 
         return wait_for(probe, timeout, f"RDS DB instance {identifier} to become available")
 
+    def create_network(self, name: str) -> dict[str, Any]:
+        """A VPC with two subnets, a DB subnet group `<name>-subnets` and a security group.
+
+        Returns `{"vpc_id", "subnet_ids", "db_subnet_group", "security_group_id"}`: what a source
+        instance needs so a managed DMS replication instance can default to its network.
+        """
+        vpc = self.ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
+                "Subnet"
+            ]["SubnetId"]
+            for i, az in ((1, "a"), (2, "b"))
+        ]
+        group = f"{name}-subnets"
+        self.rds.create_db_subnet_group(
+            DBSubnetGroupName=group, DBSubnetGroupDescription=f"{name} test subnets", SubnetIds=subnets
+        )
+        sg = self.ec2.create_security_group(GroupName=f"{name}-db", Description="db", VpcId=vpc)["GroupId"]
+        return {"vpc_id": vpc, "subnet_ids": subnets, "db_subnet_group": group, "security_group_id": sg}
+
+    def create_parameter_group(self, name: str, family: str, params: dict[str, str]) -> str:
+        """A custom DB parameter group with `params` set; returns its name."""
+        self.rds.create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily=family, Description="rdsenc test")
+        self.rds.modify_db_parameter_group(
+            DBParameterGroupName=name,
+            Parameters=[{"ParameterName": k, "ParameterValue": v, "ApplyMethod": "pending-reboot"} for k, v in params.items()],
+        )
+        return name
+
+    def create_replication_ready_source(self, identifier: str, engine: str = "mysql", **overrides: Any) -> dict[str, Any]:
+        """An unencrypted source that passes preflight: in its own network, backups on, and a custom
+        parameter group with what DMS CDC needs (MySQL: ROW/FULL binlogs; PostgreSQL: logical
+        replication)."""
+        net = self.create_network(identifier)
+        params: dict[str, Any] = {"DBSubnetGroupName": net["db_subnet_group"], "VpcSecurityGroupIds": [net["security_group_id"]]}
+        if engine == "mysql":
+            params["DBParameterGroupName"] = self.create_parameter_group(
+                f"{identifier}-cdc", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"}
+            )
+            params.update(overrides)
+            return self.create_mysql_instance(identifier, **params)
+        params["DBParameterGroupName"] = self.create_parameter_group(
+            f"{identifier}-cdc", "postgres16", {"rds.logical_replication": "1"}
+        )
+        params.update(overrides)
+        return self.create_postgres_instance(identifier, **params)
+
+    def create_postgres_instance(self, identifier: str, **overrides: Any) -> dict[str, Any]:
+        """Create an unencrypted PostgreSQL 16 instance and wait until it is `available`."""
+        params: dict[str, Any] = {
+            "Engine": "postgres",
+            "EngineVersion": "16.3",
+            "Port": 5432,
+            "MasterUsername": "postgres",
+        }
+        params.update(overrides)
+        return self.create_mysql_instance(identifier, **params)
+
     def create_kms_key(self, alias: str | None = None) -> dict[str, Any]:
         """Create a symmetric KMS key (and alias `alias/<alias>`); return its metadata."""
         meta = self.kms.create_key(Description="rdsenc test key")["KeyMetadata"]

@@ -1,5 +1,6 @@
-# Quickstart: look at an existing RDS instance the way rdsenc sees it.
-# `make demo` runs this against the local emulator; against AWS, the usual credential chain applies.
+# Quickstart: encrypt a live, unencrypted RDS instance with rdsenc.
+# `make demo` runs this against the local AWS emulator; against AWS, the usual credential chain
+# applies (region, profile, AWS_* environment variables).
 terraform {
   required_providers {
     rdsenc = {
@@ -14,35 +15,71 @@ provider "rdsenc" {
 }
 
 variable "db_instance_identifier" {
-  description = "The RDS instance to inspect."
+  description = "The unencrypted RDS instance to migrate."
   type        = string
   default     = "orders"
 }
 
+variable "kms_key_id" {
+  description = "Customer managed KMS key for the encrypted copy (id, ARN, alias/<name> or alias ARN)."
+  type        = string
+  default     = "alias/rdsenc-demo"
+}
+
+variable "dms_password" {
+  description = "Password of the database user DMS connects as. Write-only: never stored in state."
+  type        = string
+  sensitive   = true
+}
+
+# The "before" picture: what rdsenc sees of the source.
 data "rdsenc_db_instance" "source" {
   db_instance_identifier = var.db_instance_identifier
 }
 
-output "arn" {
-  value = data.rdsenc_db_instance.source.arn
+resource "rdsenc_migration" "orders" {
+  source_db_instance_identifier = data.rdsenc_db_instance.source.id
+  kms_key_id                    = var.kms_key_id
+
+  dms {
+    source_username            = "dms"
+    source_password_wo         = var.dms_password
+    source_password_wo_version = 1
+  }
+
+  timeouts {
+    create = "2h"
+  }
 }
 
-output "engine" {
-  value = "${data.rdsenc_db_instance.source.engine} ${data.rdsenc_db_instance.source.engine_version}"
-}
-
-output "endpoint" {
-  value = "${data.rdsenc_db_instance.source.endpoint_address}:${data.rdsenc_db_instance.source.endpoint_port}"
-}
-
-output "storage_encrypted" {
+output "source_encrypted" {
   value = data.rdsenc_db_instance.source.storage_encrypted
 }
 
-output "status" {
-  value = data.rdsenc_db_instance.source.status
+output "phase" {
+  value = rdsenc_migration.orders.phase
 }
 
-output "tags" {
-  value = data.rdsenc_db_instance.source.tags
+output "encrypted_instance" {
+  value = rdsenc_migration.orders.target_db_instance_identifier
+}
+
+output "encrypted_endpoint" {
+  value = rdsenc_migration.orders.target_endpoint
+}
+
+output "kms_key_arn" {
+  value = rdsenc_migration.orders.kms_key_arn
+}
+
+output "active_endpoint" {
+  value = rdsenc_migration.orders.active_endpoint
+}
+
+output "replication_lag_seconds" {
+  value = rdsenc_migration.orders.replication_lag_seconds
+}
+
+output "validation_state" {
+  value = rdsenc_migration.orders.validation_state
 }

@@ -11,6 +11,7 @@ pub mod aws;
 pub mod data_sources;
 pub mod engine;
 pub mod framework;
+pub mod preflight;
 pub mod protocol;
 pub mod provider;
 pub mod resources;

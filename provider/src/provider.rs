@@ -7,6 +7,8 @@ use async_trait::async_trait;
 
 use crate::aws::config::{AssumeRole, AwsSettings, Clients, Endpoints};
 use crate::data_sources::db_instance::DbInstanceDataSource;
+use crate::data_sources::preflight::PreflightDataSource;
+use crate::data_sources::unencrypted_db_instances::UnencryptedDbInstancesDataSource;
 use crate::framework::{
     Attribute, AttributePath, Block, ConfigureRequest, ConfigureResponse, Ctx, DataSource, Known,
     NestedBlock, Provider, Resource, Schema, Type, ValidateRequest, ValidateResponse, Value,
@@ -178,7 +180,11 @@ impl Provider for RdsencProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(DbInstanceDataSource)]
+        vec![
+            Arc::new(DbInstanceDataSource),
+            Arc::new(PreflightDataSource),
+            Arc::new(UnencryptedDbInstancesDataSource),
+        ]
     }
 }
 

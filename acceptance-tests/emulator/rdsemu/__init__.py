@@ -14,9 +14,12 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import cloudwatch_patch, dms_patch, rds_patch
+    from . import cloudwatch_patch, dms_patch, kms_patch, option_groups, rds_patch, route53_patch
 
     rds_patch.apply()
     dms_patch.apply()
     cloudwatch_patch.apply()
+    kms_patch.apply()
+    option_groups.apply()
+    route53_patch.apply()
     _installed = True

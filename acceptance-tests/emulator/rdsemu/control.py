@@ -177,7 +177,12 @@ class EmulatorApp:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        if length > 0:
+            body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked request: werkzeug ends the stream
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
         environ["wsgi.input"] = io.BytesIO(body)
         return bytes(body)
 
@@ -374,6 +379,18 @@ class EmulatorApp:
         kind, ident, status = data.get("kind"), data.get("id"), data.get("status")
         if not isinstance(ident, str) or not isinstance(status, str) or not status:
             raise BadRequest("id and status are required strings")
+        if kind == "connection":
+            endpoint = self._find("endpoint", ident)
+            with STATE.lock:
+                if status == "failed":
+                    STATE.connection_failures[endpoint.endpoint_arn] = str(
+                        data.get("message", "Test connection failed (injected by emulator)")
+                    )
+                elif status == "successful":
+                    STATE.connection_failures.pop(endpoint.endpoint_arn, None)
+                else:
+                    raise BadRequest("a connection can be forced to failed or successful")
+            return {"kind": kind, "id": ident, "status": status}
         if kind == "replication_task":
             task = self._task({"task": ident})
             if status == "failed":
@@ -407,7 +424,8 @@ class EmulatorApp:
                             return item
         else:
             raise BadRequest(
-                "kind must be one of db_instance, db_snapshot, replication_instance, endpoint, replication_task"
+                "kind must be one of db_instance, db_snapshot, replication_instance, endpoint, connection, "
+                "replication_task"
             )
         raise BadRequest(f"no {kind} {ident}")
 

@@ -1,7 +1,7 @@
 """DMS on top of moto: SDK-readable responses, realistic state machines, missing calls.
 
 What this adds (see README.md for the full list):
-- epoch-second timestamps (awsJson1_1), ``null`` members dropped;
+- epoch-second timestamps (awsJson1_1), ``null`` members dropped, ``EndpointType`` upper-case;
 - AWS-shaped ARNs (random resource ids for tasks and replication instances);
 - replication instance ``creating -> available``; endpoints ``active`` at once;
 - task ``creating -> ready``; start: ``starting -> running`` with full-load progress
@@ -40,6 +40,7 @@ from moto.dms.models import (
 )
 from moto.dms.responses import DatabaseMigrationServiceResponse as Response
 from moto.dms.utils import random_id
+from moto.moto_api._internal.managed_state_model import ManagedState
 
 from .state import STATE, Timeline
 
@@ -94,13 +95,47 @@ def _ri_to_dict(self: FakeReplicationInstance) -> dict[str, Any]:
     return _compact(data)
 
 
+# --- connection ---------------------------------------------------------------------------
+
+_managed_status = ManagedState.status
+
+
+def _conn_status(self: FakeConnection) -> str | None:
+    status = _managed_status.fget(self)  # type: ignore[attr-defined]
+    if status == "successful":
+        with STATE.lock:
+            if self.endpoint_arn in STATE.connection_failures:
+                return "failed"
+    return status  # type: ignore[no-any-return]
+
+
+def _conn_set_status(self: FakeConnection, value: str) -> None:
+    _managed_status.fset(self, value)  # type: ignore[attr-defined]
+
+
+_orig_conn_to_dict = FakeConnection.to_dict
+
+
+def _conn_to_dict(self: FakeConnection) -> dict[str, Any]:
+    data = _orig_conn_to_dict(self)
+    data["Status"] = self.status
+    if data["Status"] == "failed":
+        with STATE.lock:
+            data["LastFailureMessage"] = STATE.connection_failures.get(self.endpoint_arn, "")
+    return data
+
+
 # --- endpoint ---------------------------------------------------------------------------
 
 _orig_ep_to_dict = Endpoint.to_dict
 
 
 def _ep_to_dict(self: Endpoint) -> dict[str, Any]:
-    return _compact(_orig_ep_to_dict(self))
+    data = _orig_ep_to_dict(self)
+    # AWS accepts "source"/"target" but answers "SOURCE"/"TARGET" (terraform-provider-aws
+    # lower-cases it on read for this reason).
+    data["EndpointType"] = str(self.endpoint_type).upper()
+    return _compact(data)
 
 
 # --- replication task -------------------------------------------------------------------
@@ -178,6 +213,8 @@ def _task_stats(task: FakeReplicationTask) -> dict[str, Any] | None:
         stats["FullLoadStartDate"] = _wall_of_aws(run, run["load_from"])
         if progress >= 100.0:
             stats["FullLoadFinishDate"] = _wall_of_aws(run, run["load_from"] + run["load_total"])
+            if task.migration_type == "full-load" and not run.get("stopped_aws"):
+                stats["StopDate"] = stats["FullLoadFinishDate"]  # stopped by itself
     elif run.get("carried"):
         stats.update(run["carried"])
         stats["FullLoadProgressPercent"] = 100
@@ -714,6 +751,8 @@ def apply() -> None:
     FakeReplicationInstance.status = property(_ri_status, _ri_set_status)  # type: ignore[assignment,method-assign]
     FakeReplicationInstance.to_dict = _ri_to_dict  # type: ignore[method-assign]
     Endpoint.to_dict = _ep_to_dict  # type: ignore[method-assign]
+    FakeConnection.status = property(_conn_status, _conn_set_status)  # type: ignore[assignment]
+    FakeConnection.to_dict = _conn_to_dict  # type: ignore[method-assign]
     FakeReplicationTask.status = property(_task_status, _task_set_status)  # type: ignore[assignment]
     FakeReplicationTask.to_dict = _task_to_dict  # type: ignore[method-assign]
 

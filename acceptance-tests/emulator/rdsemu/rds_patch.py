@@ -2,14 +2,15 @@
 
 What this adds (see README.md for the full list):
 - instance ``creating -> backing-up -> available`` (create, read replica, restore),
-  ``renaming`` / ``modifying`` after modify, ``deleting`` for a while after delete;
+  ``renaming`` / ``modifying`` after modify, ``deleting`` for a while after delete,
+  ``stopping -> stopped`` and ``starting -> available``;
 - snapshot ``creating`` with rising ``PercentProgress``; copies ``pending -> copying``;
 - preconditions: snapshot/copy/restore need an ``available`` source;
 - rename onto an existing identifier -> ``DBInstanceAlreadyExists``;
 - delete without a final-snapshot choice -> ``InvalidParameterCombination``;
 - unique ``DbiResourceId`` per instance, ``<id>.<random12>.<region>.rds.amazonaws.com``;
 - current default engine versions (mariadb without a version works);
-- ``default.*`` parameter groups and engine-default parameters.
+- ``default.*`` parameter groups, engine-default parameters, describe_db_engine_versions.
 """
 
 from __future__ import annotations
@@ -55,6 +56,55 @@ ENGINE_DEFAULTS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("wal_sender_timeout", "60000", "dynamic", "integer", "0-3600000"),
     ],
 }
+
+
+# describe_db_engine_versions catalogue: a realistic subset. DEFAULT_ENGINE_VERSIONS marks the
+# default of each engine (DefaultOnly=true).
+ENGINE_VERSIONS: dict[str, list[str]] = {
+    "mysql": ["5.7.44", "8.0.35", "8.0.36", "8.0.39", "8.0.40", "8.4.3"],
+    "postgres": ["14.13", "15.8", "16.3", "16.4", "16.6", "17.2"],
+    "mariadb": ["10.6.19", "10.11.9", "10.11.10", "11.4.4"],
+}
+
+
+def family_of(engine: str, version: str) -> str:
+    """The parameter group family of an engine version (``mysql8.0``, ``postgres16``)."""
+    parts = version.split(".")
+    major = parts[0] if engine == "postgres" and int(parts[0]) >= 10 else ".".join(parts[:2])
+    return f"{engine}{major}"
+
+
+def engine_versions(
+    engine: str | None, version: str | None, family: str | None, default_only: bool
+) -> list[dict[str, Any]]:
+    """Rows for describe_db_engine_versions."""
+    rows = []
+    for eng, versions in ENGINE_VERSIONS.items():
+        if engine and engine != eng:
+            continue
+        for ver in versions:
+            fam = family_of(eng, ver)
+            if (version and not ver.startswith(version)) or (family and family != fam):
+                continue
+            if default_only and ver != DEFAULT_ENGINE_VERSIONS[eng]:
+                continue
+            rows.append(
+                {
+                    "Engine": eng,
+                    "EngineVersion": ver,
+                    "DBParameterGroupFamily": fam,
+                    "DBEngineDescription": {
+                        "mysql": "MySQL Community Edition",
+                        "postgres": "PostgreSQL",
+                        "mariadb": "MariaDb Community Edition",
+                    }[eng],
+                    "DBEngineVersionDescription": f"{eng} {ver}",
+                    "SupportsReadReplica": True,
+                    "SupportsLogExportsToCloudwatchLogs": True,
+                    "Status": "available",
+                }
+            )
+    return rows
 
 
 def _engine_of_family(family: str) -> str | None:
@@ -146,6 +196,16 @@ def _purge_deleted(backend: RDSBackend) -> None:
             backend.databases.pop(ident, None)
 
 
+def _name_taken(backend: RDSBackend, name: str) -> bool:
+    """An identifier in use, or still held by an instance that is being renamed away from it."""
+    name = name.lower()
+    if name in backend.databases:
+        return True
+    return any(
+        db.__dict__.get("_emu_old_name") == name and db.status == "renaming" for db in backend.databases.values()
+    )
+
+
 def _wrap(name: str, build: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
     original = getattr(RDSBackend, name)
     setattr(RDSBackend, name, build(original))
@@ -155,6 +215,8 @@ def _patch_backend() -> None:
     def create_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
             _purge_deleted(self)
+            if _name_taken(self, str(db_kwargs.get("db_instance_identifier", ""))):
+                raise DBInstanceAlreadyExists()
             engine = db_kwargs.get("engine")
             if engine in DEFAULT_ENGINE_VERSIONS and not db_kwargs.get("engine_version"):
                 db_kwargs["engine_version"] = DEFAULT_ENGINE_VERSIONS[engine]
@@ -168,11 +230,13 @@ def _patch_backend() -> None:
     def create_db_instance_read_replica(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
             _purge_deleted(self)
-            if db_kwargs["db_instance_identifier"] in self.databases:
+            if _name_taken(self, db_kwargs["db_instance_identifier"]):
                 raise DBInstanceAlreadyExists()
             source = self.find_db_from_id(db_kwargs["source_db_instance_identifier"])
             if source.status != "available":
                 raise _invalid_instance_state(f"DB Instance {source.db_instance_identifier} is not in available state.")
+            if not source.backup_retention_period:
+                raise _invalid_instance_state("Automated backups are not enabled for this database instance.")
             replica = orig(self, db_kwargs)
             replica.dbi_resource_id = _new_dbi_resource_id()
             # moto copies the primary shallowly; give the replica its own lists.
@@ -246,7 +310,9 @@ def _patch_backend() -> None:
             new_id = db_kwargs.get("new_db_instance_identifier")
             current = self.databases.get(db_instance_identifier)
             if new_id and current is not None:
-                if new_id.lower() != db_instance_identifier.lower() and new_id in self.databases:
+                if new_id.lower() != db_instance_identifier.lower() and _name_taken(self, new_id):
+                    # Includes a name another instance is still renaming away from: AWS frees
+                    # the old identifier only when that rename completes.
                     raise DBInstanceAlreadyExists()
                 if current.status != "available":
                     raise _invalid_instance_state(
@@ -255,6 +321,7 @@ def _patch_backend() -> None:
             db = orig(self, db_instance_identifier, db_kwargs)
             changes = set(db_kwargs) - {"db_instance_identifier", "apply_immediately"}
             if new_id:
+                db.__dict__["_emu_old_name"] = db_instance_identifier.lower()
                 _set_timeline(db, [("renaming", STATE.duration("rename"))])
             elif db_kwargs.get("apply_immediately") and changes:
                 _set_timeline(db, [("modifying", STATE.duration("db_modify"))])
@@ -306,6 +373,25 @@ def _patch_backend() -> None:
 
         return inner
 
+    def stop_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(
+            self: RDSBackend, db_instance_identifier: str, db_snapshot_identifier: str | None = None
+        ) -> DBInstance:
+            _purge_deleted(self)
+            db = orig(self, db_instance_identifier, db_snapshot_identifier)
+            _set_timeline(db, [("stopping", STATE.duration("db_stop"))], final="stopped")
+            return db
+
+        return inner
+
+    def start_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_instance_identifier: str) -> DBInstance:
+            db = orig(self, db_instance_identifier)
+            _set_timeline(db, [("starting", STATE.duration("db_start"))])
+            return db
+
+        return inner
+
     def describe_db_instances(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, *args: Any, **kwargs: Any) -> list[DBInstance]:
             _purge_deleted(self)
@@ -329,6 +415,8 @@ def _patch_backend() -> None:
     _wrap("restore_db_instance_from_db_snapshot", restore)
     _wrap("modify_db_instance", modify_db_instance)
     _wrap("delete_db_instance", delete_db_instance)
+    _wrap("stop_db_instance", stop_db_instance)
+    _wrap("start_db_instance", start_db_instance)
     _wrap("describe_db_instances", describe_db_instances)
     _wrap("describe_db_parameter_groups", describe_db_parameter_groups)
 
@@ -377,6 +465,14 @@ def _patch_responses() -> None:
             {"EngineDefaults": {"DBParameterGroupFamily": family, "Parameters": engine_default_parameters(family)}}
         )
 
+    def describe_db_engine_versions(self: Any) -> ActionResult:
+        p = self.params
+        rows = engine_versions(
+            p.get("Engine"), p.get("EngineVersion"), p.get("DBParameterGroupFamily"), bool(p.get("DefaultOnly"))
+        )
+        return ActionResult({"DBEngineVersions": rows})
+
+    rds_responses.RDSResponse.describe_db_engine_versions = describe_db_engine_versions  # type: ignore[attr-defined]
     rds_responses.RDSResponse.describe_db_parameters = describe_db_parameters  # type: ignore[method-assign]
     rds_responses.RDSResponse.describe_engine_default_parameters = describe_engine_default_parameters  # type: ignore[attr-defined]
 

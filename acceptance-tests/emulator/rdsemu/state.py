@@ -1,5 +1,6 @@
 """Emulator-wide state that moto does not keep: the scaled clock, step durations,
-injected CDC lag, injected table statistics, the AWS call log and fault rules.
+injected CDC lag, injected table statistics, forced connection failures, the AWS call log
+and fault rules.
 
 Everything here is process-global (like moto's backends) and guarded by one lock,
 because the server is threaded.
@@ -29,6 +30,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "rename": 60.0,  # modify_db_instance NewDBInstanceIdentifier: renaming -> available
     "db_modify": 30.0,  # other modify_db_instance with ApplyImmediately: modifying -> available
     "db_delete": 120.0,  # delete_db_instance: deleting, then gone
+    "db_stop": 120.0,  # stop_db_instance: stopping -> stopped
+    "db_start": 300.0,  # start_db_instance: starting -> available
     "replication_instance": 600.0,  # creating -> available
     "replication_instance_delete": 60.0,  # deleting, then gone
     "task_create": 30.0,  # creating -> ready
@@ -37,7 +40,11 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "full_load": 60.0,  # full-load phase fixed part (FullLoadProgressPercent 0 -> 100)
     "full_load_per_row": 0.001,  # plus this per table row (from /_emulator/table-statistics)
     "task_stop": 30.0,  # stopping -> stopped
+    "route53_change": 40.0,  # change_resource_record_sets: PENDING -> INSYNC
 }
+
+#: The call log keeps at most this many entries (a long ``make emulator`` session stays small).
+MAX_CALLS = 100_000
 
 #: Fraction of a restore/create spent in ``creating`` before ``backing-up``.
 CREATING_FRACTION = 0.7
@@ -97,8 +104,10 @@ class EmulatorState:
     aws_base: float = 0.0
     lag: dict[str, list[LagPoint]] = field(default_factory=dict)  # task id -> history
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # task id -> tables
+    connection_failures: dict[str, str] = field(default_factory=dict)  # endpoint ARN -> message
     calls: list[dict[str, Any]] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)  # Route 53 change id -> Timeline
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # --- clock -----------------------------------------------------------------
@@ -152,9 +161,11 @@ class EmulatorState:
 
     # --- calls and faults ------------------------------------------------------
     def record_call(self, entry: dict[str, Any]) -> None:
-        """Append one AWS call to the log."""
+        """Append one AWS call to the log (the oldest entries go beyond ``MAX_CALLS``)."""
         with self.lock:
             self.calls.append(entry)
+            if len(self.calls) > MAX_CALLS:
+                del self.calls[: len(self.calls) - MAX_CALLS]
 
     def reset(self) -> None:
         """Back to the state right after launch (moto state is reset separately)."""
@@ -163,8 +174,10 @@ class EmulatorState:
             self.set_time_scale(self.launch_time_scale)
             self.lag.clear()
             self.tables.clear()
+            self.connection_failures.clear()
             self.calls.clear()
             self.faults.clear()
+            self.changes.clear()
 
     def snapshot_durations(self) -> dict[str, float]:
         """A copy of the current durations."""

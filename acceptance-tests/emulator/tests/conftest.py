@@ -111,3 +111,9 @@ def dms(emu: EmulatorClient) -> Any:
 def cloudwatch(emu: EmulatorClient) -> Any:
     """boto3 CloudWatch client against the emulator (boto3 1.44 speaks awsJson1.0 here)."""
     return _client("cloudwatch", emu.url)
+
+
+@pytest.fixture()
+def kms(emu: EmulatorClient) -> Any:
+    """boto3 KMS client against the emulator."""
+    return _client("kms", emu.url)

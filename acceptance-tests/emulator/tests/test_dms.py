@@ -57,7 +57,7 @@ def test_dms_timestamps_are_epoch_numbers_on_the_wire(emu: Any, dms: Any) -> Non
 
 
 def test_replication_instance_goes_creating_then_available_with_an_aws_shaped_arn(emu: Any, dms: Any) -> None:
-    emu.set_durations(replication_instance=1000)
+    emu.set_durations(replication_instance=1500)
     ri = dms.create_replication_instance(ReplicationInstanceIdentifier="ri", ReplicationInstanceClass="dms.t3.medium")[
         "ReplicationInstance"
     ]
@@ -74,6 +74,7 @@ def test_endpoints_are_active_and_a_duplicate_identifier_is_resource_already_exi
     arns = replication_setup(dms)
     endpoints = dms.describe_endpoints()["Endpoints"]
     assert {e["Status"] for e in endpoints} == {"active"}
+    assert sorted(e["EndpointType"] for e in endpoints) == ["SOURCE", "TARGET"]  # as AWS answers
     with pytest.raises(ClientError) as exc:
         dms.create_endpoint(
             EndpointIdentifier="m-src",
@@ -101,7 +102,7 @@ def test_modify_endpoint_changes_connection_settings(dms: Any) -> None:
 
 
 def test_task_goes_creating_ready_starting_running_and_full_load_rises_to_100_then_cdc(emu: Any, dms: Any) -> None:
-    emu.set_durations(task_create=200, task_start=200, full_load=2000, full_load_per_row=0)
+    emu.set_durations(task_create=1500, task_start=1500, full_load=3000, full_load_per_row=0)
     arns = replication_setup(dms)
     first = dms.create_replication_task(
         ReplicationTaskIdentifier="t",
@@ -136,7 +137,7 @@ def test_stop_goes_stopping_then_stopped_and_resume_skips_the_full_load(emu: Any
     arn = create_task(dms, arns)["ReplicationTaskArn"]
     dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     wait_for(lambda: task_of(dms, arn)["ReplicationTaskStats"]["FullLoadProgressPercent"], lambda p: p == 100)
-    emu.set_durations(task_stop=300)
+    emu.set_durations(task_stop=1500)
     dms.stop_replication_task(ReplicationTaskArn=arn)
     seen = wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "stopped")
     assert distinct_in_order(seen) == ["stopping", "stopped"]
@@ -160,6 +161,7 @@ def test_full_load_only_task_stops_by_itself_when_the_load_finishes(dms: Any) ->
     seen = wait_for(lambda: task_of(dms, arn), lambda t: t["Status"] == "stopped")
     assert seen[-1]["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED"
     assert seen[-1]["ReplicationTaskStats"]["FullLoadProgressPercent"] == 100
+    assert seen[-1]["ReplicationTaskStats"]["StopDate"] == seen[-1]["ReplicationTaskStats"]["FullLoadFinishDate"]
 
 
 def test_starting_twice_needs_resume_or_reload_and_a_running_task_cannot_start(dms: Any) -> None:
@@ -193,7 +195,7 @@ def test_stopping_a_task_that_is_not_running_is_invalid_resource_state(dms: Any)
 def test_modify_replication_task_works_when_stopped_and_is_refused_while_running(emu: Any, dms: Any) -> None:
     arns = replication_setup(dms)
     arn = create_task(dms, arns)["ReplicationTaskArn"]
-    emu.set_durations(task_modify=300)
+    emu.set_durations(task_modify=1500)
     out = dms.modify_replication_task(
         ReplicationTaskArn=arn, TableMappings='{"rules":[]}', ReplicationTaskSettings='{"Logging":{}}'
     )["ReplicationTask"]
@@ -364,7 +366,7 @@ def test_retesting_a_connection_restarts_the_test_instead_of_failing(dms: Any) -
 
 def test_deleting_a_replication_instance_shows_deleting_then_it_is_gone(emu: Any, dms: Any) -> None:
     arns = replication_setup(dms)
-    emu.set_durations(replication_instance_delete=300)
+    emu.set_durations(replication_instance_delete=1500)
     dms.delete_replication_instance(ReplicationInstanceArn=arns["ri"])
 
     def status() -> str:
@@ -406,3 +408,23 @@ def test_deleting_a_subnet_group_in_use_by_a_replication_instance_is_invalid_res
     emu.set_durations(replication_instance_delete=0)
     dms.delete_replication_instance(ReplicationInstanceArn=ri["ReplicationInstanceArn"])
     dms.delete_replication_subnet_group(ReplicationSubnetGroupIdentifier="grp")
+
+
+def test_a_forced_connection_failure_makes_connection_tests_of_that_endpoint_fail(emu: Any, dms: Any) -> None:
+    arns = replication_setup(dms)
+    emu.force_status("connection", "m-src", "failed", message="Can't connect to MySQL server")
+    dms.test_connection(ReplicationInstanceArn=arns["ri"], EndpointArn=arns["src"])
+    dms.test_connection(ReplicationInstanceArn=arns["ri"], EndpointArn=arns["tgt"])
+
+    def statuses() -> dict[str, tuple[str, str]]:
+        return {
+            c["EndpointIdentifier"]: (c["Status"], c.get("LastFailureMessage", ""))
+            for c in dms.describe_connections()["Connections"]
+        }
+
+    final = wait_for(statuses, lambda s: all(v[0] != "testing" for v in s.values()))[-1]
+    assert final == {"m-src": ("failed", "Can't connect to MySQL server"), "m-tgt": ("successful", "")}
+    emu.force_status("connection", arns["src"], "successful")
+    dms.test_connection(ReplicationInstanceArn=arns["ri"], EndpointArn=arns["src"])
+    final = wait_for(statuses, lambda s: all(v[0] != "testing" for v in s.values()))[-1]
+    assert final["m-src"][0] == "successful"

@@ -14,10 +14,10 @@ use aws_smithy_types::DateTime;
 
 use super::config::Clients;
 use super::error::AwsError;
-use super::{cloudwatch, dms, kms, rds};
+use super::{cloudwatch, dms, kms, rds, route53};
 use crate::engine::api::{
-    AwsApi, CdcLatency, CdcLatencyQuery, Connection, ConnectionStatus, CopyDbSnapshotInput,
-    CreateDbSnapshotInput, CreateEndpointInput, CreateReadReplicaInput,
+    AwsApi, CdcLatency, CdcLatencyQuery, ChangeStatus, CnameRecord, Connection, ConnectionStatus,
+    CopyDbSnapshotInput, CreateDbSnapshotInput, CreateEndpointInput, CreateReadReplicaInput,
     CreateReplicationInstanceInput, CreateReplicationSubnetGroupInput, CreateReplicationTaskInput,
     DbEngine, DbInstance, DbInstanceStatus, DbSnapshot, DbSubnetGroupInfo, DeleteDbInstanceInput,
     DmsRef, Endpoint, EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType,
@@ -26,7 +26,7 @@ use crate::engine::api::{
     PerformanceInsights, ReplicationInstance, ReplicationInstanceStatus, ReplicationSubnetGroup,
     ReplicationTask, ReplicationTaskStats, ReplicationTaskStatus, RestoreDbInstanceInput,
     SnapshotStatus, SnapshotType, SslMode, StartReplicationTaskInput, SubnetGroupStatus,
-    TableState, TableStatistics, Tags, ValidationState,
+    TableState, TableStatistics, Tags, UpsertCnameInput, ValidationState,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -511,6 +511,7 @@ impl AwsApi for Clients {
             )
             .set_deletion_protection(input.deletion_protection)
             .set_max_allocated_storage(input.max_allocated_storage)
+            .set_vpc_security_group_ids(input.vpc_security_group_ids.clone())
             .apply_immediately(input.apply_immediately)
             .send()
             .await
@@ -538,6 +539,20 @@ impl AwsApi for Clients {
             .await
             .map_err(AwsError::context(rds::KIND_DB_INSTANCE, id))?;
         Ok(())
+    }
+
+    async fn stop_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError> {
+        let out = self
+            .rds()
+            .stop_db_instance()
+            .db_instance_identifier(identifier)
+            .send()
+            .await
+            .map_err(AwsError::context(rds::KIND_DB_INSTANCE, identifier))?;
+        out.db_instance
+            .as_ref()
+            .map(db_instance)
+            .ok_or_else(|| missing("DBInstance", rds::KIND_DB_INSTANCE, identifier))
     }
 
     async fn create_read_replica(
@@ -1049,6 +1064,51 @@ impl AwsApi for Clients {
             }
             _ => Err(unsupported_arn(arn)),
         }
+    }
+
+    async fn upsert_cname(&self, input: &UpsertCnameInput) -> Result<String, AwsError> {
+        route53::upsert_cname(
+            self.route53(),
+            &input.zone_id,
+            &input.record_name,
+            &input.value,
+            input.ttl,
+            &input.comment,
+        )
+        .await
+    }
+
+    async fn route53_change_status(&self, change_id: &str) -> Result<ChangeStatus, AwsError> {
+        match route53::status_change(self.route53(), change_id).await? {
+            Some(((), status)) => Ok(ChangeStatus::from_aws(status.as_str())),
+            None => Err(AwsError::NotFound {
+                kind: route53::KIND_CHANGE,
+                id: route53::clean_id(change_id).to_owned(),
+            }),
+        }
+    }
+
+    async fn describe_cname(
+        &self,
+        zone_id: &str,
+        record_name: &str,
+    ) -> Result<CnameRecord, AwsError> {
+        let r = route53::find_record_set(
+            self.route53(),
+            zone_id,
+            record_name,
+            aws_sdk_route53::types::RrType::Cname,
+        )
+        .await?;
+        let value = r
+            .resource_records()
+            .first()
+            .map(|v| v.value().trim_end_matches('.').to_owned())
+            .unwrap_or_default();
+        Ok(CnameRecord {
+            value,
+            ttl: r.ttl(),
+        })
     }
 
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {

@@ -38,6 +38,7 @@ operation_errors! {
     aws_sdk_rds::operation::create_db_instance_read_replica::CreateDBInstanceReadReplicaError => DbInstanceNotFoundFault;
     aws_sdk_rds::operation::list_tags_for_resource::ListTagsForResourceError => DbInstanceNotFoundFault, DbSnapshotNotFoundFault;
     aws_sdk_rds::operation::add_tags_to_resource::AddTagsToResourceError => DbInstanceNotFoundFault, DbSnapshotNotFoundFault;
+    aws_sdk_rds::operation::stop_db_instance::StopDBInstanceError => DbInstanceNotFoundFault;
 }
 
 status_enum!(

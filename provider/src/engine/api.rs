@@ -166,6 +166,10 @@ aws_enum! {
         ConfiguringEnhancedMonitoring => "configuring-enhanced-monitoring",
         /// `configuring-log-exports`.
         ConfiguringLogExports => "configuring-log-exports",
+        /// `configuring-iam-database-auth`.
+        ConfiguringIamDatabaseAuth => "configuring-iam-database-auth",
+        /// `resetting-master-credentials`.
+        ResettingMasterCredentials => "resetting-master-credentials",
         /// `storage-optimization`: usable; storage is being reorganised.
         StorageOptimization => "storage-optimization",
         /// `upgrading`.
@@ -229,6 +233,8 @@ aws_enum! {
         Creating => "creating",
         /// `copying`.
         Copying => "copying",
+        /// `pending`: a copy queued before it starts copying.
+        Pending => "pending",
         /// `available`.
         Available => "available",
         /// `deleting`.
@@ -525,6 +531,8 @@ pub struct ModifyDbInstanceInput {
     pub deletion_protection: Option<bool>,
     /// `MaxAllocatedStorage`.
     pub max_allocated_storage: Option<i32>,
+    /// `VpcSecurityGroupIds` (replaces the whole list; the cutover write fence).
+    pub vpc_security_group_ids: Option<Vec<String>>,
     /// `ApplyImmediately`.
     pub apply_immediately: bool,
 }
@@ -1211,6 +1219,44 @@ pub struct CdcLatency {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Route 53
+// ---------------------------------------------------------------------------------------------
+
+aws_enum! {
+    /// `ChangeInfo.Status` of a Route 53 change.
+    ChangeStatus {
+        /// `PENDING`: not yet on every Route 53 name server.
+        Pending => "PENDING",
+        /// `INSYNC`: served by every Route 53 name server.
+        Insync => "INSYNC",
+    }
+}
+
+/// A simple-routing CNAME record as Route 53 stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CnameRecord {
+    /// The record's value (the host name it points at), without a trailing dot.
+    pub value: String,
+    /// `TTL` in seconds.
+    pub ttl: Option<i64>,
+}
+
+/// `ChangeResourceRecordSets` with one UPSERT of a CNAME.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpsertCnameInput {
+    /// Hosted zone id (with or without `/hostedzone/`).
+    pub zone_id: String,
+    /// The record name (the application's host name).
+    pub record_name: String,
+    /// The host name the record points at.
+    pub value: String,
+    /// TTL in seconds.
+    pub ttl: i64,
+    /// Change comment (shown in the Route 53 console).
+    pub comment: String,
+}
+
+// ---------------------------------------------------------------------------------------------
 // The trait
 // ---------------------------------------------------------------------------------------------
 
@@ -1247,6 +1293,9 @@ pub trait AwsApi: Send + Sync {
 
     /// `DeleteDBInstance`. `NotFound` when already gone.
     async fn delete_db_instance(&self, input: &DeleteDbInstanceInput) -> Result<(), AwsError>;
+
+    /// `StopDBInstance` (retire the source at finalize). `NotFound` when absent.
+    async fn stop_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError>;
 
     /// `CreateDBInstanceReadReplica`.
     async fn create_read_replica(
@@ -1382,6 +1431,21 @@ pub trait AwsApi: Send + Sync {
     /// The latest `CDCLatencySource` / `CDCLatencyTarget` datapoints for a task.
     async fn cdc_latency(&self, query: &CdcLatencyQuery) -> Result<CdcLatency, AwsError>;
 
+    // --- Route 53 ---
+
+    /// UPSERTs a CNAME and returns the change id (without the `/change/` prefix).
+    async fn upsert_cname(&self, input: &UpsertCnameInput) -> Result<String, AwsError>;
+
+    /// `GetChange`: the change's status. `NotFound` when Route 53 does not know the id.
+    async fn route53_change_status(&self, change_id: &str) -> Result<ChangeStatus, AwsError>;
+
+    /// The CNAME `record_name` in the zone. `NotFound` when the zone or the record is absent.
+    async fn describe_cname(
+        &self,
+        zone_id: &str,
+        record_name: &str,
+    ) -> Result<CnameRecord, AwsError>;
+
     // --- Tags (any RDS or DMS ARN; the implementation dispatches on the ARN's service) ---
 
     /// `ListTagsForResource`.
@@ -1407,8 +1471,13 @@ mod tests {
         );
         assert_eq!(
             DbInstanceStatus::from_aws("resetting-master-credentials"),
-            DbInstanceStatus::Other("resetting-master-credentials".into())
+            DbInstanceStatus::ResettingMasterCredentials
         );
+        assert_eq!(
+            DbInstanceStatus::from_aws("some-new-state"),
+            DbInstanceStatus::Other("some-new-state".into())
+        );
+        assert_eq!(SnapshotStatus::from_aws("pending"), SnapshotStatus::Pending);
         assert_eq!(
             ValidationState::from_aws("Mismatched records").as_str(),
             "Mismatched records"

@@ -138,6 +138,9 @@ impl Engine {
     }
 }
 
+/// Not-found reads tolerated right after a create before "gone" is believed.
+const NOT_FOUND_CHECKS: u32 = 5;
+
 /// A declarative waiter over a typed status.
 #[derive(Debug)]
 pub(crate) struct Waiter<S: 'static> {
@@ -311,12 +314,8 @@ impl Run<'_> {
             percent,
             status: status.to_owned(),
         };
-        match percent {
-            Some(pct) => {
-                tracing::info!(phase = %phase, id, status, "phase={phase} progress={pct}%");
-            }
-            None => tracing::info!(phase = %phase, id, status, "phase={phase} status={status}"),
-        }
+        // One self-contained line: Terraform shows the message under TF_LOG, fields vary.
+        tracing::info!(phase = %phase, id, status, "{p}");
         if let Some(cb) = &self.e.progress {
             cb(&p);
         }
@@ -354,13 +353,22 @@ impl Run<'_> {
         let mut seen = 0u32;
         let mut polls = 0u32;
         let mut last_status: Option<String> = None;
+        // Right after a create, describe may not see the object yet (eventual
+        // consistency): until it has been seen once, a few not-found reads are pending.
+        let mut seen_once = !fresh;
         if fresh && !self.e.poll.initial_delay.is_zero() {
             self.sleep(w.step, self.e.poll.initial_delay).await?;
         }
         loop {
             self.check_cancel(w.step)?;
-            match status().await {
+            let observed = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(EngineError::Cancelled { step: w.step }),
+                r = status() => r,
+            };
+            match observed {
                 Ok(Some((obj, s))) => {
+                    seen_once = true;
                     last_status = Some(s.to_string());
                     if w.target.contains(&s) {
                         seen += 1;
@@ -386,6 +394,9 @@ impl Run<'_> {
                         self.emit(w.phase, w.step, id, None, "deleted");
                         return Ok(None);
                     }
+                }
+                Ok(None) if !seen_once && polls < NOT_FOUND_CHECKS => {
+                    tracing::debug!(step = %w.step, id, "not visible yet after create");
                 }
                 Ok(None) => {
                     return Err(EngineError::Failed {

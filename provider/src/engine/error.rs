@@ -11,6 +11,8 @@ use crate::aws::AwsError;
 pub enum Step {
     /// Reading the source instance.
     DescribeSource,
+    /// Waiting for the source to be available before its snapshot.
+    WaitSource,
     /// Resolving and checking the KMS key.
     ResolveKmsKey,
     /// Reading the current state of every owned object.
@@ -73,6 +75,30 @@ pub enum Step {
     DeleteSnapshot,
     /// DeleteDBInstance (target or read replica, and waiting until gone).
     DeleteInstance,
+    /// Checking lag, validation and the task before a cutover or failback.
+    CheckCutover,
+    /// Recording the migration's phase and timestamps in the target's tags.
+    RecordPhase,
+    /// Moving an instance to the fence security groups.
+    FenceWrites,
+    /// Restoring an instance's original security groups.
+    LiftFence,
+    /// Waiting until CDC has applied every change (lag 0).
+    DrainReplication,
+    /// UPSERTing the Route 53 CNAME.
+    SwitchRoute53,
+    /// Waiting for the Route 53 change to be INSYNC.
+    WaitRoute53,
+    /// Renaming an RDS DB instance (identifier swap).
+    RenameInstance,
+    /// Creating the reverse (failback) DMS endpoints.
+    CreateReverseEndpoint,
+    /// Creating the reverse (failback) DMS task.
+    CreateReverseTask,
+    /// Starting a DMS task as CDC from the cutover or failback point.
+    StartCdc,
+    /// Stopping or deleting the source at finalize (`retire_source`).
+    RetireSource,
 }
 
 impl Step {
@@ -80,6 +106,7 @@ impl Step {
     pub fn describe(self) -> &'static str {
         match self {
             Step::DescribeSource => "reading source RDS DB Instance",
+            Step::WaitSource => "waiting for source RDS DB Instance to be available",
             Step::ResolveKmsKey => "reading KMS Key",
             Step::Observe => "reading migration state",
             Step::CreateSnapshot => "creating RDS DB Snapshot",
@@ -111,6 +138,18 @@ impl Step {
             Step::DeleteSubnetGroup => "deleting DMS Replication Subnet Group",
             Step::DeleteSnapshot => "deleting RDS DB Snapshot",
             Step::DeleteInstance => "deleting RDS DB Instance",
+            Step::CheckCutover => "checking replication before switching",
+            Step::RecordPhase => "recording the migration phase in RDS DB Instance tags",
+            Step::FenceWrites => "fencing writes with security groups on RDS DB Instance",
+            Step::LiftFence => "restoring security groups of RDS DB Instance",
+            Step::DrainReplication => "waiting for DMS Replication Task to drain",
+            Step::SwitchRoute53 => "changing Route 53 Record",
+            Step::WaitRoute53 => "waiting for Route 53 Change to be INSYNC",
+            Step::RenameInstance => "renaming RDS DB Instance",
+            Step::CreateReverseEndpoint => "creating DMS reverse Endpoint",
+            Step::CreateReverseTask => "creating DMS reverse Replication Task",
+            Step::StartCdc => "starting DMS Replication Task CDC",
+            Step::RetireSource => "retiring source RDS DB Instance",
         }
     }
 }
@@ -222,6 +261,17 @@ pub enum EngineError {
         /// The instance.
         id: String,
     },
+    /// A cutover, failback or finalize was refused before anything was changed; `reasons`
+    /// carry the measured values (lag, validation, the colliding name).
+    #[error("{action} refused: {}", reasons.join("; "))]
+    Refused {
+        /// Dotted attribute path whose change asked for it (`cutover`, `finalize`).
+        attribute: &'static str,
+        /// What was refused ("cutover", "failback", "finalize").
+        action: &'static str,
+        /// Every reason, as sentences without a final period.
+        reasons: Vec<String>,
+    },
 }
 
 impl EngineError {
@@ -238,7 +288,8 @@ impl EngineError {
         match self {
             EngineError::InvalidSpec { attribute, .. }
             | EngineError::Missing { attribute, .. }
-            | EngineError::Unusable { attribute, .. } => Some(attribute),
+            | EngineError::Unusable { attribute, .. }
+            | EngineError::Refused { attribute, .. } => Some(attribute),
             EngineError::ForeignObject { attribute, .. } => *attribute,
             EngineError::DeletionProtected { .. } => Some("delete_target_on_destroy"),
             _ => None,
@@ -268,6 +319,48 @@ impl EngineError {
             EngineError::Timeout { .. } => "Migration Step Timed Out",
             EngineError::Cancelled { .. } => "Migration Interrupted",
             EngineError::DeletionProtected { .. } => "Target Has Deletion Protection",
+            EngineError::Refused { .. } => "Migration Switch Refused",
+        }
+    }
+
+    /// The diagnostic detail: what happened, in full sentences, and the remedy. Progress is
+    /// never lost on failure (every step is idempotent), which the remedies rely on.
+    pub fn detail(&self) -> String {
+        const RESUME: &str = "Apply again to resume where it stopped; work already done is kept.";
+        match self {
+            EngineError::InvalidSpec { .. } => format!("{self}."),
+            EngineError::Missing { .. } => format!(
+                "{self}. Check the value, and that the provider is configured for the right account and region."
+            ),
+            EngineError::Unusable { .. } => format!("{self}. Fix it or choose another one."),
+            EngineError::ForeignObject { attribute, .. } => {
+                let remedy = match attribute {
+                    Some(a) => format!("Choose another {a}, or remove or rename the existing object."),
+                    None => "Remove or rename the existing object; the migration never adopts or deletes objects it did not create.".into(),
+                };
+                format!("{self}. {remedy}")
+            }
+            EngineError::Aws { source, .. } if source.is_transient() => {
+                format!("{self}. This looks temporary (throttling or an AWS-side error). {RESUME}")
+            }
+            EngineError::Aws { .. } => {
+                format!("{self}. Check permissions and the configuration, then apply again.")
+            }
+            EngineError::Failed { .. } => {
+                format!(
+                    "{self}. Fix the cause AWS reports, then apply again; the migration resumes where it stopped."
+                )
+            }
+            EngineError::Timeout { .. } => format!(
+                "{self}. The operation is still running in AWS. Wait or raise timeouts, then apply again; work already done is kept."
+            ),
+            EngineError::Cancelled { step } => {
+                format!("Terraform interrupted the provider while {step}. {RESUME}")
+            }
+            EngineError::DeletionProtected { .. } => format!("{self}."),
+            EngineError::Refused { .. } => format!(
+                "{self}. Nothing was changed in AWS. Fix the cause or wait, then apply again."
+            ),
         }
     }
 
@@ -321,5 +414,32 @@ mod tests {
         );
         assert!(a.is_transient());
         assert!(std::error::Error::source(&a).is_some());
+        assert!(
+            a.detail().contains("Apply again to resume"),
+            "{}",
+            a.detail()
+        );
+        assert_eq!(
+            e.detail(),
+            "waiting for DMS Replication Task full load (rdsenc-orders): unexpected status failed: Table orders.items: duplicate key. Fix the cause AWS reports, then apply again; the migration resumes where it stopped."
+        );
+        assert_eq!(
+            EngineError::Cancelled {
+                step: Step::WaitSnapshot
+            }
+            .detail(),
+            "Terraform interrupted the provider while waiting for RDS DB Snapshot. Apply again to resume where it stopped; work already done is kept."
+        );
+        let f = EngineError::ForeignObject {
+            attribute: Some("target_db_instance_identifier"),
+            kind: "RDS DB Instance",
+            id: "orders-encrypted".into(),
+            migration: "orders".into(),
+        };
+        assert!(
+            f.detail()
+                .contains("Choose another target_db_instance_identifier")
+        );
+        assert_eq!(f.summary(), "Name Taken By An Unmanaged Object");
     }
 }

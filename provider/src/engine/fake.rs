@@ -51,6 +51,10 @@ pub enum Op {
     CdcLatency,
     ListTags,
     AddTags,
+    StopDbInstance,
+    UpsertCname,
+    Route53ChangeStatus,
+    DescribeCname,
 }
 
 impl Op {
@@ -70,6 +74,8 @@ impl Op {
                 | Op::DescribeTableStatistics
                 | Op::CdcLatency
                 | Op::ListTags
+                | Op::Route53ChangeStatus
+                | Op::DescribeCname
         )
     }
 }
@@ -79,7 +85,8 @@ impl Op {
 pub struct Call {
     /// The operation.
     pub op: Op,
-    /// The main identifier or ARN of the request.
+    /// The main identifier or ARN of the request (`StartReplicationTask`: the start type,
+    /// a space, then the ARN).
     pub id: String,
     /// Virtual time since the fake was made.
     pub at: Duration,
@@ -118,6 +125,10 @@ pub struct FakeTimings {
     pub task_stop: Duration,
     /// Task deleting -> gone.
     pub task_delete: Duration,
+    /// Route 53 change PENDING -> INSYNC.
+    pub route53_insync: Duration,
+    /// Instance stopping -> stopped.
+    pub instance_stop: Duration,
 }
 
 impl Default for FakeTimings {
@@ -139,6 +150,8 @@ impl Default for FakeTimings {
             full_load: m(30),
             task_stop: m(1),
             task_delete: m(1),
+            route53_insync: Duration::from_secs(40),
+            instance_stop: m(4),
         }
     }
 }
@@ -245,6 +258,10 @@ struct State {
     calls: Vec<Call>,
     faults: Vec<Fault>,
     next_arn: u64,
+    /// Hosted zone id -> (record name with trailing dot -> CNAME).
+    zones: BTreeMap<String, BTreeMap<String, CnameRecord>>,
+    /// Route 53 change id -> status timeline.
+    changes: BTreeMap<String, Timeline<ChangeStatus>>,
 }
 
 /// The in-memory AWS. Cheap to clone (shared state).
@@ -263,6 +280,10 @@ impl std::fmt::Debug for FakeAws {
 }
 
 const REGION_ACCOUNT: &str = "us-east-1:123456789012";
+
+fn fqdn(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
+}
 
 fn not_found(kind: &'static str, id: &str) -> AwsError {
     AwsError::NotFound {
@@ -536,6 +557,52 @@ impl FakeAws {
             .values()
             .find(|e| e.0.identifier == identifier)
             .and_then(|e| e.2.as_ref().map(|s| s.expose().to_owned()))
+    }
+
+    /// Adds an empty hosted zone.
+    pub fn add_hosted_zone(&self, zone_id: &str) {
+        self.lock()
+            .zones
+            .insert(zone_id.to_owned(), BTreeMap::new());
+    }
+
+    /// The CNAME value of `name` in `zone_id`, if any.
+    pub fn cname(&self, zone_id: &str, name: &str) -> Option<String> {
+        self.lock()
+            .zones
+            .get(zone_id)
+            .and_then(|z| z.get(&fqdn(name)))
+            .map(|r| r.value.clone())
+    }
+
+    /// Sets a CNAME directly (the application's record before any cutover).
+    pub fn set_cname(&self, zone_id: &str, name: &str, value: &str) {
+        self.lock()
+            .zones
+            .entry(zone_id.to_owned())
+            .or_default()
+            .insert(
+                fqdn(name),
+                CnameRecord {
+                    value: value.to_owned(),
+                    ttl: Some(300),
+                },
+            );
+    }
+
+    /// The instance's identifier, status and security groups right now.
+    pub fn instance(&self, id: &str) -> Option<DbInstance> {
+        let mut st = self.lock();
+        self.instance_view(&mut st, id)
+    }
+
+    /// Every task identifier with its status and CDC start position.
+    pub fn tasks(&self) -> Vec<ReplicationTask> {
+        let mut st = self.lock();
+        let arns: Vec<String> = st.tasks.keys().cloned().collect();
+        arns.into_iter()
+            .filter_map(|a| self.task_view(&mut st, &DmsRef::Arn(a)))
+            .collect()
     }
 
     /// The current view of an instance (status applied).
@@ -871,7 +938,14 @@ impl AwsApi for FakeAws {
         if let Some(x) = input.max_allocated_storage {
             v.max_allocated_storage = Some(x);
         }
+        if let Some(x) = &input.vpc_security_group_ids {
+            v.vpc_security_group_ids = x.clone();
+        }
         if let Some(new) = &input.new_db_instance_identifier {
+            // The endpoint names the instance, as on AWS.
+            if let Some(ep) = &mut v.endpoint {
+                ep.address = ep.address.replacen(&input.db_instance_identifier, new, 1);
+            }
             v.identifier = new.clone();
             v.arn = format!("arn:aws:rds:{REGION_ACCOUNT}:db:{new}");
         }
@@ -944,6 +1018,33 @@ impl AwsApi for FakeAws {
         Ok(())
     }
 
+    async fn stop_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError> {
+        self.enter(Op::StopDbInstance, identifier)?;
+        let now = self.now();
+        let mut st = self.lock();
+        let cur = self
+            .instance_view(&mut st, identifier)
+            .ok_or_else(|| not_found("RDS DB Instance", identifier))?;
+        if cur.status != DbInstanceStatus::Available {
+            return Err(invalid(
+                "InvalidDBInstanceState",
+                format!("instance {identifier} is {}", cur.status),
+            ));
+        }
+        if let Some(inst) = st.instances.get_mut(identifier) {
+            inst.tl.set(
+                now,
+                vec![
+                    (Duration::ZERO, Some(DbInstanceStatus::Stopping)),
+                    (self.timings.instance_stop, Some(DbInstanceStatus::Stopped)),
+                ],
+            );
+        }
+        let mut out = cur;
+        out.status = DbInstanceStatus::Stopping;
+        Ok(out)
+    }
+
     async fn create_read_replica(
         &self,
         input: &CreateReadReplicaInput,
@@ -981,6 +1082,8 @@ impl AwsApi for FakeAws {
                 .clone()
                 .unwrap_or(src.instance_class.clone()),
             deletion_protection: false,
+            // RDS creates replicas with automated backups off.
+            backup_retention_period: 0,
             ..src.clone()
         };
         let mut tl = Timeline::new(now, DbInstanceStatus::Creating);
@@ -1104,7 +1207,7 @@ impl AwsApi for FakeAws {
         let v = DbSnapshot {
             identifier: id.clone(),
             arn: format!("arn:aws:rds:{REGION_ACCOUNT}:snapshot:{id}"),
-            status: SnapshotStatus::Creating,
+            status: SnapshotStatus::Pending,
             percent_progress: 0,
             encrypted: true,
             kms_key_id: Some(key.arn),
@@ -1113,10 +1216,14 @@ impl AwsApi for FakeAws {
             tags,
             ..src
         };
-        let mut tl = Timeline::new(now, SnapshotStatus::Creating);
+        // Like AWS: a copy is queued (`pending`), then `copying`, then `available`.
+        let mut tl = Timeline::new(now, SnapshotStatus::Pending);
         tl.set(
             now,
-            vec![(self.timings.copy, Some(SnapshotStatus::Available))],
+            vec![
+                (self.timings.copy / 10, Some(SnapshotStatus::Copying)),
+                (self.timings.copy, Some(SnapshotStatus::Available)),
+            ],
         );
         st.snapshots.insert(
             id,
@@ -1553,6 +1660,10 @@ impl AwsApi for FakeAws {
             .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
         if let Some(x) = &input.migration_type {
             t.v.migration_type = x.clone();
+            // A CDC-only task never loads.
+            if *x == MigrationType::Cdc {
+                t.loaded = true;
+            }
         }
         if let Some(x) = &input.table_mappings {
             t.v.table_mappings = x.clone();
@@ -1572,7 +1683,11 @@ impl AwsApi for FakeAws {
         &self,
         input: &StartReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
-        self.enter(Op::StartReplicationTask, &input.arn)?;
+        // The start type is part of the logged id so tests can tell resume from reload.
+        self.enter(
+            Op::StartReplicationTask,
+            &format!("{} {}", input.start_type, input.arn),
+        )?;
         let now = self.now();
         let mut st = self.lock();
         let cur = self
@@ -1611,6 +1726,9 @@ impl AwsApi for FakeAws {
         }
         t.v.stop_reason = None;
         t.v.last_failure_message = None;
+        if let Some(p) = &input.cdc_start_position {
+            t.v.cdc_start_position = Some(p.clone());
+        }
         t.tl.set(
             now,
             vec![
@@ -1752,6 +1870,62 @@ impl AwsApi for FakeAws {
         let mut st = self.lock();
         self.tags_of(&mut st, arn)
             .ok_or_else(|| not_found("resource", arn))
+    }
+
+    async fn upsert_cname(&self, input: &UpsertCnameInput) -> Result<String, AwsError> {
+        self.enter(
+            Op::UpsertCname,
+            &format!("{} {}", input.record_name, input.value),
+        )?;
+        let now = self.now();
+        let mut st = self.lock();
+        let zone = input.zone_id.rsplit('/').next().unwrap_or(&input.zone_id);
+        let records = st
+            .zones
+            .get_mut(zone)
+            .ok_or_else(|| not_found("Route 53 Hosted Zone", zone))?;
+        records.insert(
+            fqdn(&input.record_name),
+            CnameRecord {
+                value: input.value.clone(),
+                ttl: Some(input.ttl),
+            },
+        );
+        st.next_arn += 1;
+        let id = format!("C{:08}", st.next_arn);
+        let mut tl = Timeline::new(now, ChangeStatus::Pending);
+        tl.set(
+            now,
+            vec![(self.timings.route53_insync, Some(ChangeStatus::Insync))],
+        );
+        st.changes.insert(id.clone(), tl);
+        Ok(id)
+    }
+
+    async fn route53_change_status(&self, change_id: &str) -> Result<ChangeStatus, AwsError> {
+        self.enter(Op::Route53ChangeStatus, change_id)?;
+        let now = self.now();
+        let st = self.lock();
+        st.changes
+            .get(change_id)
+            .and_then(|tl| tl.at(now))
+            .ok_or_else(|| not_found("Route 53 Change", change_id))
+    }
+
+    async fn describe_cname(
+        &self,
+        zone_id: &str,
+        record_name: &str,
+    ) -> Result<CnameRecord, AwsError> {
+        self.enter(Op::DescribeCname, record_name)?;
+        let st = self.lock();
+        let zone = st
+            .zones
+            .get(zone_id)
+            .ok_or_else(|| not_found("Route 53 Hosted Zone", zone_id))?;
+        zone.get(&fqdn(record_name))
+            .cloned()
+            .ok_or_else(|| not_found("Route 53 Record", record_name))
     }
 
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {

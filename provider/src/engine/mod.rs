@@ -38,8 +38,11 @@ pub mod api;
 pub mod checks;
 pub mod clock;
 pub mod core;
+pub mod cutover;
 pub mod error;
+pub mod failback;
 pub mod fake;
+pub mod finalize;
 pub mod names;
 pub mod observe;
 pub mod reconcile;
@@ -51,7 +54,13 @@ pub use api::AwsApi;
 pub use checks::{CheckFailure, cutover_checks};
 pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{Engine, Progress, ProgressFn};
+pub use cutover::{
+    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, WriteFence,
+    describe_cutover,
+};
 pub use error::{EngineError, Step};
+pub use failback::describe_failback;
+pub use finalize::describe_finalize;
 pub use names::Names;
 pub use observe::{Computed, KnownIds, MigrationSummary, Observed, ValidationSummary};
 pub use reconcile::EngineFailure;
@@ -59,6 +68,8 @@ pub use spec::{DmsSpec, MigrationSpec, Phase, TablePrepMode, TargetOverrides};
 pub use teardown::TeardownOutcome;
 pub use update::DmsChange;
 
+#[cfg(test)]
+mod cutover_scenarios;
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]

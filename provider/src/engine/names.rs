@@ -99,6 +99,14 @@ pub struct Names {
 
 impl Names {
     /// Derives every name. `target` is the configured `target_db_instance_identifier`.
+    ///
+    /// ```
+    /// use rdsenc::engine::Names;
+    /// let n = Names::new("orders", None);
+    /// assert_eq!(n.encrypted_snapshot, "rdsenc-orders-encrypted");
+    /// assert_eq!(n.target, "orders-encrypted");
+    /// assert_eq!(n.task, "rdsenc-orders");
+    /// ```
     pub fn new(source: &str, target: Option<&str>) -> Self {
         let src = source.to_ascii_lowercase();
         let p = format!("rdsenc-{src}");
@@ -162,6 +170,14 @@ fn check_id(id: &str, max: usize) -> Result<(), String> {
 /// Fits `name` into `max` characters: unchanged when it fits, else a prefix plus `-` and an
 /// 8-hex-digit FNV-1a hash of the whole name, so distinct long names stay distinct and the
 /// result is the same on every run and every version.
+///
+/// ```
+/// use rdsenc::engine::names::fit;
+/// assert_eq!(fit("short", 63), "short");
+/// let long = fit(&format!("{}-encrypted", "a".repeat(60)), 63);
+/// assert_eq!(long.len(), 63);
+/// assert_eq!(long, fit(&format!("{}-encrypted", "a".repeat(60)), 63));
+/// ```
 pub fn fit(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_owned();
@@ -182,6 +198,26 @@ fn fnv1a(bytes: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_derived_name_is_valid_for_any_valid_source(src in "[a-z]([a-z0-9]|-[a-z0-9]){0,30}") {
+            prop_assume!(check_rds_instance_id(&src).is_ok());
+            let n = Names::new(&src, None);
+            for id in [&n.target, &n.read_replica, &n.replication_instance] {
+                prop_assert!(check_rds_instance_id(id).is_ok(), "{}", id);
+            }
+            for id in [&n.source_snapshot, &n.encrypted_snapshot, &n.target_final_snapshot] {
+                prop_assert!(check_id(id, RDS_SNAPSHOT_ID_MAX).is_ok(), "{}", id);
+            }
+            for id in [&n.source_endpoint, &n.target_endpoint, &n.task, &n.reverse_task] {
+                prop_assert!(check_id(id, DMS_ID_MAX).is_ok(), "{}", id);
+            }
+            prop_assert_ne!(&n.target, &n.migration);
+            prop_assert_ne!(&n.source_endpoint, &n.target_endpoint);
+        }
+    }
 
     #[test]
     fn names_derive_from_the_source_identifier() {

@@ -134,6 +134,19 @@ pub struct Observed {
     pub lag: CdcLatency,
     /// The derived phase.
     pub phase: Phase,
+    /// The reverse (failback) task, target -> source, once a cutover made it.
+    pub reverse_task: Option<ReplicationTask>,
+    /// The reverse task's source endpoint (reads the encrypted instance).
+    pub reverse_source_endpoint: Option<Endpoint>,
+    /// The reverse task's target endpoint (writes the original instance).
+    pub reverse_target_endpoint: Option<Endpoint>,
+    /// Latest CDC latency of the reverse task (while it runs).
+    pub reverse_lag: CdcLatency,
+    /// Cutover timestamps, read from the target's tags.
+    pub cutover: super::cutover::CutoverRecord,
+    /// True when the identifiers are swapped (fully or half-way): the original instance is
+    /// named `<source>-unencrypted` or the encrypted one `<source>`.
+    pub identifiers_swapped: bool,
 }
 
 impl Observed {
@@ -237,6 +250,7 @@ pub(crate) fn snapshot_stage(s: Option<&DbSnapshot>) -> Stage {
         Some(SnapshotStatus::Failed) => Stage::Broken,
         Some(
             SnapshotStatus::Creating
+            | SnapshotStatus::Pending
             | SnapshotStatus::Copying
             | SnapshotStatus::Deleting
             | SnapshotStatus::Other(_),
@@ -450,8 +464,53 @@ impl Run<'_> {
             );
             Ok::<_, EngineError>((sg?, ri?, se?, te?, task?))
         };
-        let (rds, dms) = tokio::join!(rds, dms);
-        let (source, source_snapshot, encrypted_snapshot, target, read_replica) = rds?;
+        let rev_src_name = super::cutover::reverse_source_endpoint_name(n);
+        let rev_tgt_name = super::cutover::reverse_target_endpoint_name(n);
+        let reverse = async {
+            let (task, se, te) = tokio::join!(
+                self.owned_dms(
+                    None,
+                    &n.reverse_task,
+                    |t: &ReplicationTask| &t.arn,
+                    |r| async move { aws.describe_replication_task(&r).await },
+                ),
+                self.owned_dms(
+                    None,
+                    &rev_src_name,
+                    |e: &Endpoint| &e.arn,
+                    |r| async move { aws.describe_endpoint(&r).await },
+                ),
+                self.owned_dms(
+                    None,
+                    &rev_tgt_name,
+                    |e: &Endpoint| &e.arn,
+                    |r| async move { aws.describe_endpoint(&r).await },
+                ),
+            );
+            Ok::<_, EngineError>((task?, se?, te?))
+        };
+        let (rds, dms, reverse) = tokio::join!(rds, dms, reverse);
+        let (mut source, source_snapshot, encrypted_snapshot, mut target, read_replica) = rds?;
+        let (reverse_task, reverse_source_endpoint, reverse_target_endpoint) = reverse?;
+        // Identifier swap: `<source>` may name the encrypted instance, and the original
+        // may be `<source>-unencrypted` (also half-way through a swap).
+        let mut identifiers_swapped = false;
+        if source
+            .as_ref()
+            .is_some_and(|s| super::cutover::is_our_target(n, s))
+        {
+            target = source.take();
+            identifiers_swapped = true;
+        }
+        if source.is_none() {
+            let renamed = super::cutover::unencrypted_name(n);
+            source = self
+                .find(Step::Observe, &renamed, || {
+                    aws.describe_db_instance(&renamed)
+                })
+                .await?;
+            identifiers_swapped |= source.is_some();
+        }
         let (
             replication_subnet_group,
             replication_instance,
@@ -459,6 +518,10 @@ impl Run<'_> {
             target_endpoint,
             task,
         ) = dms?;
+        let cutover = target
+            .as_ref()
+            .map(|t| super::cutover::CutoverRecord::from_tags(&t.tags))
+            .unwrap_or_default();
         let mut o = Observed {
             source,
             source_snapshot,
@@ -478,9 +541,18 @@ impl Run<'_> {
             },
             lag: CdcLatency::default(),
             phase: Phase::Snapshotting,
+            cutover,
+            reverse_task,
+            reverse_source_endpoint,
+            reverse_target_endpoint,
+            reverse_lag: CdcLatency::default(),
+            identifiers_swapped,
         };
         self.observe_metrics(&mut o).await;
-        o.derive_phase(known.recorded_phase);
+        // The phase tag on the target is written at each switch step, so it is newer than
+        // state after an interrupted apply.
+        let recorded = o.cutover.phase.or(known.recorded_phase);
+        o.derive_phase(recorded);
         Ok(o)
     }
 
@@ -498,28 +570,47 @@ impl Run<'_> {
                 Err(e) => tracing::warn!(error = %e, "table statistics unavailable"),
             }
         }
-        if task.status == ReplicationTaskStatus::Running
-            && let Some(ri) = &o.replication_instance
+        if let Some(l) = self.task_lag(o, task).await {
+            o.lag = l;
+        }
+        if let Some(rt) = o.reverse_task.clone()
+            && let Some(l) = self.task_lag(o, &rt).await
         {
-            let q = CdcLatencyQuery {
-                replication_instance_identifier: ri.identifier.clone(),
-                replication_task_identifier: task
-                    .arn
-                    .rsplit(':')
-                    .next()
-                    .unwrap_or(&task.identifier)
-                    .to_owned(),
-                end: self.e.clock.wall_time(),
-                window: LAG_WINDOW,
-            };
-            match self
-                .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {
-                    self.aws().cdc_latency(&q)
-                })
-                .await
-            {
-                Ok(l) => o.lag = l,
-                Err(e) => tracing::warn!(error = %e, "CDC latency unavailable"),
+            o.reverse_lag = l;
+        }
+    }
+
+    /// The task's CDC latency when it runs; best-effort (`None` on failure or not running).
+    pub(crate) async fn task_lag(
+        &self,
+        o: &Observed,
+        task: &ReplicationTask,
+    ) -> Option<CdcLatency> {
+        if task.status != ReplicationTaskStatus::Running {
+            return None;
+        }
+        let ri = o.replication_instance.as_ref()?;
+        let q = CdcLatencyQuery {
+            replication_instance_identifier: ri.identifier.clone(),
+            replication_task_identifier: task
+                .arn
+                .rsplit(':')
+                .next()
+                .unwrap_or(&task.identifier)
+                .to_owned(),
+            end: self.e.clock.wall_time(),
+            window: LAG_WINDOW,
+        };
+        match self
+            .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {
+                self.aws().cdc_latency(&q)
+            })
+            .await
+        {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::warn!(error = %e, "CDC latency unavailable");
+                None
             }
         }
     }
@@ -712,6 +803,18 @@ pub struct Computed {
     pub active_db_instance_identifier: Option<String>,
     /// `active_endpoint` ("address:port").
     pub active_endpoint: Option<String>,
+    /// `cutover_started_at` (RFC 3339 UTC).
+    pub cutover_started_at: Option<String>,
+    /// `cutover_completed_at` (RFC 3339 UTC).
+    pub cutover_completed_at: Option<String>,
+    /// `cutover_write_pause_seconds`: writes paused -> switch done.
+    pub cutover_write_pause_seconds: Option<f64>,
+    /// `reverse_replication_task_arn`.
+    pub reverse_replication_task_arn: Option<String>,
+    /// `reverse_replication_task_status`.
+    pub reverse_replication_task_status: Option<String>,
+    /// `reverse_replication_lag_seconds`.
+    pub reverse_replication_lag_seconds: Option<f64>,
 }
 
 fn host_port(h: &HostPort) -> String {
@@ -737,6 +840,15 @@ impl Observed {
             validation_state: self.validation.to_string(),
             active_db_instance_identifier: self.active_db_instance_identifier().map(str::to_owned),
             active_endpoint: self.active_endpoint().map(host_port),
+            cutover_started_at: self.cutover.started_at_rfc3339(),
+            cutover_completed_at: self.cutover.completed_at_rfc3339(),
+            cutover_write_pause_seconds: self.cutover.write_pause_seconds(),
+            reverse_replication_task_arn: self.reverse_task.as_ref().map(|t| t.arn.clone()),
+            reverse_replication_task_status: self
+                .reverse_task
+                .as_ref()
+                .map(|t| t.status.as_str().to_owned()),
+            reverse_replication_lag_seconds: self.reverse_lag.target_seconds,
         }
     }
 

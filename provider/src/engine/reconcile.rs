@@ -26,9 +26,12 @@ use super::spec::{Phase, default_table_mappings, target_after_connect_script, ta
 pub struct EngineFailure {
     /// What failed.
     pub error: EngineError,
-    /// What exists now (best effort: a default when even observing failed; names are
-    /// deterministic, so the next refresh finds everything anyway).
+    /// What exists now. When `observed_ok` is false, observing failed too and this is a
+    /// default: keep the prior state instead (names are deterministic, so the next
+    /// refresh finds everything anyway).
     pub observed: Observed,
+    /// True when `observed` was actually read from AWS after the failure.
+    pub observed_ok: bool,
 }
 
 /// Default class of a managed replication instance.
@@ -45,6 +48,8 @@ const INSTANCE_PENDING: &[DbInstanceStatus] = &[
     DbInstanceStatus::Starting,
     DbInstanceStatus::ConfiguringEnhancedMonitoring,
     DbInstanceStatus::ConfiguringLogExports,
+    DbInstanceStatus::ConfiguringIamDatabaseAuth,
+    DbInstanceStatus::ResettingMasterCredentials,
     DbInstanceStatus::Upgrading,
     DbInstanceStatus::Maintenance,
 ];
@@ -52,11 +57,15 @@ const INSTANCE_READY: &[DbInstanceStatus] = &[
     DbInstanceStatus::Available,
     DbInstanceStatus::StorageOptimization,
 ];
-const SNAPSHOT_PENDING: &[SnapshotStatus] = &[SnapshotStatus::Creating, SnapshotStatus::Copying];
+const SNAPSHOT_PENDING: &[SnapshotStatus] = &[
+    SnapshotStatus::Creating,
+    SnapshotStatus::Pending,
+    SnapshotStatus::Copying,
+];
 const SNAPSHOT_READY: &[SnapshotStatus] = &[SnapshotStatus::Available];
 
 const WAIT_SOURCE: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::DescribeSource,
+    step: Step::WaitSource,
     phase: Phase::Snapshotting,
     pending: INSTANCE_PENDING,
     target: INSTANCE_READY,
@@ -141,6 +150,7 @@ const WAIT_TASK_SETTLED: Waiter<ReplicationTaskStatus> = Waiter {
         ReplicationTaskStatus::Ready,
         ReplicationTaskStatus::Stopped,
         ReplicationTaskStatus::Running,
+        ReplicationTaskStatus::Failed,
     ],
     gone_is_target: false,
     timeout: timeouts::TASK_READY,
@@ -297,13 +307,19 @@ impl Engine {
             (Ok(()), Err(error)) => Err(Box::new(EngineFailure {
                 error,
                 observed: Observed::default(),
+                observed_ok: false,
             })),
-            (Err(error), Ok(observed)) => Err(Box::new(EngineFailure { error, observed })),
+            (Err(error), Ok(observed)) => Err(Box::new(EngineFailure {
+                error,
+                observed,
+                observed_ok: true,
+            })),
             (Err(error), Err(obs_err)) => {
                 tracing::warn!(error = %obs_err, "could not observe after a failure");
                 Err(Box::new(EngineFailure {
                     error,
                     observed: Observed::default(),
+                    observed_ok: false,
                 }))
             }
         }
@@ -382,7 +398,12 @@ impl Run<'_> {
                 key.state
             )));
         }
-        if key.usage != KmsKeyUsage::EncryptDecrypt || key.spec != KmsKeySpec::SymmetricDefault {
+        // Refuse only what is known to be wrong: an absent field (some emulators omit it)
+        // is left for RDS to judge.
+        let unknown = |s: &str| s.is_empty();
+        let usage_ok = key.usage == KmsKeyUsage::EncryptDecrypt || unknown(key.usage.as_str());
+        let spec_ok = key.spec == KmsKeySpec::SymmetricDefault || unknown(key.spec.as_str());
+        if !(usage_ok && spec_ok) {
             return Err(unusable(format!(
                 "key is {} / {}; RDS needs a SYMMETRIC_DEFAULT ENCRYPT_DECRYPT key",
                 key.spec, key.usage
@@ -417,9 +438,16 @@ impl Run<'_> {
                 ),
             });
         }
+        if self.spec.dms.source_from_read_replica && src.backup_retention_period == 0 {
+            return Err(EngineError::Unusable {
+                attribute: "source_db_instance_identifier",
+                kind: "RDS DB Instance",
+                id: id.clone(),
+                reason: "automated backups are off, and RDS creates read replicas only of instances with backups on (dms.source_from_read_replica); set backup_retention_period > 0".into(),
+            });
+        }
         if matches!(src.engine, DbEngine::Mysql | DbEngine::Mariadb)
             && src.backup_retention_period == 0
-            && !self.spec.dms.source_from_read_replica
         {
             return Err(EngineError::Unusable {
                 attribute: "source_db_instance_identifier",
@@ -667,14 +695,20 @@ impl Run<'_> {
             allocated_storage: o.allocated_storage.or(Some(source.allocated_storage)),
             iops: o.iops.or(source.iops),
             storage_throughput: o.storage_throughput.or(source.storage_throughput),
-            db_parameter_group_name: o
-                .db_parameter_group_name
-                .clone()
-                .or_else(|| source.db_parameter_group_name.clone()),
-            option_group_name: o
-                .option_group_name
-                .clone()
-                .or_else(|| source.option_group_name.clone()),
+            // A default group is what RDS picks anyway when none is named, so only custom
+            // groups are passed on (default option groups cannot always be named).
+            db_parameter_group_name: o.db_parameter_group_name.clone().or_else(|| {
+                source
+                    .db_parameter_group_name
+                    .clone()
+                    .filter(|g| !g.starts_with("default."))
+            }),
+            option_group_name: o.option_group_name.clone().or_else(|| {
+                source
+                    .option_group_name
+                    .clone()
+                    .filter(|g| !g.starts_with("default:"))
+            }),
             db_subnet_group_name: o
                 .db_subnet_group_name
                 .clone()
@@ -1034,7 +1068,25 @@ impl Run<'_> {
                 true
             }
         };
-        self.wait_instance(&WAIT_REPLICA, id, fresh).await
+        let replica = self.wait_instance(&WAIT_REPLICA, id, fresh).await?;
+        // A MySQL/MariaDB replica writes the binary log DMS reads only with backups on, and
+        // RDS creates replicas with backups off.
+        if matches!(source.engine, DbEngine::Mysql | DbEngine::Mariadb)
+            && replica.backup_retention_period == 0
+        {
+            let input = ModifyDbInstanceInput {
+                db_instance_identifier: id.clone(),
+                backup_retention_period: Some(1),
+                apply_immediately: true,
+                ..Default::default()
+            };
+            self.call(Step::CreateReadReplica, id, || {
+                self.aws().modify_db_instance(&input)
+            })
+            .await?;
+            return self.wait_instance(&WAIT_REPLICA, id, true).await;
+        }
+        Ok(replica)
     }
 
     fn database_name(&self, source: &DbInstance) -> Option<String> {
@@ -1276,9 +1328,19 @@ impl Run<'_> {
         let aws = self.aws();
         let start_type = match task.status {
             ReplicationTaskStatus::Ready => Some(StartType::StartReplication),
-            // Stopped by an interrupted settings update (or by hand): continue from the
-            // checkpoint; never reload, which would truncate the target again.
-            ReplicationTaskStatus::Stopped => Some(StartType::ResumeProcessing),
+            // Stopped by an interrupted settings update (or by hand), or failed in an
+            // earlier apply (which reported DMS's message): continue from the checkpoint;
+            // never reload, which would truncate the target again.
+            ReplicationTaskStatus::Stopped | ReplicationTaskStatus::Failed => {
+                if task.status == ReplicationTaskStatus::Failed {
+                    tracing::warn!(
+                        id = %task.identifier,
+                        reason = task_failure(task).unwrap_or_default(),
+                        "resuming a replication task that failed in an earlier apply"
+                    );
+                }
+                Some(StartType::ResumeProcessing)
+            }
             _ => None,
         };
         let fresh = start_type.is_some();

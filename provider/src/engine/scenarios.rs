@@ -112,7 +112,8 @@ async fn the_target_inherits_source_settings_and_gets_what_restore_cannot_set() 
     assert_eq!(t.iops, Some(12000));
     assert_eq!(t.storage_throughput, Some(500));
     assert_eq!(t.db_parameter_group_name.as_deref(), Some("orders-params"));
-    assert_eq!(t.option_group_name.as_deref(), Some("default:postgres-16"));
+    // The default option group is not named: RDS picks it anyway.
+    assert_eq!(t.option_group_name, None);
     assert_eq!(
         t.db_subnet_group.map(|g| g.name).as_deref(),
         Some("db-private")
@@ -174,6 +175,7 @@ async fn a_failed_task_surfaces_the_dms_failure_message() {
     assert!(msg.contains("duplicate key value"), "{msg}");
     assert!(msg.contains("rdsenc-orders"), "{msg}");
     // State still gets everything that exists.
+    assert!(f.observed_ok);
     assert!(f.observed.task.is_some());
     assert!(f.observed.target.is_some());
     assert_eq!(f.observed.phase, Phase::FullLoad);
@@ -823,13 +825,16 @@ async fn a_table_mapping_change_modifies_the_stopped_task_and_resumes_it() {
         .expect("task");
     assert_eq!(t.table_mappings, mappings);
     assert_eq!(t.status, ReplicationTaskStatus::Running);
-    let starts: Vec<Call> = w
+    let starts: Vec<String> = w
         .fake
         .calls()
         .into_iter()
         .filter(|c| c.op == Op::StartReplicationTask)
+        .map(|c| c.id)
         .collect();
     assert_eq!(starts.len(), 2);
+    assert!(starts[0].starts_with("start-replication "));
+    assert!(starts[1].starts_with("resume-processing "), "{starts:?}");
 }
 
 // ----- cutover checks -----
@@ -1099,4 +1104,147 @@ async fn a_foreign_dms_endpoint_with_our_name_is_refused_and_left_alone() {
             .dms_objects()
             .contains(&"rdsenc-orders-source".to_owned())
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_futures_are_send_so_grpc_handlers_can_spawn_them() {
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    let w = World::test();
+    let known = super::observe::KnownIds::default();
+    let day = Duration::from_secs(86_400);
+    let engine = w.engine.clone();
+    let spec = w.spec.clone();
+    let cancel = w.cancel.clone();
+    // Spawning requires 'static + Send futures: exactly what a tonic handler does.
+    let handle = tokio::spawn(async move {
+        send(engine.reconcile_to_replicating(&spec, &known, day, &cancel)).await
+    });
+    let o = ok(handle.await.expect("join"));
+    assert_eq!(o.phase, Phase::Replicating);
+    let known = o.known_ids();
+    drop(send(w.engine.observe(&w.spec, &known, &w.cancel)));
+    drop(send(w.engine.teardown(&w.spec, &known, day, &w.cancel)));
+    drop(send(w.engine.update_dms_settings(
+        &w.spec,
+        &known,
+        &super::update::DmsChange::default(),
+        day,
+        &w.cancel,
+    )));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_that_failed_in_an_earlier_apply_is_resumed_not_reloaded() {
+    let w = World::test();
+    w.fake.fail_task_after(
+        "rdsenc-orders",
+        Duration::from_secs(600),
+        "connection reset",
+    );
+    failed(w.reconcile().await);
+    w.fake.clear_calls();
+    let o = ok(w.reconcile().await);
+    assert_eq!(o.phase, Phase::Replicating);
+    let starts: Vec<Call> = w
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == Op::StartReplicationTask)
+        .collect();
+    assert_eq!(starts.len(), 1);
+    assert!(
+        starts[0].id.starts_with("resume-processing "),
+        "{}",
+        starts[0].id
+    );
+    assert_eq!(w.fake.count(Op::CreateReplicationTask), 0);
+    assert_eq!(o.full_load_progress_percent(), Some(100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiter_tolerates_a_freshly_created_object_not_being_visible_yet() {
+    use super::core::Waiter;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const W: Waiter<SnapshotStatus> = Waiter {
+        step: Step::WaitSnapshot,
+        phase: Phase::Snapshotting,
+        pending: &[SnapshotStatus::Creating],
+        target: &[SnapshotStatus::Available],
+        gone_is_target: false,
+        timeout: Duration::from_secs(3600),
+        continuous_target: None,
+    };
+    let w = World::test();
+    let run = w.engine.run(&w.spec, Duration::from_secs(3600), &w.cancel);
+    for fresh in [true, false] {
+        let n = AtomicUsize::new(0);
+        let r = run
+            .wait(
+                &W,
+                "new-snapshot",
+                fresh,
+                || {
+                    let i = n.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        Ok(if i < 2 {
+                            None
+                        } else {
+                            Some((i, SnapshotStatus::Available))
+                        })
+                    }
+                },
+                |_| None,
+                |_| None,
+            )
+            .await;
+        if fresh {
+            assert_eq!(r, Ok(Some(2)));
+        } else {
+            assert!(
+                matches!(&r, Err(EngineError::Failed { status, .. }) if status == "deleted"),
+                "{r:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mysql_read_replica_gets_backups_on_so_it_writes_the_binlog_dms_reads() {
+    let w = World::test()
+        .mysql()
+        .spec(|s| s.dms.source_from_read_replica = true);
+    let o = ok(w.reconcile().await);
+    let replica = o.read_replica.expect("replica");
+    assert_eq!(replica.backup_retention_period, 1);
+    assert!(
+        w.fake
+            .calls()
+            .iter()
+            .any(|c| c.op == Op::ModifyDbInstance && c.id == "rdsenc-orders-replica")
+    );
+    // The source itself is never modified.
+    assert!(
+        !w.fake
+            .calls()
+            .iter()
+            .any(|c| c.op == Op::ModifyDbInstance && c.id == "orders")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_observing_also_fails_the_failure_says_so() {
+    let w = World::test();
+    let denied = AwsError::Service {
+        code: "AccessDenied".into(),
+        message: "no".into(),
+        status: Some(403),
+    };
+    // The KMS check fails, then every describe of the source fails too.
+    w.fake.fail(Op::DescribeKmsKey, 0, 1, denied.clone());
+    w.fake.fail(Op::DescribeDbInstance, 0, 100, denied);
+    let f = failed(w.reconcile().await);
+    assert_eq!(f.error.step(), Some(Step::ResolveKmsKey));
+    assert!(!f.observed_ok);
 }

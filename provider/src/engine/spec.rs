@@ -11,6 +11,13 @@ use super::error::EngineError;
 use super::names::{Names, check_rds_instance_id};
 
 /// Where the migration stands; the `phase` attribute in state.
+///
+/// ```
+/// use rdsenc::engine::Phase;
+/// assert_eq!("copying_encrypted".parse::<Phase>(), Ok(Phase::CopyingEncrypted));
+/// assert_eq!(Phase::FullLoad.as_str(), "full_load");
+/// assert!(!Phase::Replicating.target_may_serve());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Phase {
     /// Snapshot of the source being taken.

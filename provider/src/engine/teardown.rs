@@ -123,20 +123,28 @@ impl Engine {
 }
 
 impl Run<'_> {
-    async fn teardown(&self, o: &Observed, out: &mut TeardownOutcome) {
+    /// Deletes the DMS objects the migration made (both tasks, every endpoint, the managed
+    /// replication instance and subnet group), going on past failures. Teardown and
+    /// finalize share it.
+    pub(crate) async fn delete_dms(&self, o: &Observed, out: &mut TeardownOutcome) {
         let aws = self.aws();
         let record = |out: &mut TeardownOutcome, what: String, r: Result<(), EngineError>| match r {
             Ok(()) => out.deleted.push(what),
             Err(e) => out.errors.push(e),
         };
-
-        if let Some(t) = &o.task {
+        // Both directions: the reverse task exists once a cutover happened.
+        for t in [&o.task, &o.reverse_task].into_iter().flatten() {
             let r = self.delete_task(t).await;
             record(out, format!("DMS Replication Task ({})", t.identifier), r);
         }
-        for ep in [&o.source_endpoint, &o.target_endpoint]
-            .into_iter()
-            .flatten()
+        for ep in [
+            &o.source_endpoint,
+            &o.target_endpoint,
+            &o.reverse_source_endpoint,
+            &o.reverse_target_endpoint,
+        ]
+        .into_iter()
+        .flatten()
         {
             let r = gone_ok(
                 self.call(Step::DeleteEndpoint, &ep.identifier, || {
@@ -177,6 +185,15 @@ impl Run<'_> {
                 ));
             }
         }
+    }
+
+    async fn teardown(&self, o: &Observed, out: &mut TeardownOutcome) {
+        let aws = self.aws();
+        let record = |out: &mut TeardownOutcome, what: String, r: Result<(), EngineError>| match r {
+            Ok(()) => out.deleted.push(what),
+            Err(e) => out.errors.push(e),
+        };
+        self.delete_dms(o, out).await;
         if let Some(r) = &o.read_replica
             && r.status != DbInstanceStatus::Deleting
         {
@@ -262,7 +279,16 @@ impl Run<'_> {
         }
     }
 
-    pub(crate) async fn stop_task(&self, t: &ReplicationTask) -> Result<(), EngineError> {
+    /// Stops the task and waits until it is stopped; `phase` labels the progress reports.
+    pub(crate) async fn stop_task(
+        &self,
+        t: &ReplicationTask,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
+        let waiter = Waiter {
+            phase,
+            ..WAIT_TASK_STOPPED
+        };
         let aws = self.aws();
         let fresh = matches!(
             t.status,
@@ -276,7 +302,7 @@ impl Run<'_> {
         }
         let which = DmsRef::Arn(t.arn.clone());
         self.wait(
-            &WAIT_TASK_STOPPED,
+            &waiter,
             &t.identifier,
             fresh,
             || async {
@@ -294,7 +320,7 @@ impl Run<'_> {
     async fn delete_task(&self, t: &ReplicationTask) -> Result<(), EngineError> {
         let aws = self.aws();
         if t.status != ReplicationTaskStatus::Deleting {
-            self.stop_task(t).await?;
+            self.stop_task(t, Phase::Finalizing).await?;
             gone_ok(
                 self.call(Step::DeleteTask, &t.identifier, || {
                     aws.delete_replication_task(&t.arn)

@@ -66,7 +66,8 @@ impl Engine {
     /// to the mappings are loaded on resume; existing tables continue from the checkpoint.
     ///
     /// **Errors**: the failing step with what exists (`observed`). A task left stopped by a
-    /// failure is resumed by the next `reconcile_to_replicating`.
+    /// failure is resumed by the next `reconcile_to_replicating`. A task that had failed is
+    /// resumed after the change.
     pub async fn update_dms_settings(
         &self,
         spec: &super::spec::MigrationSpec,
@@ -100,10 +101,16 @@ impl Run<'_> {
                 ReplicationTaskStatus::Running | ReplicationTaskStatus::Starting
             )
         });
+        // A failed task is resumed after the change: fixing credentials or settings is the
+        // usual remedy, and the resource's desired state is "replicating".
+        let was_failed = o
+            .task
+            .as_ref()
+            .is_some_and(|t| t.status == ReplicationTaskStatus::Failed);
         if let Some(t) = &o.task
             && was_running
         {
-            self.stop_task(t).await?;
+            self.stop_task(t, Phase::Replicating).await?;
         }
         if change.source_endpoint
             && let Some(ep) = &o.source_endpoint
@@ -169,7 +176,7 @@ impl Run<'_> {
             )
             .await?;
         }
-        if was_running {
+        if was_running || was_failed {
             let input = StartReplicationTaskInput {
                 arn: task.arn.clone(),
                 start_type: StartType::ResumeProcessing,

@@ -2,6 +2,7 @@
 //! Nothing here knows protobuf or the AWS SDK; `protocol` adapts it to the wire.
 
 pub mod diag;
+pub mod docs;
 pub mod path;
 pub mod schema;
 pub mod traits;

@@ -82,34 +82,32 @@ fn engine(ctx: &Ctx, diags: &mut Diagnostics) -> Option<Engine> {
 /// The one place engine errors become diagnostics: title-case summary, the error with its
 /// step and cause, and the attribute when the error concerns one.
 pub fn engine_diagnostic(e: &EngineError, diags: &mut Diagnostics) {
-    let mut detail = e.to_string();
-    if e.is_cancelled() {
-        detail.push_str(
-            ". Terraform was interrupted; what exists is recorded and the next apply continues \
-             from there (every step is idempotent).",
-        );
-    } else if matches!(e, EngineError::Timeout { .. }) {
-        detail.push_str(
-            ". AWS is still working on it: the next apply resumes where this one stopped. Raise \
-             `timeouts` if this step is expected to take longer.",
-        );
-    }
+    let detail = e.detail();
     match e.attribute() {
         Some(a) => diags.attribute_error(AttributePath::parse(a), e.summary(), detail),
         None => diags.error(e.summary(), detail),
     }
 }
 
+/// Records an engine outcome in `state`. After a failure, state records what exists (so
+/// nothing is orphaned and the next apply adopts it); when even observing failed, `fallback`
+/// (the prior state of an update) is kept instead.
 fn record(
     state: &mut Value,
     result: Result<Observed, Box<EngineFailure>>,
+    fallback: Option<&Value>,
     diags: &mut Diagnostics,
 ) {
     match result {
         Ok(o) => set_observed(state, &o),
         Err(f) => {
-            // State records what exists, so nothing is orphaned and the next apply adopts it.
-            set_observed(state, &f.observed);
+            match (f.observed_ok, fallback) {
+                (true, _) => set_observed(state, &f.observed),
+                (false, Some(prior)) => *state = prior.clone(),
+                // A create whose outcome could not be read: the server nulls the unknowns;
+                // names are deterministic, so the next refresh finds everything.
+                (false, None) => {}
+            }
             engine_diagnostic(&f.error, diags);
         }
     }
@@ -195,6 +193,14 @@ impl Resource for MigrationResource {
         }
 
         if creating {
+            // Everything knowable before apply that would stop the migration: errors fail the
+            // plan on their attribute, warnings show in it. Only on create: a running
+            // migration's own target would trip the checks that guard its start.
+            if let Some(data) = ctx.data::<ProviderData>() {
+                resp.diagnostics.append(
+                    crate::preflight::check_new_migration(data.clients.as_ref(), &req.config).await,
+                );
+            }
             // Create ends when the target replicates; the source keeps serving until cutover.
             planned.set("phase", Value::string(Phase::Replicating.as_str()));
             if let Some(src) = &source {
@@ -333,7 +339,7 @@ impl Resource for MigrationResource {
                 &ctx.cancel,
             )
             .await;
-        record(&mut resp.new_state, result, &mut resp.diagnostics);
+        record(&mut resp.new_state, result, None, &mut resp.diagnostics);
     }
 
     async fn read(&self, ctx: &Ctx, req: ReadRequest, resp: &mut ReadResponse) {
@@ -408,7 +414,12 @@ impl Resource for MigrationResource {
                 .reconcile_to_replicating(&spec, &o.known_ids(), limit, &ctx.cancel)
                 .await;
         }
-        record(&mut resp.new_state, result, &mut resp.diagnostics);
+        record(
+            &mut resp.new_state,
+            result,
+            Some(&req.prior_state),
+            &mut resp.diagnostics,
+        );
     }
 
     async fn delete(&self, ctx: &Ctx, req: DeleteRequest, resp: &mut ApplyResponse) {
@@ -519,7 +530,15 @@ impl Resource for MigrationResource {
                     "secrets_manager_arn",
                     Value::opt_string(ep.secrets_manager_arn.clone()),
                 );
-                dms.set("database_name", Value::opt_string(ep.database_name.clone()));
+                // Only a database other than the engine's default was configured explicitly.
+                let default_db = o
+                    .source
+                    .as_ref()
+                    .and_then(|s| s.db_name.clone())
+                    .unwrap_or_else(|| "postgres".to_owned());
+                if ep.database_name.as_ref().is_some_and(|d| *d != default_db) {
+                    dms.set("database_name", Value::opt_string(ep.database_name.clone()));
+                }
             }
             if let Some(ri) = &o.replication_instance {
                 if o.replication_instance_managed {

@@ -95,7 +95,7 @@ pub fn schema() -> Schema {
         .attribute(computed_str(
             "validation_state",
             "Summary of DMS data validation over all tables: `validated`, `pending`, \
-             `mismatched: <n> tables`, `failed: <n> tables` or `not_enabled`.",
+             `mismatched: <n> tables`, `error: <n> tables` (tables DMS cannot validate), `not_enabled` or `unknown`.",
         ))
         .attribute(computed_str(
             "active_db_instance_identifier",

@@ -1,0 +1,110 @@
+"""Plan-time preflight on `rdsenc_migration`: prerequisites that would stop the migration fail
+`terraform plan` on the attribute they concern, with the remedy, and nothing is created; the fixed
+configuration plans cleanly. And a compliance team's `for_each` over the discovery data source."""
+
+from __future__ import annotations
+
+
+from rig import Step, Terraform, attr, run_case
+from rig.aws import Aws
+from rig.case import with_required_providers
+from rig.emulator import Emulator
+from test_migration_create import DMS_PASSWORD, config
+
+
+def nothing_created(emulator: Emulator) -> None:
+    inv = emulator.client.inventory()
+    made = {k: inv[k]["count"] for k in ("db_snapshots", "replication_instances", "endpoints", "replication_tasks")}
+    assert made == dict.fromkeys(made, 0), f"a refused plan created objects: {inv}"
+
+
+def plan_fails(tf: Terraform, hcl: str, *needles: str) -> str:
+    tf.write(with_required_providers(hcl))
+    tf.init()
+    result = tf.plan(check=False)
+    assert result.returncode == 1, f"plan should fail:\n{result.stdout}\n{result.stderr}"
+    for n in needles:
+        assert n in result.stderr, f"{n!r} not in plan error:\n{result.stderr}"
+    return result.stderr
+
+
+def test_a_missing_kms_key_fails_the_plan_on_kms_key_id_and_the_fixed_key_plans_cleanly(
+    tf: Terraform, aws: Aws, emulator: Emulator
+) -> None:
+    aws.create_replication_ready_source("orders")
+    key = aws.create_kms_key(alias="orders-at-rest")
+    err = plan_fails(tf, config("orders", "alias/no-such-key"), 'kms_key_id                    = "alias/no-such-key"')
+    assert "KMS" in err
+    nothing_created(emulator)
+    tf.write(with_required_providers(config("orders", key["Arn"])))
+    assert tf.plan().returncode == 2  # changes to apply, no error
+
+
+def test_a_mysql_source_without_row_binlogs_fails_the_plan_with_the_remedy_until_it_is_fixed(
+    tf: Terraform, aws: Aws, emulator: Emulator
+) -> None:
+    net = aws.create_network("orders")
+    aws.create_mysql_instance("orders", DBSubnetGroupName=net["db_subnet_group"], VpcSecurityGroupIds=[net["security_group_id"]])
+    key = aws.create_kms_key(alias="orders-at-rest")
+    err = plan_fails(tf, config("orders", key["Arn"]), "source_db_instance_identifier", "binlog_format")
+    assert "parameter group" in err.lower()
+    nothing_created(emulator)
+    # The remedy: a custom parameter group with ROW/FULL binlogs on the source.
+    group = aws.create_parameter_group("orders-cdc", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
+    aws.rds.modify_db_instance(DBInstanceIdentifier="orders", DBParameterGroupName=group, ApplyImmediately=True)
+    aws.wait_db_instance_available("orders")
+    assert tf.plan().returncode == 2
+
+
+def test_an_already_encrypted_source_is_refused_at_plan_time(tf: Terraform, aws: Aws, emulator: Emulator) -> None:
+    key = aws.create_kms_key(alias="orders-at-rest")
+    aws.create_replication_ready_source("orders", StorageEncrypted=True, KmsKeyId=key["Arn"])
+    plan_fails(tf, config("orders", key["Arn"]), "source_db_instance_identifier", "already encrypted")
+    nothing_created(emulator)
+
+
+FOR_EACH = f"""
+provider "rdsenc" {{}}
+
+data "rdsenc_unencrypted_db_instances" "all" {{
+  tags = {{ compliance = "pci" }}
+}}
+
+resource "rdsenc_migration" "each" {{
+  for_each                      = toset(data.rdsenc_unencrypted_db_instances.all.db_instance_identifiers)
+  source_db_instance_identifier = each.key
+  kms_key_id                    = "alias/pci-at-rest"
+  dms {{
+    source_username    = "dms"
+    source_password_wo = "{DMS_PASSWORD}"
+  }}
+}}
+
+output "phases" {{
+  value = {{ for k, m in rdsenc_migration.each : k => m.phase }}
+}}
+"""
+
+
+def test_for_each_over_unencrypted_instances_migrates_each_one_in_a_single_apply(
+    tf: Terraform, aws: Aws, emulator: Emulator
+) -> None:
+    pci = [{"Key": "compliance", "Value": "pci"}]
+    for name in ("billing", "ledger"):
+        aws.create_replication_ready_source(name, Tags=pci)
+    aws.create_replication_ready_source("scratch")  # untagged: not selected
+    aws.create_kms_key(alias="pci-at-rest")
+
+    def both_replicating(tf: Terraform) -> None:
+        assert tf.outputs()["phases"] == {"billing": "replicating", "ledger": "replicating"}
+        targets = {
+            d["DBInstanceIdentifier"]: d["StorageEncrypted"] for d in aws.rds.describe_db_instances()["DBInstances"]
+        }
+        assert targets.get("billing-encrypted") is True and targets.get("ledger-encrypted") is True
+        assert "scratch-encrypted" not in targets
+
+    run_case(
+        tf,
+        [Step(config=FOR_EACH, checks=[attr('rdsenc_migration.each["billing"]', "phase", "replicating"), both_replicating])],
+        secrets=[DMS_PASSWORD],
+    )

@@ -1,0 +1,651 @@
+//! Scenario tests of cutover, failback, finalize and teardown over the fake AWS on tokio's
+//! paused clock. Every test starts from a migration that is `replicating`.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::api::*;
+use super::cutover::{
+    CutoverSpec, CutoverStrategy, RetireSource, Route53Record, WriteFence, describe_cutover,
+};
+use super::error::EngineError;
+use super::failback::describe_failback;
+use super::fake::Op;
+use super::finalize::describe_finalize;
+use super::fixtures::{World, failed, ok};
+use super::observe::{KnownIds, Observed};
+use super::reconcile::EngineFailure;
+use super::spec::Phase;
+
+const ZONE: &str = "Z0123456789";
+const RECORD: &str = "orders-db.internal.example.com";
+const SOURCE_ADDR: &str = "orders.fake.us-east-1.rds.amazonaws.com";
+const TARGET_ADDR: &str = "orders-encrypted.fake.us-east-1.rds.amazonaws.com";
+const FORWARD: &str = "rdsenc-orders";
+const REVERSE: &str = "rdsenc-orders-reverse";
+const HOURS: Duration = Duration::from_secs(6 * 3600);
+
+fn route53() -> CutoverStrategy {
+    CutoverStrategy::Route53(Route53Record {
+        zone_id: ZONE.into(),
+        record_name: RECORD.into(),
+        ttl: 30,
+    })
+}
+
+fn cut(strategy: CutoverStrategy) -> CutoverSpec {
+    CutoverSpec {
+        strategy,
+        write_fence: WriteFence::SecurityGroups(vec!["sg-fence".into()]),
+        max_lag: Duration::from_secs(5),
+        require_validation: true,
+        retire_source: RetireSource::Keep,
+    }
+}
+
+fn lag(seconds: f64) -> CdcLatency {
+    CdcLatency {
+        source_seconds: Some(seconds),
+        target_seconds: Some(seconds),
+    }
+}
+
+/// A replicating migration, the application's CNAME on the source, both directions
+/// caught up.
+async fn replicating() -> World {
+    let w = World::test().spec(|s| s.delete_target_on_destroy = true);
+    let o = ok(w.reconcile().await);
+    assert_eq!(o.phase, Phase::Replicating);
+    w.fake.add_hosted_zone(ZONE);
+    w.fake.set_cname(ZONE, RECORD, SOURCE_ADDR);
+    w.fake.set_cdc_latency(FORWARD, lag(0.0));
+    w.fake.set_cdc_latency(REVERSE, lag(0.0));
+    w
+}
+
+async fn cutover(w: &World, c: &CutoverSpec) -> Result<Observed, Box<EngineFailure>> {
+    w.engine
+        .cutover(
+            &w.spec,
+            c,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await
+}
+
+async fn failback(w: &World, c: &CutoverSpec) -> Result<Observed, Box<EngineFailure>> {
+    w.engine
+        .failback(
+            &w.spec,
+            c,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await
+}
+
+async fn finalize(w: &World, c: &CutoverSpec) -> Result<Observed, Box<EngineFailure>> {
+    w.engine
+        .finalize(
+            &w.spec,
+            c,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await
+}
+
+fn task(w: &World, id: &str) -> ReplicationTask {
+    w.fake
+        .tasks()
+        .into_iter()
+        .find(|t| t.identifier == id)
+        .unwrap_or_else(|| panic!("no task {id}"))
+}
+
+fn sgs(w: &World, id: &str) -> Vec<String> {
+    w.fake
+        .instance(id)
+        .unwrap_or_else(|| panic!("no instance {id}"))
+        .vpc_security_group_ids
+}
+
+fn creates_of(w: &World, id: &str) -> usize {
+    w.fake
+        .calls()
+        .iter()
+        .filter(|c| c.op == Op::CreateReplicationTask && c.id == id && !c.failed)
+        .count()
+}
+
+fn refusal(f: &EngineFailure) -> String {
+    match &f.error {
+        EngineError::Refused { .. } => f.error.to_string(),
+        other => panic!("expected a refusal, got: {other}"),
+    }
+}
+
+fn assert_reverse_from_drain(o: &Observed, w: &World) {
+    let rev = task(w, REVERSE);
+    assert_eq!(rev.status, ReplicationTaskStatus::Running);
+    assert_eq!(rev.migration_type, MigrationType::Cdc);
+    let drained = o.cutover.drained_at.expect("drain time recorded");
+    assert_eq!(
+        rev.cdc_start_position.as_deref(),
+        Some(super::cutover::cdc_start_position(drained).as_str())
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving_instance() {
+    let w = replicating().await;
+    let c = cut(route53());
+
+    // Cutover.
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
+    assert_eq!(o.active_db_instance_identifier(), Some("orders-encrypted"));
+    assert_eq!(sgs(&w, "orders"), vec!["sg-fence".to_owned()]);
+    assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Stopped);
+    assert_reverse_from_drain(&o, &w);
+    let computed = o.computed();
+    assert!(computed.cutover_started_at.is_some());
+    assert!(computed.cutover_completed_at.is_some());
+    let pause = computed.cutover_write_pause_seconds.unwrap_or(-1.0);
+    assert!(pause > 0.0 && pause < 3600.0, "{pause}");
+
+    // Failback.
+    let o = ok(failback(&w, &c).await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(SOURCE_ADDR));
+    assert_eq!(o.active_db_instance_identifier(), Some("orders"));
+    let fwd = task(&w, FORWARD);
+    assert_eq!(fwd.status, ReplicationTaskStatus::Running);
+    assert_eq!(fwd.migration_type, MigrationType::Cdc);
+    let back = o
+        .cutover
+        .failback_drained_at
+        .expect("failback drain recorded");
+    assert_eq!(
+        fwd.cdc_start_position.as_deref(),
+        Some(super::cutover::cdc_start_position(back).as_str())
+    );
+    assert!(back > o.cutover.drained_at.expect("cutover drain"));
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Stopped);
+    assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
+    assert_eq!(sgs(&w, "orders-encrypted"), vec!["sg-db".to_owned()]);
+    assert!(
+        w.fake
+            .calls()
+            .iter()
+            .all(|c| !(c.op == Op::StartReplicationTask && c.id.contains("reload-target"))),
+        "the target is never reloaded"
+    );
+
+    // Cutover again: the reverse task restarts from the new drain point; never a second one.
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
+    assert_reverse_from_drain(&o, &w);
+    assert_eq!(creates_of(&w, REVERSE), 1);
+    assert_eq!(creates_of(&w, FORWARD), 1);
+
+    // Finalize.
+    let o = ok(finalize(&w, &c).await);
+    assert_eq!(o.phase, Phase::Finalized);
+    assert!(
+        w.fake.dms_objects().is_empty(),
+        "{:?}",
+        w.fake.dms_objects()
+    );
+    let src = w.fake.instance("orders").expect("source kept");
+    assert_eq!(src.status, DbInstanceStatus::Available);
+    assert_eq!(src.vpc_security_group_ids, vec!["sg-db".to_owned()]);
+    assert_eq!(o.active_db_instance_identifier(), Some("orders-encrypted"));
+
+    // Failback after finalize is refused and changes nothing.
+    w.fake.clear_calls();
+    let f = failed(failback(&w, &c).await);
+    assert!(refusal(&f).contains("finalized"), "{}", f.error);
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+
+    // Teardown keeps the serving (encrypted) instance despite delete_target_on_destroy.
+    let out = w
+        .engine
+        .teardown(
+            &w.spec,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(w.fake.has_instance("orders-encrypted"));
+    assert!(w.fake.has_instance("orders"));
+    assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
+    let w = replicating().await;
+    let mut c = cut(CutoverStrategy::IdentifierSwap);
+    c.retire_source = RetireSource::Stop;
+
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    let now_orders = w.fake.instance("orders").expect("orders exists");
+    assert!(
+        now_orders.storage_encrypted,
+        "orders now names the encrypted instance"
+    );
+    let original = w
+        .fake
+        .instance("orders-unencrypted")
+        .expect("original renamed");
+    assert!(!original.storage_encrypted);
+    assert!(!w.fake.has_instance("orders-encrypted"));
+    assert_eq!(o.active_db_instance_identifier(), Some("orders"));
+    assert_eq!(
+        o.active_endpoint().map(|e| e.address.as_str()),
+        Some(SOURCE_ADDR)
+    );
+    assert!(o.identifiers_swapped);
+    assert_reverse_from_drain(&o, &w);
+    // The reverse endpoints follow the names: read "orders" (encrypted), write the original.
+    assert_eq!(
+        o.reverse_source_endpoint
+            .as_ref()
+            .and_then(|e| e.server_name.as_deref()),
+        Some(SOURCE_ADDR)
+    );
+    assert_eq!(
+        o.reverse_target_endpoint
+            .as_ref()
+            .and_then(|e| e.server_name.as_deref()),
+        Some("orders-unencrypted.fake.us-east-1.rds.amazonaws.com")
+    );
+    assert_eq!(sgs(&w, "orders-unencrypted"), vec!["sg-fence".to_owned()]);
+
+    let o = ok(failback(&w, &c).await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert!(!w.fake.instance("orders").expect("orders").storage_encrypted);
+    assert!(
+        w.fake
+            .instance("orders-encrypted")
+            .expect("target back")
+            .storage_encrypted
+    );
+    assert!(!w.fake.has_instance("orders-unencrypted"));
+    assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Stopped);
+    assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
+
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(creates_of(&w, REVERSE), 1);
+
+    let o = ok(finalize(&w, &c).await);
+    assert_eq!(o.phase, Phase::Finalized);
+    assert!(w.fake.dms_objects().is_empty());
+    let original = w
+        .fake
+        .instance("orders-unencrypted")
+        .expect("kept, stopped");
+    assert_eq!(original.status, DbInstanceStatus::Stopped);
+    assert_eq!(original.vpc_security_group_ids, vec!["sg-db".to_owned()]);
+
+    let out = w
+        .engine
+        .teardown(
+            &w.spec,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(
+        w.fake
+            .instance("orders")
+            .is_some_and(|i| i.storage_encrypted)
+    );
+    assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn strategy_none_moves_only_the_active_endpoint_and_finalize_snapshots_then_deletes_the_source()
+ {
+    let w = replicating().await;
+    let mut c = cut(CutoverStrategy::None);
+    c.write_fence = WriteFence::None;
+    c.retire_source = RetireSource::SnapshotAndDelete;
+
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(
+        o.active_endpoint().map(|e| e.address.as_str()),
+        Some(TARGET_ADDR)
+    );
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(SOURCE_ADDR));
+    assert_eq!(w.fake.count(Op::UpsertCname), 0);
+    assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
+    assert_reverse_from_drain(&o, &w);
+
+    let o = ok(failback(&w, &c).await);
+    assert_eq!(
+        o.active_endpoint().map(|e| e.address.as_str()),
+        Some(SOURCE_ADDR)
+    );
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+
+    let o = ok(finalize(&w, &c).await);
+    assert_eq!(o.phase, Phase::Finalized);
+    assert!(w.fake.has_snapshot("orders-rdsenc-final"));
+    assert!(
+        w.fake
+            .calls()
+            .iter()
+            .any(|c| c.op == Op::DeleteDbInstance && c.id == "orders")
+    );
+    let out = w
+        .engine
+        .teardown(
+            &w.spec,
+            &KnownIds::default(),
+            HOURS,
+            &CancellationToken::new(),
+        )
+        .await;
+    assert!(out.is_ok(), "{:?}", out.errors);
+    assert!(w.fake.has_instance("orders-encrypted"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lag_above_the_bound_is_refused_with_the_measured_value_and_nothing_changes() {
+    let w = replicating().await;
+    w.fake.set_cdc_latency(FORWARD, lag(12.0));
+    w.fake.clear_calls();
+    let r = w
+        .engine
+        .cutover(
+            &w.spec,
+            &cut(route53()),
+            &KnownIds::default(),
+            Duration::from_secs(20 * 60),
+            &CancellationToken::new(),
+        )
+        .await;
+    let f = failed(r);
+    let msg = refusal(&f);
+    assert!(msg.contains("12.0s"), "{msg}");
+    assert!(msg.contains("5.0s"), "{msg}");
+    assert_eq!(f.error.attribute(), Some("cutover"));
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+    assert_eq!(f.observed.phase, Phase::Replicating);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cutover_waits_for_the_lag_to_drop_within_the_timeout() {
+    let w = replicating().await;
+    w.fake.set_cdc_latency(FORWARD, lag(30.0));
+    let fake = w.fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(10 * 60)).await;
+        fake.set_cdc_latency(FORWARD, lag(0.0));
+    });
+    let o = ok(cutover(&w, &cut(route53())).await);
+    assert_eq!(o.phase, Phase::CutOver);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_validation_mismatch_is_refused_and_nothing_changes() {
+    let w = replicating().await;
+    w.fake.set_table_stats(
+        FORWARD,
+        vec![TableStatistics {
+            schema_name: "public".into(),
+            table_name: "orders".into(),
+            table_state: TableState::Completed,
+            full_load_rows: 10,
+            inserts: 0,
+            updates: 0,
+            deletes: 0,
+            validation_state: ValidationState::MismatchedRecords,
+            validation_pending_records: 0,
+            validation_failed_records: 3,
+            validation_suspended_records: 0,
+        }],
+    );
+    w.fake.clear_calls();
+    let f = failed(cutover(&w, &cut(route53())).await);
+    assert!(refusal(&f).contains("mismatched: 1 table"), "{}", f.error);
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_taken_swap_name_is_refused_before_any_rename() {
+    let w = replicating().await;
+    let mut squatter = super::fixtures::source_instance(DbEngine::Postgres);
+    squatter.identifier = "orders-unencrypted".into();
+    squatter.arn = String::new();
+    squatter.endpoint = None;
+    w.fake.add_instance(squatter);
+    w.fake.clear_calls();
+    let f = failed(cutover(&w, &cut(CutoverStrategy::IdentifierSwap)).await);
+    let msg = refusal(&f);
+    assert!(msg.contains("orders-unencrypted"), "{msg}");
+    assert_eq!(f.error.attribute(), Some("cutover_strategy"));
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+}
+
+#[tokio::test(start_paused = true)]
+async fn finalize_before_cutover_is_refused_and_nothing_changes() {
+    let w = replicating().await;
+    w.fake.clear_calls();
+    let f = failed(finalize(&w, &cut(route53())).await);
+    assert!(refusal(&f).contains("replicating"), "{}", f.error);
+    assert_eq!(f.error.attribute(), Some("finalize"));
+    assert!(w.fake.mutations().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn snapshot_and_delete_of_a_protected_source_is_refused_before_anything_is_deleted() {
+    let w = replicating().await;
+    let mut c = cut(route53());
+    c.retire_source = RetireSource::SnapshotAndDelete;
+    ok(cutover(&w, &c).await);
+    let mut protected = w.fake.instance("orders").expect("source");
+    protected.deletion_protection = true;
+    w.fake.add_instance(protected);
+    w.fake.clear_calls();
+    let f = failed(finalize(&w, &c).await);
+    assert!(refusal(&f).contains("deletion protection"), "{}", f.error);
+    assert_eq!(f.error.attribute(), Some("retire_source"));
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+    assert_eq!(f.observed.phase, Phase::CutOver);
+}
+
+/// Cancels `cancel` once `done` holds (checked every virtual second).
+fn cancel_when(
+    w: &World,
+    cancel: CancellationToken,
+    done: impl Fn(&World) -> bool + Send + 'static,
+) {
+    let probe = World {
+        fake: w.fake.clone(),
+        engine: w.engine.clone(),
+        spec: w.spec.clone(),
+        cancel: CancellationToken::new(),
+        key_arn: w.key_arn.clone(),
+        progress: w.progress.clone(),
+    };
+    tokio::spawn(async move {
+        loop {
+            if done(&probe) {
+                cancel.cancel();
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_identifier_swap_interrupted_after_the_first_rename_completes_on_rerun() {
+    let w = replicating().await;
+    let c = cut(CutoverStrategy::IdentifierSwap);
+    let cancel = CancellationToken::new();
+    cancel_when(&w, cancel.clone(), |p| {
+        p.fake.has_instance("orders-unencrypted")
+    });
+    let f = failed(
+        w.engine
+            .cutover(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
+            .await,
+    );
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    assert_eq!(f.observed.phase, Phase::CuttingOver);
+    assert!(f.observed.identifiers_swapped);
+
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert!(
+        w.fake
+            .instance("orders")
+            .is_some_and(|i| i.storage_encrypted)
+    );
+    assert!(w.fake.has_instance("orders-unencrypted"));
+    assert_eq!(creates_of(&w, REVERSE), 1);
+    assert_reverse_from_drain(&o, &w);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cutover_interrupted_after_the_reverse_task_was_created_never_creates_a_second() {
+    let w = replicating().await;
+    let c = cut(route53());
+    let cancel = CancellationToken::new();
+    cancel_when(&w, cancel.clone(), |p| {
+        p.fake.tasks().iter().any(|t| t.identifier == REVERSE)
+    });
+    let f = failed(
+        w.engine
+            .cutover(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
+            .await,
+    );
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(creates_of(&w, REVERSE), 1);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_half_done_swap_is_rolled_back_deterministically_by_failback() {
+    let w = replicating().await;
+    let c = cut(CutoverStrategy::IdentifierSwap);
+    let cancel = CancellationToken::new();
+    cancel_when(&w, cancel.clone(), |p| {
+        p.fake.has_instance("orders-unencrypted")
+    });
+    let f = failed(
+        w.engine
+            .cutover(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
+            .await,
+    );
+    assert!(f.error.is_cancelled());
+
+    let o = ok(failback(&w, &c).await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert!(
+        w.fake
+            .instance("orders")
+            .is_some_and(|i| !i.storage_encrypted)
+    );
+    assert!(
+        w.fake
+            .instance("orders-encrypted")
+            .is_some_and(|i| i.storage_encrypted)
+    );
+    assert!(!w.fake.has_instance("orders-unencrypted"));
+    assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
+    assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
+    assert_eq!(creates_of(&w, REVERSE), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_descriptions_say_what_changes_from_what_to_what() {
+    let w = replicating().await;
+    let c = cut(route53());
+    let o = w.observe().await;
+    let text = describe_cutover(&w.spec, &c, &o).join("\n");
+    assert!(text.contains(RECORD), "{text}");
+    assert!(
+        text.contains(&format!("from {SOURCE_ADDR} to {TARGET_ADDR}")),
+        "{text}"
+    );
+    assert!(text.contains("replication lag 0.0s"), "{text}");
+    assert!(text.contains("validation validated"), "{text}");
+    assert!(text.contains("sg-fence"), "{text}");
+    assert!(text.contains(REVERSE), "{text}");
+    let swap = describe_cutover(&w.spec, &cut(CutoverStrategy::IdentifierSwap), &o).join("\n");
+    assert!(
+        swap.contains("orders is renamed to orders-unencrypted, then orders-encrypted to orders"),
+        "{swap}"
+    );
+    w.fake.set_cdc_latency(FORWARD, lag(9.0));
+    let o = w.observe().await;
+    let waiting = describe_cutover(&w.spec, &c, &o).join("\n");
+    assert!(waiting.contains("9.0s"), "{waiting}");
+
+    w.fake.set_cdc_latency(FORWARD, lag(0.0));
+    let o = ok(cutover(&w, &c).await);
+    let back = describe_failback(&w.spec, &c, &o).join("\n");
+    assert!(
+        back.contains(&format!(
+            "points back at the original instance's address {SOURCE_ADDR}"
+        )),
+        "{back}"
+    );
+    assert!(
+        back.contains("CDC only from the failback drain time"),
+        "{back}"
+    );
+    let mut fin = c.clone();
+    fin.retire_source = RetireSource::SnapshotAndDelete;
+    let text = describe_finalize(&w.spec, &fin, &o).join("\n");
+    assert!(
+        text.contains("DMS Replication Task rdsenc-orders-reverse"),
+        "{text}"
+    );
+    assert!(text.contains("orders-rdsenc-final"), "{text}");
+    assert!(
+        text.contains("Kept: the encrypted instance orders-encrypted"),
+        "{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn switch_futures_are_no_larger_than_the_create_path_so_worker_stacks_hold() {
+    let w = World::test();
+    let k = KnownIds::default();
+    let c = CancellationToken::new();
+    let cs = cut(CutoverStrategy::IdentifierSwap);
+    let d = Duration::from_secs(1);
+    let create = std::mem::size_of_val(&w.engine.reconcile_to_replicating(&w.spec, &k, d, &c));
+    let sizes = [
+        std::mem::size_of_val(&w.engine.cutover(&w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.failback(&w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.finalize(&w.spec, &cs, &k, d, &c)),
+    ];
+    assert!(
+        sizes.iter().all(|s| *s <= create + 64),
+        "{sizes:?} vs {create}"
+    );
+}

@@ -1,0 +1,415 @@
+//! Cutover, failback and finalize through the engine over the real SDK adapter
+//! (`Clients`), against the rdsenc emulator on 127.0.0.1: a Route 53 CNAME switch, an
+//! identifier swap (two renames each way) and the reverse DMS task. Never real AWS.
+//!
+//! Run: `cargo test --test aws_cutover_against_emulator`. The emulator is started as a child
+//! process, as in `aws_against_emulator.rs` (`$RDSENC_PYTHON`, `$RDSENC_EMULATOR`); this
+//! test needs the patched emulator (DMS timestamps, CloudWatch CBOR, Route 53 PENDING).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdsenc::aws::{AwsSettings, Clients, Endpoints, route53};
+use rdsenc::engine::api::{
+    AwsApi, EndpointCredentials, MigrationType, ReplicationTaskStatus, SecretString,
+};
+use rdsenc::engine::{
+    CutoverSpec, CutoverStrategy, DmsSpec, Engine, KnownIds, MigrationSpec, Phase, PollPolicy,
+    RetireSource, Route53Record, SystemClock, TablePrepMode, TargetOverrides, WriteFence,
+};
+use tokio_util::sync::CancellationToken;
+
+// ------------------------------------------------------------------------------------------
+// The emulator process
+
+struct Emulator {
+    child: Child,
+    url: String,
+    port: u16,
+    /// Holds the shared config/credentials files for the life of the test.
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let root = root();
+        let python = std::env::var_os("RDSENC_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".venv/bin/python"));
+        let launcher = std::env::var_os("RDSENC_EMULATOR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("acceptance-tests/emulator/rdsenc_emulator.py"));
+        let port = free_port();
+        let patched = launcher.exists();
+        let mut cmd = Command::new(&python);
+        if patched {
+            cmd.arg(&launcher).args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--time-scale",
+                "0.001",
+            ]);
+        } else {
+            eprintln!(
+                "{} not found: falling back to stock moto; DMS and CloudWatch tests will fail",
+                launcher.display()
+            );
+            cmd.args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ]);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", python.display()));
+        let emulator = Emulator {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "emulator did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        emulator
+    }
+
+    /// Static test credentials in a shared credentials file, under a named profile.
+    fn settings(&self) -> AwsSettings {
+        let creds = self.dir.path().join("credentials");
+        std::fs::write(
+            &creds,
+            "[rdsenc-test]\naws_access_key_id = AKIDTESTTESTTESTTEST\n\
+             aws_secret_access_key = test-secret-not-real\n",
+        )
+        .expect("credentials file");
+        let config = self.dir.path().join("config");
+        std::fs::write(&config, "[profile rdsenc-test]\n").expect("config file");
+        AwsSettings {
+            region: Some("us-east-1".into()),
+            profile: Some("rdsenc-test".into()),
+            shared_config_files: vec![config.display().to_string()],
+            shared_credentials_files: vec![creds.display().to_string()],
+            endpoints: Endpoints::all(&self.url),
+            max_retries: Some(1),
+            ..AwsSettings::default()
+        }
+    }
+
+    async fn clients(&self) -> Clients {
+        Clients::load(&self.settings())
+            .await
+            .expect("clients load and credentials validate against the emulator's STS")
+    }
+
+    /// POST a JSON body to the emulator's control API; returns (status, body).
+    fn control(&self, route: &str, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        write!(
+            stream,
+            "POST /_emulator/{route} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut reader = BufReader::new(stream);
+        let mut status_line = String::new();
+        reader.read_line(&mut status_line).expect("status line");
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+        (status, rest)
+    }
+}
+
+fn spec() -> MigrationSpec {
+    MigrationSpec {
+        source_db_instance_identifier: "orders".into(),
+        kms_key_id: "alias/rdsenc-cutover".into(),
+        target_db_instance_identifier: None,
+        dms: DmsSpec {
+            replication_instance_arn: None,
+            replication_instance_class: None,
+            allocated_storage: None,
+            replication_subnet_group_id: None,
+            vpc_security_group_ids: Vec::new(),
+            source_from_read_replica: false,
+            source_credentials: EndpointCredentials::Password {
+                username: "dms".into(),
+                password: SecretString::new("not-a-real-password"),
+            },
+            target_credentials: None,
+            database_name: None,
+            table_mappings: None,
+            target_table_prep_mode: TablePrepMode::TruncateBeforeLoad,
+            migration_type: MigrationType::FullLoadAndCdc,
+            cdc_start_position: None,
+            validation: false,
+        },
+        target: TargetOverrides::default(),
+        delete_target_on_destroy: false,
+        skip_final_snapshot: false,
+    }
+}
+
+fn cut(strategy: CutoverStrategy) -> CutoverSpec {
+    CutoverSpec {
+        strategy,
+        write_fence: WriteFence::SecurityGroups(vec!["sg-fence".into()]),
+        max_lag: Duration::from_secs(5),
+        require_validation: false,
+        retire_source: RetireSource::Stop,
+    }
+}
+
+async fn cname(clients: &Clients, zone: &str) -> String {
+    clients
+        .describe_cname(zone, "orders-db.example.internal")
+        .await
+        .expect("cname")
+        .value
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the_sdk() {
+    let emu = Emulator::start();
+    let clients = Arc::new(emu.clients().await);
+    clients
+        .rds()
+        .create_db_instance()
+        .db_instance_identifier("orders")
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .db_name("app")
+        .master_username("postgres")
+        .master_user_password("not-a-real-password")
+        .vpc_security_group_ids("sg-app")
+        .send()
+        .await
+        .expect("create source");
+    let key = clients
+        .kms()
+        .create_key()
+        .send()
+        .await
+        .expect("key")
+        .key_metadata
+        .expect("metadata");
+    clients
+        .kms()
+        .create_alias()
+        .alias_name("alias/rdsenc-cutover")
+        .target_key_id(key.key_id())
+        .send()
+        .await
+        .expect("alias");
+    let zone = clients
+        .route53()
+        .create_hosted_zone()
+        .name("example.internal")
+        .caller_reference("rdsenc-cutover")
+        .send()
+        .await
+        .expect("zone")
+        .hosted_zone
+        .expect("zone in response");
+    let zone = route53::clean_id(zone.id()).to_owned();
+
+    // A given replication instance: the source here has no DB subnet group to derive a
+    // managed one from (the SDK clients have no EC2 to make one).
+    let ri = clients
+        .create_replication_instance(&rdsenc::engine::api::CreateReplicationInstanceInput {
+            identifier: "shared-dms".into(),
+            instance_class: "dms.t3.medium".into(),
+            allocated_storage: Some(50),
+            subnet_group_identifier: None,
+            vpc_security_group_ids: Vec::new(),
+            multi_az: false,
+            publicly_accessible: false,
+            engine_version: None,
+            kms_key_id: None,
+            tags: Default::default(),
+        })
+        .await
+        .expect("replication instance");
+    rdsenc::aws::dms::wait_replication_instance_available(
+        clients.dms(),
+        &ri.arn,
+        Duration::from_secs(60),
+        &rdsenc::aws::wait::WaitOptions::fast(),
+    )
+    .await
+    .expect("replication instance available");
+    let aws: Arc<dyn AwsApi> = clients.clone();
+    let engine = Engine::new(
+        aws,
+        Arc::new(SystemClock),
+        PollPolicy::production().scaled(0.001),
+    );
+    let mut spec = spec();
+    spec.dms.replication_instance_arn = Some(ri.arn.clone());
+    let known = KnownIds::default();
+    let budget = Duration::from_secs(120);
+    let cancel = CancellationToken::new();
+    let o = Box::pin(engine.reconcile_to_replicating(&spec, &known, budget, &cancel))
+        .await
+        .unwrap_or_else(|f| panic!("create: {}", f.error));
+    assert_eq!(o.phase, Phase::Replicating);
+    let source_addr = o
+        .source
+        .as_ref()
+        .and_then(|s| s.endpoint.as_ref())
+        .expect("source address")
+        .address
+        .clone();
+    let target_addr = o.target_address().expect("target address").address.clone();
+    clients
+        .upsert_cname(&rdsenc::engine::api::UpsertCnameInput {
+            zone_id: zone.clone(),
+            record_name: "orders-db.example.internal".into(),
+            value: source_addr.clone(),
+            ttl: 30,
+            comment: "the application's name".into(),
+        })
+        .await
+        .expect("seed cname");
+
+    // Route 53 cutover and failback.
+    let r53 = cut(CutoverStrategy::Route53(Route53Record {
+        zone_id: zone.clone(),
+        record_name: "orders-db.example.internal".into(),
+        ttl: 30,
+    }));
+    let o = Box::pin(engine.cutover(&spec, &r53, &known, budget, &cancel))
+        .await
+        .unwrap_or_else(|f| panic!("route53 cutover: {}", f.error));
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(cname(&clients, &zone).await, target_addr);
+    let rev = o.reverse_task.as_ref().expect("reverse task");
+    assert_eq!(rev.status, ReplicationTaskStatus::Running);
+    assert_eq!(rev.migration_type, MigrationType::Cdc);
+    assert!(rev.cdc_start_position.is_some(), "{rev:?}");
+    assert_eq!(
+        o.task.as_ref().map(|t| t.status.clone()),
+        Some(ReplicationTaskStatus::Stopped)
+    );
+    let src = clients
+        .describe_db_instance("orders")
+        .await
+        .expect("source");
+    assert_eq!(src.vpc_security_group_ids, vec!["sg-fence".to_owned()]);
+
+    let o = Box::pin(engine.failback(&spec, &r53, &known, budget, &cancel))
+        .await
+        .unwrap_or_else(|f| panic!("route53 failback: {}", f.error));
+    assert_eq!(o.phase, Phase::Replicating);
+    assert_eq!(cname(&clients, &zone).await, source_addr);
+    let fwd = o.task.as_ref().expect("forward task");
+    assert_eq!(fwd.status, ReplicationTaskStatus::Running);
+    assert_eq!(fwd.migration_type, MigrationType::Cdc);
+    let src = clients
+        .describe_db_instance("orders")
+        .await
+        .expect("source");
+    assert_eq!(src.vpc_security_group_ids, vec!["sg-app".to_owned()]);
+
+    // Identifier swap cutover: two renames, the reverse endpoints follow the names.
+    let swap = cut(CutoverStrategy::IdentifierSwap);
+    let o = Box::pin(engine.cutover(&spec, &swap, &known, budget, &cancel))
+        .await
+        .unwrap_or_else(|f| panic!("swap cutover: {}", f.error));
+    assert_eq!(o.phase, Phase::CutOver);
+    let orders = clients
+        .describe_db_instance("orders")
+        .await
+        .expect("orders");
+    assert!(
+        orders.storage_encrypted,
+        "orders names the encrypted instance"
+    );
+    let original = clients
+        .describe_db_instance("orders-unencrypted")
+        .await
+        .expect("original renamed");
+    assert!(!original.storage_encrypted);
+    assert!(
+        clients
+            .describe_db_instance("orders-encrypted")
+            .await
+            .is_err_and(|e| e.is_not_found())
+    );
+    assert_eq!(
+        o.reverse_source_endpoint
+            .as_ref()
+            .and_then(|e| e.server_name.clone()),
+        orders.endpoint.as_ref().map(|e| e.address.clone())
+    );
+    assert_eq!(o.active_db_instance_identifier(), Some("orders"));
+
+    // Finalize: DMS gone, the original stopped, the encrypted instance serving.
+    let o = Box::pin(engine.finalize(&spec, &swap, &known, budget, &cancel))
+        .await
+        .unwrap_or_else(|f| panic!("finalize: {}", f.error));
+    assert_eq!(o.phase, Phase::Finalized);
+    assert!(o.task.is_none() && o.reverse_task.is_none(), "{o:?}");
+    assert!(
+        o.source_endpoint.is_none() && o.reverse_target_endpoint.is_none(),
+        "{o:?}"
+    );
+    assert!(
+        o.replication_instance.is_some(),
+        "a given replication instance is kept"
+    );
+    let original = clients
+        .describe_db_instance("orders-unencrypted")
+        .await
+        .expect("original kept");
+    assert_eq!(original.status.as_str(), "stopped");
+    assert!(clients.describe_db_instance("orders").await.is_ok());
+}
