@@ -99,8 +99,11 @@ def run_case(
             if last_good is not None:
                 tf.write(last_good)
             destroyed = tf.destroy(check=False)
-            if destroyed.returncode != 0 and failure is None:
-                raise TerraformError("destroy at the end of the case failed", destroyed)
+            if destroyed.returncode != 0:
+                if failure is None:
+                    raise TerraformError("destroy at the end of the case failed", destroyed)
+                # Already failing: do not mask the first error, but show what may be left behind.
+                print(f"rdsenc rig: destroy after the failure also failed:\n{destroyed.describe()}")
             if check_destroy and failure is None:
                 check_destroy(tf)
 

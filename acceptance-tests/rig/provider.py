@@ -40,7 +40,9 @@ def build() -> Path:
             raise ProviderBuildError(f"RDSENC_PROVIDER_BIN={preset} is not an executable file")
         return path
     proc = subprocess.run(
-        ["cargo", "build", "-p", BINARY, "--bin", BINARY, "--message-format=json-render-diagnostics"],
+        # `--all-targets`, as `make build` does: the same dependency features as `cargo test`, so
+        # the AWS SDK is not compiled a second time with a different feature set.
+        ["cargo", "build", "-p", BINARY, "--all-targets", "--message-format=json-render-diagnostics"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -54,7 +56,10 @@ def build() -> Path:
             msg = json.loads(line)
         except ValueError:
             continue
-        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == BINARY:
+        target = msg.get("target", {})
+        is_binary = target.get("name") == BINARY and "bin" in target.get("kind", [])
+        # --all-targets also reports the binary's unit-test harness: skip it (profile.test).
+        if msg.get("reason") == "compiler-artifact" and is_binary and not msg.get("profile", {}).get("test"):
             exe = msg.get("executable")
             if exe:
                 return Path(exe)

@@ -71,3 +71,28 @@ def test_an_expected_error_that_does_not_happen_fails_the_case(tf: Terraform) ->
 def test_a_secret_in_the_state_fails_the_case(tf: Terraform) -> None:
     with pytest.raises(AssertionError, match=r"a secret leaked into (output of terraform|.*terraform.tfstate)"):
         run_case(tf, [Step(config=config("hunter2-secret"))], secrets=["hunter2-secret"], add_required_providers=False)
+
+
+def test_an_import_step_imports_into_a_fresh_directory_and_compares_with_the_applied_state(tf: Terraform) -> None:
+    # terraform_data imports only its id; input/output come back null, so they are ignored here.
+    run_case(
+        tf,
+        [
+            Step(config=config("x")),
+            Step(config=config("x"), import_state=True, resource_name=ADDR,
+                 import_state_verify_ignore=["input", "output"]),
+        ],
+        add_required_providers=False,
+    )
+    imports = [r for r in tf.history if r.args[0] == "import"]
+    assert len(imports) == 1 and imports[0].args[-2] == ADDR, [r.args for r in imports]
+    assert tf.workdir.joinpath("import-step-2", "terraform.tfstate").is_file()
+
+
+def test_an_import_that_differs_from_the_applied_state_fails_naming_the_attribute(tf: Terraform) -> None:
+    with pytest.raises(AssertionError, match=r"(?s)differs from the applied state.*  input: applied='x' imported=None"):
+        run_case(
+            tf,
+            [Step(config=config("x")), Step(config=config("x"), import_state=True, resource_name=ADDR)],
+            add_required_providers=False,
+        )
