@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """`make demo`: rdsenc end to end against the local AWS emulator, narrated step by step.
 
-Starts the emulator, seeds an unencrypted 500 GB MySQL instance and a KMS key, runs `terraform apply`
-of examples/quickstart (the `rdsenc_migration` resource: snapshot -> encrypted copy -> restore -> DMS
-full load -> CDC) printing each phase as it happens, shows that a second plan is empty and what
-`terraform plan` reports while replicating, destroys (the DMS objects go, both databases stay), and
-stops the emulator. AWS durations run 500x faster than real time. Whatever happens (error, Ctrl-C,
+Starts the emulator, seeds an unencrypted 500 GB MySQL instance, a KMS key and a Route 53 CNAME the
+application uses, runs `terraform apply` of examples/quickstart (the `rdsenc_migration` resource:
+snapshot -> encrypted copy -> restore -> DMS full load -> CDC) printing each phase as it happens, shows
+what `terraform plan` reports while replicating, then the plan and apply of a cutover (the CNAME moves
+to the encrypted instance), a failback, a second cutover, finalize, and a destroy that keeps both
+databases; ends with a summary table and stops the emulator. AWS durations run 500x faster than real time. Whatever happens (error, Ctrl-C,
 SIGTERM), nothing it started is left running and its scratch directory is removed.
 """
 
@@ -37,6 +38,8 @@ from rig.terraform import Terraform, TerraformError  # noqa: E402
 QUICKSTART = HERE.parent / "examples" / "quickstart"
 # Only for the emulator: the DMS user's password, which never reaches state or logs.
 DEMO_PASSWORD = "demo-Dms-Pa55word"
+ZONE = "internal.example.com"
+RECORD = f"orders-db.{ZONE}"
 # The provider's progress lines (tracing events) as Terraform relays them under TF_LOG_PROVIDER.
 PROGRESS = re.compile(r"(phase=\S+ id=\S+ status=\S+(?: progress=\d+%)?)")
 
@@ -46,8 +49,9 @@ def say(text: str) -> None:
     print("\n" + textwrap.fill(text, width=100, initial_indent="==> ", subsequent_indent="    "), flush=True)
 
 
-def stream_apply(tf: Terraform) -> None:
-    """`terraform apply`, printing the provider's progress lines as they arrive."""
+def stream_apply(tf: Terraform) -> list[str]:
+    """`terraform apply`, printing the provider's progress lines as they arrive; returns the phases
+    the provider reported, in order."""
     env = dict(tf.env, TF_LOG_PROVIDER="INFO")
     proc = subprocess.Popen(
         [*tf.install.argv, "apply", "-auto-approve", "-input=false", "-no-color"],
@@ -56,18 +60,87 @@ def stream_apply(tf: Terraform) -> None:
     )
     assert proc.stdout is not None
     seen: set[str] = set()
+    phases: list[str] = []
     tail: list[str] = []
     for line in proc.stdout:
         m = PROGRESS.search(line)
         if m and m.group(1) not in seen:
             seen.add(m.group(1))
+            phase = m.group(1).split()[0].removeprefix("phase=")
+            if phase not in phases:
+                phases.append(phase)
             print(f"    {m.group(1).rstrip(':')}", flush=True)
         elif not line.startswith("20") and line.strip():  # Terraform's own output, not log lines
             tail.append(line.rstrip())
             if "Apply complete" in line or "Error" in line:
                 print(f"    {line.strip()}", flush=True)
+    # The rig caches `terraform output`; this apply bypassed it, so drop what it holds.
+    tf._cache.clear()
     if proc.wait() != 0:
         raise TerraformError("terraform apply failed:\n" + "\n".join(tail[-40:]))
+    return phases
+
+
+def show_plan(tf: Terraform) -> str:
+    """`terraform plan`: prints the arguments and phase that change and the provider's warning (the
+    part a reviewer reads), leaving out the attributes only known after apply. Returns the output."""
+    result = tf.plan()
+    out = result.stdout + result.stderr
+    in_outputs = False
+    warning: list[str] = []
+    for line in out.splitlines():
+        s = line.rstrip()
+        if s.startswith("Changes to Outputs"):
+            in_outputs = True
+        if s.startswith("Warning:"):
+            warning = [s]
+        elif warning:
+            warning.append(s)
+        elif not in_outputs and re.match(r"^\s+~ \w+\s+=", s) and "(known after apply)" not in s:
+            print(f"    {s.strip()}")
+        elif s.startswith("Plan:"):
+            print(f"    {s}")
+    if not warning:
+        raise TerraformError("the plan carries no warning describing the switch:\n" + out)
+    for s in warning:
+        print(f"    | {s}" if s else "    |")
+    return out
+
+
+def validated(running: emulator_mod.Emulator, aws: Aws) -> None:
+    """Make the emulator report what a healthy DMS reports before a switch: every table validated,
+    lag 0 (real DMS measures this; the emulator moves no rows, so the demo sets it)."""
+    for task in aws.dms.describe_replication_tasks()["ReplicationTasks"]:
+        if task["Status"] != "running":
+            continue
+        running.client.set_table_statistics(task["ReplicationTaskIdentifier"], [
+            {"schema": "app", "table": "orders", "rows": 1_250_000, "validation_state": "Validated"},
+            {"schema": "app", "table": "customers", "rows": 48_000, "validation_state": "Validated"},
+        ])
+        running.client.set_lag(task["ReplicationTaskIdentifier"], 0, 0)
+
+
+def cname(aws: Aws, zone_id: str) -> str:
+    """Where the application's CNAME points now."""
+    sets = aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    [rec] = [r for r in sets if r["Name"].rstrip(".") == RECORD and r["Type"] == "CNAME"]
+    return str(rec["ResourceRecords"][0]["Value"]).rstrip(".")
+
+
+def address(aws: Aws, ident: str) -> str:
+    return str(aws.rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]["Endpoint"]["Address"])
+
+
+def tasks(aws: Aws) -> str:
+    found = aws.dms.describe_replication_tasks()["ReplicationTasks"]
+    return ", ".join(f"{t['ReplicationTaskIdentifier']}={t['Status']}" for t in found) or "none"
+
+
+def show_outputs(tf: Terraform, *names: str) -> dict[str, object]:
+    outputs = tf.outputs()
+    for n in names:
+        print(f"    {n:<32} = {outputs.get(n)}")
+    return outputs
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -94,18 +167,27 @@ def main() -> int:
 
         aws = Aws(running.url)
         say("Seeding the 'before' picture: a live 500 GB MySQL 8.0 instance called 'orders', NOT "
-            "encrypted at rest, ready for DMS (backups on, ROW binlogs in its parameter group), plus a "
-            "customer-managed KMS key.")
+            "encrypted at rest, ready for DMS (backups on, ROW binlogs in its parameter group); a "
+            "customer-managed KMS key; and the DNS name the application connects to, "
+            f"{RECORD}, a Route 53 CNAME pointing at 'orders'.")
         inst = aws.create_replication_ready_source("orders", AllocatedStorage=500)
         key = aws.create_kms_key(alias="rdsenc-demo")
+        zone_id = aws.route53.create_hosted_zone(Name=ZONE, CallerReference="rdsenc-demo")["HostedZone"]["Id"].split("/")[-1]
+        aws.route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
+            "Action": "UPSERT", "ResourceRecordSet": {
+                "Name": RECORD, "Type": "CNAME", "TTL": 30,
+                "ResourceRecords": [{"Value": address(aws, "orders")}]}}]})
         print(f"    RDS instance {inst['DBInstanceIdentifier']}: {inst['Engine']} {inst['EngineVersion']}, "
               f"{inst['AllocatedStorage']} GB, StorageEncrypted={inst['StorageEncrypted']}")
         print(f"    KMS key {key['Arn']} (alias/rdsenc-demo)")
+        print(f"    Route 53 zone {zone_id}: {RECORD} CNAME -> {cname(aws, zone_id)}")
 
         workdir = scratch / "quickstart"
         shutil.copytree(QUICKSTART, workdir)
         env = terraform_env(install.cli_config, running.url, workdir, scratch / "aws-home")
         env["TF_VAR_dms_password"] = DEMO_PASSWORD
+        env["TF_VAR_route53_zone_id"] = zone_id
+        env["TF_VAR_record_name"] = RECORD
         env["RDSENC_POLL_SCALE"] = "0.01"
         tf = Terraform(terraform, workdir, env)
 
@@ -116,13 +198,13 @@ def main() -> int:
             "the DMS replication instance and endpoints; then DMS empties the target tables, runs the "
             "full load and switches to change data capture. Progress, as the provider reports it:")
         started = time.monotonic()
-        stream_apply(tf)
+        create_phases = stream_apply(tf)
         print(f"    (apply took {time.monotonic() - started:.1f}s; on AWS this 500 GB run takes about "
               "2.5 hours)")
 
-        outputs = tf.outputs()
-        say("Where the migration stands (terraform output):")
-        print(textwrap.indent(json.dumps(outputs, indent=2, sort_keys=True), "    "))
+        say("Where the migration stands (terraform output). The application still uses 'orders':")
+        show_outputs(tf, "phase", "encrypted_instance", "kms_key_arn", "active_db_instance_identifier",
+                     "active_endpoint")
 
         say("An encrypted twin now exists beside the source. What AWS says about the two instances:")
         for ident in ("orders", "orders-encrypted"):
@@ -134,31 +216,104 @@ def main() -> int:
             "it; the configuration is unchanged, so the plan proposes no change.")
         task = aws.dms.describe_replication_tasks()["ReplicationTasks"][0]
         running.client.set_lag(task["ReplicationTaskIdentifier"], source_seconds=3, target_seconds=7)
-        tf.run("apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color")
+        tf.refresh()
         print(f"    replication_lag_seconds = {tf.outputs().get('replication_lag_seconds')}")
-        plan = tf.plan(check=False)
+        plan = tf.plan()
         print("    " + (plan.stdout.strip().splitlines() or ["(no output)"])[-1])
 
-        say("terraform destroy: removes the DMS task, endpoints, replication instance and the "
-            "intermediate snapshots. Both databases stay: the source serves traffic until a cutover, "
-            "and the encrypted target is only deleted when delete_target_on_destroy = true.")
+        say("Before a cutover, DMS must have validated every table and caught up. The emulator moves no "
+            "real rows, so the demo makes it report what a healthy DMS reports: the emulator reports "
+            "every table validated and a lag of 0 seconds.")
+        validated(running, aws)
+        tf.refresh()
+        show_outputs(tf, "validation_state", "replication_lag_seconds")
+
+        say("The maintenance window. The reviewed change sets cutover = true; `terraform plan` says "
+            "what will switch, from what to what, at which lag:")
+        env["TF_VAR_cutover"] = "true"
+        show_plan(tf)
+
+        say("terraform apply: rdsenc checks the task, lag and validation, waits for CDC to drain, "
+            "UPSERTs the CNAME to the encrypted instance and starts a reverse DMS task (encrypted -> "
+            "source) so that a failback loses nothing.")
+        stream_apply(tf)
+        out = show_outputs(tf, "phase", "active_db_instance_identifier", "active_endpoint",
+                           "cutover_write_pause_seconds", "reverse_replication_task_status")
+        first_cutover = cname(aws, zone_id)
+        print(f"    Route 53: {RECORD} CNAME -> {first_cutover}")
+        print(f"    DMS tasks: {tasks(aws)}")
+        cutover_row = (f"CNAME -> {first_cutover.split('.')[0]}, writes paused "
+                       f"{out.get('cutover_write_pause_seconds')}s, DMS: {tasks(aws)}")
+
+        say("Something looks wrong after the switch (say, a slow query plan). Failing back is the same "
+            "kind of change: cutover = false. The reverse task has carried every write made on the "
+            "encrypted instance back to the source; the emulator again reports it validated and "
+            "caught up.")
+        validated(running, aws)
+        env["TF_VAR_cutover"] = "false"
+        show_plan(tf)
+        stream_apply(tf)
+        out = show_outputs(tf, "phase", "active_db_instance_identifier", "active_endpoint")
+        back = cname(aws, zone_id)
+        print(f"    Route 53: {RECORD} CNAME -> {back}")
+        print(f"    DMS tasks: {tasks(aws)}")
+        failback_row = f"CNAME -> {back.split('.')[0]}, phase {out.get('phase')}, DMS: {tasks(aws)}"
+
+        say("Fixed; cut over again (cutover = true). Forward replication never stopped being the way back.")
+        validated(running, aws)
+        env["TF_VAR_cutover"] = "true"
+        stream_apply(tf)
+        out = show_outputs(tf, "phase", "active_db_instance_identifier")
+        again = cname(aws, zone_id)
+        print(f"    Route 53: {RECORD} CNAME -> {again}")
+        again_row = f"CNAME -> {again.split('.')[0]}, phase {out.get('phase')}"
+
+        say("A week later the team is sure. finalize = true removes both DMS tasks, the endpoints and "
+            "the replication instance, and retires the old source (retire_source = \"stop\"). The "
+            "plan warns that this cannot be undone:")
+        env["TF_VAR_finalize"] = "true"
+        show_plan(tf)
+        stream_apply(tf)
+        out = show_outputs(tf, "phase", "active_db_instance_identifier", "active_endpoint")
+        src = aws.rds.describe_db_instances(DBInstanceIdentifier="orders")["DBInstances"][0]
+        ris = aws.dms.describe_replication_instances()["ReplicationInstances"]
+        print(f"    old source 'orders': {src['DBInstanceStatus']}; DMS tasks: {tasks(aws)}; "
+              f"replication instances: {len(ris)}")
+        finalize_row = (f"phase {out.get('phase')}, DMS tasks: {tasks(aws)}, replication instances: "
+                        f"{len(ris)}, old source {src['DBInstanceStatus']}")
+
+        say("terraform destroy: the migration's record goes from state. Nothing serving traffic is "
+            "deleted: the encrypted instance stays (delete_target_on_destroy = false) and so does the "
+            "stopped source.")
         result = tf.destroy()
         for line in result.stdout.splitlines():
             if "kept" in line.lower() or "Destroy complete" in line:
                 print("    " + line.strip())
         left = sorted(d["DBInstanceIdentifier"] for d in aws.rds.describe_db_instances()["DBInstances"])
-        tasks = aws.dms.describe_replication_tasks()["ReplicationTasks"]
-        print(f"    RDS instances left: {left}; DMS tasks left: {len(tasks)}")
+        print(f"    RDS instances left: {left}; Route 53: {RECORD} CNAME -> {cname(aws, zone_id)}")
 
         say("Summary")
+        enc = aws.rds.describe_db_instances(DBInstanceIdentifier="orders-encrypted")["DBInstances"][0]
         rows = [
-            ("source 'orders'", "unencrypted, untouched, still serving"),
-            ("target 'orders-encrypted'", f"encrypted with {key['Arn'].split('/')[-1][:8]}..., in sync until destroy"),
-            ("DMS objects", "created, replicated, removed by destroy"),
-            ("apply wall time", f"{time.monotonic() - started:.0f}s at 500x speed"),
+            ("step", "result"),
+            ("create", " -> ".join(create_phases)),
+            ("cutover", cutover_row),
+            ("failback", failback_row),
+            ("cutover again", again_row),
+            ("finalize", finalize_row),
+            ("destroy", f"state cleared, databases kept: {', '.join(left)}"),
+            ("serving now", f"{RECORD} -> {cname(aws, zone_id).split('.')[0]}, "
+                            f"StorageEncrypted={enc['StorageEncrypted']}, key {key['Arn'].split('/')[-1][:8]}..."),
+            ("wall time", f"{time.monotonic() - started:.0f}s from the first apply, at 500x speed"),
         ]
-        for what, state in rows:
-            print(f"    {what:<28} {state}")
+        width = max(len(r[0]) for r in rows) + 2
+        rule = "    " + "-" * (width + max(len(r[1]) for r in rows))
+        print(rule)
+        for i, (what, state) in enumerate(rows):
+            print(f"    {what:<{width}}{state}")
+            if i == 0:
+                print(rule)
+        print(rule)
         say("Demo finished. Stopping the emulator and removing the scratch directory.")
         return 0
     except TerraformError as exc:

@@ -26,6 +26,29 @@ variable "kms_key_id" {
   default     = "alias/rdsenc-demo"
 }
 
+variable "route53_zone_id" {
+  description = "Hosted zone of the CNAME the application connects to."
+  type        = string
+}
+
+variable "record_name" {
+  description = "The CNAME the application connects to; cutover points it at the encrypted instance."
+  type        = string
+  default     = "orders-db.internal.example.com"
+}
+
+variable "cutover" {
+  description = "Flip to true in a reviewed change once replication is validated and lag is low."
+  type        = bool
+  default     = false
+}
+
+variable "finalize" {
+  description = "Flip to true once the team is sure of the cutover: removes DMS and stops the old source."
+  type        = bool
+  default     = false
+}
+
 variable "dms_password" {
   description = "Password of the database user DMS connects as. Write-only: never stored in state."
   type        = string
@@ -41,6 +64,19 @@ resource "rdsenc_migration" "orders" {
   source_db_instance_identifier = data.rdsenc_db_instance.source.id
   kms_key_id                    = var.kms_key_id
 
+  # Cutover moves the CNAME; failback (cutover = false) moves it back, losslessly.
+  cutover_strategy        = "route53"
+  cutover                 = var.cutover
+  max_cutover_lag_seconds = 5
+  finalize                = var.finalize
+  retire_source           = "stop"
+
+  route53 {
+    zone_id     = var.route53_zone_id
+    record_name = var.record_name
+    ttl         = 30
+  }
+
   dms {
     source_username            = "dms"
     source_password_wo         = var.dms_password
@@ -49,6 +85,7 @@ resource "rdsenc_migration" "orders" {
 
   timeouts {
     create = "2h"
+    update = "1h"
   }
 }
 
@@ -82,4 +119,16 @@ output "replication_lag_seconds" {
 
 output "validation_state" {
   value = rdsenc_migration.orders.validation_state
+}
+
+output "active_db_instance_identifier" {
+  value = rdsenc_migration.orders.active_db_instance_identifier
+}
+
+output "cutover_write_pause_seconds" {
+  value = rdsenc_migration.orders.cutover_write_pause_seconds
+}
+
+output "reverse_replication_task_status" {
+  value = rdsenc_migration.orders.reverse_replication_task_status
 }

@@ -34,6 +34,13 @@ fn every_doc_page_carries_the_current_schema_with_its_descriptions() {
     for (path, block) in pages() {
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // A second copy (a merge artefact) would go unchecked and drift: exactly one section.
+        assert_eq!(
+            (text.matches(BEGIN).count(), text.matches(END).count()),
+            (1, 1),
+            "{} must have exactly one generated schema section",
+            path.display()
+        );
         let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
             panic!(
                 "{} has no generated schema section ({BEGIN} ... {END})",

@@ -24,3 +24,44 @@ resource "rdsenc_migration" "orders" {
 output "migration_phase" {
   value = rdsenc_migration.orders.phase
 }
+
+# The same migration with its switch configured: the application reaches the database through a
+# Route 53 CNAME. Each later step is a one-line reviewed change:
+#   cutover = true   -> plan warns "Cutover: Traffic Moves To The Encrypted Instance"; apply moves
+#                       the CNAME and starts the reverse DMS task (encrypted -> source)
+#   cutover = false  -> lossless failback: the CNAME moves back, forward CDC resumes
+#   finalize = true  -> DMS removed, the old source stopped; failback impossible afterwards
+resource "rdsenc_migration" "invoices" {
+  source_db_instance_identifier = "invoices"
+  kms_key_id                    = "alias/rds-at-rest"
+
+  cutover_strategy         = "route53"
+  cutover                  = false
+  max_cutover_lag_seconds  = 5
+  write_fence              = "security_groups"
+  fence_security_group_ids = ["sg-0123456789abcdef0"] # admits the DMS replication instance only
+  finalize                 = false
+  retire_source            = "stop"
+
+  route53 {
+    zone_id     = "Z0123456789ABCDEFGHIJ"
+    record_name = "invoices-db.internal.example.com"
+    ttl         = 30
+  }
+
+  dms {
+    source_username            = "dms"
+    source_password_wo         = var.dms_password
+    source_password_wo_version = 1
+  }
+
+  timeouts {
+    create = "24h"
+    update = "2h"
+  }
+}
+
+output "invoices_active_endpoint" {
+  description = "Where the application should connect: the source until cutover, then the encrypted instance."
+  value       = rdsenc_migration.invoices.active_endpoint
+}

@@ -1,0 +1,65 @@
+"""The IAM policy in docs/guides/iam-policy.md, checked against what the provider really calls: every
+AWS call the emulator logs while Terraform drives a migration through create, cutover (Route 53),
+failback, cutover, finalize and destroy must be granted by the policy. (The Rust test
+`provider/tests/docs_iam_policy.rs` derives the same list from the source code and also catches
+actions the policy grants but no code calls.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from rig import Terraform
+from rig.aws import Aws
+from rig.case import with_required_providers
+from rig.emulator import Emulator
+from test_migration_cutover import cfg, seed, validated
+
+POLICY = Path(__file__).resolve().parents[2] / "docs" / "guides" / "iam-policy.md"
+
+
+def granted() -> set[str]:
+    """The policy's actions, lower-cased (IAM compares action names case-insensitively)."""
+    text = POLICY.read_text()
+    block = re.search(r"```json\n(.*?)```", text, re.S)
+    assert block, "iam-policy.md has no ```json block"
+    policy = json.loads(block.group(1))
+    actions: set[str] = set()
+    for st in policy["Statement"]:
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        actions |= {a.lower() for a in acts}
+    return actions
+
+
+def test_every_aws_call_of_a_full_migration_is_granted_by_the_documented_iam_policy(
+    tf: Terraform, aws: Aws, emulator: Emulator
+) -> None:
+    key, zone_id = seed(aws)
+    k = key["Arn"]
+    called: set[tuple[str, str]] = set()
+
+    def terraform(config: str | None, *command: str) -> None:
+        # Only the calls made while Terraform runs: the test's own boto3 calls stay out.
+        if config is not None:
+            tf.write(with_required_providers(config))
+        emulator.client.clear_calls()
+        tf.run(*command, "-input=false", "-no-color", *(["-auto-approve"] if command[0] != "init" else []))
+        called.update((c["service"], c["operation"]) for c in emulator.client.calls())
+
+    terraform(cfg("route53", k, zone_id, cutover=False), "init")
+    terraform(None, "apply")
+    validated(emulator, aws)()
+    terraform(cfg("route53", k, zone_id, cutover=True), "apply")
+    validated(emulator, aws)()
+    terraform(cfg("route53", k, zone_id, cutover=False), "apply")
+    validated(emulator, aws)()
+    terraform(cfg("route53", k, zone_id, cutover=True), "apply")
+    terraform(cfg("route53", k, zone_id, cutover=True, finalize=True), "apply")
+    terraform(None, "destroy")
+
+    actions = {f"{service}:{operation}".lower() for service, operation in called}
+    for must in ("rds:copydbsnapshot", "dms:createreplicationtask", "route53:changeresourcerecordsets"):
+        assert must in actions, f"the run should have called {must}: {sorted(actions)}"
+    missing = sorted(actions - granted())
+    assert not missing, f"the provider called AWS operations docs/guides/iam-policy.md does not grant: {missing}"
