@@ -26,6 +26,7 @@ from moto.core.responses import ActionResult
 from moto.rds import responses as rds_responses
 from moto.rds.exceptions import (
     DBInstanceAlreadyExists,
+    DBInstanceNotFoundError,
     DBParameterGroupNotFoundError,
     InvalidParameterCombination,
     RDSClientError,
@@ -395,7 +396,13 @@ def _patch_backend() -> None:
     def describe_db_instances(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, *args: Any, **kwargs: Any) -> list[DBInstance]:
             _purge_deleted(self)
-            return list(orig(self, *args, **kwargs))
+            # A deletion can finish while moto describes: never answer "deleted" (AWS has no
+            # such status; the instance is simply gone).
+            found = [db for db in orig(self, *args, **kwargs) if db.status != "deleted"]
+            ident = kwargs.get("db_instance_identifier", args[0] if args else None)
+            if ident and not found:
+                raise DBInstanceNotFoundError(ident)
+            return found
 
         return inner
 
