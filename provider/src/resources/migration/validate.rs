@@ -3,8 +3,8 @@
 
 use crate::framework::{AttributePath, Diagnostics, Known, Value};
 use crate::validators::{
-    StringValidator, arn, check_string, db_identifier, duration, json_object, kms_key_reference,
-    one_of,
+    Arn, StringValidator, arn, check_string, db_identifier, duration, json_object,
+    kms_key_reference, one_of,
 };
 
 /// `dms.target_table_prep_mode` values. DROP_AND_CREATE is deliberately absent: it would drop
@@ -57,6 +57,81 @@ pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
             &[&duration()],
             diags,
         );
+    }
+}
+
+/// The partition of `region` (`cn-north-1` -> `aws-cn`).
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
+    } else {
+        "aws"
+    }
+}
+
+/// Plan-time check, once the provider's region is known: ARNs given for the KMS key, the
+/// replication instance and the secrets must be in that region and its partition. RDS, DMS
+/// and Secrets Manager only reach these in their own region, so AWS would refuse them late,
+/// after the snapshot was taken.
+pub fn validate_arn_regions(cfg: &Value, region: &str, diags: &mut Diagnostics) {
+    let p = AttributePath::attr;
+    let want_partition = partition_of(region);
+    let dms = p("dms");
+    let target = p("target");
+    let checks = [
+        (cfg.get("kms_key_id"), p("kms_key_id")),
+        (
+            cfg.get("dms").get("replication_instance_arn"),
+            dms.at("replication_instance_arn"),
+        ),
+        (
+            cfg.get("dms").get("secrets_manager_arn"),
+            dms.at("secrets_manager_arn"),
+        ),
+        (
+            cfg.get("dms").get("target_secrets_manager_arn"),
+            dms.at("target_secrets_manager_arn"),
+        ),
+        (
+            cfg.get("target").get("performance_insights_kms_key_id"),
+            target.at("performance_insights_kms_key_id"),
+        ),
+    ];
+    for (v, path) in checks {
+        let Known::Value(s) = v.as_str() else {
+            continue;
+        };
+        let Ok(a) = Arn::parse(s) else { continue }; // not an ARN: validate_config's business
+        if a.partition != want_partition {
+            diags.attribute_error(
+                path.clone(),
+                "ARN In Another Partition",
+                format!(
+                    "{path} is in partition {:?}, but the provider works in region {region} \
+                     (partition {want_partition:?}). Use a resource of the provider's partition.",
+                    a.partition
+                ),
+            );
+        } else if !a.region.is_empty() && a.region != region {
+            diags.attribute_error(
+                path.clone(),
+                "ARN In Another Region",
+                format!(
+                    "{path} is in region {:?}, but the provider works in region {region}; AWS \
+                     only uses it in its own region. Use one in {region}, or configure the \
+                     provider for {:?}.",
+                    a.region, a.region
+                ),
+            );
+        }
     }
 }
 
@@ -534,6 +609,50 @@ mod tests {
                 "expected a diagnostic on {want}, got {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn arns_outside_the_providers_region_or_partition_are_reported_on_their_attribute() {
+        let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let rep = "arn:aws:dms:eu-west-1:123456789012:rep:ABC";
+        let cfg = config(
+            [
+                base_dms(),
+                vec![("replication_instance_arn", V::string(rep))],
+            ]
+            .concat(),
+            &[(
+                "kms_key_id",
+                V::string(format!("arn:aws-cn:kms:us-east-1:123456789012:key/{key}")),
+            )],
+        );
+        let mut d = Diagnostics::new();
+        validate_arn_regions(&cfg, "us-east-1", &mut d);
+        let got: Vec<String> = d
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(got, ["kms_key_id", "dms.replication_instance_arn"]);
+        let mut ok = Diagnostics::new();
+        validate_arn_regions(&cfg, "eu-west-1", &mut ok);
+        assert_eq!(
+            ok.iter().count(),
+            1,
+            "only the aws-cn key is wrong in eu-west-1"
+        );
+        let mut cn = Diagnostics::new();
+        validate_arn_regions(
+            &config(
+                base_dms(),
+                &[(
+                    "kms_key_id",
+                    V::string(format!("arn:aws-cn:kms:cn-north-1:123456789012:key/{key}")),
+                )],
+            ),
+            "cn-north-1",
+            &mut cn,
+        );
+        assert!(!cn.has_error());
     }
 
     #[test]
