@@ -1013,7 +1013,7 @@ mod tests {
         for (id, cfg, want) in cases {
             let got = paths(&cfg);
             assert!(
-                got.iter().any(|p| *p == want),
+                got.contains(&want),
                 "{id}: expected a diagnostic on {want}, got {got:?}"
             );
         }
