@@ -9,10 +9,15 @@ use proptest::prelude::*;
 use rdsenc::framework::{Attribute, Block, NestedBlock, Nesting, Number, Type, Value};
 use rdsenc::protocol::{json, msgpack};
 
-/// Cases per property: enough to shake out panics, small enough for CI on two cores.
+/// Cases per property: 256 by default, enough to shake out panics and small enough for CI on
+/// two cores; `PROPTEST_CASES=N` runs a longer campaign.
 fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     ProptestConfig {
-        cases: 256,
+        cases,
         ..ProptestConfig::default()
     }
 }
