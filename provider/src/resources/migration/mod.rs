@@ -119,11 +119,8 @@ fn set_unknown(v: &mut Value, names: &[&str]) {
     }
 }
 
-/// Plans `default` for an optional+computed argument the configuration leaves unset. A value
-/// the configuration sets but that is unknown until apply stays unknown: Terraform refuses a
-/// plan that replaces it.
-fn default_if_unset(block: &mut Value, config: &Value, name: &str, default: Value) {
-    if config.get(name).is_null() && (block.get(name).is_unknown() || block.get(name).is_null()) {
+fn default_if_unset(block: &mut Value, name: &str, default: Value) {
+    if block.get(name).is_unknown() || block.get(name).is_null() {
         block.set(name, default);
     }
 }
@@ -163,26 +160,14 @@ impl Resource for MigrationResource {
         if let Some(src) = &source {
             default_if_unset(
                 planned,
-                &req.config,
                 "target_db_instance_identifier",
                 Value::string(Names::new(src, None).target),
             );
             planned.set("id", Value::string(src.clone()));
         }
-        default_if_unset(
-            planned,
-            &req.config,
-            "delete_target_on_destroy",
-            Value::Bool(false),
-        );
-        default_if_unset(
-            planned,
-            &req.config,
-            "skip_target_final_snapshot",
-            Value::Bool(false),
-        );
+        default_if_unset(planned, "delete_target_on_destroy", Value::Bool(false));
+        default_if_unset(planned, "skip_target_final_snapshot", Value::Bool(false));
         let mut dms = planned.get("dms").clone();
-        let dms_config = req.config.get("dms");
         if !dms.is_null() && !dms.is_unknown() {
             let managed = dms.get("replication_instance_arn").is_null();
             let class = if managed {
@@ -195,32 +180,20 @@ impl Resource for MigrationResource {
             } else {
                 Value::Null
             };
-            default_if_unset(&mut dms, dms_config, "replication_instance_class", class);
+            default_if_unset(&mut dms, "replication_instance_class", class);
+            default_if_unset(&mut dms, "replication_instance_allocated_storage", storage);
+            default_if_unset(&mut dms, "source_from_read_replica", Value::Bool(false));
             default_if_unset(
                 &mut dms,
-                dms_config,
-                "replication_instance_allocated_storage",
-                storage,
-            );
-            default_if_unset(
-                &mut dms,
-                dms_config,
-                "source_from_read_replica",
-                Value::Bool(false),
-            );
-            default_if_unset(
-                &mut dms,
-                dms_config,
                 "target_table_prep_mode",
                 Value::string("TRUNCATE_BEFORE_LOAD"),
             );
             default_if_unset(
                 &mut dms,
-                dms_config,
                 "migration_type",
                 Value::string("full-load-and-cdc"),
             );
-            default_if_unset(&mut dms, dms_config, "validation", Value::Bool(true));
+            default_if_unset(&mut dms, "validation", Value::Bool(true));
             planned.set("dms", dms);
         }
 
