@@ -60,81 +60,6 @@ pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
     }
 }
 
-/// The partition of `region` (`cn-north-1` -> `aws-cn`).
-fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("eusc-") {
-        "aws-eusc"
-    } else {
-        "aws"
-    }
-}
-
-/// Plan-time check, once the provider's region is known: ARNs given for the KMS key, the
-/// replication instance and the secrets must be in that region and its partition. RDS, DMS
-/// and Secrets Manager only reach these in their own region, so AWS would refuse them late,
-/// after the snapshot was taken.
-pub fn validate_arn_regions(cfg: &Value, region: &str, diags: &mut Diagnostics) {
-    let p = AttributePath::attr;
-    let want_partition = partition_of(region);
-    let dms = p("dms");
-    let target = p("target");
-    let checks = [
-        (cfg.get("kms_key_id"), p("kms_key_id")),
-        (
-            cfg.get("dms").get("replication_instance_arn"),
-            dms.at("replication_instance_arn"),
-        ),
-        (
-            cfg.get("dms").get("secrets_manager_arn"),
-            dms.at("secrets_manager_arn"),
-        ),
-        (
-            cfg.get("dms").get("target_secrets_manager_arn"),
-            dms.at("target_secrets_manager_arn"),
-        ),
-        (
-            cfg.get("target").get("performance_insights_kms_key_id"),
-            target.at("performance_insights_kms_key_id"),
-        ),
-    ];
-    for (v, path) in checks {
-        let Known::Value(s) = v.as_str() else {
-            continue;
-        };
-        let Ok(a) = Arn::parse(s) else { continue }; // not an ARN: validate_config's business
-        if a.partition != want_partition {
-            diags.attribute_error(
-                path.clone(),
-                "ARN In Another Partition",
-                format!(
-                    "{path} is in partition {:?}, but the provider works in region {region} \
-                     (partition {want_partition:?}). Use a resource of the provider's partition.",
-                    a.partition
-                ),
-            );
-        } else if !a.region.is_empty() && a.region != region {
-            diags.attribute_error(
-                path.clone(),
-                "ARN In Another Region",
-                format!(
-                    "{path} is in region {:?}, but the provider works in region {region}; AWS \
-                     only uses it in its own region. Use one in {region}, or configure the \
-                     provider for {:?}.",
-                    a.region, a.region
-                ),
-            );
-        }
-    }
-}
-
 fn validate_tags(tags: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     for k in tags.entries().into_iter().flat_map(|m| m.keys()) {
         if k.starts_with("rdsenc:") || k.starts_with("aws:") {
@@ -405,6 +330,81 @@ fn validate_target(t: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     }
 }
 
+/// The partition of `region` (`cn-north-1` -> `aws-cn`).
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
+    } else {
+        "aws"
+    }
+}
+
+/// Plan-time check, once the provider's region is known: ARNs given for the KMS key, the
+/// replication instance and the secrets must be in that region and its partition. RDS, DMS
+/// and Secrets Manager only reach these in their own region, so AWS would refuse them late,
+/// after the snapshot was taken.
+pub fn validate_arn_regions(cfg: &Value, region: &str, diags: &mut Diagnostics) {
+    let p = AttributePath::attr;
+    let want_partition = partition_of(region);
+    let dms = p("dms");
+    let target = p("target");
+    let checks = [
+        (cfg.get("kms_key_id"), p("kms_key_id")),
+        (
+            cfg.get("dms").get("replication_instance_arn"),
+            dms.at("replication_instance_arn"),
+        ),
+        (
+            cfg.get("dms").get("secrets_manager_arn"),
+            dms.at("secrets_manager_arn"),
+        ),
+        (
+            cfg.get("dms").get("target_secrets_manager_arn"),
+            dms.at("target_secrets_manager_arn"),
+        ),
+        (
+            cfg.get("target").get("performance_insights_kms_key_id"),
+            target.at("performance_insights_kms_key_id"),
+        ),
+    ];
+    for (v, path) in checks {
+        let Known::Value(s) = v.as_str() else {
+            continue;
+        };
+        let Ok(a) = Arn::parse(s) else { continue }; // not an ARN: validate_config's business
+        if a.partition != want_partition {
+            diags.attribute_error(
+                path.clone(),
+                "ARN In Another Partition",
+                format!(
+                    "{path} is in partition {:?}, but the provider works in region {region} \
+                     (partition {want_partition:?}). Use a resource of the provider's partition.",
+                    a.partition
+                ),
+            );
+        } else if !a.region.is_empty() && a.region != region {
+            diags.attribute_error(
+                path.clone(),
+                "ARN In Another Region",
+                format!(
+                    "{path} is in region {:?}, but the provider works in region {region}; AWS \
+                     only uses it in its own region. Use one in {region}, or configure the \
+                     provider for {:?}.",
+                    a.region, a.region
+                ),
+            );
+        }
+    }
+}
+
 struct NameLike;
 fn name_like() -> impl StringValidator {
     NameLike
@@ -609,6 +609,40 @@ mod tests {
                 "expected a diagnostic on {want}, got {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn unknown_values_are_left_for_apply_time() {
+        let cfg = config(
+            vec![
+                ("source_username", V::Unknown),
+                ("source_password_wo", V::Unknown),
+            ],
+            &[("kms_key_id", V::Unknown)],
+        );
+        assert!(paths(&cfg).is_empty());
+    }
+
+    #[test]
+    fn diagnostics_never_echo_the_password() {
+        let cfg = config(
+            [
+                base_dms(),
+                vec![(
+                    "secrets_manager_arn",
+                    V::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:x"),
+                )],
+            ]
+            .concat(),
+            &[],
+        );
+        let mut d = Diagnostics::new();
+        validate_config(&cfg, &mut d);
+        assert!(d.has_error());
+        assert!(
+            d.iter()
+                .all(|d| !d.detail.contains("s3cret-pw") && !d.summary.contains("s3cret-pw"))
+        );
     }
 
     #[test]
@@ -1064,39 +1098,5 @@ mod tests {
                 .collect();
             assert_eq!(got, [want], "{id}");
         }
-    }
-
-    #[test]
-    fn unknown_values_are_left_for_apply_time() {
-        let cfg = config(
-            vec![
-                ("source_username", V::Unknown),
-                ("source_password_wo", V::Unknown),
-            ],
-            &[("kms_key_id", V::Unknown)],
-        );
-        assert!(paths(&cfg).is_empty());
-    }
-
-    #[test]
-    fn diagnostics_never_echo_the_password() {
-        let cfg = config(
-            [
-                base_dms(),
-                vec![(
-                    "secrets_manager_arn",
-                    V::string("arn:aws:secretsmanager:us-east-1:123456789012:secret:x"),
-                )],
-            ]
-            .concat(),
-            &[],
-        );
-        let mut d = Diagnostics::new();
-        validate_config(&cfg, &mut d);
-        assert!(d.has_error());
-        assert!(
-            d.iter()
-                .all(|d| !d.detail.contains("s3cret-pw") && !d.summary.contains("s3cret-pw"))
-        );
     }
 }
