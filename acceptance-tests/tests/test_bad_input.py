@@ -16,6 +16,7 @@ from rig import Terraform
 from rig.aws import Aws
 from rig.case import with_required_providers
 from rig.emulator import Emulator
+from test_migration_create import seed
 
 PASSWORD = "Bad-Input-Pa55word-7f3a"
 ACCOUNT = "123456789012"
@@ -226,8 +227,8 @@ def assert_nothing_created(emulator: Emulator) -> None:
 
 @pytest.fixture
 def seeded(aws: Aws, emulator: Emulator) -> Emulator:
-    aws.create_mysql_instance("orders")
-    aws.create_kms_key(alias="orders-at-rest")
+    # The create tests' seed: a source that passes preflight, and the key `alias/orders-at-rest`.
+    seed(aws, "mysql", "orders")
     emulator.client.clear_calls()
     return emulator
 

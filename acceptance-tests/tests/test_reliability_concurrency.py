@@ -12,7 +12,7 @@ from rig import Terraform
 from rig.aws import Aws
 from rig.case import with_required_providers
 from rig.emulator import Emulator
-from test_migration_create import DMS_PASSWORD
+from test_migration_create import DMS_PASSWORD, seed
 from test_reliability_faults import fault_rules, report, retry_evidence, successful_creates
 
 N = 20
@@ -30,7 +30,7 @@ variable "dms_password" {{
 resource "rdsenc_migration" "m" {{
   for_each                      = toset({sources})
   source_db_instance_identifier = each.key
-  kms_key_id                    = "{key}"
+  kms_key_id                    = "alias/${{each.key}}-at-rest"
   tags                          = {{ owner = each.key }}
   dms {{
     source_username    = "dms"
@@ -46,12 +46,10 @@ resource "rdsenc_migration" "m" {{
 def test_twenty_migrations_in_one_apply_under_throttling_all_replicate_without_cross_talk(
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
-    net = aws.create_network("shop")
-    common = {"DBSubnetGroupName": net["db_subnet_group"], "VpcSecurityGroupIds": [net["security_group_id"]]}
-    sources = {s: aws.create_mysql_instance(s, **common) for s in SOURCES}
-    key = aws.create_kms_key(alias="shop-at-rest")
+    # The create tests' seed per source: its own network and key `alias/<source>-at-rest`.
+    sources = {s: seed(aws, "mysql", s)[0] for s in SOURCES}
     sources_hcl = "[" + ", ".join(f'"{s}"' for s in SOURCES) + "]"
-    tf.write(with_required_providers(CONFIG.format(password=DMS_PASSWORD, sources=sources_hcl, key=key["Arn"])))
+    tf.write(with_required_providers(CONFIG.format(password=DMS_PASSWORD, sources=sources_hcl)))
     tf.init()
     emulator.client.clear_calls()
     emulator.client.set_faults(fault_rules(0.10, 0.0))
