@@ -63,6 +63,10 @@ impl EncodeError {
 /// Extension type for a plain unknown value.
 const UNKNOWN_EXT: i8 = 0;
 
+/// Deepest msgpack nesting accepted. rmpv's default (1024) recurses deep enough to overflow
+/// a 2 MiB tokio worker stack in debug builds; real schema values nest a few levels.
+const MAX_DEPTH: usize = 128;
+
 /// Decodes msgpack `bytes` as a value of type `ty`.
 ///
 /// # Errors
@@ -71,7 +75,7 @@ const UNKNOWN_EXT: i8 = 0;
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     let root = AttributePath::root();
     let mut rd = bytes;
-    let mp = rmpv::decode::read_value(&mut rd)
+    let mp = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH)
         .map_err(|e| DecodeError::new(&root, format!("invalid msgpack: {e}")))?;
     if !rd.is_empty() {
         return Err(DecodeError::new(

@@ -516,6 +516,7 @@ impl ProviderServer {
             .await;
         // The resource may have copied config values around: enforce again.
         null_write_only(block, &mut resp.planned_state);
+        keep_unknown_configured(block, &req_config, &mut resp.planned_state);
         if !resp.planned_state.is_null()
             && let Some(p) = changed_configured_value(
                 block,
@@ -830,6 +831,39 @@ pub(crate) fn null_write_only(block: &Block, v: &mut Value) {
             obj.set(&a.name, Value::Null);
         }
     });
+}
+
+/// A configured value that is unknown until apply stays unknown in the plan: Terraform
+/// rejects a plan that replaces it (a resource filling in defaults cannot tell "unset" from
+/// "unknown" in the proposed state, where both are unknown on create).
+pub(crate) fn keep_unknown_configured(block: &Block, config: &Value, planned: &mut Value) {
+    if config.is_null() || config.is_unknown() || planned.is_null() || planned.is_unknown() {
+        return;
+    }
+    for a in block.attributes.iter().filter(|a| !a.write_only) {
+        if config.get(&a.name).is_unknown() && !planned.get(&a.name).is_unknown() {
+            planned.set(&a.name, Value::Unknown);
+        }
+    }
+    for nb in &block.blocks {
+        let c = config.get(&nb.name);
+        let mut p = planned.get(&nb.name).clone();
+        match nb.nesting {
+            Nesting::Single | Nesting::Group => keep_unknown_configured(&nb.block, c, &mut p),
+            Nesting::List => {
+                let Value::List(items) = &mut p else { continue };
+                if items.len() != c.elements().len() {
+                    continue;
+                }
+                for (x, y) in c.elements().iter().zip(items.iter_mut()) {
+                    keep_unknown_configured(&nb.block, x, y);
+                }
+            }
+            // Set elements have no address to pair them by.
+            Nesting::Set => continue,
+        }
+        planned.set(&nb.name, p);
+    }
 }
 
 /// On create, computed attributes that nothing set become unknown ("known after apply"),

@@ -332,6 +332,11 @@ impl Resource for MigrationResource {
             return;
         }
         let creating = req.prior_state.is_null();
+        if let Some(data) = ctx.data::<ProviderData>()
+            && let Some(region) = data.clients.region()
+        {
+            validate::validate_arn_regions(&req.config, region, &mut resp.diagnostics);
+        }
         let source = planned
             .get("source_db_instance_identifier")
             .as_str()

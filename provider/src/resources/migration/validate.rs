@@ -3,8 +3,8 @@
 
 use crate::framework::{AttributePath, Diagnostics, Known, Value};
 use crate::validators::{
-    StringValidator, arn, check_string, db_identifier, duration, json_object, kms_key_reference,
-    one_of,
+    Arn, StringValidator, arn, check_string, db_identifier, duration, json_object,
+    kms_key_reference, one_of,
 };
 
 /// `dms.target_table_prep_mode` values. DROP_AND_CREATE is deliberately absent: it would drop
@@ -470,6 +470,81 @@ fn validate_target(t: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     }
 }
 
+/// The partition of `region` (`cn-north-1` -> `aws-cn`).
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
+    } else {
+        "aws"
+    }
+}
+
+/// Plan-time check, once the provider's region is known: ARNs given for the KMS key, the
+/// replication instance and the secrets must be in that region and its partition. RDS, DMS
+/// and Secrets Manager only reach these in their own region, so AWS would refuse them late,
+/// after the snapshot was taken.
+pub fn validate_arn_regions(cfg: &Value, region: &str, diags: &mut Diagnostics) {
+    let p = AttributePath::attr;
+    let want_partition = partition_of(region);
+    let dms = p("dms");
+    let target = p("target");
+    let checks = [
+        (cfg.get("kms_key_id"), p("kms_key_id")),
+        (
+            cfg.get("dms").get("replication_instance_arn"),
+            dms.at("replication_instance_arn"),
+        ),
+        (
+            cfg.get("dms").get("secrets_manager_arn"),
+            dms.at("secrets_manager_arn"),
+        ),
+        (
+            cfg.get("dms").get("target_secrets_manager_arn"),
+            dms.at("target_secrets_manager_arn"),
+        ),
+        (
+            cfg.get("target").get("performance_insights_kms_key_id"),
+            target.at("performance_insights_kms_key_id"),
+        ),
+    ];
+    for (v, path) in checks {
+        let Known::Value(s) = v.as_str() else {
+            continue;
+        };
+        let Ok(a) = Arn::parse(s) else { continue }; // not an ARN: validate_config's business
+        if a.partition != want_partition {
+            diags.attribute_error(
+                path.clone(),
+                "ARN In Another Partition",
+                format!(
+                    "{path} is in partition {:?}, but the provider works in region {region} \
+                     (partition {want_partition:?}). Use a resource of the provider's partition.",
+                    a.partition
+                ),
+            );
+        } else if !a.region.is_empty() && a.region != region {
+            diags.attribute_error(
+                path.clone(),
+                "ARN In Another Region",
+                format!(
+                    "{path} is in region {:?}, but the provider works in region {region}; AWS \
+                     only uses it in its own region. Use one in {region}, or configure the \
+                     provider for {:?}.",
+                    a.region, a.region
+                ),
+            );
+        }
+    }
+}
+
 struct NameLike;
 fn name_like() -> impl StringValidator {
     NameLike
@@ -781,5 +856,460 @@ mod tests {
             d.iter()
                 .all(|d| !d.detail.contains("s3cret-pw") && !d.summary.contains("s3cret-pw"))
         );
+    }
+
+    #[test]
+    fn arns_outside_the_providers_region_or_partition_are_reported_on_their_attribute() {
+        let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let rep = "arn:aws:dms:eu-west-1:123456789012:rep:ABC";
+        let cfg = config(
+            [
+                base_dms(),
+                vec![("replication_instance_arn", V::string(rep))],
+            ]
+            .concat(),
+            &[(
+                "kms_key_id",
+                V::string(format!("arn:aws-cn:kms:us-east-1:123456789012:key/{key}")),
+            )],
+        );
+        let mut d = Diagnostics::new();
+        validate_arn_regions(&cfg, "us-east-1", &mut d);
+        let got: Vec<String> = d
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(got, ["kms_key_id", "dms.replication_instance_arn"]);
+        let mut ok = Diagnostics::new();
+        validate_arn_regions(&cfg, "eu-west-1", &mut ok);
+        assert_eq!(
+            ok.iter().count(),
+            1,
+            "only the aws-cn key is wrong in eu-west-1"
+        );
+        let mut cn = Diagnostics::new();
+        validate_arn_regions(
+            &config(
+                base_dms(),
+                &[(
+                    "kms_key_id",
+                    V::string(format!("arn:aws-cn:kms:cn-north-1:123456789012:key/{key}")),
+                )],
+            ),
+            "cn-north-1",
+            &mut cn,
+        );
+        assert!(!cn.has_error());
+    }
+
+    /// The acceptance table (acceptance-tests/tests/test_bad_input.py), case for case where the
+    /// check is static: the same ids, refused on the same attribute path.
+    #[test]
+    fn the_acceptance_bad_input_table_is_refused_on_the_same_attributes() {
+        const ACCT: &str = "123456789012";
+        let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let secret = format!("arn:aws:secretsmanager:us-east-1:{ACCT}:secret:orders-dms-AbCdEf");
+        let role = format!("arn:aws:iam::{ACCT}:role/dms-secrets");
+        let top = |k: &'static str, v: V| config(base_dms(), &[(k, v)]);
+        let dms = |extra: Vec<(&'static str, V)>| config([base_dms(), extra].concat(), &[]);
+        let target = |k: &'static str, v: V| config(base_dms(), &[("target", obj(&[(k, v)]))]);
+        let timeout = |k: &'static str, v: &str| {
+            config(base_dms(), &[("timeouts", obj(&[(k, V::string(v))]))])
+        };
+        let tags = |k: &str| V::Map([(k.to_owned(), V::string("x"))].into());
+        let src = "source_db_instance_identifier";
+        let tgt = "target_db_instance_identifier";
+        let cases: Vec<(&str, V, String)> = vec![
+            (
+                "source-id-underscore",
+                top(src, V::string("orders_db")),
+                src.into(),
+            ),
+            (
+                "source-id-starts-with-digit",
+                top(src, V::string("1orders")),
+                src.into(),
+            ),
+            (
+                "source-id-too-long",
+                top(src, V::string("o".repeat(64))),
+                src.into(),
+            ),
+            (
+                "source-id-double-hyphen",
+                top(src, V::string("orders--db")),
+                src.into(),
+            ),
+            (
+                "source-id-trailing-hyphen",
+                top(src, V::string("orders-")),
+                src.into(),
+            ),
+            ("source-id-empty", top(src, V::string("")), src.into()),
+            (
+                "target-id-dot",
+                top(tgt, V::string("orders.enc")),
+                tgt.into(),
+            ),
+            (
+                "target-id-equals-source",
+                top(tgt, V::string("orders")),
+                tgt.into(),
+            ),
+            (
+                "target-id-equals-source-other-case",
+                top(tgt, V::string("Orders")),
+                tgt.into(),
+            ),
+            (
+                "kms-alias-without-prefix",
+                top("kms_key_id", V::string("orders-at-rest")),
+                "kms_key_id".into(),
+            ),
+            (
+                "kms-aws-managed-key",
+                top("kms_key_id", V::string("alias/aws/rds")),
+                "kms_key_id".into(),
+            ),
+            (
+                "kms-arn-of-another-service",
+                top(
+                    "kms_key_id",
+                    V::string(format!("arn:aws:rds:us-east-1:{ACCT}:key/{key}")),
+                ),
+                "kms_key_id".into(),
+            ),
+            (
+                "kms-arn-unknown-partition",
+                top(
+                    "kms_key_id",
+                    V::string(format!("arn:awz:kms:us-east-1:{ACCT}:key/{key}")),
+                ),
+                "kms_key_id".into(),
+            ),
+            (
+                "kms-arn-short-account",
+                top(
+                    "kms_key_id",
+                    V::string(format!("arn:aws:kms:us-east-1:12345:key/{key}")),
+                ),
+                "kms_key_id".into(),
+            ),
+            (
+                "kms-key-id-malformed",
+                top("kms_key_id", V::string("1234abcd-12ab-34cd-56ef")),
+                "kms_key_id".into(),
+            ),
+            (
+                "kms-empty",
+                top("kms_key_id", V::string("")),
+                "kms_key_id".into(),
+            ),
+            (
+                "tag-key-rdsenc-reserved",
+                top("tags", tags("rdsenc:migration")),
+                "tags[\"rdsenc:migration\"]".into(),
+            ),
+            (
+                "tag-key-aws-reserved",
+                top("tags", tags("aws:createdBy")),
+                "tags[\"aws:createdBy\"]".into(),
+            ),
+            (
+                "target-tag-key-reserved",
+                target("tags", tags("rdsenc:role")),
+                "target.tags[\"rdsenc:role\"]".into(),
+            ),
+            (
+                "timeout-create-not-a-duration",
+                timeout("create", "forever"),
+                "timeouts.create".into(),
+            ),
+            (
+                "timeout-delete-without-unit",
+                timeout("delete", "10"),
+                "timeouts.delete".into(),
+            ),
+            (
+                "timeout-update-negative",
+                timeout("update", "-5m"),
+                "timeouts.update".into(),
+            ),
+            (
+                "credentials-missing",
+                dms(vec![("source_password_wo", V::Null)]),
+                "dms.source_password_wo".into(),
+            ),
+            (
+                "credentials-password-and-secret",
+                dms(vec![
+                    ("secrets_manager_arn", V::string(&secret)),
+                    ("secrets_manager_access_role_arn", V::string(&role)),
+                ]),
+                "dms.secrets_manager_arn".into(),
+            ),
+            (
+                "secret-without-access-role",
+                dms(vec![
+                    ("source_password_wo", V::Null),
+                    ("secrets_manager_arn", V::string(&secret)),
+                ]),
+                "dms.secrets_manager_access_role_arn".into(),
+            ),
+            (
+                "secret-arn-of-another-service",
+                dms(vec![
+                    ("source_password_wo", V::Null),
+                    (
+                        "secrets_manager_arn",
+                        V::string(format!("arn:aws:ssm:us-east-1:{ACCT}:parameter/x")),
+                    ),
+                    ("secrets_manager_access_role_arn", V::string(&role)),
+                ]),
+                "dms.secrets_manager_arn".into(),
+            ),
+            (
+                "access-role-arn-is-a-user",
+                dms(vec![
+                    ("source_password_wo", V::Null),
+                    ("secrets_manager_arn", V::string(&secret)),
+                    (
+                        "secrets_manager_access_role_arn",
+                        V::string(format!("arn:aws:iam::{ACCT}:user/dms")),
+                    ),
+                ]),
+                "dms.secrets_manager_access_role_arn".into(),
+            ),
+            (
+                "target-password-and-target-secret",
+                dms(vec![
+                    ("target_password_wo", V::string("pw")),
+                    ("target_secrets_manager_arn", V::string(&secret)),
+                    ("secrets_manager_access_role_arn", V::string(&role)),
+                ]),
+                "dms.target_secrets_manager_arn".into(),
+            ),
+            (
+                "password-version-without-password",
+                dms(vec![
+                    ("source_password_wo", V::Null),
+                    ("source_password_wo_version", V::int(2)),
+                    ("secrets_manager_arn", V::string(&secret)),
+                    ("secrets_manager_access_role_arn", V::string(&role)),
+                ]),
+                "dms.source_password_wo_version".into(),
+            ),
+            (
+                "source-username-empty",
+                dms(vec![("source_username", V::string(""))]),
+                "dms.source_username".into(),
+            ),
+            (
+                "migration-type-unknown",
+                dms(vec![("migration_type", V::string("full-load"))]),
+                "dms.migration_type".into(),
+            ),
+            (
+                "prep-mode-drop-and-create",
+                dms(vec![(
+                    "target_table_prep_mode",
+                    V::string("DROP_AND_CREATE"),
+                )]),
+                "dms.target_table_prep_mode".into(),
+            ),
+            (
+                "prep-mode-lower-case",
+                dms(vec![(
+                    "target_table_prep_mode",
+                    V::string("truncate_before_load"),
+                )]),
+                "dms.target_table_prep_mode".into(),
+            ),
+            (
+                "table-mappings-malformed-json",
+                dms(vec![("table_mappings", V::string("{not json"))]),
+                "dms.table_mappings".into(),
+            ),
+            (
+                "table-mappings-not-an-object",
+                dms(vec![("table_mappings", V::string("[\"rules\"]"))]),
+                "dms.table_mappings".into(),
+            ),
+            (
+                "cdc-without-start-position",
+                dms(vec![("migration_type", V::string("cdc"))]),
+                "dms.cdc_start_position".into(),
+            ),
+            (
+                "start-position-without-cdc",
+                dms(vec![(
+                    "cdc_start_position",
+                    V::string("mysql-bin-changelog.000024:373"),
+                )]),
+                "dms.cdc_start_position".into(),
+            ),
+            (
+                "replication-instance-arn-of-rds",
+                dms(vec![(
+                    "replication_instance_arn",
+                    V::string(format!("arn:aws:rds:us-east-1:{ACCT}:db:orders")),
+                )]),
+                "dms.replication_instance_arn".into(),
+            ),
+            (
+                "replication-instance-arn-and-class",
+                dms(vec![
+                    (
+                        "replication_instance_arn",
+                        V::string(format!("arn:aws:dms:us-east-1:{ACCT}:rep:ABC")),
+                    ),
+                    ("replication_instance_class", V::string("dms.t3.large")),
+                ]),
+                "dms.replication_instance_class".into(),
+            ),
+            (
+                "replication-instance-class-without-dms-prefix",
+                dms(vec![("replication_instance_class", V::string("t3.medium"))]),
+                "dms.replication_instance_class".into(),
+            ),
+            (
+                "replication-storage-zero",
+                dms(vec![("replication_instance_allocated_storage", V::int(0))]),
+                "dms.replication_instance_allocated_storage".into(),
+            ),
+            (
+                "replication-storage-negative",
+                dms(vec![(
+                    "replication_instance_allocated_storage",
+                    V::int(-50),
+                )]),
+                "dms.replication_instance_allocated_storage".into(),
+            ),
+            (
+                "replication-storage-too-large",
+                dms(vec![(
+                    "replication_instance_allocated_storage",
+                    V::int(7000),
+                )]),
+                "dms.replication_instance_allocated_storage".into(),
+            ),
+            (
+                "replica-identifier-without-replica-mode",
+                dms(vec![(
+                    "source_read_replica_identifier",
+                    V::string("orders-replica"),
+                )]),
+                "dms.source_read_replica_identifier".into(),
+            ),
+            (
+                "replica-identifier-illegal",
+                dms(vec![
+                    ("source_from_read_replica", V::Bool(true)),
+                    (
+                        "source_read_replica_identifier",
+                        V::string("orders_replica"),
+                    ),
+                ]),
+                "dms.source_read_replica_identifier".into(),
+            ),
+            (
+                "target-port-privileged",
+                target("port", V::int(80)),
+                "target.port".into(),
+            ),
+            (
+                "target-backup-retention-too-long",
+                target("backup_retention_period", V::int(99)),
+                "target.backup_retention_period".into(),
+            ),
+            (
+                "target-monitoring-interval-odd",
+                target("monitoring_interval", V::int(7)),
+                "target.monitoring_interval".into(),
+            ),
+            (
+                "target-iops-zero",
+                target("iops", V::int(0)),
+                "target.iops".into(),
+            ),
+            (
+                "target-instance-class-without-db-prefix",
+                target("instance_class", V::string("r6g.large")),
+                "target.instance_class".into(),
+            ),
+            (
+                "target-monitoring-role-not-a-role",
+                target(
+                    "monitoring_role_arn",
+                    V::string(format!("arn:aws:iam::{ACCT}:policy/x")),
+                ),
+                "target.monitoring_role_arn".into(),
+            ),
+            (
+                "target-pi-key-without-alias-prefix",
+                target("performance_insights_kms_key_id", V::string("pi-key")),
+                "target.performance_insights_kms_key_id".into(),
+            ),
+            (
+                "target-parameter-group-illegal",
+                target("parameter_group_name", V::string("bad name!")),
+                "target.parameter_group_name".into(),
+            ),
+        ];
+        assert!(cases.len() >= 50, "{} cases", cases.len());
+        for (id, cfg, want) in cases {
+            let got = paths(&cfg);
+            assert!(
+                got.contains(&want),
+                "{id}: expected a diagnostic on {want}, got {got:?}"
+            );
+        }
+        // The region and partition cases need the provider's region (checked at plan).
+        for (id, cfg, want) in [
+            (
+                "kms-arn-other-region",
+                top(
+                    "kms_key_id",
+                    V::string(format!("arn:aws:kms:eu-west-1:{ACCT}:key/{key}")),
+                ),
+                "kms_key_id",
+            ),
+            (
+                "kms-arn-other-partition",
+                top(
+                    "kms_key_id",
+                    V::string(format!("arn:aws-cn:kms:us-east-1:{ACCT}:key/{key}")),
+                ),
+                "kms_key_id",
+            ),
+            (
+                "secret-arn-other-region",
+                dms(vec![
+                    ("source_password_wo", V::Null),
+                    (
+                        "secrets_manager_arn",
+                        V::string(secret.replace("us-east-1", "eu-central-1")),
+                    ),
+                    ("secrets_manager_access_role_arn", V::string(&role)),
+                ]),
+                "dms.secrets_manager_arn",
+            ),
+            (
+                "replication-instance-arn-other-region",
+                dms(vec![(
+                    "replication_instance_arn",
+                    V::string(format!("arn:aws:dms:ap-south-1:{ACCT}:rep:ABC")),
+                )]),
+                "dms.replication_instance_arn",
+            ),
+        ] {
+            let mut d = Diagnostics::new();
+            validate_arn_regions(&cfg, "us-east-1", &mut d);
+            let got: Vec<String> = d
+                .iter()
+                .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+                .collect();
+            assert_eq!(got, [want], "{id}");
+        }
     }
 }
