@@ -436,8 +436,18 @@ impl Resource for MigrationResource {
         }
 
         let prior = &req.prior_state;
-        if planned.semantic_eq(prior) {
-            return; // nothing to change: the plan stays empty, whatever a refresh brought
+        // Nothing to change: the plan stays empty, whatever a refresh brought. Unless an
+        // earlier apply stopped part-way (a create before `replicating`, or a switch): then
+        // this plan must propose finishing it, or the migration would stay stuck.
+        let unfinished = phase_of(prior).is_some_and(|ph| {
+            (ph.is_create_path() && ph != Phase::Replicating)
+                || matches!(
+                    ph,
+                    Phase::CuttingOver | Phase::FailingBack | Phase::Finalizing
+                )
+        });
+        if planned.semantic_eq(prior) && !unfinished {
+            return;
         }
         let p = |n: &str| AttributePath::attr(n);
         // Any update re-reads progress: its values after apply cannot be promised now.
