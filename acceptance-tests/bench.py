@@ -108,6 +108,8 @@ PLAN_REPS = int(os.environ.get("BENCH_PLAN_REPS", "3"))
 MANY_SCALE = float(os.environ.get("BENCH_MANY_SCALE", "0.01"))
 # The 500 GB critical-path run and the cutover.
 PATH_SCALE = float(os.environ.get("BENCH_PATH_SCALE", "0.002"))
+# The cutover: coarser, because the provider records its timestamps in whole seconds.
+CUTOVER_SCALE = float(os.environ.get("BENCH_CUTOVER_SCALE", "0.1"))
 DMS_PASSWORD = "bench-Dms-Pa55word"
 ZONE = "internal.example.com"
 RECORD = f"orders-db.{ZONE}"
@@ -284,6 +286,21 @@ def per_operation(calls: list[dict[str, object]]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+# What each call of a settled refresh is for (the observe step reads AWS as the record).
+WHY = {
+    "rds:DescribeDBInstances": "source and target instances",
+    "rds:DescribeDBSnapshots": "the source snapshot and its encrypted copy (owned, kept until finalize)",
+    "dms:DescribeReplicationSubnetGroups": "the managed replication subnet group (owned)",
+    "dms:DescribeReplicationInstances": "the replication instance",
+    "dms:DescribeEndpoints": "source and target endpoints, plus the two reverse endpoints looked up by name "
+                             "(absent before a cutover; AWS, not state, says whether a cutover began)",
+    "dms:DescribeReplicationTasks": "the forward task, plus the reverse task looked up by name",
+    "dms:DescribeTableStatistics": "`validation_state` (per-table validation)",
+    "cloudwatch:GetMetricData": "`replication_lag_seconds` (CDC latency)",
+    "sts:GetCallerIdentity": "provider configure: account and partition (once per provider process)",
+}
+
+
 def breakdown(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in counts.items()) or "(none)"
 
@@ -354,18 +371,23 @@ def cutover_pause(b: Bench, cp: dict[str, object]) -> dict[str, object]:
     ident = str(tf.resources()["rdsenc_migration.m"]["replication_task_arn"])
     b.emu.client.set_table_statistics(ident, [{"schema": "app", "table": "orders", "rows": 1000, "validation_state": "Validated"}])
     b.emu.client.set_lag(ident, source_seconds=3, target_seconds=4)
-    drop = threading.Timer(30 * PATH_SCALE, lambda: b.emu.client.set_lag(ident, 0, 0))
+    b.emu.client.set_time_scale(CUTOVER_SCALE)
+    tf.env["RDSENC_POLL_SCALE"] = repr(CUTOVER_SCALE)
+    drop = threading.Timer(30 * CUTOVER_SCALE, lambda: b.emu.client.set_lag(ident, 0, 0))
     tf.write(provider_mod.required_providers_block() + cp["config"](True))  # type: ignore[operator]
+    b.clear_calls()
     drop.start()
     try:
         res = tf.apply()
     finally:
         drop.cancel()
-    st = tf.resources()["rdsenc_migration.m"]
+    calls = b.calls()
+    st = tf.resources()["rdsenc_migration.m"]  # after the call log: `show` calls no AWS API
     pause = st.get("cutover_write_pause_seconds")
     if pause is None or st.get("phase") != "cut_over":
         raise SystemExit(f"bench: cutover did not record a write pause (phase {st.get('phase')}, pause {pause})")
-    return {"pause_real": float(pause), "pause_aws": float(pause) / PATH_SCALE, "apply_s": res.seconds}
+    return {"pause_real": float(pause), "pause_aws": float(pause) / CUTOVER_SCALE, "apply_s": res.seconds,
+            "ops": per_operation(calls)}
 
 
 def startup(binary: Path) -> dict[str, object]:
@@ -474,6 +496,13 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
         f"(one describe per owned object: {', '.join(calls['owned'])}; one metric query) | {breakdown(calls['refresh'])} |")
     out(f"| one `rdsenc_db_instance` read (`plan`) | {calls['read_total']} | 1 | {breakdown(calls['read'])} |")
     out("")
+    out("The refresh, call by call:")
+    out("")
+    out("| call | count | for |")
+    out("| --- | --- | --- |")
+    for op, count in calls["refresh"].items():
+        out(f"| `{op}` | {count} | {WHY.get(op, '(not explained: new call?)')} |")
+    out("")
     out("## 3. Critical path (500 GB, the emulator's default durations)")
     out("")
     out(f"Scaled by {PATH_SCALE} (AWS seconds × {PATH_SCALE} = real seconds); the provider polls at the same scale "
@@ -488,9 +517,14 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
     out(f"| **lower bound**: max(snapshot + copy + restore, DMS set-up) + task | **{cp['lower']:.0f}** ({cp['lower'] / 3600:.2f} h) |")
     out(f"| runbook's sequential sum (every step one after another) | {cp['runbook']:.0f} ({cp['runbook'] / 3600:.2f} h) |")
     out(f"| `terraform apply` wall time, in AWS seconds (includes init of Terraform and provider) | {cp['apply_aws']:.0f} ({cp['apply_s']:.1f} s real) |")
+    fixed_aws = med(fl[lo]) / PATH_SCALE
+    out(f"| the same minus Terraform's fixed cost (the floor's N={lo} plan, {med(fl[lo]):.2f} s real) | {cp['apply_aws'] - fixed_aws:.0f} |")
     out("")
-    out(f"apply / lower bound = **{cp['apply_aws'] / cp['lower']:.3f}** (goal ≤ 1.05); "
-        f"runbook / lower bound = {cp['runbook'] / cp['lower']:.3f}.")
+    out(f"apply / lower bound = **{cp['apply_aws'] / cp['lower']:.3f}** (goal ≤ 1.05); without Terraform's own "
+        f"start-up, {(cp['apply_aws'] - fixed_aws) / cp['lower']:.3f}; runbook / lower bound = {cp['runbook'] / cp['lower']:.3f}. "
+        f"At this scale one real second is {1 / PATH_SCALE:.0f} AWS seconds, so Terraform's fixed cost weighs "
+        "far more here than beside a real 2-hour migration; the provider's polling overshoot (an interval "
+        "of up to 60 AWS s after each step ends) is the part the provider owns.")
     out("")
     out("## 4. Polling cost while waiting")
     out("")
@@ -507,9 +541,16 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
     out("Route 53 strategy; lag profile: CDC latency 3 s (source) / 4 s (target) until 30 AWS s after the cutover "
         "apply starts, then 0; every table validated.")
     out("")
+    out(f"Scaled by {CUTOVER_SCALE}: the provider records the pause from whole-second timestamps (tags on the "
+        f"target), so the figure is ± 1 real second = ± {1 / CUTOVER_SCALE:.0f} AWS seconds; at the critical path's "
+        "scale it would round to 0. The pause covers the DMS drain (lag < 1 s on 3 consecutive reads), stopping the "
+        "forward task and the Route 53 change reaching INSYNC (40 AWS s in the emulator).")
+    out("")
     out("| `cutover_write_pause_seconds` (real) | in AWS seconds | cutover apply (real) |")
     out("| --- | --- | --- |")
-    out(f"| {co['pause_real']:.2f} s | {co['pause_aws']:.0f} s | {co['apply_s']:.1f} s |")
+    out(f"| {co['pause_real']:.0f} s | {co['pause_aws']:.0f} s | {co['apply_s']:.1f} s |")
+    out("")
+    out(f"Calls during the cutover apply: {breakdown(co['ops'])}.")
     out("")
     out("## How to reproduce")
     out("")
@@ -518,7 +559,7 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
     out("```")
     out("")
     out(f"Knobs (environment): `BENCH_SIZES` (default `1,25,100`), `BENCH_PLAN_REPS` ({PLAN_REPS}), "
-        f"`BENCH_RUNS` handshake runs ({RUNS}), `BENCH_MANY_SCALE` ({MANY_SCALE}), `BENCH_PATH_SCALE` ({PATH_SCALE}). "
+        f"`BENCH_RUNS` handshake runs ({RUNS}), `BENCH_MANY_SCALE` ({MANY_SCALE}), `BENCH_PATH_SCALE` ({PATH_SCALE}), `BENCH_CUTOVER_SCALE` ({CUTOVER_SCALE}). "
         "Terraform is the rig's choice (`RDSENC_TF`).")
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
