@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
-"""`make bench`: provider start-up cost as Terraform sees it.
+"""`make bench`: what rdsenc costs, as ratios and counts, in one run; writes docs/performance.md.
 
-For N runs: start the binary with the environment Terraform gives a plugin (magic cookie, protocol
-versions, a P-521 client certificate like Terraform's), and time process start -> the handshake line on
-stdout. Then the idle RSS of one provider process after its handshake, and the binary's size.
-Prints only; nothing here feeds a test.
+1. Provider overhead: `terraform plan` wall time with N `rdsenc_db_instance` reads and with N settled
+   `rdsenc_migration` resources, beside N built-in `terraform_data` resources (the floor), for
+   N = 1, 25, 100; start -> handshake line, idle and peak RSS, binary size.
+2. AWS calls of one refresh of a settled migration and of one `rdsenc_db_instance` read, from the
+   emulator's call log, beside the minimum each needs.
+3. Critical path: a 500 GB migration (the emulator's default durations, scaled) against the lower
+   bound computed from the emulator's duration table, and the runbook's sequential sum.
+4. Polling cost: AWS calls per migration per AWS minute of waiting, for 1 and for many at once.
+5. Cutover write pause under a fixed lag profile.
+
+Prints and writes a report only; nothing here feeds a test, and nothing asserts on a time.
 """
 
 from __future__ import annotations
@@ -80,10 +87,333 @@ def rss_kib(pid: int) -> int:
     raise SystemExit("bench: no VmRSS in /proc")
 
 
-def main() -> int:
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: bench.py PATH/TO/terraform-provider-rdsenc")
-    binary = Path(sys.argv[1]).resolve()
+
+# --------------------------------------------------------------------------------------------------
+# Everything below drives real Terraform, the provider and the emulator through the test rig.
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from rig import emulator as emulator_mod  # noqa: E402
+from rig import provider as provider_mod  # noqa: E402
+from rig.aws import Aws, wait_for  # noqa: E402
+from rig.discovery import discover  # noqa: E402
+from rig.environment import terraform_env  # noqa: E402
+from rig.terraform import Terraform  # noqa: E402
+
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1,25,100").split(",")]
+PLAN_REPS = int(os.environ.get("BENCH_PLAN_REPS", "3"))
+# The many-migrations run: polled at its own scale so 100 waiting migrations stay within 2 cores.
+MANY_SCALE = float(os.environ.get("BENCH_MANY_SCALE", "0.01"))
+# The 500 GB critical-path run and the cutover.
+PATH_SCALE = float(os.environ.get("BENCH_PATH_SCALE", "0.002"))
+# The cutover: coarser, because the provider records its timestamps in whole seconds.
+CUTOVER_SCALE = float(os.environ.get("BENCH_CUTOVER_SCALE", "0.1"))
+DMS_PASSWORD = "bench-Dms-Pa55word"
+ZONE = "internal.example.com"
+RECORD = f"orders-db.{ZONE}"
+
+
+def stats(xs: list[float]) -> tuple[float, float, float]:
+    """(min, median, max)."""
+    return min(xs), statistics.median(xs), max(xs)
+
+
+def fmt3(xs: list[float], unit: str = "", digits: int = 2) -> str:
+    lo, med, hi = stats(xs)
+    return f"{med:.{digits}f}{unit} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+class PeakRss:
+    """Samples VmHWM (peak RSS) of every provider process alive while a command runs."""
+
+    def __init__(self, name: str = "terraform-provider-rdsenc") -> None:
+        import threading
+
+        self.name = name
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for proc in Path("/proc").iterdir():
+                if not proc.name.isdigit():
+                    continue
+                try:
+                    if not (proc / "comm").read_text().strip().startswith(self.name[:15]):
+                        continue
+                    for line in (proc / "status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+                except OSError:
+                    continue
+            self._stop.wait(0.02)
+
+
+class Bench:
+    """One emulator, one provider install, scratch working directories; the report it fills."""
+
+    def __init__(self, binary: Path, scratch: Path) -> None:
+        self.scratch = scratch
+        self.install = provider_mod.install(binary, scratch / "provider")
+        self.terraform = discover()[0]
+        self.emu = emulator_mod.start(scratch / "emulator.log", time_scale=MANY_SCALE)
+        self.aws = Aws(self.emu.url)
+        self.lines: list[str] = []
+
+    def tf(self, name: str, config: str, poll_scale: float) -> Terraform:
+        workdir = self.scratch / name
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = terraform_env(self.install.cli_config, self.emu.url, workdir, self.scratch / "aws-home")
+        env["RDSENC_POLL_SCALE"] = repr(poll_scale)
+        tf = Terraform(self.terraform, workdir, env)
+        tf.write(provider_mod.required_providers_block() + config)
+        tf.init()
+        return tf
+
+    def out(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def calls(self) -> list[dict[str, object]]:
+        return self.emu.client.calls()
+
+    def clear_calls(self) -> None:
+        self.emu.client.clear_calls()
+
+    # -- seeding ----------------------------------------------------------------------------------
+    def seed_sources(self, prefix: str, n: int, storage: int = 20) -> None:
+        """N unencrypted, replication-ready MySQL sources sharing one network and parameter group."""
+        net = self.aws.create_network(prefix)
+        group = self.aws.create_parameter_group(f"{prefix}-cdc", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
+        for i in range(n):
+            self.aws.rds.create_db_instance(
+                DBInstanceIdentifier=f"{prefix}-{i:03d}", Engine="mysql", EngineVersion="8.0.35",
+                DBInstanceClass="db.t3.micro", AllocatedStorage=storage, MasterUsername="admin",
+                MasterUserPassword="bench-Secret-Pa55word", StorageEncrypted=False, BackupRetentionPeriod=7,
+                DBSubnetGroupName=net["db_subnet_group"], VpcSecurityGroupIds=[net["security_group_id"]],
+                DBParameterGroupName=group,
+            )
+        for i in range(n):
+            self.aws.wait_db_instance_available(f"{prefix}-{i:03d}", timeout=600)
+
+    # -- 1. provider overhead ---------------------------------------------------------------------
+    def time_plans(self, tf: Terraform) -> tuple[list[float], int]:
+        """PLAN_REPS timed `terraform plan` runs (refresh included); their wall seconds and peak RSS."""
+        times = []
+        with PeakRss() as peak:
+            for _ in range(PLAN_REPS):
+                res = tf.plan()
+                if res.returncode != 0:
+                    raise SystemExit(f"bench: a plan of settled resources proposes changes:\n{res.stdout[-3000:]}")
+                times.append(res.seconds)
+        return times, peak.peak_kib
+
+    def overhead(self, key_arn: str) -> dict[str, object]:
+        # One source per migration across all sizes: each working directory owns its own slice.
+        n_total = sum(SIZES)
+        self.seed_sources("src", n_total)
+        floor: dict[int, list[float]] = {}
+        reads: dict[int, list[float]] = {}
+        migs: dict[int, list[float]] = {}
+        peak = 0
+        polling: list[tuple[int, float, int]] = []  # (n, apply AWS minutes, calls)
+        for n in SIZES:
+            cfg = "".join(f'resource "terraform_data" "r{i}" {{\n  input = "{i}"\n}}\n' for i in range(n))
+            tf = self.tf(f"floor-{n}", cfg, MANY_SCALE)
+            tf.apply()
+            floor[n], _ = self.time_plans(tf)
+
+            cfg = 'provider "rdsenc" {}\n' + "".join(
+                f'data "rdsenc_db_instance" "r{i}" {{\n  db_instance_identifier = "src-{i:03d}"\n}}\n' for i in range(n)
+            )
+            tf = self.tf(f"reads-{n}", cfg, MANY_SCALE)
+            tf.apply()
+            reads[n], p = self.time_plans(tf)
+            peak = max(peak, p)
+
+        # Each size's migrations are created at once (the polling measurement), then planned.
+        done = 0
+        for n in SIZES:
+            cfg = 'provider "rdsenc" {}\n' + "".join(migration_block(f"m{i}", f"src-{i:03d}", key_arn) for i in range(done, done + n))
+            tf = self.tf(f"migrations-{n}", cfg, MANY_SCALE)
+            self.clear_calls()
+            with PeakRss() as apply_peak:
+                res = tf.apply("-parallelism=%d" % max(10, n))
+            calls = self.calls()
+            polling.append((n, res.seconds / MANY_SCALE / 60, len(calls)))
+            peak = max(peak, apply_peak.peak_kib)
+            migs[n], p = self.time_plans(tf)
+            peak = max(peak, p)
+            done += n
+        return {"floor": floor, "reads": reads, "migrations": migs, "peak_kib": peak, "polling": polling,
+                "one_migration": self.scratch / f"migrations-{min(SIZES)}"}
+
+
+def migration_block(name: str, source: str, key_arn: str, extra: str = "") -> str:
+    return f"""
+resource "rdsenc_migration" "{name}" {{
+  source_db_instance_identifier = "{source}"
+  kms_key_id                    = "{key_arn}"
+  dms {{
+    source_username    = "dms"
+    source_password_wo = "{DMS_PASSWORD}"
+  }}
+  timeouts {{
+    create = "60m"
+    update = "60m"
+  }}
+  {extra}
+}}
+"""
+
+
+def per_operation(calls: list[dict[str, object]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for c in calls:
+        key = f"{c['service']}:{c['operation']}"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+# What each call of a settled refresh is for (the observe step reads AWS as the record).
+WHY = {
+    "rds:DescribeDBInstances": "source and target instances",
+    "rds:DescribeDBSnapshots": "the source snapshot and its encrypted copy (owned, kept until finalize)",
+    "dms:DescribeReplicationSubnetGroups": "the managed replication subnet group (owned)",
+    "dms:DescribeReplicationInstances": "the replication instance",
+    "dms:DescribeEndpoints": "source and target endpoints, plus the two reverse endpoints looked up by name "
+                             "(absent before a cutover; AWS, not state, says whether a cutover began)",
+    "dms:DescribeReplicationTasks": "the forward task, plus the reverse task looked up by name",
+    "dms:DescribeTableStatistics": "`validation_state` (per-table validation)",
+    "cloudwatch:GetMetricData": "`replication_lag_seconds` (CDC latency)",
+    "sts:GetCallerIdentity": "provider configure: account and partition (once per provider process)",
+}
+
+
+def breakdown(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "(none)"
+
+
+def aws_calls(b: Bench, one_migration_dir: Path) -> dict[str, object]:
+    """Calls of one refresh of a settled migration, and of one `rdsenc_db_instance` read."""
+    tf = Terraform(b.terraform, one_migration_dir, terraform_env(b.install.cli_config, b.emu.url, one_migration_dir, b.scratch / "aws-home"))
+    inv = b.emu.client.inventory()
+    b.clear_calls()
+    tf.run("plan", "-refresh-only", "-input=false", "-no-color")
+    refresh = b.calls()
+    # Owned objects a settled migration must look at: the source and target instances, the
+    # replication instance, two endpoints and the task; plus one CDC-lag metric query.
+    owned = ["source DB instance", "target DB instance", "replication instance", "source endpoint", "target endpoint", "replication task"]
+    tf = b.tf("one-read", 'provider "rdsenc" {}\ndata "rdsenc_db_instance" "r" {\n  db_instance_identifier = "src-000"\n}\n', MANY_SCALE)
+    tf.apply()
+    b.clear_calls()
+    tf.plan()
+    read = b.calls()
+    return {"refresh": per_operation(refresh), "refresh_total": len(refresh), "refresh_min": len(owned) + 1,
+            "owned": owned, "read": per_operation(read), "read_total": len(read), "inventory_tasks": inv["replication_tasks"]["count"]}
+
+
+def critical_path(b: Bench) -> dict[str, object]:
+    """A 500 GB migration at PATH_SCALE against the lower bound from the emulator's durations."""
+    b.emu.client.set_time_scale(PATH_SCALE)
+    d = b.emu.client.durations()["durations"]
+    gb = 500
+
+    def step(name: str) -> float:
+        return float(d[name]) + float(d.get(f"{name}_per_gb", 0.0)) * gb
+
+    snapshot, copy, restore = step("db_snapshot"), step("db_snapshot_copy"), step("db_restore")
+    dms_setup = step("replication_instance")
+    task = step("task_create") + step("task_start") + step("full_load")
+    lower = max(snapshot + copy + restore, dms_setup) + task
+    runbook = snapshot + copy + restore + dms_setup + task
+    net = b.aws.create_network("big")
+    group = b.aws.create_parameter_group("big-cdc", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
+    b.aws.create_mysql_instance("orders", AllocatedStorage=gb, DBSubnetGroupName=net["db_subnet_group"],
+                                VpcSecurityGroupIds=[net["security_group_id"]], DBParameterGroupName=group)
+    key = b.aws.create_kms_key(alias="bench-big")
+    zone_id = b.aws.route53.create_hosted_zone(Name=ZONE, CallerReference="rdsenc-bench")["HostedZone"]["Id"].split("/")[-1]
+    src = b.aws.rds.describe_db_instances(DBInstanceIdentifier="orders")["DBInstances"][0]
+    b.aws.route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": RECORD, "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": src["Endpoint"]["Address"]}]}}]})
+
+    def config(cutover: bool) -> str:
+        route53 = f'cutover_strategy = "route53"\n  cutover = {str(cutover).lower()}\n  route53 {{\n    zone_id     = "{zone_id}"\n    record_name = "{RECORD}"\n    ttl         = 30\n  }}'
+        return 'provider "rdsenc" {}\n' + migration_block("m", "orders", key["Arn"], route53)
+
+    tf = b.tf("critical-path", config(False), PATH_SCALE)
+    b.clear_calls()
+    t0 = time.time()
+    res = tf.apply()
+    calls = b.calls()
+    apply_aws = res.seconds / PATH_SCALE
+    # Where the time goes: when each step was started (first call), against the earliest it could.
+    first: dict[str, float] = {}
+    for c in calls:
+        first.setdefault(str(c["operation"]), (float(c["t"]) - t0) / PATH_SCALE)  # type: ignore[arg-type]
+    earliest = {
+        "CreateDBSnapshot": 0.0,
+        "CreateReplicationInstance": 0.0,
+        "CopyDBSnapshot": snapshot,
+        "RestoreDBInstanceFromDBSnapshot": snapshot + copy,
+        "CreateReplicationTask": snapshot + copy + restore,
+        "StartReplicationTask": snapshot + copy + restore + step("task_create"),
+    }
+    last: dict[str, float] = {}
+    for c in calls:
+        last[str(c["operation"])] = (float(c["t"]) - t0) / PATH_SCALE  # type: ignore[arg-type]
+    timeline = [(op, first.get(op), at) for op, at in earliest.items()]
+    # The target endpoint needs the restored instance's address: its create and connection
+    # test sit between the restore and the task.
+    ready = snapshot + copy + restore
+    timeline[4:4] = [("CreateEndpoint (last: the target)", last.get("CreateEndpoint"), ready),
+                     ("TestConnection (last)", last.get("TestConnection"), ready)]
+    timeline.append(("apply returns (full load done)", apply_aws, lower))
+    return {"tf": tf, "config": config, "snapshot": snapshot, "copy": copy, "restore": restore, "dms_setup": dms_setup,
+            "task": task, "lower": lower, "runbook": runbook, "apply_s": res.seconds, "apply_aws": apply_aws,
+            "calls": len(calls), "per_min": len(calls) / (apply_aws / 60), "timeline": timeline}
+
+
+def cutover_pause(b: Bench, cp: dict[str, object]) -> dict[str, object]:
+    """Cutover under a fixed lag profile: 3 s source / 4 s target lag until 30 AWS s after the
+    apply starts, then 0 (DMS drains); the write pause the provider records, in AWS seconds."""
+    import threading
+
+    tf: Terraform = cp["tf"]  # type: ignore[assignment]
+    ident = str(tf.resources()["rdsenc_migration.m"]["replication_task_arn"])
+    b.emu.client.set_table_statistics(ident, [{"schema": "app", "table": "orders", "rows": 1000, "validation_state": "Validated"}])
+    b.emu.client.set_lag(ident, source_seconds=3, target_seconds=4)
+    b.emu.client.set_time_scale(CUTOVER_SCALE)
+    tf.env["RDSENC_POLL_SCALE"] = repr(CUTOVER_SCALE)
+    drop = threading.Timer(30 * CUTOVER_SCALE, lambda: b.emu.client.set_lag(ident, 0, 0))
+    tf.write(provider_mod.required_providers_block() + cp["config"](True))  # type: ignore[operator]
+    b.clear_calls()
+    drop.start()
+    try:
+        res = tf.apply()
+    finally:
+        drop.cancel()
+    calls = b.calls()
+    st = tf.resources()["rdsenc_migration.m"]  # after the call log: `show` calls no AWS API
+    pause = st.get("cutover_write_pause_seconds")
+    if pause is None or st.get("phase") != "cut_over":
+        raise SystemExit(f"bench: cutover did not record a write pause (phase {st.get('phase')}, pause {pause})")
+    return {"pause_real": float(pause), "pause_aws": float(pause) / CUTOVER_SCALE, "apply_s": res.seconds,
+            "ops": per_operation(calls)}
+
+
+def startup(binary: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="rdsenc-bench-") as tmp:
         env = {
             "PATH": os.environ.get("PATH", ""),
@@ -101,11 +431,172 @@ def main() -> int:
         time.sleep(IDLE_S)
         rss = rss_kib(proc.pid)
         stop(proc)
-    transport = line.split("|")[2]
-    print(f"binary            {binary} ({binary.stat().st_size / 1048576:.1f} MiB)")
-    print(f"start->handshake  {RUNS} runs, {transport}, TLS: min {min(times):.1f} ms, median {statistics.median(times):.1f} ms, max {max(times):.1f} ms")
-    print(f"idle RSS          {rss / 1024:.1f} MiB ({IDLE_S:.0f} s after the handshake)")
+    return {"handshake_ms": times, "idle_kib": rss, "size": binary.stat().st_size, "transport": line.split("|")[2]}
+
+
+def ratio(x: float, floor: float) -> str:
+    return f"{x / floor:.2f}×" if floor > 0 else "n/a"
+
+
+def main() -> int:
+    if len(sys.argv) not in (2, 3):
+        raise SystemExit("usage: bench.py PATH/TO/terraform-provider-rdsenc [docs/performance.md]")
+    binary = Path(sys.argv[1]).resolve()
+    report = Path(sys.argv[2]) if len(sys.argv) == 3 else None
+    os.environ.pop("TF_LOG", None)
+    wall = time.monotonic()
+    su = startup(binary)
+    import shutil
+
+    scratch = Path(tempfile.mkdtemp(prefix="rdsenc-bench-"))
+    b = Bench(binary, scratch)
+    try:
+        key = b.aws.create_kms_key(alias="bench")
+        ov = b.overhead(key["Arn"])
+        calls = aws_calls(b, ov["one_migration"])  # type: ignore[arg-type]
+        cp = critical_path(b)
+        co = cutover_pause(b, cp)
+    finally:
+        b.emu.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    write_report(b, binary, su, ov, calls, cp, co, time.monotonic() - wall, report)
     return 0
+
+
+def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: dict, co: dict, seconds: float,
+                 report: Path | None) -> None:
+    import platform
+
+    out = b.out
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    out("# rdsenc performance")
+    out("")
+    profile = "release" if "release" in binary.parts else "debug" if "debug" in binary.parts else "unknown"
+    out(f"Generated by `acceptance-tests/bench.py` (`make bench`) on {now}, commit `{commit or '?'}`, provider binary "
+        f"`{binary.name}` ({profile} build), on {platform.node()} "
+        f"({os.cpu_count()} cores, {platform.platform()}), {b.terraform.describe()}, "
+        f"against the local AWS emulator. Whole run: {seconds / 60:.1f} min. Times are wall clock on a "
+        "shared machine: read the ratios and counts, not the absolute milliseconds. "
+        f"Timings are median (min–max) over {PLAN_REPS} plans; no test asserts on any of them.")
+    out("")
+    out("## 1. Provider overhead")
+    out("")
+    out("`terraform plan` (refresh included) of N settled resources. Floor: N built-in `terraform_data`.")
+    out("")
+    out("| N | floor `terraform_data` (s) | N × `rdsenc_db_instance` (s) | ratio | N × settled `rdsenc_migration` (s) | ratio |")
+    out("| --- | --- | --- | --- | --- | --- |")
+    fl, rd, mg = ov["floor"], ov["reads"], ov["migrations"]
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    for n in SIZES:
+        out(f"| {n} | {fmt3(fl[n])} | {fmt3(rd[n])} | {ratio(med(rd[n]), med(fl[n]))} | "
+            f"{fmt3(mg[n]) if n in mg else '–'} | {ratio(med(mg[n]), med(fl[n])) if n in mg else '–'} |")
+    lo, hi = min(SIZES), max(SIZES)
+    mid = sorted(SIZES)[-2] if len(SIZES) > 1 else lo
+
+    def slope(d: dict[int, list[float]]) -> float:
+        return (med(d[hi]) - med(d[mid])) / (hi - mid) if hi != mid else float("nan")
+
+    out("")
+    out("| cost | floor | `rdsenc_db_instance` | ratio | `rdsenc_migration` | ratio |")
+    out("| --- | --- | --- | --- | --- | --- |")
+    out(f"| fixed (plan of N={lo}) | {med(fl[lo]):.2f} s | {med(rd[lo]):.2f} s | {ratio(med(rd[lo]), med(fl[lo]))} | "
+        f"{med(mg[lo]):.2f} s | {ratio(med(mg[lo]), med(fl[lo]))} |")
+    out(f"| marginal per resource (slope N={mid}→{hi}) | {slope(fl) * 1000:.1f} ms | {slope(rd) * 1000:.1f} ms | "
+        f"{ratio(slope(rd), slope(fl))} | {slope(mg) * 1000:.1f} ms | {ratio(slope(mg), slope(fl))} |")
+    out("")
+    hs = su["handshake_ms"]
+    out("| process | value | goal |")
+    out("| --- | --- | --- |")
+    out(f"| start → handshake line ({len(hs)} runs, {su['transport']}, mTLS) | {fmt3(hs, ' ms', 1)} | ≤ 10 ms |")
+    out(f"| idle RSS ({IDLE_S:.0f} s after the handshake) | {su['idle_kib'] / 1024:.1f} MiB | ≤ 20 MiB |")
+    out(f"| peak RSS (any provider process during the plans and the N={hi} create) | {ov['peak_kib'] / 1024:.1f} MiB | ≤ 20 MiB |")
+    out(f"| binary size (`{binary.relative_to(REPO) if binary.is_relative_to(REPO) else binary}`) | {su['size'] / 1048576:.1f} MiB | |")
+    out("")
+    out("## 2. AWS calls")
+    out("")
+    out("| operation | calls | minimum | per operation |")
+    out("| --- | --- | --- | --- |")
+    out(f"| one refresh (`plan -refresh-only`) of one settled migration | {calls['refresh_total']} | {calls['refresh_min']} "
+        f"(one describe per owned object: {', '.join(calls['owned'])}; one metric query) | {breakdown(calls['refresh'])} |")
+    out(f"| one `rdsenc_db_instance` read (`plan`) | {calls['read_total']} | 1 | {breakdown(calls['read'])} |")
+    out("")
+    out("The refresh, call by call:")
+    out("")
+    out("| call | count | for |")
+    out("| --- | --- | --- |")
+    for op, count in calls["refresh"].items():
+        out(f"| `{op}` | {count} | {WHY.get(op, '(not explained: new call?)')} |")
+    out("")
+    out("## 3. Critical path (500 GB, the emulator's default durations)")
+    out("")
+    out(f"Scaled by {PATH_SCALE} (AWS seconds × {PATH_SCALE} = real seconds); the provider polls at the same scale "
+        "(`RDSENC_POLL_SCALE`). Durations from `GET /_emulator/durations`.")
+    out("")
+    out("| step | AWS seconds |")
+    out("| --- | --- |")
+    for name, key in (("snapshot", "snapshot"), ("encrypted copy", "copy"), ("restore", "restore"),
+                      ("DMS replication instance (overlaps the snapshot work)", "dms_setup"),
+                      ("task create + start + full load", "task")):
+        out(f"| {name} | {cp[key]:.0f} |")
+    out(f"| **lower bound**: max(snapshot + copy + restore, DMS set-up) + task | **{cp['lower']:.0f}** ({cp['lower'] / 3600:.2f} h) |")
+    out(f"| runbook's sequential sum (every step one after another) | {cp['runbook']:.0f} ({cp['runbook'] / 3600:.2f} h) |")
+    out(f"| `terraform apply` wall time, in AWS seconds (includes init of Terraform and provider) | {cp['apply_aws']:.0f} ({cp['apply_s']:.1f} s real) |")
+    fixed_aws = med(fl[lo]) / PATH_SCALE
+    out(f"| the same minus Terraform's fixed cost (the floor's N={lo} plan, {med(fl[lo]):.2f} s real) | {cp['apply_aws'] - fixed_aws:.0f} |")
+    out("")
+    out(f"apply / lower bound = **{cp['apply_aws'] / cp['lower']:.3f}** (goal ≤ 1.05); without Terraform's own "
+        f"start-up, {(cp['apply_aws'] - fixed_aws) / cp['lower']:.3f}; runbook / lower bound = {cp['runbook'] / cp['lower']:.3f}. "
+        f"At this scale one real second is {1 / PATH_SCALE:.0f} AWS seconds, so Terraform's fixed cost weighs "
+        "far more here than beside a real 2-hour migration; the provider's polling overshoot (an interval "
+        "of up to 60 AWS s after each step ends) is the part the provider owns.")
+    out("")
+    out("Where the time goes (AWS seconds since `terraform apply` started):")
+    out("")
+    out("| step started (first call) | at | earliest possible | late by |")
+    out("| --- | --- | --- | --- |")
+    for op, at, best in cp["timeline"]:
+        out(f"| `{op}` | {'not called' if at is None else f'{at:.0f}'} | {best:.0f} | {'' if at is None else f'{at - best:.0f}'} |")
+    out("")
+    out("## 4. Polling cost while waiting")
+    out("")
+    out("All AWS calls during `terraform apply` (create, almost all of it waiting), per migration per AWS minute.")
+    out("")
+    out("| migrations waiting at once | time scale | apply (AWS min) | calls | calls / migration / AWS min |")
+    out("| --- | --- | --- | --- | --- |")
+    out(f"| 1 (500 GB, section 3) | {PATH_SCALE} | {cp['apply_aws'] / 60:.1f} | {cp['calls']} | {cp['per_min']:.2f} |")
+    for n, minutes, count in ov["polling"]:
+        out(f"| {n} (20 GB each) | {MANY_SCALE} | {minutes:.1f} | {count} | {count / n / minutes:.2f} |")
+    out("")
+    out("## 5. Cutover write pause")
+    out("")
+    out("Route 53 strategy; lag profile: CDC latency 3 s (source) / 4 s (target) until 30 AWS s after the cutover "
+        "apply starts, then 0; every table validated.")
+    out("")
+    out(f"Scaled by {CUTOVER_SCALE}: the provider records the pause from whole-second timestamps (tags on the "
+        f"target), so the figure is ± 1 real second = ± {1 / CUTOVER_SCALE:.0f} AWS seconds; at the critical path's "
+        "scale it would round to 0. The pause covers the DMS drain (lag < 1 s on 3 consecutive reads), stopping the "
+        "forward task and the Route 53 change reaching INSYNC (40 AWS s in the emulator).")
+    out("")
+    out("| `cutover_write_pause_seconds` (real) | in AWS seconds | cutover apply (real) |")
+    out("| --- | --- | --- |")
+    out(f"| {co['pause_real']:.0f} s | {co['pause_aws']:.0f} s | {co['apply_s']:.1f} s |")
+    out("")
+    out(f"Calls during the cutover apply: {breakdown(co['ops'])}.")
+    out("")
+    out("## How to reproduce")
+    out("")
+    out("```")
+    out("make bench            # release build, then acceptance-tests/bench.py, which rewrites docs/performance.md")
+    out("```")
+    out("")
+    out(f"Knobs (environment): `BENCH_SIZES` (default `1,25,100`), `BENCH_PLAN_REPS` ({PLAN_REPS}), "
+        f"`BENCH_RUNS` handshake runs ({RUNS}), `BENCH_MANY_SCALE` ({MANY_SCALE}), `BENCH_PATH_SCALE` ({PATH_SCALE}), `BENCH_CUTOVER_SCALE` ({CUTOVER_SCALE}). "
+        "Terraform is the rig's choice (`RDSENC_TF`).")
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text("\n".join(b.lines) + "\n")
+        print(f"\nwrote {report}")
 
 
 if __name__ == "__main__":
