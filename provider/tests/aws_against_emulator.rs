@@ -17,14 +17,10 @@
 //! loading, RDS/KMS, Route 53, Secrets Manager) also pass on stock moto.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use rdsenc::aws::wait::WaitOptions;
-use rdsenc::aws::{AwsError, AwsSettings, Clients, Endpoints, cloudwatch, dms, rds, route53};
+use rdsenc::aws::{AwsError, Clients, Endpoints, cloudwatch, dms, rds, route53};
 use rdsenc::engine::api::{
     AwsApi, CdcLatencyQuery, ConnectionStatus, CopyDbSnapshotInput, CreateDbSnapshotInput,
     CreateEndpointInput, CreateReplicationInstanceInput, CreateReplicationTaskInput, DmsRef,
@@ -39,144 +35,9 @@ const WAIT: Duration = Duration::from_secs(120);
 // ------------------------------------------------------------------------------------------
 // The emulator process
 
-struct Emulator {
-    child: Child,
-    url: String,
-    port: u16,
-    /// Holds the shared config/credentials files for the life of the test.
-    dir: tempfile::TempDir,
-}
+mod support;
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-impl Emulator {
-    fn start() -> Emulator {
-        let root = root();
-        let python = std::env::var_os("RDSENC_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(".venv/bin/python"));
-        let launcher = std::env::var_os("RDSENC_EMULATOR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("acceptance-tests/emulator/rdsenc_emulator.py"));
-        let port = free_port();
-        let patched = launcher.exists();
-        let mut cmd = Command::new(&python);
-        if patched {
-            cmd.arg(&launcher).args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--time-scale",
-                "0.001",
-            ]);
-        } else {
-            eprintln!(
-                "{} not found: falling back to stock moto; DMS and CloudWatch tests will fail",
-                launcher.display()
-            );
-            cmd.args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ]);
-        }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", python.display()));
-        let emulator = Emulator {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            port,
-            dir: tempfile::tempdir().expect("tempdir"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "emulator did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        emulator
-    }
-
-    /// Static test credentials in a shared credentials file, under a named profile.
-    fn settings(&self) -> AwsSettings {
-        let creds = self.dir.path().join("credentials");
-        std::fs::write(
-            &creds,
-            "[rdsenc-test]\naws_access_key_id = AKIDTESTTESTTESTTEST\n\
-             aws_secret_access_key = test-secret-not-real\n",
-        )
-        .expect("credentials file");
-        let config = self.dir.path().join("config");
-        std::fs::write(&config, "[profile rdsenc-test]\n").expect("config file");
-        AwsSettings {
-            region: Some("us-east-1".into()),
-            profile: Some("rdsenc-test".into()),
-            shared_config_files: vec![config.display().to_string()],
-            shared_credentials_files: vec![creds.display().to_string()],
-            endpoints: Endpoints::all(&self.url),
-            max_retries: Some(1),
-            ..AwsSettings::default()
-        }
-    }
-
-    async fn clients(&self) -> Clients {
-        Clients::load(&self.settings())
-            .await
-            .expect("clients load and credentials validate against the emulator's STS")
-    }
-
-    /// POST a JSON body to the emulator's control API; returns (status, body).
-    fn control(&self, route: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        write!(
-            stream,
-            "POST /_emulator/{route} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("write");
-        let mut reader = BufReader::new(stream);
-        let mut status_line = String::new();
-        reader.read_line(&mut status_line).expect("status line");
-        let status = status_line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut rest = String::new();
-        let _ = reader.read_to_string(&mut rest);
-        (status, rest)
-    }
-}
+use support::Emulator;
 
 fn tags(role: &str) -> Tags {
     BTreeMap::from([
