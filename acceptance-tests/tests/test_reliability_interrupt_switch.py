@@ -39,7 +39,9 @@ def tf_state(tf: Terraform) -> dict[str, Any]:
         ("cutting_over", "sigkill"),
         ("cutting_over", "sigint"),
         ("failing_back", "sigkill"),
+        ("failing_back", "sigint"),
         ("finalizing", "sigkill"),
+        ("finalizing", "sigint"),
     ],
 )
 def test_an_interrupted_switch_completes_on_the_next_apply_without_duplicates(
