@@ -187,10 +187,7 @@ pub fn spec_from(v: &Value, config: Option<&Value>) -> Result<MigrationSpec, Dia
     };
     if let Err(errs) = spec.validate() {
         for e in errs {
-            let path = e
-                .attribute()
-                .map_or_else(AttributePath::root, AttributePath::parse);
-            diags.attribute_error(path, e.summary(), e.to_string());
+            super::engine_diagnostic(&e, &mut diags);
         }
     }
     if diags.has_error() {
@@ -216,12 +213,9 @@ pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec,
         record_name: s(r53.get("record_name")).unwrap_or_default(),
         ttl: r53.get("ttl").as_i64().value().unwrap_or(DEFAULT_TTL),
     });
-    let engine_err = |e: crate::engine::EngineError, d: &mut Diagnostics| {
-        let path = e
-            .attribute()
-            .map_or_else(AttributePath::root, AttributePath::parse);
-        d.attribute_error(path, e.summary(), e.to_string());
-    };
+    // Engine errors become diagnostics in the resource's one place for that.
+    let engine_err =
+        |e: crate::engine::EngineError, d: &mut Diagnostics| super::engine_diagnostic(&e, d);
     let strategy = match CutoverStrategy::from_config(
         s(v.get("cutover_strategy")).as_deref().unwrap_or("none"),
         record,
