@@ -864,6 +864,8 @@ async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
         target: TargetOverrides::default(),
         delete_target_on_destroy: true,
         skip_final_snapshot: false,
+        strategy: rdsenc::engine::spec::Strategy::Dms,
+        blue_green: Default::default(),
     };
     let engine = Engine::new(
         clients.clone(),

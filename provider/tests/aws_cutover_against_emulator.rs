@@ -55,6 +55,8 @@ fn spec() -> MigrationSpec {
         target: TargetOverrides::default(),
         delete_target_on_destroy: false,
         skip_final_snapshot: false,
+        strategy: rdsenc::engine::spec::Strategy::Dms,
+        blue_green: Default::default(),
     }
 }
 
@@ -65,6 +67,7 @@ fn cut(strategy: CutoverStrategy) -> CutoverSpec {
         max_lag: Duration::from_secs(5),
         require_validation: false,
         retire_source: RetireSource::Stop,
+        switchover_timeout_seconds: None,
     }
 }
 

@@ -41,6 +41,8 @@ fn spec(password: &str) -> MigrationSpec {
         target: TargetOverrides::default(),
         delete_target_on_destroy: true,
         skip_final_snapshot: false,
+        strategy: rdsenc::engine::spec::Strategy::Dms,
+        blue_green: Default::default(),
     }
 }
 

@@ -16,7 +16,8 @@ use super::config::Clients;
 use super::error::AwsError;
 use super::{cloudwatch, dms, kms, rds, route53};
 use crate::engine::api::{
-    AwsApi, CdcLatency, CdcLatencyQuery, ChangeStatus, CnameRecord, Connection, ConnectionStatus,
+    AwsApi, BlueGreenDeployment, BlueGreenRef, BlueGreenStatus, CreateBlueGreenDeploymentInput,
+    SwitchoverDetail, CdcLatency, CdcLatencyQuery, ChangeStatus, CnameRecord, Connection, ConnectionStatus,
     CopyDbSnapshotInput, CreateDbSnapshotInput, CreateEndpointInput, CreateReadReplicaInput,
     CreateReplicationInstanceInput, CreateReplicationSubnetGroupInput, CreateReplicationTaskInput,
     DbEngine, DbInstance, DbInstanceStatus, DbSnapshot, DbSubnetGroupInfo, DeleteDbInstanceInput,
@@ -158,7 +159,30 @@ pub fn db_instance(i: &rds_t::DbInstance) -> DbInstance {
         read_replica_source: owned(i.read_replica_source_db_instance_identifier()),
         read_replica_identifiers: i.read_replica_db_instance_identifiers().to_vec(),
         create_time: time(i.instance_create_time()),
+        master_user_secret_arn: owned(i.master_user_secret().and_then(|s| s.secret_arn())),
         tags: rds_tags(i.tag_list()),
+    }
+}
+
+/// SDK blue/green deployment -> domain.
+pub fn blue_green_deployment(d: &rds_t::BlueGreenDeployment) -> BlueGreenDeployment {
+    BlueGreenDeployment {
+        identifier: text(d.blue_green_deployment_identifier()),
+        name: text(d.blue_green_deployment_name()),
+        source_arn: text(d.source()),
+        target_arn: text(d.target()),
+        status: BlueGreenStatus::from_aws(d.status().unwrap_or_default()),
+        status_details: owned(d.status_details()),
+        switchover_details: d
+            .switchover_details()
+            .iter()
+            .map(|s| SwitchoverDetail {
+                source_member: text(s.source_member()),
+                target_member: text(s.target_member()),
+                status: text(s.status()),
+            })
+            .collect(),
+        tags: rds_tags(d.tag_list()),
     }
 }
 
@@ -654,6 +678,108 @@ impl AwsApi for Clients {
     }
 
     // --- KMS ---
+
+    async fn create_blue_green_deployment(
+        &self,
+        input: &CreateBlueGreenDeploymentInput,
+    ) -> Result<BlueGreenDeployment, AwsError> {
+        let configs = input
+            .target_resource_configurations
+            .iter()
+            .map(|c| {
+                rds_t::TargetResourceConfiguration::builder()
+                    .source_arn(&c.source_arn)
+                    .target_kms_key_id(&c.kms_key_id)
+                    .build()
+                    .map_err(|e| AwsError::Service {
+                        code: "InvalidParameterValue".into(),
+                        message: e.to_string(),
+                        status: None,
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = self
+            .rds()
+            .create_blue_green_deployment()
+            .blue_green_deployment_name(&input.name)
+            .source(&input.source_arn)
+            .set_target_resource_configurations((!configs.is_empty()).then_some(configs))
+            .set_target_engine_version(input.target_engine_version.clone())
+            .set_target_db_parameter_group_name(input.target_db_parameter_group_name.clone())
+            .set_tags(to_rds_tags(&input.tags))
+            .send()
+            .await
+            .map_err(AwsError::context(rds::KIND_DB_INSTANCE, &input.source_arn))?;
+        out.blue_green_deployment
+            .as_ref()
+            .map(blue_green_deployment)
+            .ok_or_else(|| {
+                missing(
+                    "BlueGreenDeployment",
+                    rds::KIND_BLUE_GREEN_DEPLOYMENT,
+                    &input.name,
+                )
+            })
+    }
+
+    async fn describe_blue_green_deployment(
+        &self,
+        which: &BlueGreenRef,
+    ) -> Result<BlueGreenDeployment, AwsError> {
+        let d = match which {
+            BlueGreenRef::Id(id) => rds::find_blue_green_deployment_by_id(self.rds(), id).await?,
+            BlueGreenRef::Name(n) => {
+                rds::find_blue_green_deployment_by_name(self.rds(), n).await?
+            }
+        };
+        Ok(blue_green_deployment(&d))
+    }
+
+    async fn switchover_blue_green_deployment(
+        &self,
+        identifier: &str,
+        timeout_seconds: i32,
+    ) -> Result<BlueGreenDeployment, AwsError> {
+        let out = self
+            .rds()
+            .switchover_blue_green_deployment()
+            .blue_green_deployment_identifier(identifier)
+            .switchover_timeout(timeout_seconds)
+            .send()
+            .await
+            .map_err(AwsError::context(
+                rds::KIND_BLUE_GREEN_DEPLOYMENT,
+                identifier,
+            ))?;
+        out.blue_green_deployment
+            .as_ref()
+            .map(blue_green_deployment)
+            .ok_or_else(|| {
+                missing(
+                    "BlueGreenDeployment",
+                    rds::KIND_BLUE_GREEN_DEPLOYMENT,
+                    identifier,
+                )
+            })
+    }
+
+    async fn delete_blue_green_deployment(
+        &self,
+        identifier: &str,
+        delete_target: bool,
+    ) -> Result<(), AwsError> {
+        self.rds()
+            .delete_blue_green_deployment()
+            .blue_green_deployment_identifier(identifier)
+            .delete_target(delete_target)
+            .send()
+            .await
+            .map_err(AwsError::context(
+                rds::KIND_BLUE_GREEN_DEPLOYMENT,
+                identifier,
+            ))?;
+        Ok(())
+    }
 
     async fn describe_kms_key(&self, key_id: &str) -> Result<KmsKey, AwsError> {
         kms::find_key_by_id(self.kms(), key_id)

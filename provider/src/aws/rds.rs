@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_rds::Client;
-use aws_sdk_rds::types::{DbInstance, DbSnapshot, Filter, Tag};
+use aws_sdk_rds::types::{BlueGreenDeployment, DbInstance, DbSnapshot, Filter, Tag};
 
 use super::error::{AwsError, operation_errors};
 use super::wait::{WaitError, WaitOptions, WaitSpec, status_enum, wait_for};
@@ -15,6 +15,8 @@ use super::{gone, optional, single};
 pub const KIND_DB_INSTANCE: &str = "RDS DB Instance";
 /// Object kind used in messages for DB snapshots.
 pub const KIND_DB_SNAPSHOT: &str = "RDS DB Snapshot";
+/// Object kind used in messages for blue/green deployments.
+pub const KIND_BLUE_GREEN_DEPLOYMENT: &str = "RDS Blue/Green Deployment";
 
 // Timeouts (defaults of the waiters; callers pass their own from the resource's `timeouts`).
 /// Default wait for a DB instance to become available (create, restore, modify, rename).
@@ -25,6 +27,8 @@ pub const DB_INSTANCE_DELETED_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 pub const DB_SNAPSHOT_AVAILABLE_TIMEOUT: Duration = Duration::from_secs(4 * 60 * 60);
 /// Default wait for a DB snapshot to disappear.
 pub const DB_SNAPSHOT_DELETED_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// Default wait for a blue/green deployment to become available (green created).
+pub const BLUE_GREEN_AVAILABLE_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
 
 operation_errors! {
     aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError => DbInstanceNotFoundFault;
@@ -39,6 +43,10 @@ operation_errors! {
     aws_sdk_rds::operation::list_tags_for_resource::ListTagsForResourceError => DbInstanceNotFoundFault, DbSnapshotNotFoundFault;
     aws_sdk_rds::operation::add_tags_to_resource::AddTagsToResourceError => DbInstanceNotFoundFault, DbSnapshotNotFoundFault;
     aws_sdk_rds::operation::stop_db_instance::StopDBInstanceError => DbInstanceNotFoundFault;
+    aws_sdk_rds::operation::create_blue_green_deployment::CreateBlueGreenDeploymentError => DbInstanceNotFoundFault;
+    aws_sdk_rds::operation::describe_blue_green_deployments::DescribeBlueGreenDeploymentsError => BlueGreenDeploymentNotFoundFault;
+    aws_sdk_rds::operation::switchover_blue_green_deployment::SwitchoverBlueGreenDeploymentError => BlueGreenDeploymentNotFoundFault;
+    aws_sdk_rds::operation::delete_blue_green_deployment::DeleteBlueGreenDeploymentError => BlueGreenDeploymentNotFoundFault;
 }
 
 status_enum!(
@@ -108,6 +116,31 @@ status_enum!(
         Failed => "failed",
     }
 );
+
+status_enum!(
+    /// `Status` of a blue/green deployment.
+    pub BlueGreenDeploymentStatus {
+        /// `PROVISIONING`.
+        Provisioning => "PROVISIONING",
+        /// `AVAILABLE`.
+        Available => "AVAILABLE",
+        /// `SWITCHOVER_IN_PROGRESS`.
+        SwitchoverInProgress => "SWITCHOVER_IN_PROGRESS",
+        /// `SWITCHOVER_COMPLETED`.
+        SwitchoverCompleted => "SWITCHOVER_COMPLETED",
+        /// `INVALID_CONFIGURATION`.
+        InvalidConfiguration => "INVALID_CONFIGURATION",
+        /// `PROVISIONING_FAILED`.
+        ProvisioningFailed => "PROVISIONING_FAILED",
+        /// `SWITCHOVER_FAILED`.
+        SwitchoverFailed => "SWITCHOVER_FAILED",
+        /// `DELETING`.
+        Deleting => "DELETING",
+    }
+);
+
+const BLUE_GREEN_PENDING: &[BlueGreenDeploymentStatus] = &[BlueGreenDeploymentStatus::Provisioning];
+const BLUE_GREEN_AVAILABLE: &[BlueGreenDeploymentStatus] = &[BlueGreenDeploymentStatus::Available];
 
 /// Pending statuses of an instance on its way to `available` (create, restore, modify, rename).
 pub const DB_INSTANCE_PENDING: &[DbInstanceStatus] = &[
@@ -359,4 +392,89 @@ pub async fn wait_db_snapshot_deleted(
     wait_for(spec, opts, || status_db_snapshot(client, id))
         .await
         .map(|_| ())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blue/green deployments
+
+/// The typed status of a blue/green deployment (`Other("")` when RDS sent none).
+pub fn blue_green_deployment_status(d: &BlueGreenDeployment) -> BlueGreenDeploymentStatus {
+    BlueGreenDeploymentStatus::from(d.status().unwrap_or_default())
+}
+
+/// The blue/green deployment with identifier `id` (`bgd-...`). `NotFound` when it does not
+/// exist (fault or empty result).
+pub async fn find_blue_green_deployment_by_id(
+    client: &Client,
+    id: &str,
+) -> Result<BlueGreenDeployment, AwsError> {
+    let out = client
+        .describe_blue_green_deployments()
+        .blue_green_deployment_identifier(id)
+        .send()
+        .await
+        .map_err(AwsError::context(KIND_BLUE_GREEN_DEPLOYMENT, id))?;
+    single(
+        out.blue_green_deployments.unwrap_or_default(),
+        KIND_BLUE_GREEN_DEPLOYMENT,
+        id,
+        |d| d.blue_green_deployment_identifier() == Some(id),
+    )
+}
+
+/// The blue/green deployment named `name` (filter `blue-green-deployment-name`).
+/// `NotFound` when none; `TooManyResults` when several carry the name.
+pub async fn find_blue_green_deployment_by_name(
+    client: &Client,
+    name: &str,
+) -> Result<BlueGreenDeployment, AwsError> {
+    let filter = Filter::builder()
+        .name("blue-green-deployment-name")
+        .values(name)
+        .build();
+    let all: Vec<BlueGreenDeployment> = client
+        .describe_blue_green_deployments()
+        .filters(filter)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(AwsError::context(KIND_BLUE_GREEN_DEPLOYMENT, name))?;
+    single(all, KIND_BLUE_GREEN_DEPLOYMENT, name, |d| {
+        d.blue_green_deployment_name() == Some(name)
+    })
+}
+
+/// The deployment and its status, or `None` when it is gone.
+pub async fn status_blue_green_deployment(
+    client: &Client,
+    id: &str,
+) -> Result<Option<(BlueGreenDeployment, BlueGreenDeploymentStatus)>, AwsError> {
+    optional(find_blue_green_deployment_by_id(client, id).await).map(|o| {
+        o.map(|d| {
+            let s = blue_green_deployment_status(&d);
+            (d, s)
+        })
+    })
+}
+
+/// Waits until the deployment is `AVAILABLE` (its green instances are checked by the
+/// engine).
+pub async fn wait_blue_green_deployment_available(
+    client: &Client,
+    id: &str,
+    timeout: Duration,
+    opts: &WaitOptions,
+) -> Result<BlueGreenDeployment, WaitError> {
+    let spec = WaitSpec {
+        kind: KIND_BLUE_GREEN_DEPLOYMENT,
+        id,
+        pending: BLUE_GREEN_PENDING,
+        target: BLUE_GREEN_AVAILABLE,
+        timeout,
+    };
+    wait_for(spec, opts, || status_blue_green_deployment(client, id))
+        .await?
+        .ok_or_else(|| gone(KIND_BLUE_GREEN_DEPLOYMENT, id))
 }

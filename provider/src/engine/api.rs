@@ -366,6 +366,9 @@ pub struct DbInstance {
     pub read_replica_identifiers: Vec<String>,
     /// `InstanceCreateTime`.
     pub create_time: Option<SystemTime>,
+    /// `MasterUserSecret.SecretArn`: set when RDS manages the master password in Secrets
+    /// Manager (blue/green deployments refuse such instances).
+    pub master_user_secret_arn: Option<String>,
     /// `TagList`.
     pub tags: Tags,
 }
@@ -575,6 +578,121 @@ pub struct CreateReadReplicaInput {
     /// `PubliclyAccessible`.
     pub publicly_accessible: bool,
     /// `Tags`.
+    pub tags: Tags,
+}
+
+// ---------------------------------------------------------------------------------------------
+// RDS blue/green deployments
+// ---------------------------------------------------------------------------------------------
+
+aws_enum! {
+    /// `BlueGreenDeployment.Status`.
+    BlueGreenStatus {
+        /// `PROVISIONING`: the green environment is being created.
+        Provisioning => "PROVISIONING",
+        /// `AVAILABLE`: green exists and replicates from blue.
+        Available => "AVAILABLE",
+        /// `SWITCHOVER_IN_PROGRESS`.
+        SwitchoverInProgress => "SWITCHOVER_IN_PROGRESS",
+        /// `SWITCHOVER_COMPLETED`: green now carries the production names.
+        SwitchoverCompleted => "SWITCHOVER_COMPLETED",
+        /// `INVALID_CONFIGURATION`: terminal; `StatusDetails` says why.
+        InvalidConfiguration => "INVALID_CONFIGURATION",
+        /// `PROVISIONING_FAILED`: terminal; `StatusDetails` says why.
+        ProvisioningFailed => "PROVISIONING_FAILED",
+        /// `SWITCHOVER_FAILED`: RDS rolled the switchover back; blue still serves.
+        SwitchoverFailed => "SWITCHOVER_FAILED",
+        /// `DELETING`.
+        Deleting => "DELETING",
+    }
+}
+
+impl Default for BlueGreenStatus {
+    fn default() -> Self {
+        BlueGreenStatus::Other(String::new())
+    }
+}
+
+/// How a blue/green deployment is looked up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BlueGreenRef {
+    /// `BlueGreenDeploymentIdentifier` (`bgd-...`, recorded in state).
+    Id(String),
+    /// The deterministic name; the implementation filters on `blue-green-deployment-name`.
+    Name(String),
+}
+
+impl BlueGreenRef {
+    /// The identifier or name text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            BlueGreenRef::Id(s) | BlueGreenRef::Name(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for BlueGreenRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One `SwitchoverDetails` entry: a blue instance and its green twin.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SwitchoverDetail {
+    /// `SourceMember`: ARN of the blue instance.
+    pub source_member: String,
+    /// `TargetMember`: ARN of the green instance (empty while not yet created).
+    pub target_member: String,
+    /// `Status` of the pair, as RDS reports it (shown, never compared).
+    pub status: String,
+}
+
+/// An RDS blue/green deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlueGreenDeployment {
+    /// `BlueGreenDeploymentIdentifier`.
+    pub identifier: String,
+    /// `BlueGreenDeploymentName`.
+    pub name: String,
+    /// `Source`: ARN of the blue primary.
+    pub source_arn: String,
+    /// `Target`: ARN of the green primary (empty while not yet created).
+    pub target_arn: String,
+    /// `Status`.
+    pub status: BlueGreenStatus,
+    /// `StatusDetails`: RDS's explanation of a failed status.
+    pub status_details: Option<String>,
+    /// `SwitchoverDetails`: one entry per instance (primary and each read replica).
+    pub switchover_details: Vec<SwitchoverDetail>,
+    /// `TagList`.
+    pub tags: Tags,
+}
+
+/// One `TargetResourceConfigurations` entry: the key the green twin of `source_arn` is
+/// encrypted with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetResourceConfig {
+    /// `SourceArn`: a blue instance (the primary or one of its read replicas).
+    pub source_arn: String,
+    /// `TargetKmsKeyId`: a key ARN.
+    pub kms_key_id: String,
+}
+
+/// `CreateBlueGreenDeployment` input.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CreateBlueGreenDeploymentInput {
+    /// `BlueGreenDeploymentName`.
+    pub name: String,
+    /// `Source`: ARN of the blue primary.
+    pub source_arn: String,
+    /// `TargetResourceConfigurations`: the primary and every read replica.
+    pub target_resource_configurations: Vec<TargetResourceConfig>,
+    /// `TargetEngineVersion`.
+    pub target_engine_version: Option<String>,
+    /// `TargetDBParameterGroupName`.
+    pub target_db_parameter_group_name: Option<String>,
+    /// `Tags` (on the deployment object).
     pub tags: Tags,
 }
 
@@ -1320,6 +1438,36 @@ pub trait AwsApi: Send + Sync {
     /// `DeleteDBSnapshot`. `NotFound` when already gone.
     async fn delete_db_snapshot(&self, identifier: &str) -> Result<(), AwsError>;
 
+    // --- RDS blue/green deployments ---
+
+    /// `CreateBlueGreenDeployment`. `AlreadyExists` when the name is taken.
+    async fn create_blue_green_deployment(
+        &self,
+        input: &CreateBlueGreenDeploymentInput,
+    ) -> Result<BlueGreenDeployment, AwsError>;
+
+    /// `DescribeBlueGreenDeployments` by identifier or by name (filter
+    /// `blue-green-deployment-name`). `NotFound` when absent (fault or empty list).
+    async fn describe_blue_green_deployment(
+        &self,
+        which: &BlueGreenRef,
+    ) -> Result<BlueGreenDeployment, AwsError>;
+
+    /// `SwitchoverBlueGreenDeployment` with `SwitchoverTimeout` in seconds.
+    async fn switchover_blue_green_deployment(
+        &self,
+        identifier: &str,
+        timeout_seconds: i32,
+    ) -> Result<BlueGreenDeployment, AwsError>;
+
+    /// `DeleteBlueGreenDeployment`; `delete_target` deletes the green instances too (RDS
+    /// refuses it after a switchover). `NotFound` when already gone.
+    async fn delete_blue_green_deployment(
+        &self,
+        identifier: &str,
+        delete_target: bool,
+    ) -> Result<(), AwsError>;
+
     // --- KMS ---
 
     /// `DescribeKey`: resolves a key id, key ARN, alias name (`alias/x`) or alias ARN.
@@ -1484,6 +1632,14 @@ mod tests {
         );
         assert_eq!(KmsKeyState::from_aws("Enabled"), KmsKeyState::Enabled);
         assert_eq!(StartType::ResumeProcessing.to_string(), "resume-processing");
+        assert_eq!(
+            BlueGreenStatus::from_aws("SWITCHOVER_COMPLETED"),
+            BlueGreenStatus::SwitchoverCompleted
+        );
+        assert_eq!(
+            BlueGreenStatus::from_aws("PROVISIONING_FAILED"),
+            BlueGreenStatus::ProvisioningFailed
+        );
     }
 
     #[test]

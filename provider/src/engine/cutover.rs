@@ -175,6 +175,11 @@ pub struct CutoverSpec {
     pub require_validation: bool,
     /// `retire_source`.
     pub retire_source: RetireSource,
+    /// `switchover_timeout` in seconds (`strategy = "blue_green"`; `None` = RDS's 300).
+    /// With blue/green, `max_lag`, `require_validation`, `write_fence` and the DNS /
+    /// identifier-swap strategy do not apply: RDS blocks writes during the switchover,
+    /// refuses it when green lags (its own guardrail), and renames the instances itself.
+    pub switchover_timeout_seconds: Option<i32>,
 }
 
 impl CutoverSpec {
@@ -200,7 +205,9 @@ impl CutoverSpec {
                 );
             }
         }
-        if self.strategy == CutoverStrategy::IdentifierSwap {
+        if spec.strategy == super::spec::Strategy::BlueGreen {
+            super::blue_green::validate_cutover(self, &mut bad);
+        } else if self.strategy == CutoverStrategy::IdentifierSwap {
             let n = spec.names();
             let renamed = format!("{}{UNENCRYPTED_SUFFIX}", n.migration);
             if renamed.len() > RDS_INSTANCE_ID_MAX {
@@ -567,6 +574,10 @@ impl Engine {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
+        if spec.strategy == super::spec::Strategy::BlueGreen {
+            return Box::pin(self.blue_green_switch(spec, cut, cutover, finalize, known, timeout, cancel))
+                .await;
+        }
         match (cutover, finalize) {
             (true, false) => Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await,
             (true, true) => {

@@ -41,6 +41,7 @@ fn cut(strategy: CutoverStrategy) -> CutoverSpec {
         max_lag: Duration::from_secs(5),
         require_validation: true,
         retire_source: RetireSource::Keep,
+        switchover_timeout_seconds: None,
     }
 }
 

@@ -99,6 +99,14 @@ pub enum Step {
     StartCdc,
     /// Stopping or deleting the source at finalize (`retire_source`).
     RetireSource,
+    /// CreateBlueGreenDeployment (`strategy = "blue_green"`).
+    CreateBlueGreen,
+    /// Waiting for the blue/green deployment and its green instances.
+    WaitBlueGreen,
+    /// SwitchoverBlueGreenDeployment (and waiting for it to complete).
+    SwitchoverBlueGreen,
+    /// DeleteBlueGreenDeployment (and waiting until gone).
+    DeleteBlueGreen,
 }
 
 impl Step {
@@ -150,6 +158,10 @@ impl Step {
             Step::CreateReverseTask => "creating DMS reverse Replication Task",
             Step::StartCdc => "starting DMS Replication Task CDC",
             Step::RetireSource => "retiring source RDS DB Instance",
+            Step::CreateBlueGreen => "creating RDS Blue/Green Deployment",
+            Step::WaitBlueGreen => "waiting for RDS Blue/Green Deployment",
+            Step::SwitchoverBlueGreen => "switching over RDS Blue/Green Deployment",
+            Step::DeleteBlueGreen => "deleting RDS Blue/Green Deployment",
         }
     }
 }

@@ -55,6 +55,10 @@ pub enum Op {
     UpsertCname,
     Route53ChangeStatus,
     DescribeCname,
+    CreateBlueGreenDeployment,
+    DescribeBlueGreenDeployment,
+    SwitchoverBlueGreenDeployment,
+    DeleteBlueGreenDeployment,
 }
 
 impl Op {
@@ -76,6 +80,7 @@ impl Op {
                 | Op::ListTags
                 | Op::Route53ChangeStatus
                 | Op::DescribeCname
+                | Op::DescribeBlueGreenDeployment
         )
     }
 }
@@ -132,6 +137,12 @@ pub struct FakeTimings {
     /// How long an identifier stays reserved after its instance was renamed away (RDS
     /// refuses a rename onto it meanwhile).
     pub rename_reserved: Duration,
+    /// Blue/green deployment PROVISIONING -> AVAILABLE (green instances created).
+    pub blue_green_provision: Duration,
+    /// Blue/green SWITCHOVER_IN_PROGRESS -> SWITCHOVER_COMPLETED.
+    pub blue_green_switchover: Duration,
+    /// Blue/green deployment DELETING -> gone.
+    pub blue_green_delete: Duration,
 }
 
 impl Default for FakeTimings {
@@ -156,6 +167,9 @@ impl Default for FakeTimings {
             route53_insync: Duration::from_secs(40),
             instance_stop: m(4),
             rename_reserved: m(5),
+            blue_green_provision: m(40),
+            blue_green_switchover: m(1),
+            blue_green_delete: m(1),
         }
     }
 }
@@ -230,6 +244,17 @@ struct Task {
     fail_after: Option<(Duration, String)>,
 }
 
+/// A blue/green deployment: `pairs` are (blue, green) instance identifiers, primary first,
+/// renamed in place at switchover as RDS does.
+#[derive(Debug, Clone)]
+struct Bgd {
+    id: String,
+    name: String,
+    tags: Tags,
+    tl: Timeline<BlueGreenStatus>,
+    pairs: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 struct Key {
     v: KmsKey,
@@ -268,6 +293,11 @@ struct State {
     changes: BTreeMap<String, Timeline<ChangeStatus>>,
     /// Identifiers renamed away -> reserved until.
     reserved: BTreeMap<String, Instant>,
+    /// Blue/green deployments by identifier.
+    bgds: BTreeMap<String, Bgd>,
+    /// Simulates a region without `TargetResourceConfigurations`: green comes up
+    /// unencrypted whatever the request says.
+    bg_ignores_keys: bool,
 }
 
 /// The in-memory AWS. Cheap to clone (shared state).
@@ -602,6 +632,21 @@ impl FakeAws {
         self.instance_view(&mut st, id)
     }
 
+    /// Makes green instances come up unencrypted whatever the request asks (a region or
+    /// engine where RDS ignores `TargetResourceConfigurations`).
+    pub fn set_blue_green_ignores_keys(&self, on: bool) {
+        self.lock().bg_ignores_keys = on;
+    }
+
+    /// Every blue/green deployment that exists, as described.
+    pub fn blue_green_deployments(&self) -> Vec<BlueGreenDeployment> {
+        let mut st = self.lock();
+        let ids: Vec<String> = st.bgds.keys().cloned().collect();
+        ids.iter()
+            .filter_map(|id| self.bgd_view(&mut st, id))
+            .collect()
+    }
+
     /// Every task identifier with its status and CDC start position.
     pub fn tasks(&self) -> Vec<ReplicationTask> {
         let mut st = self.lock();
@@ -624,6 +669,67 @@ impl FakeAws {
             None => {
                 st.instances.remove(id);
                 None
+            }
+        }
+    }
+
+    fn bgd_view(&self, st: &mut State, id: &str) -> Option<BlueGreenDeployment> {
+        let now = self.now();
+        let d = st.bgds.get(id)?;
+        let Some(status) = d.tl.at(now) else {
+            st.bgds.remove(id);
+            return None;
+        };
+        let d = d.clone();
+        let arn = |st: &mut State, id: &str| {
+            self.instance_view(st, id)
+                .map_or_else(|| format!("arn:aws:rds:{REGION_ACCOUNT}:db:{id}"), |i| i.arn)
+        };
+        let mut details = Vec::new();
+        for (blue, green) in &d.pairs {
+            details.push(SwitchoverDetail {
+                source_member: arn(st, blue),
+                target_member: arn(st, green),
+                status: status.as_str().to_owned(),
+            });
+        }
+        Some(BlueGreenDeployment {
+            identifier: d.id.clone(),
+            name: d.name.clone(),
+            source_arn: details
+                .first()
+                .map(|x| x.source_member.clone())
+                .unwrap_or_default(),
+            target_arn: details
+                .first()
+                .map(|x| x.target_member.clone())
+                .unwrap_or_default(),
+            status,
+            status_details: None,
+            switchover_details: details,
+            tags: d.tags.clone(),
+        })
+    }
+
+    /// Renames an instance and every reference to it (replica links), as RDS does at a
+    /// blue/green switchover. The endpoint follows the name.
+    fn rename_instance(st: &mut State, from: &str, to: &str) {
+        if let Some(mut inst) = st.instances.remove(from) {
+            inst.v.identifier = to.to_owned();
+            inst.v.arn = format!("arn:aws:rds:{REGION_ACCOUNT}:db:{to}");
+            if let Some(ep) = &mut inst.v.endpoint {
+                ep.address = ep.address.replacen(from, to, 1);
+            }
+            st.instances.insert(to.to_owned(), inst);
+        }
+        for i in st.instances.values_mut() {
+            if i.v.read_replica_source.as_deref() == Some(from) {
+                i.v.read_replica_source = Some(to.to_owned());
+            }
+            for r in &mut i.v.read_replica_identifiers {
+                if r == from {
+                    *r = to.to_owned();
+                }
             }
         }
     }
@@ -1942,6 +2048,246 @@ impl AwsApi for FakeAws {
         zone.get(&fqdn(record_name))
             .cloned()
             .ok_or_else(|| not_found("Route 53 Record", record_name))
+    }
+
+    async fn create_blue_green_deployment(
+        &self,
+        input: &CreateBlueGreenDeploymentInput,
+    ) -> Result<BlueGreenDeployment, AwsError> {
+        self.enter(Op::CreateBlueGreenDeployment, &input.name)?;
+        // Keys first: resolving takes the lock.
+        let mut keys: Vec<(String, String)> = Vec::new();
+        for c in &input.target_resource_configurations {
+            let key = match self.resolve_key(&c.kms_key_id) {
+                Some(k) => k.arn,
+                // Another region's key: kept as given.
+                None if c.kms_key_id.starts_with("arn:aws:kms:")
+                    && !c.kms_key_id.contains(REGION_ACCOUNT) =>
+                {
+                    c.kms_key_id.clone()
+                }
+                None => return Err(not_found("KMS Key", &c.kms_key_id)),
+            };
+            keys.push((c.source_arn.clone(), key));
+        }
+        let now = self.now();
+        let mut st = self.lock();
+        let ids: Vec<String> = st.bgds.keys().cloned().collect();
+        for id in &ids {
+            if self
+                .bgd_view(&mut st, id)
+                .is_some_and(|d| d.name == input.name)
+            {
+                return Err(exists("BlueGreenDeploymentAlreadyExistsFault", &input.name));
+            }
+        }
+        let source_id = input
+            .source_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let source = self
+            .instance_view(&mut st, &source_id)
+            .ok_or_else(|| not_found("RDS DB Instance", &input.source_arn))?;
+        let mut blues = vec![source.clone()];
+        for r in &source.read_replica_identifiers {
+            if let Some(i) = self.instance_view(&mut st, r) {
+                blues.push(i);
+            }
+        }
+        // RDS: with TargetResourceConfigurations, every instance needs its own entry.
+        let key_of = |b: &DbInstance| keys.iter().find(|(a, _)| *a == b.arn).map(|(_, k)| k);
+        if !keys.is_empty()
+            && let Some(b) = blues.iter().find(|b| key_of(b).is_none())
+        {
+            return Err(AwsError::Service {
+                code: "InvalidParameterCombination".into(),
+                message: format!(
+                    "TargetResourceConfigurations has no entry for {}",
+                    b.identifier
+                ),
+                status: Some(400),
+            });
+        }
+        st.next_arn += 1;
+        let n = st.next_arn;
+        let bgd_id = format!("bgd-{n:014}");
+        let mut pairs = Vec::new();
+        let green_id = |b: &str| format!("{b}-green-{n:06}");
+        let provision = self.timings.blue_green_provision;
+        for (i, b) in blues.iter().enumerate() {
+            let gid = green_id(&b.identifier);
+            let key = key_of(b).cloned();
+            let encrypted = key.is_some() && !st.bg_ignores_keys;
+            let mut v = DbInstance {
+                identifier: gid.clone(),
+                arn: format!("arn:aws:rds:{REGION_ACCOUNT}:db:{gid}"),
+                status: DbInstanceStatus::Creating,
+                storage_encrypted: encrypted,
+                kms_key_id: if encrypted { key } else { None },
+                endpoint: b.endpoint.as_ref().map(|e| HostPort {
+                    address: e.address.replacen(&b.identifier, &gid, 1),
+                    port: e.port,
+                }),
+                read_replica_source: (i > 0).then(|| green_id(&source.identifier)),
+                read_replica_identifiers: if i == 0 {
+                    blues[1..].iter().map(|r| green_id(&r.identifier)).collect()
+                } else {
+                    Vec::new()
+                },
+                ..b.clone()
+            };
+            if let Some(ver) = &input.target_engine_version {
+                v.engine_version = ver.clone();
+            }
+            if let Some(pg) = &input.target_db_parameter_group_name {
+                v.db_parameter_group_name = Some(pg.clone());
+            }
+            let mut tl = Timeline::new(now, DbInstanceStatus::Creating);
+            tl.set(now, vec![(provision, Some(DbInstanceStatus::Available))]);
+            st.instances.insert(gid.clone(), Inst { v, tl });
+            pairs.push((b.identifier.clone(), gid));
+        }
+        let mut tl = Timeline::new(now, BlueGreenStatus::Provisioning);
+        tl.set(now, vec![(provision, Some(BlueGreenStatus::Available))]);
+        st.bgds.insert(
+            bgd_id.clone(),
+            Bgd {
+                id: bgd_id.clone(),
+                name: input.name.clone(),
+                tags: input.tags.clone(),
+                tl,
+                pairs,
+            },
+        );
+        self.bgd_view(&mut st, &bgd_id)
+            .ok_or_else(|| not_found("RDS Blue/Green Deployment", &bgd_id))
+    }
+
+    async fn describe_blue_green_deployment(
+        &self,
+        which: &BlueGreenRef,
+    ) -> Result<BlueGreenDeployment, AwsError> {
+        self.enter(Op::DescribeBlueGreenDeployment, which.as_str())?;
+        let mut st = self.lock();
+        let ids: Vec<String> = st.bgds.keys().cloned().collect();
+        ids.iter()
+            .filter_map(|id| self.bgd_view(&mut st, id))
+            .find(|d| match which {
+                BlueGreenRef::Id(id) => d.identifier == *id,
+                BlueGreenRef::Name(n) => d.name == *n,
+            })
+            .ok_or_else(|| not_found("RDS Blue/Green Deployment", which.as_str()))
+    }
+
+    async fn switchover_blue_green_deployment(
+        &self,
+        identifier: &str,
+        timeout_seconds: i32,
+    ) -> Result<BlueGreenDeployment, AwsError> {
+        self.enter(Op::SwitchoverBlueGreenDeployment, identifier)?;
+        let now = self.now();
+        let mut st = self.lock();
+        let d = self
+            .bgd_view(&mut st, identifier)
+            .ok_or_else(|| not_found("RDS Blue/Green Deployment", identifier))?;
+        if !matches!(
+            d.status,
+            BlueGreenStatus::Available | BlueGreenStatus::SwitchoverFailed
+        ) || timeout_seconds < 30
+        {
+            return Err(invalid(
+                "InvalidBlueGreenDeploymentStateFault",
+                format!("deployment {identifier} is {}", d.status),
+            ));
+        }
+        let pairs = st
+            .bgds
+            .get(identifier)
+            .map(|b| b.pairs.clone())
+            .unwrap_or_default();
+        let mut renamed = Vec::new();
+        for (blue, green) in &pairs {
+            let old = format!("{blue}-old1");
+            Self::rename_instance(&mut st, blue, &old);
+            Self::rename_instance(&mut st, green, blue);
+            renamed.push((old, blue.clone()));
+        }
+        let switchover = self.timings.blue_green_switchover;
+        if let Some(b) = st.bgds.get_mut(identifier) {
+            b.pairs = renamed;
+            b.tl.set(
+                now,
+                vec![
+                    (Duration::ZERO, Some(BlueGreenStatus::SwitchoverInProgress)),
+                    (switchover, Some(BlueGreenStatus::SwitchoverCompleted)),
+                ],
+            );
+        }
+        self.bgd_view(&mut st, identifier)
+            .ok_or_else(|| not_found("RDS Blue/Green Deployment", identifier))
+    }
+
+    async fn delete_blue_green_deployment(
+        &self,
+        identifier: &str,
+        delete_target: bool,
+    ) -> Result<(), AwsError> {
+        self.enter(
+            Op::DeleteBlueGreenDeployment,
+            &format!("{identifier} delete_target={delete_target}"),
+        )?;
+        let now = self.now();
+        let mut st = self.lock();
+        let d = self
+            .bgd_view(&mut st, identifier)
+            .ok_or_else(|| not_found("RDS Blue/Green Deployment", identifier))?;
+        match d.status {
+            BlueGreenStatus::SwitchoverInProgress | BlueGreenStatus::Deleting => {
+                return Err(invalid(
+                    "InvalidBlueGreenDeploymentStateFault",
+                    format!("deployment {identifier} is {}", d.status),
+                ));
+            }
+            BlueGreenStatus::SwitchoverCompleted if delete_target => {
+                return Err(AwsError::Service {
+                    code: "InvalidParameterCombination".into(),
+                    message: "DeleteTarget cannot be set after a switchover".into(),
+                    status: Some(400),
+                });
+            }
+            _ => {}
+        }
+        let pairs = st
+            .bgds
+            .get(identifier)
+            .map(|b| b.pairs.clone())
+            .unwrap_or_default();
+        if delete_target {
+            for (_, green) in &pairs {
+                if let Some(i) = st.instances.get_mut(green) {
+                    i.tl.set(
+                        now,
+                        vec![
+                            (Duration::ZERO, Some(DbInstanceStatus::Deleting)),
+                            (self.timings.instance_delete, None),
+                        ],
+                    );
+                }
+            }
+        }
+        let delete = self.timings.blue_green_delete;
+        if let Some(b) = st.bgds.get_mut(identifier) {
+            b.tl.set(
+                now,
+                vec![
+                    (Duration::ZERO, Some(BlueGreenStatus::Deleting)),
+                    (delete, None),
+                ],
+            );
+        }
+        Ok(())
     }
 
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {

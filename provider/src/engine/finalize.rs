@@ -137,35 +137,8 @@ impl Run<'_> {
             }
         }
         let source = o.source.clone();
-        if cut.retire_source == RetireSource::SnapshotAndDelete
-            && let Some(s) = &source
-            && s.status != DbInstanceStatus::Deleting
-        {
-            if s.deletion_protection {
-                return Err(refused(
-                    "retire_source",
-                    vec![format!(
-                        "the original instance {} has deletion protection enabled; disable it yourself or use retire_source = \"stop\" or \"keep\" (the provider never turns it off)",
-                        s.identifier
-                    )],
-                ));
-            }
-            let snap = source_final_snapshot_name(&self.names);
-            if self
-                .find(Step::RetireSource, &snap, || {
-                    self.aws().describe_db_snapshot(&snap)
-                })
-                .await?
-                .is_some()
-            {
-                return Err(refused(
-                    "retire_source",
-                    vec![format!(
-                        "the final snapshot name {snap} is taken by an existing RDS DB Snapshot"
-                    )],
-                ));
-            }
-        }
+        self.check_retire(source.as_ref(), cut.retire_source)
+            .await?;
         let target = self.require_target(&o)?;
         if o.phase == Phase::CutOver {
             self.record(
@@ -203,7 +176,46 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn retire(&self, s: &DbInstance, how: RetireSource) -> Result<(), EngineError> {
+    /// Refuses, before anything changes, a `snapshot_and_delete` of a source with deletion
+    /// protection or whose final snapshot name is taken.
+    pub(crate) async fn check_retire(
+        &self,
+        source: Option<&DbInstance>,
+        how: RetireSource,
+    ) -> Result<(), EngineError> {
+        if how == RetireSource::SnapshotAndDelete
+            && let Some(s) = source
+            && s.status != DbInstanceStatus::Deleting
+        {
+            if s.deletion_protection {
+                return Err(refused(
+                    "retire_source",
+                    vec![format!(
+                        "the original instance {} has deletion protection enabled; disable it yourself or use retire_source = \"stop\" or \"keep\" (the provider never turns it off)",
+                        s.identifier
+                    )],
+                ));
+            }
+            let snap = source_final_snapshot_name(&self.names);
+            if self
+                .find(Step::RetireSource, &snap, || {
+                    self.aws().describe_db_snapshot(&snap)
+                })
+                .await?
+                .is_some()
+            {
+                return Err(refused(
+                    "retire_source",
+                    vec![format!(
+                        "the final snapshot name {snap} is taken by an existing RDS DB Snapshot"
+                    )],
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn retire(&self, s: &DbInstance, how: RetireSource) -> Result<(), EngineError> {
         let aws = self.aws();
         match how {
             RetireSource::Keep => self.lift_fence(s, Phase::Finalizing).await,

@@ -52,6 +52,8 @@ impl SpecExt for MigrationSpec {
             target: TargetOverrides::default(),
             delete_target_on_destroy: false,
             skip_final_snapshot: false,
+            strategy: super::spec::Strategy::Dms,
+            blue_green: super::spec::BlueGreenSpec::default(),
         }
     }
     fn target_id(mut self, id: &str) -> Self {

@@ -8,6 +8,11 @@
 //! - Read: [`Engine::observe`]`(spec, known, cancel)`.
 //! - Update of DMS settings / password rotation: [`Engine::update_dms_settings`].
 //! - Delete: [`Engine::teardown`], which returns every error and what it kept.
+//! - `strategy = "blue_green"` ([`Strategy::BlueGreen`]): the same entry points dispatch to
+//!   [`blue_green`] (an RDS blue/green deployment with encrypted green instances); plan-time
+//!   AWS checks: [`Engine::blue_green_preflight`]; failback refusal at plan time:
+//!   [`blue_green_failback_refusal`]; state records `blue_green_deployment_id`
+//!   ([`KnownIds::blue_green_deployment_id`], [`Computed::blue_green_deployment_id`]).
 //! - Before a cutover: [`cutover_checks`].
 //! - Plan-time validation without AWS: [`MigrationSpec::validate`].
 //!
@@ -75,6 +80,7 @@
 //!   scenario tests run hours of AWS progress on tokio's paused clock.
 
 pub mod api;
+pub mod blue_green;
 pub mod checks;
 pub mod clock;
 pub mod core;
@@ -91,6 +97,7 @@ pub mod teardown;
 pub mod update;
 
 pub use api::AwsApi;
+pub use blue_green::{blue_green_failback_refusal, derive_blue_green_phase};
 pub use checks::{CheckFailure, cutover_checks};
 pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{Engine, Progress, ProgressFn};
@@ -104,10 +111,14 @@ pub use finalize::describe_finalize;
 pub use names::Names;
 pub use observe::{Computed, KnownIds, MigrationSummary, Observed, ValidationSummary};
 pub use reconcile::EngineFailure;
-pub use spec::{DmsSpec, MigrationSpec, Phase, TablePrepMode, TargetOverrides};
+pub use spec::{
+    BlueGreenSpec, DmsSpec, MigrationSpec, Phase, Strategy, TablePrepMode, TargetOverrides,
+};
 pub use teardown::TeardownOutcome;
 pub use update::DmsChange;
 
+#[cfg(test)]
+mod blue_green_scenarios;
 #[cfg(test)]
 mod cutover_scenarios;
 #[cfg(test)]

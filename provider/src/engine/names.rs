@@ -20,6 +20,8 @@ pub const RDS_SNAPSHOT_ID_MAX: usize = 255;
 pub const DMS_INSTANCE_ID_MAX: usize = 63;
 /// DMS endpoint, task and subnet group identifiers: 1-255 characters.
 pub const DMS_ID_MAX: usize = 255;
+/// RDS blue/green deployment names: 1-60 characters.
+pub const BLUE_GREEN_NAME_MAX: usize = 60;
 
 /// What an object is for; the value of the [`TAG_ROLE`] tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +48,8 @@ pub enum Role {
     ReplicationTask,
     /// The reverse (failback) task, target -> source.
     ReverseTask,
+    /// The RDS blue/green deployment (`strategy = "blue_green"`).
+    BlueGreenDeployment,
 }
 
 impl Role {
@@ -63,6 +67,7 @@ impl Role {
             Role::TargetEndpoint => "target-endpoint",
             Role::ReplicationTask => "replication-task",
             Role::ReverseTask => "reverse-task",
+            Role::BlueGreenDeployment => "blue-green-deployment",
         }
     }
 }
@@ -136,6 +141,16 @@ impl Names {
             (TAG_ROLE.to_owned(), role.as_str().to_owned()),
             (TAG_MANAGED_BY.to_owned(), MANAGED_BY.to_owned()),
         ])
+    }
+
+    /// `rdsenc-<src>`, within RDS's 60-character limit: the blue/green deployment's name.
+    ///
+    /// ```
+    /// use rdsenc::engine::Names;
+    /// assert_eq!(Names::new("orders", None).blue_green_deployment_name(), "rdsenc-orders");
+    /// ```
+    pub fn blue_green_deployment_name(&self) -> String {
+        fit(&format!("rdsenc-{}", self.migration), BLUE_GREEN_NAME_MAX)
     }
 
     /// True when `tags` mark the object as this migration's.

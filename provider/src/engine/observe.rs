@@ -24,6 +24,8 @@ pub struct KnownIds {
     pub target_endpoint_arn: Option<String>,
     /// `replication_task_arn`.
     pub replication_task_arn: Option<String>,
+    /// `blue_green_deployment_id` (`strategy = "blue_green"`).
+    pub blue_green_deployment_id: Option<String>,
 }
 
 /// Data validation across all tables, as shown in `validation_state`.
@@ -147,6 +149,13 @@ pub struct Observed {
     /// True when the identifiers are swapped (fully or half-way): the original instance is
     /// named `<source>-unencrypted` or the encrypted one `<source>`.
     pub identifiers_swapped: bool,
+    /// The blue/green deployment (`strategy = "blue_green"`). Then `source` is the blue
+    /// primary (named `<source>-old1` after switchover) and `target` the green primary
+    /// (named `<source>` after switchover).
+    pub blue_green: Option<BlueGreenDeployment>,
+    /// The green twins of the source's read replicas (after switchover they carry the
+    /// replicas' original names).
+    pub green_replicas: Vec<DbInstance>,
 }
 
 impl Observed {
@@ -377,6 +386,9 @@ impl Run<'_> {
     }
 
     pub(crate) async fn observe(&self, known: &KnownIds) -> Result<Observed, EngineError> {
+        if self.spec.strategy == super::spec::Strategy::BlueGreen {
+            return Box::pin(self.observe_blue_green(known)).await;
+        }
         let n = &self.names;
         let spec = self.spec;
         let owned_rds = |i: Option<DbInstance>| i.filter(|i| n.owns(&i.tags));
@@ -547,6 +559,8 @@ impl Run<'_> {
             reverse_target_endpoint,
             reverse_lag: CdcLatency::default(),
             identifiers_swapped,
+            blue_green: None,
+            green_replicas: Vec::new(),
         };
         self.observe_metrics(&mut o).await;
         // The phase tag on the target is written at each switch step, so it is newer than
@@ -815,6 +829,8 @@ pub struct Computed {
     pub reverse_replication_task_status: Option<String>,
     /// `reverse_replication_lag_seconds`.
     pub reverse_replication_lag_seconds: Option<f64>,
+    /// `blue_green_deployment_id`.
+    pub blue_green_deployment_id: Option<String>,
 }
 
 fn host_port(h: &HostPort) -> String {
@@ -849,6 +865,7 @@ impl Observed {
                 .as_ref()
                 .map(|t| t.status.as_str().to_owned()),
             reverse_replication_lag_seconds: self.reverse_lag.target_seconds,
+            blue_green_deployment_id: self.blue_green.as_ref().map(|d| d.identifier.clone()),
         }
     }
 
@@ -860,6 +877,7 @@ impl Observed {
             source_endpoint_arn: self.source_endpoint.as_ref().map(|e| e.arn.clone()),
             target_endpoint_arn: self.target_endpoint.as_ref().map(|e| e.arn.clone()),
             replication_task_arn: self.task.as_ref().map(|t| t.arn.clone()),
+            blue_green_deployment_id: self.blue_green.as_ref().map(|d| d.identifier.clone()),
         }
     }
 }

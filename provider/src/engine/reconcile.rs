@@ -284,7 +284,11 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = run.reconcile().await;
+        let result = if spec.strategy == super::spec::Strategy::BlueGreen {
+            Box::pin(run.reconcile_blue_green(known)).await
+        } else {
+            run.reconcile().await
+        };
         self.finish(spec, known, result).await
     }
 
@@ -377,19 +381,29 @@ impl Run<'_> {
     }
 
     pub(crate) async fn resolve_key(&self) -> Result<KmsKey, EngineError> {
-        let id = &self.spec.kms_key_id;
+        self.resolve_key_at(&self.spec.kms_key_id, "kms_key_id")
+            .await
+    }
+
+    /// Resolves and checks the key `id` given in `attribute` (an RDS-usable key: enabled,
+    /// symmetric, encrypt/decrypt).
+    pub(crate) async fn resolve_key_at(
+        &self,
+        id: &str,
+        attribute: &'static str,
+    ) -> Result<KmsKey, EngineError> {
         let key = self
             .find(Step::ResolveKmsKey, id, || self.aws().describe_kms_key(id))
             .await?
             .ok_or_else(|| EngineError::Missing {
-                attribute: "kms_key_id",
+                attribute,
                 kind: "KMS Key",
-                id: id.clone(),
+                id: id.to_owned(),
             })?;
         let unusable = |reason: String| EngineError::Unusable {
-            attribute: "kms_key_id",
+            attribute,
             kind: "KMS Key",
-            id: id.clone(),
+            id: id.to_owned(),
             reason,
         };
         if key.state != KmsKeyState::Enabled {

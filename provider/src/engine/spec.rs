@@ -1,6 +1,7 @@
 //! What the user configured (`MigrationSpec`), the phase enum shown in state, and the DMS
 //! documents (table mappings, task settings) derived from them.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -31,7 +32,11 @@ pub enum Phase {
     ProvisioningReplication,
     /// DMS full load running.
     FullLoad,
-    /// Full load done; CDC keeps the target in sync.
+    /// Blue/green: the deployment is provisioning, or its green instances are not all
+    /// available and encrypted yet.
+    ProvisioningGreen,
+    /// Full load done; CDC keeps the target in sync (blue/green: the deployment is
+    /// available and every green instance is available and encrypted).
     Replicating,
     /// Cutover in progress (write fence, DNS or identifier swap).
     CuttingOver,
@@ -47,12 +52,13 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in order.
-    pub const ALL: [Phase; 11] = [
+    pub const ALL: [Phase; 12] = [
         Phase::Snapshotting,
         Phase::CopyingEncrypted,
         Phase::Restoring,
         Phase::ProvisioningReplication,
         Phase::FullLoad,
+        Phase::ProvisioningGreen,
         Phase::Replicating,
         Phase::CuttingOver,
         Phase::CutOver,
@@ -69,6 +75,7 @@ impl Phase {
             Phase::Restoring => "restoring",
             Phase::ProvisioningReplication => "provisioning_replication",
             Phase::FullLoad => "full_load",
+            Phase::ProvisioningGreen => "provisioning_green",
             Phase::Replicating => "replicating",
             Phase::CuttingOver => "cutting_over",
             Phase::CutOver => "cut_over",
@@ -87,6 +94,7 @@ impl Phase {
             | Phase::Restoring
             | Phase::ProvisioningReplication
             | Phase::FullLoad
+            | Phase::ProvisioningGreen
             | Phase::Replicating => false,
             Phase::CuttingOver
             | Phase::CutOver
@@ -121,6 +129,65 @@ impl FromStr for Phase {
             .find(|p| p.as_str() == s)
             .ok_or_else(|| UnknownPhase(s.to_owned()))
     }
+}
+
+/// `strategy`: how the encrypted copy is made and kept in sync.
+///
+/// ```
+/// use rdsenc::engine::spec::Strategy;
+/// assert_eq!("blue_green".parse::<Strategy>(), Ok(Strategy::BlueGreen));
+/// assert_eq!(Strategy::default().as_str(), "dms");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Strategy {
+    /// `"dms"`: snapshot, encrypted copy, restore, DMS full load + CDC.
+    #[default]
+    Dms,
+    /// `"blue_green"`: an RDS blue/green deployment whose green instances are encrypted
+    /// (`TargetResourceConfigurations`), switched over by RDS.
+    BlueGreen,
+}
+
+impl Strategy {
+    /// The configuration value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Dms => "dms",
+            Strategy::BlueGreen => "blue_green",
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "dms" => Ok(Strategy::Dms),
+            "blue_green" => Ok(Strategy::BlueGreen),
+            other => Err(EngineError::InvalidSpec {
+                attribute: "strategy",
+                message: format!("unknown value {other:?}; use \"dms\" or \"blue_green\""),
+            }),
+        }
+    }
+}
+
+/// The `blue_green` block (used with `strategy = "blue_green"`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlueGreenSpec {
+    /// `blue_green.replica_kms_key_ids`: read replica identifier -> KMS key (id/ARN/alias) for its
+    /// green twin. Replicas not listed use `kms_key_id` (only valid for same-region replicas).
+    pub replica_kms_key_ids: BTreeMap<String, String>,
+    /// `blue_green.target_engine_version` (optional upgrade on green).
+    pub target_engine_version: Option<String>,
+    /// `blue_green.target_db_parameter_group_name`.
+    pub target_db_parameter_group_name: Option<String>,
 }
 
 /// `dms.target_table_prep_mode`. `DROP_AND_CREATE` is deliberately absent: it would replace
@@ -250,6 +317,10 @@ pub struct MigrationSpec {
     pub delete_target_on_destroy: bool,
     /// Skip the final snapshot when the target is deleted (default false: take one).
     pub skip_final_snapshot: bool,
+    /// `strategy` (default `dms`).
+    pub strategy: Strategy,
+    /// The `blue_green` block (only read with `strategy = "blue_green"`).
+    pub blue_green: BlueGreenSpec,
 }
 
 impl MigrationSpec {
@@ -281,6 +352,8 @@ impl MigrationSpec {
             target: TargetOverrides::default(),
             delete_target_on_destroy: false,
             skip_final_snapshot: false,
+            strategy: Strategy::Dms,
+            blue_green: BlueGreenSpec::default(),
         }
     }
 
@@ -362,6 +435,32 @@ impl MigrationSpec {
                 "dms.replication_instance_arn",
                 "conflicts with the managed instance settings (replication_instance_class, allocated_storage, replication_subnet_group_id)".into(),
             );
+        }
+        if self.strategy == Strategy::BlueGreen {
+            for (replica, key) in &self.blue_green.replica_kms_key_ids {
+                // Cross-region replicas are named by ARN; others by identifier.
+                let id = replica.rsplit(':').next().unwrap_or(replica);
+                if let Err(m) = check_rds_instance_id(id) {
+                    bad(
+                        "blue_green.replica_kms_key_ids",
+                        format!("key {replica:?} is not a DB instance identifier or ARN: {m}"),
+                    );
+                }
+                if key.trim().is_empty() {
+                    bad(
+                        "blue_green.replica_kms_key_ids",
+                        format!("the key for {replica:?} must be a key id, key ARN, alias name or alias ARN"),
+                    );
+                }
+            }
+            if self
+                .blue_green
+                .target_engine_version
+                .as_ref()
+                .is_some_and(|v| v.trim().is_empty())
+            {
+                bad("blue_green.target_engine_version", "must not be empty".into());
+            }
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }

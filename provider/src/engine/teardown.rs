@@ -115,6 +115,9 @@ impl Engine {
         let run = self.run(spec, timeout, cancel);
         let mut out = TeardownOutcome::default();
         match run.observe(known).await {
+            Ok(o) if spec.strategy == super::spec::Strategy::BlueGreen => {
+                Box::pin(run.teardown_blue_green(&o, &mut out)).await;
+            }
             Ok(o) => run.teardown(&o, &mut out).await,
             Err(e) => out.errors.push(e),
         }

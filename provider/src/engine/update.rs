@@ -77,7 +77,8 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = if change.is_empty() {
+        // Blue/green has no DMS settings: RDS replicates green itself.
+        let result = if change.is_empty() || spec.strategy == super::spec::Strategy::BlueGreen {
             Ok(())
         } else {
             run.update(known, change).await

@@ -184,6 +184,9 @@ pub fn spec_from(v: &Value, config: Option<&Value>) -> Result<MigrationSpec, Dia
             .as_bool()
             .value()
             .unwrap_or(false),
+        // The lead's glue reads `strategy` and the `blue_green` block.
+        strategy: crate::engine::spec::Strategy::default(),
+        blue_green: crate::engine::spec::BlueGreenSpec::default(),
     };
     if let Err(errs) = spec.validate() {
         for e in errs {
@@ -255,6 +258,7 @@ pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec,
             .value()
             .unwrap_or(spec.dms.validation),
         retire_source,
+        switchover_timeout_seconds: None,
     };
     if let Err(errs) = cut.validate(spec) {
         for e in errs {
@@ -280,6 +284,7 @@ pub fn known_ids(state: &Value) -> KnownIds {
         source_endpoint_arn: s(state.get("source_endpoint_arn")),
         target_endpoint_arn: s(state.get("target_endpoint_arn")),
         replication_task_arn: s(state.get("replication_task_arn")),
+        blue_green_deployment_id: None,
     }
 }
 

@@ -4,7 +4,7 @@ use crate::framework::{Attribute, Block, NestedBlock, Schema, Type};
 
 /// Phases in the order a migration passes them (documented in the schema and docs).
 pub const PHASES_DOC: &str = "`snapshotting`, `copying_encrypted`, `restoring`, \
-`provisioning_replication`, `full_load`, `replicating`, `cutting_over`, `cut_over`, \
+`provisioning_replication`, `full_load`, `provisioning_green`, `replicating`, `cutting_over`, `cut_over`, \
 `failing_back`, `finalizing`, `finalized`";
 
 /// The resource's schema.
