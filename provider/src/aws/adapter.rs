@@ -16,18 +16,19 @@ use super::config::Clients;
 use super::error::AwsError;
 use super::{cloudwatch, dms, kms, rds, route53};
 use crate::engine::api::{
-    AwsApi, BlueGreenDeployment, BlueGreenRef, BlueGreenStatus, CreateBlueGreenDeploymentInput,
-    SwitchoverDetail, CdcLatency, CdcLatencyQuery, ChangeStatus, CnameRecord, Connection, ConnectionStatus,
-    CopyDbSnapshotInput, CreateDbSnapshotInput, CreateEndpointInput, CreateReadReplicaInput,
-    CreateReplicationInstanceInput, CreateReplicationSubnetGroupInput, CreateReplicationTaskInput,
-    DbEngine, DbInstance, DbInstanceStatus, DbSnapshot, DbSubnetGroupInfo, DeleteDbInstanceInput,
-    DmsRef, Endpoint, EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType,
-    FinalSnapshot, HostPort, KmsKey, KmsKeyManager, KmsKeySpec, KmsKeyState, KmsKeyUsage,
-    MigrationType, ModifyDbInstanceInput, ModifyEndpointInput, ModifyReplicationTaskInput,
-    PerformanceInsights, ReplicationInstance, ReplicationInstanceStatus, ReplicationSubnetGroup,
-    ReplicationTask, ReplicationTaskStats, ReplicationTaskStatus, RestoreDbInstanceInput,
-    SnapshotStatus, SnapshotType, SslMode, StartReplicationTaskInput, SubnetGroupStatus,
-    TableState, TableStatistics, Tags, UpsertCnameInput, ValidationState,
+    AwsApi, BlueGreenDeployment, BlueGreenRef, BlueGreenStatus, CdcLatency, CdcLatencyQuery,
+    ChangeStatus, CnameRecord, Connection, ConnectionStatus, CopyDbSnapshotInput,
+    CreateBlueGreenDeploymentInput, CreateDbSnapshotInput, CreateEndpointInput,
+    CreateReadReplicaInput, CreateReplicationInstanceInput, CreateReplicationSubnetGroupInput,
+    CreateReplicationTaskInput, DbEngine, DbInstance, DbInstanceStatus, DbSnapshot,
+    DbSubnetGroupInfo, DeleteDbInstanceInput, DmsRef, Endpoint, EndpointCredentials,
+    EndpointEngine, EndpointStatus, EndpointType, FinalSnapshot, HostPort, KmsKey, KmsKeyManager,
+    KmsKeySpec, KmsKeyState, KmsKeyUsage, MigrationType, ModifyDbInstanceInput,
+    ModifyEndpointInput, ModifyReplicationTaskInput, PerformanceInsights, ReplicationInstance,
+    ReplicationInstanceStatus, ReplicationSubnetGroup, ReplicationTask, ReplicationTaskStats,
+    ReplicationTaskStatus, RestoreDbInstanceInput, SnapshotStatus, SnapshotType, SslMode,
+    StartReplicationTaskInput, SubnetGroupStatus, SwitchoverDetail, TableState, TableStatistics,
+    Tags, UpsertCnameInput, ValidationState,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -728,9 +729,7 @@ impl AwsApi for Clients {
     ) -> Result<BlueGreenDeployment, AwsError> {
         let d = match which {
             BlueGreenRef::Id(id) => rds::find_blue_green_deployment_by_id(self.rds(), id).await?,
-            BlueGreenRef::Name(n) => {
-                rds::find_blue_green_deployment_by_name(self.rds(), n).await?
-            }
+            BlueGreenRef::Name(n) => rds::find_blue_green_deployment_by_name(self.rds(), n).await?,
         };
         Ok(blue_green_deployment(&d))
     }

@@ -493,7 +493,9 @@ impl Run<'_> {
         let name = self.names.blue_green_deployment_name();
         let r = BlueGreenRef::Name(name.clone());
         let Some(d) = self
-            .find(Step::Observe, &name, || aws.describe_blue_green_deployment(&r))
+            .find(Step::Observe, &name, || {
+                aws.describe_blue_green_deployment(&r)
+            })
             .await?
         else {
             return Ok(None);
@@ -609,7 +611,10 @@ impl Run<'_> {
             let replicas = if source.read_replica_identifiers.is_empty() {
                 "it has none".to_owned()
             } else {
-                format!("its replicas are {}", source.read_replica_identifiers.join(", "))
+                format!(
+                    "its replicas are {}",
+                    source.read_replica_identifiers.join(", ")
+                )
             };
             errs.push(EngineError::InvalidSpec {
                 attribute: REPLICA_KEYS,
@@ -628,10 +633,11 @@ impl Run<'_> {
 
     async fn blue_green_preflight(&self) -> Vec<EngineError> {
         let id = &self.names.migration;
-        let source = match self.find(Step::DescribeSource, id, || {
-            self.aws().describe_db_instance(id)
-        })
-        .await
+        let source = match self
+            .find(Step::DescribeSource, id, || {
+                self.aws().describe_db_instance(id)
+            })
+            .await
         {
             Ok(Some(s)) => s,
             Ok(None) => {
@@ -1193,8 +1199,7 @@ impl Run<'_> {
     /// instance stays. Never touches the source.
     pub(crate) async fn teardown_blue_green(&self, o: &Observed, out: &mut TeardownOutcome) {
         let switched = o.phase.target_may_serve()
-            || o
-                .blue_green
+            || o.blue_green
                 .as_ref()
                 .is_some_and(|d| d.status == BlueGreenStatus::SwitchoverCompleted);
         let green: Vec<&DbInstance> = o.target.iter().chain(o.green_replicas.iter()).collect();
@@ -1224,12 +1229,14 @@ impl Run<'_> {
                     .await
                 {
                     Ok(()) => {
-                        out.deleted
-                            .push(format!("{KIND_BLUE_GREEN} ({})", d.name));
+                        out.deleted.push(format!("{KIND_BLUE_GREEN} ({})", d.name));
                         if delete_target {
                             green_deleted = true;
                             out.deleted.extend(green.iter().map(|g| {
-                                format!("RDS DB Instance ({}): green, with the deployment", g.identifier)
+                                format!(
+                                    "RDS DB Instance ({}): green, with the deployment",
+                                    g.identifier
+                                )
                             }));
                         }
                     }
@@ -1360,10 +1367,7 @@ mod tests {
             Phase::CutOver
         );
         assert_eq!(
-            derive_blue_green_phase(
-                &Observed::default(),
-                Some(Phase::CutOver)
-            ),
+            derive_blue_green_phase(&Observed::default(), Some(Phase::CutOver)),
             Phase::ProvisioningGreen
         );
     }

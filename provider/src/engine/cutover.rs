@@ -575,8 +575,10 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         if spec.strategy == super::spec::Strategy::BlueGreen {
-            return Box::pin(self.blue_green_switch(spec, cut, cutover, finalize, known, timeout, cancel))
-                .await;
+            return Box::pin(
+                self.blue_green_switch(spec, cut, cutover, finalize, known, timeout, cancel),
+            )
+            .await;
         }
         match (cutover, finalize) {
             (true, false) => Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await,

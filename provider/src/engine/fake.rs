@@ -682,8 +682,10 @@ impl FakeAws {
         };
         let d = d.clone();
         let arn = |st: &mut State, id: &str| {
-            self.instance_view(st, id)
-                .map_or_else(|| format!("arn:aws:rds:{REGION_ACCOUNT}:db:{id}"), |i| i.arn)
+            self.instance_view(st, id).map_or_else(
+                || format!("arn:aws:rds:{REGION_ACCOUNT}:db:{id}"),
+                |i| i.arn,
+            )
         };
         let mut details = Vec::new();
         for (blue, green) in &d.pairs {

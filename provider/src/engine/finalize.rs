@@ -215,7 +215,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    pub(crate) async fn retire(&self, s: &DbInstance, how: RetireSource) -> Result<(), EngineError> {
+    pub(crate) async fn retire(
+        &self,
+        s: &DbInstance,
+        how: RetireSource,
+    ) -> Result<(), EngineError> {
         let aws = self.aws();
         match how {
             RetireSource::Keep => self.lift_fence(s, Phase::Finalizing).await,

@@ -171,6 +171,29 @@ impl World {
         self.engine(DbEngine::Postgres)
     }
 
+    /// `strategy = "blue_green"` over the source with one same-region read replica
+    /// `orders-replica`, whose green twin is encrypted with `alias/replica-key`. Returns
+    /// the world and the replica key's ARN.
+    pub(crate) fn blue_green(mut self) -> (Self, String) {
+        let replica_key = self.fake.add_kms_key(&["alias/replica-key"]);
+        if let Some(mut src) = self.fake.instance("orders") {
+            src.read_replica_identifiers = vec!["orders-replica".into()];
+            self.fake.add_instance(src);
+        }
+        self.fake.add_instance(DbInstance {
+            identifier: "orders-replica".into(),
+            read_replica_source: Some("orders".into()),
+            backup_retention_period: 0,
+            ..source_instance(DbEngine::Postgres)
+        });
+        self.spec.strategy = super::spec::Strategy::BlueGreen;
+        self.spec
+            .blue_green
+            .replica_kms_key_ids
+            .insert("orders-replica".into(), "alias/replica-key".into());
+        (self, replica_key)
+    }
+
     /// Changes the spec.
     pub(crate) fn spec(mut self, f: impl FnOnce(&mut MigrationSpec)) -> Self {
         f(&mut self.spec);

@@ -449,7 +449,9 @@ impl MigrationSpec {
                 if key.trim().is_empty() {
                     bad(
                         "blue_green.replica_kms_key_ids",
-                        format!("the key for {replica:?} must be a key id, key ARN, alias name or alias ARN"),
+                        format!(
+                            "the key for {replica:?} must be a key id, key ARN, alias name or alias ARN"
+                        ),
                     );
                 }
             }
@@ -459,7 +461,10 @@ impl MigrationSpec {
                 .as_ref()
                 .is_some_and(|v| v.trim().is_empty())
             {
-                bad("blue_green.target_engine_version", "must not be empty".into());
+                bad(
+                    "blue_green.target_engine_version",
+                    "must not be empty".into(),
+                );
             }
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
