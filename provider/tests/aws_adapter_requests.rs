@@ -13,9 +13,10 @@ use aws_smithy_types::retry::RetryConfig;
 
 use rdsenc::aws::{AwsError, Clients, Endpoints};
 use rdsenc::engine::api::{
-    AwsApi, CreateEndpointInput, DeleteDbInstanceInput, EndpointCredentials, EndpointEngine,
-    EndpointType, FinalSnapshot, ModifyDbInstanceInput, RestoreDbInstanceInput, SecretString,
-    SslMode, Tags,
+    AwsApi, BlueGreenRef, BlueGreenStatus, CreateBlueGreenDeploymentInput, CreateEndpointInput,
+    DeleteDbInstanceInput, EndpointCredentials, EndpointEngine, EndpointType, FinalSnapshot,
+    ModifyDbInstanceInput, RestoreDbInstanceInput, SecretString, SslMode, Tags,
+    TargetResourceConfig,
 };
 
 fn event(response_body: &str) -> ReplayEvent {
@@ -230,4 +231,152 @@ async fn password_credentials_are_sent_to_aws_but_never_echoed_by_debug() {
         sent[1]
     );
     assert!(sent[1].contains(r#""Username":"dms""#), "{}", sent[1]);
+}
+
+const BGD: &str = r#"<BlueGreenDeployment><BlueGreenDeploymentIdentifier>bgd-abc123</BlueGreenDeploymentIdentifier><BlueGreenDeploymentName>rdsenc-orders</BlueGreenDeploymentName><Source>arn:aws:rds:us-east-1:123456789012:db:orders</Source><Target>arn:aws:rds:us-east-1:123456789012:db:orders-green-abcdef</Target><SwitchoverDetails><member><SourceMember>arn:aws:rds:us-east-1:123456789012:db:orders</SourceMember><TargetMember>arn:aws:rds:us-east-1:123456789012:db:orders-green-abcdef</TargetMember><Status>AVAILABLE</Status></member></SwitchoverDetails><Status>PROVISIONING</Status><TagList><Tag><Key>rdsenc:migration</Key><Value>orders</Value></Tag></TagList></BlueGreenDeployment>"#;
+
+fn wrap(action: &str, inner: &str) -> String {
+    format!(
+        r#"<{action}Response xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><{action}Result>{inner}</{action}Result></{action}Response>"#
+    )
+}
+
+#[tokio::test]
+async fn a_blue_green_deployment_is_created_with_a_target_key_for_every_instance() {
+    let created = wrap("CreateBlueGreenDeployment", BGD);
+    let (clients, http) = clients(&[&created]).await;
+    let d = clients
+        .create_blue_green_deployment(&CreateBlueGreenDeploymentInput {
+            name: "rdsenc-orders".into(),
+            source_arn: "arn:aws:rds:us-east-1:123456789012:db:orders".into(),
+            target_resource_configurations: vec![
+                TargetResourceConfig {
+                    source_arn: "arn:aws:rds:us-east-1:123456789012:db:orders".into(),
+                    kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/k1".into(),
+                },
+                TargetResourceConfig {
+                    source_arn: "arn:aws:rds:us-east-1:123456789012:db:orders-replica".into(),
+                    kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/k2".into(),
+                },
+            ],
+            target_engine_version: Some("16.6".into()),
+            target_db_parameter_group_name: None,
+            tags: Tags::from([("rdsenc:migration".to_owned(), "orders".to_owned())]),
+        })
+        .await
+        .expect("create");
+    assert_eq!(d.identifier, "bgd-abc123");
+    assert_eq!(d.status, BlueGreenStatus::Provisioning);
+    assert_eq!(d.switchover_details.len(), 1);
+    assert_eq!(
+        d.tags.get("rdsenc:migration").map(String::as_str),
+        Some("orders")
+    );
+    let body = bodies(&http).remove(0);
+    let body = body.replace("%3A", ":").replace("%2F", "/");
+    assert!(body.contains("Action=CreateBlueGreenDeployment"), "{body}");
+    assert!(
+        body.contains("BlueGreenDeploymentName=rdsenc-orders"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Source=arn:aws:rds:us-east-1:123456789012:db:orders&"),
+        "{body}"
+    );
+    assert!(
+        body.contains("TargetResourceConfigurations.TargetResourceConfiguration.1.SourceArn=arn:aws:rds:us-east-1:123456789012:db:orders&"),
+        "{body}"
+    );
+    assert!(
+        body.contains("TargetResourceConfigurations.TargetResourceConfiguration.1.TargetKmsKeyId=arn:aws:kms:us-east-1:123456789012:key/k1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("TargetResourceConfigurations.TargetResourceConfiguration.2.SourceArn=arn:aws:rds:us-east-1:123456789012:db:orders-replica"),
+        "{body}"
+    );
+    assert!(
+        body.contains("TargetResourceConfigurations.TargetResourceConfiguration.2.TargetKmsKeyId=arn:aws:kms:us-east-1:123456789012:key/k2"),
+        "{body}"
+    );
+    assert!(body.contains("TargetEngineVersion=16.6"), "{body}");
+    assert!(!body.contains("TargetDBParameterGroupName"), "{body}");
+}
+
+#[tokio::test]
+async fn blue_green_lookups_filter_by_name_and_treat_an_empty_answer_as_not_found() {
+    let found = wrap(
+        "DescribeBlueGreenDeployments",
+        &format!(
+            "<BlueGreenDeployments>{}</BlueGreenDeployments>",
+            BGD.replace("BlueGreenDeployment>", "member>")
+        ),
+    );
+    let empty = wrap(
+        "DescribeBlueGreenDeployments",
+        "<BlueGreenDeployments></BlueGreenDeployments>",
+    );
+    let (clients, http) = clients(&[&found, &empty]).await;
+    let d = clients
+        .describe_blue_green_deployment(&BlueGreenRef::Name("rdsenc-orders".into()))
+        .await
+        .expect("found by name");
+    assert_eq!(d.identifier, "bgd-abc123");
+    assert_eq!(
+        d.target_arn,
+        "arn:aws:rds:us-east-1:123456789012:db:orders-green-abcdef"
+    );
+    let gone = clients
+        .describe_blue_green_deployment(&BlueGreenRef::Id("bgd-gone".into()))
+        .await;
+    assert!(matches!(gone, Err(ref e) if e.is_not_found()), "{gone:?}");
+    let sent = bodies(&http);
+    assert!(
+        sent[0].contains("Filters.Filter.1.Name=blue-green-deployment-name"),
+        "{}",
+        sent[0]
+    );
+    assert!(
+        sent[0].contains("Filters.Filter.1.Values.Value.1=rdsenc-orders"),
+        "{}",
+        sent[0]
+    );
+    assert!(
+        sent[1].contains("BlueGreenDeploymentIdentifier=bgd-gone"),
+        "{}",
+        sent[1]
+    );
+}
+
+#[tokio::test]
+async fn switchover_sends_its_timeout_and_delete_says_whether_green_goes_too() {
+    let switched = wrap("SwitchoverBlueGreenDeployment", BGD);
+    let deleted = wrap("DeleteBlueGreenDeployment", BGD);
+    let (clients, http) = clients(&[&switched, &deleted]).await;
+    clients
+        .switchover_blue_green_deployment("bgd-abc123", 600)
+        .await
+        .expect("switchover");
+    clients
+        .delete_blue_green_deployment("bgd-abc123", false)
+        .await
+        .expect("delete");
+    let sent = bodies(&http);
+    assert!(
+        sent[0].contains("Action=SwitchoverBlueGreenDeployment"),
+        "{}",
+        sent[0]
+    );
+    assert!(
+        sent[0].contains("BlueGreenDeploymentIdentifier=bgd-abc123"),
+        "{}",
+        sent[0]
+    );
+    assert!(sent[0].contains("SwitchoverTimeout=600"), "{}", sent[0]);
+    assert!(
+        sent[1].contains("Action=DeleteBlueGreenDeployment"),
+        "{}",
+        sent[1]
+    );
+    assert!(sent[1].contains("DeleteTarget=false"), "{}", sent[1]);
 }
