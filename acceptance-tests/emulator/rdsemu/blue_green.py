@@ -44,7 +44,14 @@ from moto.rds.exceptions import (
     KMSKeyNotAccessibleFault,
     RDSClientError,
 )
-from moto.rds.models import BlueGreenDeployment, DBInstance, RDSBackend, rds_backends
+from moto.rds.models import (
+    BlueGreenDeployment,
+    BlueGreenDeploymentTask,
+    DBInstance,
+    RDSBackend,
+    SwitchoverDetails,
+    rds_backends,
+)
 
 from .rds_patch import ENGINE_VERSIONS, _instance_phases, _set_timeline, family_of
 from .state import STATE
@@ -132,7 +139,9 @@ class EmuBlueGreenDeployment(BlueGreenDeployment):
         self.deletion_time: Any = None
         self.engine_upgrade = False
         self.provision_start = STATE.aws_now()
-        self.provision_seconds = STATE.duration("blue_green_provisioning", float(members[0].blue.allocated_storage or 0))
+        self.provision_seconds = STATE.duration(
+            "blue_green_provisioning", float(members[0].blue.allocated_storage or 0)
+        )
         self.switch_start: float | None = None
         self.switch_seconds = 0.0
         self.switch_timeout = 300.0
@@ -228,7 +237,7 @@ class EmuBlueGreenDeployment(BlueGreenDeployment):
         self.forced_details = value
 
     @property
-    def switchover_details(self) -> list[dict[str, str]]:  # type: ignore[override]
+    def switchover_details(self) -> list[SwitchoverDetails]:
         """One entry per member, ``{SourceMember, TargetMember, Status}``."""
         status = self.status
         member_status = {
@@ -240,16 +249,14 @@ class EmuBlueGreenDeployment(BlueGreenDeployment):
             DELETING: AVAILABLE,
             INVALID_CONFIGURATION: AVAILABLE,
         }[status]
-        details = []
+        details: list[SwitchoverDetails] = []
         for m in self.members:
             state = member_status
             if status not in (SWITCHOVER_COMPLETED,) and not self._present(m.blue):
                 state = "MISSING_SOURCE"
             elif status not in (SWITCHOVER_COMPLETED,) and not self._present(m.green):
                 state = "MISSING_TARGET"
-            details.append(
-                {"SourceMember": m.blue.db_instance_arn, "TargetMember": m.green.db_instance_arn, "Status": state}
-            )
+            details.append(SwitchoverDetails(m.blue.db_instance_arn, m.green.db_instance_arn, state))
         return details
 
     @switchover_details.setter
@@ -257,7 +264,7 @@ class EmuBlueGreenDeployment(BlueGreenDeployment):
         pass  # moto's set_status writes it; the view is derived.
 
     @property
-    def tasks(self) -> list[dict[str, str]]:  # type: ignore[override]
+    def tasks(self) -> list[BlueGreenDeploymentTask]:
         """The provisioning tasks RDS lists, each PENDING -> IN_PROGRESS -> COMPLETED."""
         total = self.provision_seconds
         done = 1.0 if total <= 0 else min(1.0, (STATE.aws_now() - self.provision_start) / total)
@@ -267,10 +274,10 @@ class EmuBlueGreenDeployment(BlueGreenDeployment):
         if len(self.members) > 1:
             plan.append(("CREATING_TOPOLOGY_OF_SOURCE", 0.6, 0.9))
         plan.append(("CONFIGURE_BACKUPS", 0.9, 1.0))
-        out = []
+        out: list[BlueGreenDeploymentTask] = []
         for name, start, end in plan:
             state = "COMPLETED" if done >= end else "IN_PROGRESS" if done >= start else "PENDING"
-            out.append({"Name": name, "Status": state})
+            out.append(BlueGreenDeploymentTask(name, state))
         return out
 
     @tasks.setter
@@ -278,7 +285,7 @@ class EmuBlueGreenDeployment(BlueGreenDeployment):
         pass
 
     def set_status(self, value: Any) -> None:
-        """moto calls this with its enum; pin the status by name."""
+        """Called by moto with its enum: pin the status by name."""
         self.forced_status = getattr(value, "name", str(value))
 
     def response_copy(self, status: str) -> EmuBlueGreenDeployment:
@@ -324,9 +331,7 @@ def _in_deployment(backend: RDSBackend, db: DBInstance) -> bool:
     return False
 
 
-def _target_keys(
-    backend: RDSBackend, configs: Any, blue: list[DBInstance], source_arn: str
-) -> dict[str, str | None]:
+def _target_keys(backend: RDSBackend, configs: Any, blue: list[DBInstance], source_arn: str) -> dict[str, str | None]:
     """Validate ``TargetResourceConfigurations``; return blue ARN -> key ARN (None: keep blue's)."""
     by_arn = {db.db_instance_arn: db for db in blue}
     keys: dict[str, str | None] = {}
@@ -412,7 +417,9 @@ def create_blue_green_deployment(self: RDSBackend, bg_kwargs: Any) -> EmuBlueGre
     if source.engine not in SUPPORTED_ENGINES:
         raise _not_supported(arn, f"engine {source.engine} is not RDS for MySQL, MariaDB or PostgreSQL.")
     if getattr(source, "master_user_secret", None) is not None or source.manage_master_user_password:
-        raise _not_supported(arn, "Blue/green deployments don't support managing master user passwords with Secrets Manager.")
+        raise _not_supported(
+            arn, "Blue/green deployments don't support managing master user passwords with Secrets Manager."
+        )
     if source.is_replica:
         raise _not_supported(arn, "the source must not be a read replica.")
     if source.status != "available":
@@ -454,9 +461,11 @@ def create_blue_green_deployment(self: RDSBackend, bg_kwargs: Any) -> EmuBlueGre
     encrypted = {db.db_instance_arn: bool(keys.get(db.db_instance_arn) or db.storage_encrypted) for db in blue}
     for db in blue[1:]:
         if encrypted[db.db_instance_arn] != encrypted[arn]:
+            replica_state = "encrypted" if encrypted[db.db_instance_arn] else "unencrypted"
+            source_state = "encrypted" if encrypted[arn] else "unencrypted"
             raise InvalidParameterCombination(
-                f"Read replica {db.db_instance_arn} would be {'encrypted' if encrypted[db.db_instance_arn] else 'unencrypted'} "
-                f"in the green environment while its source is {'encrypted' if encrypted[arn] else 'unencrypted'}: "
+                f"Read replica {db.db_instance_arn} would be {replica_state} "
+                f"in the green environment while its source is {source_state}: "
                 "to encrypt read replicas, include a separate TargetResourceConfiguration entry with a "
                 "TargetKmsKeyId for each one."
             )

@@ -408,7 +408,9 @@ class EmulatorApp:
                 bgd.forced_status = status
                 bgd.forced_details = str(data["message"]) if data.get("message") else None
             else:
-                raise BadRequest(f"a blue_green_deployment status is one of {', '.join(blue_green.DEPLOYMENT_STATUSES)} or auto")
+                raise BadRequest(
+                    f"a blue_green_deployment status is one of {', '.join(blue_green.DEPLOYMENT_STATUSES)} or auto"
+                )
             return {"kind": kind, "id": bgd.blue_green_deployment_identifier, "status": bgd.status}
         if kind == "replication_task":
             task = self._task({"task": ident})
