@@ -161,6 +161,53 @@ class Aws:
         params.update(overrides)
         return self.create_mysql_instance(identifier, **params)
 
+    def create_source_with_replica(
+        self, identifier: str, replica_identifier: str | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """An unencrypted MySQL 8.0 source ready for a blue/green migration, plus one read replica.
+
+        The source is `create_replication_ready_source(identifier, "mysql")`: its own network,
+        automated backups (7 days), a custom parameter group with ROW/FULL binlogs, and a password
+        RDS does not manage (blue/green refuses Secrets-Manager-managed ones). The replica
+        (`<identifier>-r1` unless named) is created from it and waited to `available`.
+
+        Returns `{"source", "source_arn", "replica", "replica_arn", "parameter_group", "network"}`.
+        """
+        source = self.create_replication_ready_source(identifier, "mysql", **overrides)
+        replica_id = replica_identifier or f"{identifier}-r1"
+        self.rds.create_db_instance_read_replica(DBInstanceIdentifier=replica_id, SourceDBInstanceIdentifier=identifier)
+        replica = self.wait_db_instance_available(replica_id)
+        return {
+            "source": identifier,
+            "source_arn": source["DBInstanceArn"],
+            "replica": replica_id,
+            "replica_arn": replica["DBInstanceArn"],
+            "parameter_group": source["DBParameterGroups"][0]["DBParameterGroupName"],
+            "network": {
+                "db_subnet_group": source["DBSubnetGroup"]["DBSubnetGroupName"],
+                "security_group_ids": [g["VpcSecurityGroupId"] for g in source.get("VpcSecurityGroups", [])],
+            },
+        }
+
+    def blue_green_deployment(self, identifier: str) -> dict[str, Any]:
+        """One blue/green deployment's description (BlueGreenDeploymentNotFoundFault if gone)."""
+        found = self.rds.describe_blue_green_deployments(BlueGreenDeploymentIdentifier=identifier)
+        return dict(found["BlueGreenDeployments"][0])
+
+    def blue_green_deployments_of(self, source_arn: str) -> list[dict[str, Any]]:
+        """Every blue/green deployment whose source (blue primary) is `source_arn`."""
+        found = self.rds.describe_blue_green_deployments(Filters=[{"Name": "source", "Values": [source_arn]}])
+        return list(found["BlueGreenDeployments"])
+
+    def wait_blue_green_status(self, identifier: str, status: str, timeout: float = 120) -> dict[str, Any]:
+        """Poll a blue/green deployment until its `Status` is `status`; return it."""
+
+        def probe() -> dict[str, Any] | None:
+            bgd = self.blue_green_deployment(identifier)
+            return bgd if bgd["Status"] == status else None
+
+        return wait_for(probe, timeout, f"blue/green deployment {identifier} to reach {status}")
+
     def create_kms_key(self, alias: str | None = None) -> dict[str, Any]:
         """Create a symmetric KMS key (and alias `alias/<alias>`); return its metadata."""
         meta = self.kms.create_key(Description="rdsenc test key")["KeyMetadata"]

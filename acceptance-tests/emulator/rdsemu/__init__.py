@@ -14,9 +14,10 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import cloudwatch_patch, dms_patch, kms_patch, option_groups, rds_patch, route53_patch
+    from . import blue_green, cloudwatch_patch, dms_patch, kms_patch, option_groups, rds_patch, route53_patch
 
     rds_patch.apply()
+    blue_green.apply()  # after rds_patch: green instances go through its create_db_instance
     dms_patch.apply()
     cloudwatch_patch.apply()
     kms_patch.apply()

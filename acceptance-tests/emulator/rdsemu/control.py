@@ -25,7 +25,7 @@ from moto.dms.models import dms_backends
 from moto.moto_api._internal import moto_api_backend
 from moto.rds.models import rds_backends
 
-from . import cloudwatch_patch, dms_patch
+from . import blue_green, cloudwatch_patch, dms_patch
 from .state import STATE, FaultRule
 
 StartResponse = Callable[..., Any]
@@ -167,6 +167,7 @@ class EmulatorApp:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         with self.moto_lock:
+            blue_green.settle_all()  # a switchover whose time has come renames before anyone looks
             chunks = list(self.moto_app(environ, recording_start_response))
         self._log(service, operation, region, captured.get("status", 0))
         return chunks
@@ -236,6 +237,7 @@ class EmulatorApp:
                 status, result = 404, {"error": f"no route {method} /_emulator/{route}"}
             else:
                 with self.moto_lock:
+                    blue_green.settle_all()
                     status, result = 200, handler(data)
         except (BadRequest, ValueError, KeyError, TypeError) as exc:
             status, result = 400, {"error": str(exc)}
@@ -346,6 +348,7 @@ class EmulatorApp:
             "replication_instances": [],
             "endpoints": [],
             "replication_tasks": [],
+            "blue_green_deployments": [],
         }
         statuses: dict[str, dict[str, str]] = {k: {} for k in inv}
         for _account, regions in list(rds_backends.items()):
@@ -359,6 +362,9 @@ class EmulatorApp:
                     if snap.snapshot_type == "manual":
                         inv["db_snapshots"].append(ident)
                         statuses["db_snapshots"][ident] = snap.status
+                for ident, bgd in list(backend.blue_green_deployments.items()):
+                    inv["blue_green_deployments"].append(ident)
+                    statuses["blue_green_deployments"][ident] = str(bgd.status)
         for _account, dms_regions in list(dms_backends.items()):
             for _region, dms in list(dms_regions.items()):
                 for ri in list(dms.replication_instances.values()):
@@ -391,6 +397,21 @@ class EmulatorApp:
                 else:
                     raise BadRequest("a connection can be forced to failed or successful")
             return {"kind": kind, "id": ident, "status": status}
+        if kind == "blue_green_deployment":
+            bgd = blue_green.find_deployment(ident)
+            if bgd is None:
+                raise BadRequest(f"no blue_green_deployment {ident}")
+            if status == "auto":
+                bgd.forced_status = None
+                bgd.forced_details = None
+            elif status in blue_green.DEPLOYMENT_STATUSES:
+                bgd.forced_status = status
+                bgd.forced_details = str(data["message"]) if data.get("message") else None
+            else:
+                raise BadRequest(
+                    f"a blue_green_deployment status is one of {', '.join(blue_green.DEPLOYMENT_STATUSES)} or auto"
+                )
+            return {"kind": kind, "id": bgd.blue_green_deployment_identifier, "status": bgd.status}
         if kind == "replication_task":
             task = self._task({"task": ident})
             if status == "failed":
@@ -425,7 +446,7 @@ class EmulatorApp:
         else:
             raise BadRequest(
                 "kind must be one of db_instance, db_snapshot, replication_instance, endpoint, connection, "
-                "replication_task"
+                "replication_task, blue_green_deployment"
             )
         raise BadRequest(f"no {kind} {ident}")
 

@@ -41,6 +41,11 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "full_load_per_row": 0.001,  # plus this per table row (from /_emulator/table-statistics)
     "task_stop": 30.0,  # stopping -> stopped
     "route53_change": 40.0,  # change_resource_record_sets: PENDING -> INSYNC
+    # create_blue_green_deployment: PROVISIONING -> AVAILABLE; green members creating -> available
+    # (a green environment is a read replica of blue plus its topology: scales with blue's storage).
+    "blue_green_provisioning": 900.0,
+    "blue_green_provisioning_per_gb": 0.6,
+    "blue_green_switchover": 60.0,  # SWITCHOVER_IN_PROGRESS -> SWITCHOVER_COMPLETED ("typically under a minute")
 }
 
 #: The call log keeps at most this many entries (a long ``make emulator`` session stays small).
