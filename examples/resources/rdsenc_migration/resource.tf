@@ -65,3 +65,24 @@ output "invoices_active_endpoint" {
   description = "Where the application should connect: the source until cutover, then the encrypted instance."
   value       = rdsenc_migration.invoices.active_endpoint
 }
+
+# strategy = "blue_green": an RDS blue/green deployment whose green instances (the primary and each
+# read replica) are encrypted with the key; RDS replication keeps them in sync, no DMS involved.
+#   cutover = true   -> SwitchoverBlueGreenDeployment: "payments" and "payments-replica" now name
+#                       the encrypted instances; the old ones become "payments-old1", ...
+#   cutover = false  -> refused: RDS cannot switch back (use strategy "dms" to keep a failback)
+#   finalize = true  -> the deployment is deleted and the "-old1" instances retired
+resource "rdsenc_migration" "payments" {
+  source_db_instance_identifier = "payments"
+  kms_key_id                    = "alias/rds-at-rest"
+  strategy                      = "blue_green"
+  switchover_timeout            = 300 # seconds; RDS rolls the switchover back past it
+  cutover                       = false
+
+  blue_green {
+    # a replica in another region needs a key of its region; same-region replicas default to kms_key_id
+    replica_kms_key_ids = {
+      "payments-replica" = "alias/rds-at-rest"
+    }
+  }
+}

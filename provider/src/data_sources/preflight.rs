@@ -140,6 +140,7 @@ impl DataSource for PreflightDataSource {
             replication_instance_arn: opt_str(c.get("replication_instance_arn")),
             replication_subnet_ids: Vec::new(),
             credentials: None,
+            blue_green: false,
         };
         let findings = preflight::run(data.clients.as_ref(), &input).await;
         let s = &mut resp.state;

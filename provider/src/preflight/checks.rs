@@ -20,15 +20,24 @@ pub async fn run(api: &dyn PreflightApi, input: &PreflightInput) -> Vec<Finding>
     let mut out = Vec::new();
     let source = check_source(api, input, &mut out).await;
     if let Some(src) = &source {
-        check_engine(src, &mut out);
+        if !input.blue_green {
+            // Blue/green support differs from DMS support: the engine checks it then.
+            check_engine(src, &mut out);
+        }
         match src.engine {
-            DbEngine::Mysql | DbEngine::Mariadb => check_mysql(api, src, &mut out).await,
+            DbEngine::Mysql | DbEngine::Mariadb => {
+                check_mysql(api, src, input.blue_green, &mut out).await;
+            }
             DbEngine::Postgres => check_postgres(api, src, &mut out).await,
             DbEngine::Other(_) => {}
         }
     }
     if let Some(key) = &input.kms_key_id {
         check_kms(api, key, &mut out).await;
+    }
+    if input.blue_green {
+        // No target identifier, replication instance or DMS credentials with blue/green.
+        return out;
     }
     check_target(api, input, &mut out).await;
     check_replication(api, input, source.as_ref(), &mut out).await;
@@ -193,14 +202,19 @@ fn parameter_remedy(group: &str, settings: &str, static_param: bool) -> String {
     }
 }
 
-async fn check_mysql(api: &dyn PreflightApi, src: &DbInstance, out: &mut Vec<Finding>) {
+async fn check_mysql(
+    api: &dyn PreflightApi,
+    src: &DbInstance,
+    blue_green: bool,
+    out: &mut Vec<Finding>,
+) {
     let id = &src.identifier;
     if src.backup_retention_period <= 0 {
         out.push(Finding::error(
             Check::AutomatedBackups,
             format!(
                 "The source DB instance {id:?} has automated backups off (backup retention \
-                 period 0): RDS keeps no binary logs without them, so DMS cannot capture changes."
+                 period 0): RDS keeps no binary logs without them, so neither DMS nor a blue/green deployment can replicate changes."
             ),
             format!(
                 "Set a backup retention period of 1 day or more (`aws rds modify-db-instance \
@@ -208,6 +222,10 @@ async fn check_mysql(api: &dyn PreflightApi, src: &DbInstance, out: &mut Vec<Fin
                  turning backups on causes a brief outage, so pick a quiet moment."
             ),
         ));
+    }
+    if blue_green {
+        // RDS replicates blue -> green with its own binary log settings; only backups matter.
+        return;
     }
     let Some(group) = src.db_parameter_group_name.as_deref() else {
         out.push(Finding::error(
@@ -294,7 +312,7 @@ async fn check_postgres(api: &dyn PreflightApi, src: &DbInstance, out: &mut Vec<
             Check::LogicalReplication,
             format!(
                 "rds.logical_replication is {shown} in the DB parameter group {group:?} of \
-                 {id:?}; DMS change data capture needs 1."
+                 {id:?}; change data capture (DMS or blue/green) needs 1."
             ),
             parameter_remedy(group, "rds.logical_replication = 1", true),
         ));

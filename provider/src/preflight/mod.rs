@@ -47,6 +47,9 @@ pub struct PreflightInput {
     /// Credentials as configured; `None` skips the credential checks (the data source has no
     /// credentials to check).
     pub credentials: Option<CredentialsInput>,
+    /// `strategy = "blue_green"`: only the checks that apply to an RDS blue/green deployment
+    /// run (source, parameters, backups, key); the engine adds the blue/green specific ones.
+    pub blue_green: bool,
 }
 
 impl PreflightInput {
@@ -98,6 +101,7 @@ impl PreflightInput {
                 .filter_map(known)
                 .collect(),
             credentials,
+            blue_green: config.get("strategy").as_str().value() == Some("blue_green"),
         })
     }
 }

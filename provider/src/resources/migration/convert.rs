@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use crate::engine::api::{EndpointCredentials, MigrationType, SecretString, Tags};
 use crate::engine::{
-    CutoverSpec, CutoverStrategy, DmsChange, DmsSpec, KnownIds, MigrationSpec, Observed, Phase,
-    RetireSource, Route53Record, TablePrepMode, TargetOverrides, WriteFence,
+    BlueGreenSpec, CutoverSpec, CutoverStrategy, DmsChange, DmsSpec, KnownIds, MigrationSpec,
+    Observed, Phase, RetireSource, Route53Record, Strategy, TablePrepMode, TargetOverrides,
+    WriteFence,
 };
 use crate::framework::{AttributePath, Diagnostics, Value};
 use crate::validators::parse_go_duration;
@@ -102,9 +103,27 @@ fn credentials(
 /// **Errors**: diagnostics naming the attribute when a value cannot be used.
 pub fn spec_from(v: &Value, config: Option<&Value>) -> Result<MigrationSpec, Diagnostics> {
     let mut diags = Diagnostics::new();
+    let strategy = match s(v.get("strategy")).map(|st| st.parse::<Strategy>()) {
+        Some(Ok(st)) => st,
+        Some(Err(e)) => {
+            super::engine_diagnostic(&e, &mut diags);
+            Strategy::Dms
+        }
+        None => Strategy::Dms,
+    };
     let dms = v.get("dms");
-    let (source_credentials, target_credentials) =
-        credentials(dms, config.map(|c| c.get("dms")), &mut diags);
+    let (source_credentials, target_credentials) = match strategy {
+        Strategy::Dms => credentials(dms, config.map(|c| c.get("dms")), &mut diags),
+        // No DMS endpoints: nothing needs credentials.
+        Strategy::BlueGreen => (
+            EndpointCredentials::Password {
+                username: String::new(),
+                password: SecretString::new(String::new()),
+            },
+            None,
+        ),
+    };
+    let bg = v.get("blue_green");
     let migration_type = match dms.get("migration_type").as_str().value() {
         Some(m) => MigrationType::from_aws(m),
         None => MigrationType::FullLoadAndCdc,
@@ -184,9 +203,12 @@ pub fn spec_from(v: &Value, config: Option<&Value>) -> Result<MigrationSpec, Dia
             .as_bool()
             .value()
             .unwrap_or(false),
-        // The lead's glue reads `strategy` and the `blue_green` block.
-        strategy: crate::engine::spec::Strategy::default(),
-        blue_green: crate::engine::spec::BlueGreenSpec::default(),
+        strategy,
+        blue_green: BlueGreenSpec {
+            replica_kms_key_ids: tags(bg.get("replica_kms_key_ids")),
+            target_engine_version: s(bg.get("target_engine_version")),
+            target_db_parameter_group_name: s(bg.get("target_db_parameter_group_name")),
+        },
     };
     if let Err(errs) = spec.validate() {
         for e in errs {
@@ -204,6 +226,8 @@ pub fn spec_from(v: &Value, config: Option<&Value>) -> Result<MigrationSpec, Dia
 pub const DEFAULT_MAX_LAG_SECONDS: i64 = 5;
 /// Default `route53.ttl`.
 pub const DEFAULT_TTL: i64 = 30;
+/// Default `switchover_timeout` (RDS's own default `SwitchoverTimeout`).
+pub const DEFAULT_SWITCHOVER_TIMEOUT_SECONDS: i64 = 300;
 
 /// The cutover settings the engine needs, from a planned or stored state.
 ///
@@ -258,7 +282,10 @@ pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec,
             .value()
             .unwrap_or(spec.dms.validation),
         retire_source,
-        switchover_timeout_seconds: None,
+        switchover_timeout_seconds: Some(
+            i32_of(v.get("switchover_timeout"))
+                .unwrap_or(i32::try_from(DEFAULT_SWITCHOVER_TIMEOUT_SECONDS).unwrap_or(300)),
+        ),
     };
     if let Err(errs) = cut.validate(spec) {
         for e in errs {
@@ -284,7 +311,7 @@ pub fn known_ids(state: &Value) -> KnownIds {
         source_endpoint_arn: s(state.get("source_endpoint_arn")),
         target_endpoint_arn: s(state.get("target_endpoint_arn")),
         replication_task_arn: s(state.get("replication_task_arn")),
-        blue_green_deployment_id: None,
+        blue_green_deployment_id: s(state.get("blue_green_deployment_id")),
     }
 }
 
@@ -382,6 +409,10 @@ pub fn set_observed(state: &mut Value, o: &Observed) {
     state.set(
         "reverse_replication_lag_seconds",
         num(c.reverse_replication_lag_seconds),
+    );
+    state.set(
+        "blue_green_deployment_id",
+        Value::opt_string(c.blue_green_deployment_id),
     );
 }
 

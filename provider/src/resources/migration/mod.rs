@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use crate::engine::api::AwsApi;
 use crate::engine::names::Names;
 use crate::engine::{
-    Engine, EngineError, EngineFailure, KnownIds, Observed, Phase, PollPolicy, SystemClock,
-    describe_cutover, describe_failback, describe_finalize,
+    Engine, EngineError, EngineFailure, KnownIds, Observed, Phase, PollPolicy, Strategy,
+    SystemClock, ValidationSummary, describe_cutover, describe_failback, describe_finalize,
 };
 use crate::framework::{
     ApplyRequest, ApplyResponse, AttributePath, Ctx, DeleteRequest, Diagnostics, ImportRequest,
@@ -63,6 +63,24 @@ const SWITCHED: &[&str] = &[
     "source_endpoint_arn",
     "target_endpoint_arn",
     "replication_task_arn",
+    "blue_green_deployment_id",
+];
+
+/// Computed attributes only the DMS strategy sets: with blue/green the plan shows them as
+/// they are (null), not as "known after apply", so the plan reads as the blue/green runbook.
+const DMS_ONLY: &[&str] = &[
+    "source_snapshot_identifier",
+    "encrypted_snapshot_arn",
+    "replication_instance_arn",
+    "source_endpoint_arn",
+    "target_endpoint_arn",
+    "replication_task_arn",
+    "replication_task_status",
+    "full_load_progress_percent",
+    "replication_lag_seconds",
+    "reverse_replication_task_arn",
+    "reverse_replication_task_status",
+    "reverse_replication_lag_seconds",
 ];
 
 /// Arguments that say how to switch: fixed while cut over (fail back first).
@@ -207,6 +225,21 @@ impl MigrationResource {
                 );
             }
         }
+        let blue_green =
+            planned.get("strategy").as_str().value() == Some(Strategy::BlueGreen.as_str());
+        if blue_green && was_cut && !want_cut {
+            diags.attribute_error(
+                p("cutover"),
+                "Failback Not Available With Blue/Green",
+                "An RDS blue/green switchover cannot be reversed: RDS has no reverse replication, \
+                 so the old instances (renamed <identifier>-old1) stopped receiving writes at the \
+                 switchover and are stale. Keep cutover = true. If the encrypted instance must be \
+                 left, migrate again from it, or restore the old instance knowing writes since the \
+                 switchover are not on it. Strategy \"dms\" keeps a reverse task for a lossless \
+                 failback; see the strategies guide.",
+            );
+            return true;
+        }
         let transitional = matches!(
             prior_phase,
             Phase::CuttingOver | Phase::FailingBack | Phase::Finalizing
@@ -312,21 +345,9 @@ impl MigrationResource {
     }
 }
 
-#[async_trait]
-impl Resource for MigrationResource {
-    fn type_name(&self) -> &'static str {
-        "rdsenc_migration"
-    }
-
-    fn schema(&self) -> Schema {
-        schema::schema()
-    }
-
-    async fn validate(&self, _ctx: &Ctx, req: ValidateRequest, resp: &mut ValidateResponse) {
-        validate::validate_config(&req.config, &mut resp.diagnostics);
-    }
-
-    async fn plan(&self, ctx: &Ctx, req: PlanRequest, resp: &mut PlanResponse) {
+impl MigrationResource {
+    /// Planning common to both strategies (the strategy-specific touch-ups follow in `plan`).
+    async fn plan_any(&self, ctx: &Ctx, req: &PlanRequest, resp: &mut PlanResponse) {
         let planned = &mut resp.planned_state;
         if planned.is_null() {
             return;
@@ -344,14 +365,28 @@ impl Resource for MigrationResource {
             .map(str::to_owned);
 
         // Defaults of optional+computed arguments, known at plan time so the plan reads fully.
+        default_if_unset(planned, "strategy", Value::string(Strategy::Dms.as_str()));
+        let blue_green =
+            planned.get("strategy").as_str().value() == Some(Strategy::BlueGreen.as_str());
         if let Some(src) = &source {
-            default_if_unset(
-                planned,
-                "target_db_instance_identifier",
-                Value::string(Names::new(src, None).target),
-            );
+            // RDS names green instances itself; `active_db_instance_identifier` follows them.
+            let target = if blue_green {
+                Value::Null
+            } else {
+                Value::string(Names::new(src, None).target)
+            };
+            default_if_unset(planned, "target_db_instance_identifier", target);
             planned.set("id", Value::string(src.clone()));
         }
+        default_if_unset(
+            planned,
+            "switchover_timeout",
+            if blue_green {
+                Value::int(convert::DEFAULT_SWITCHOVER_TIMEOUT_SECONDS)
+            } else {
+                Value::Null
+            },
+        );
         default_if_unset(planned, "delete_target_on_destroy", Value::Bool(false));
         default_if_unset(planned, "skip_target_final_snapshot", Value::Bool(false));
         let mut dms = planned.get("dms").clone();
@@ -386,21 +421,30 @@ impl Resource for MigrationResource {
         default_if_unset(planned, "cutover", Value::Bool(false));
         default_if_unset(planned, "cutover_strategy", Value::string("none"));
         default_if_unset(planned, "write_fence", Value::string("none"));
-        default_if_unset(
-            planned,
-            "max_cutover_lag_seconds",
-            Value::int(convert::DEFAULT_MAX_LAG_SECONDS),
-        );
-        let validation = planned.get("dms").get("validation").clone();
-        default_if_unset(
-            planned,
-            "require_validation",
-            if validation.is_null() {
-                Value::Bool(true)
-            } else {
-                validation
-            },
-        );
+        if !blue_green {
+            // Blue/green has no DMS lag or validation: RDS guards its own switchover.
+            default_if_unset(
+                planned,
+                "max_cutover_lag_seconds",
+                Value::int(convert::DEFAULT_MAX_LAG_SECONDS),
+            );
+            let validation = planned.get("dms").get("validation").clone();
+            default_if_unset(
+                planned,
+                "require_validation",
+                if validation.is_null() {
+                    Value::Bool(true)
+                } else {
+                    validation
+                },
+            );
+        } else {
+            for n in ["max_cutover_lag_seconds", "require_validation"] {
+                if planned.get(n).is_unknown() {
+                    planned.set(n, Value::Null);
+                }
+            }
+        }
         default_if_unset(planned, "finalize", Value::Bool(false));
         default_if_unset(planned, "retire_source", Value::string("keep"));
         let mut r53 = planned.get("route53").clone();
@@ -417,6 +461,17 @@ impl Resource for MigrationResource {
                 resp.diagnostics.append(
                     crate::preflight::check_new_migration(data.clients.as_ref(), &req.config).await,
                 );
+            }
+            if blue_green
+                && source.is_some()
+                && !planned.get("kms_key_id").is_unknown()
+                && !planned.get("blue_green").contains_unknown()
+                && let Ok(spec) = spec_from(planned, None)
+                && let Some(engine) = engine(ctx, &mut Diagnostics::new())
+            {
+                for e in engine.blue_green_preflight(&spec, &ctx.cancel).await {
+                    engine_diagnostic(&e, &mut resp.diagnostics);
+                }
             }
             if flag(planned, "cutover") {
                 resp.diagnostics.attribute_error(
@@ -469,6 +524,10 @@ impl Resource for MigrationResource {
         }
         for (name, why) in [
             ("target", "is applied when the encrypted target is restored"),
+            (
+                "blue_green",
+                "is applied when the blue/green deployment is created",
+            ),
             (
                 "tags",
                 "is applied to the AWS objects when they are created",
@@ -561,6 +620,39 @@ impl Resource for MigrationResource {
             };
             if !same_key {
                 resp.requires_replace.push(p("kms_key_id"));
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for MigrationResource {
+    fn type_name(&self) -> &'static str {
+        "rdsenc_migration"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    async fn validate(&self, _ctx: &Ctx, req: ValidateRequest, resp: &mut ValidateResponse) {
+        validate::validate_config(&req.config, &mut resp.diagnostics);
+    }
+
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest, resp: &mut PlanResponse) {
+        self.plan_any(ctx, &req, resp).await;
+        let planned = &mut resp.planned_state;
+        if planned.get("strategy").as_str().value() == Some(Strategy::BlueGreen.as_str()) {
+            for n in DMS_ONLY {
+                if planned.get(n).is_unknown() {
+                    planned.set(n, Value::Null);
+                }
+            }
+            if planned.get("validation_state").is_unknown() {
+                planned.set(
+                    "validation_state",
+                    Value::string(ValidationSummary::NotEnabled.to_string()),
+                );
             }
         }
     }

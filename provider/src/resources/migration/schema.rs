@@ -30,6 +30,17 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(
+            s("strategy").optional().computed().requires_replace().description(
+                "How the encrypted twin is made and kept in sync: `dms` (default: snapshot, \
+                 encrypted copy, restore, then AWS DMS full load and CDC; failback by a reverse DMS \
+                 task) or `blue_green` (an RDS blue/green deployment whose green instances, the \
+                 source and each of its read replicas, are encrypted with `kms_key_id`; RDS \
+                 replication keeps them in sync; cutover is an RDS switchover, after which the \
+                 original identifiers name the encrypted instances; no failback). See the \
+                 strategies guide. Changing it replaces the migration.",
+            ),
+        )
+        .attribute(
             s("kms_key_id").required().description(
                 "Customer managed KMS key for the encrypted copy and the target instance: key id, \
                  key ARN, `alias/<name>` or alias ARN. Changing it replaces the migration.",
@@ -165,11 +176,48 @@ pub fn schema() -> Schema {
         .attribute(Attribute::number("reverse_replication_lag_seconds").computed().description(
             "CDC lag of the reverse task in seconds; failback waits for it like cutover does.",
         ))
-        .block(NestedBlock::single("dms", dms_block()).items(1, 1))
+        .attribute(Attribute::number("switchover_timeout").optional().computed().description(
+            "With `strategy = \"blue_green\"`: seconds RDS may take for the switchover \
+             (`SwitchoverTimeout`, 30 to 3600). Past it RDS rolls the switchover back and the \
+             source keeps serving. Default 300.",
+        ))
+        .attribute(computed_str(
+            "blue_green_deployment_id",
+            "With `strategy = \"blue_green\"`: the RDS blue/green deployment identifier \
+             (`bgd-...`), until finalize deletes the deployment.",
+        ))
+        .block(NestedBlock::single("dms", dms_block()))
+        .block(NestedBlock::single("blue_green", blue_green_block()))
         .block(NestedBlock::single("route53", route53_block()))
         .block(NestedBlock::single("target", target_block()))
         .block(NestedBlock::single("timeouts", timeouts_block())),
     )
+}
+
+fn blue_green_block() -> Block {
+    let s = |n: &str, d: &str| Attribute::string(n).optional().description(d);
+    Block::new(
+        "Settings of the blue/green deployment, for `strategy = \"blue_green\"`. Applied when \
+         the deployment is created; they cannot change afterwards.",
+    )
+    .attribute(
+        Attribute::new("replica_kms_key_ids", Type::map_of(Type::String))
+            .optional()
+            .description(
+                "KMS key for the green twin of each read replica of the source, by replica \
+                 identifier. Replicas not listed use `kms_key_id`; a replica in another region \
+                 must be listed with a key of its region.",
+            ),
+    )
+    .attribute(s(
+        "target_engine_version",
+        "Engine version for the green instances (an upgrade in the same switchover). Default: \
+         the source's version.",
+    ))
+    .attribute(s(
+        "target_db_parameter_group_name",
+        "DB parameter group for the green instances. Default: the source's group.",
+    ))
 }
 
 fn route53_block() -> Block {
@@ -185,7 +233,10 @@ fn route53_block() -> Block {
 
 fn dms_block() -> Block {
     let s = |n: &str| Attribute::string(n);
-    Block::new("How AWS DMS keeps the encrypted target in sync with the source.")
+    Block::new(
+        "How AWS DMS keeps the encrypted target in sync with the source. Required with \
+         `strategy = \"dms\"` (the default); not used with `blue_green`.",
+    )
         .attribute(s("replication_instance_arn").optional().description(
             "ARN of an existing DMS replication instance to use. When absent, the migration \
              creates and later removes its own (see the `replication_instance_*` arguments).",

@@ -15,6 +15,10 @@ pub const MIGRATION_TYPES: &[&str] = &["full-load-and-cdc", "cdc"];
 
 /// `cutover_strategy` values.
 pub const STRATEGIES: &[&str] = &["route53", "identifier_swap", "none"];
+/// `strategy` values.
+pub const MIGRATION_STRATEGIES: &[&str] = &["dms", "blue_green"];
+/// RDS `SwitchoverTimeout` bounds in seconds.
+pub const SWITCHOVER_TIMEOUT_RANGE: (i64, i64) = (30, 3600);
 /// `write_fence` values.
 pub const FENCES: &[&str] = &["none", "security_groups"];
 /// `retire_source` values.
@@ -55,6 +59,7 @@ pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
         );
     }
     validate_tags(cfg.get("tags"), &p("tags"), diags);
+    validate_strategy(cfg, diags);
     validate_dms(cfg.get("dms"), &p("dms"), diags);
     validate_target(cfg.get("target"), &p("target"), diags);
     let t = p("timeouts");
@@ -65,6 +70,141 @@ pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
             &[&duration()],
             diags,
         );
+    }
+}
+
+/// `strategy` and what each strategy needs or cannot use.
+fn validate_strategy(cfg: &Value, diags: &mut Diagnostics) {
+    let p = AttributePath::attr;
+    check_string(
+        cfg.get("strategy"),
+        &p("strategy"),
+        &[&one_of(MIGRATION_STRATEGIES)],
+        diags,
+    );
+    let strategy = match cfg.get("strategy").as_str() {
+        Known::Value(s) => s,
+        Known::Null => "dms",
+        Known::Unknown => return,
+    };
+    let bg = cfg.get("blue_green");
+    match strategy {
+        "dms" => {
+            if cfg.get("dms").is_null() {
+                diags.attribute_error(
+                    p("dms"),
+                    "Missing dms Block",
+                    "strategy \"dms\" (the default) needs a dms block: at least \
+                     source_username and the source password (source_password_wo or \
+                     secrets_manager_arn).",
+                );
+            }
+            if !bg.is_null() {
+                diags.attribute_error(
+                    p("blue_green"),
+                    "blue_green Block Without Blue/Green",
+                    "The blue_green block applies to strategy = \"blue_green\" only; remove it \
+                     or set the strategy.",
+                );
+            }
+            if !cfg.get("switchover_timeout").is_null() {
+                diags.attribute_error(
+                    p("switchover_timeout"),
+                    "Switchover Timeout Without Blue/Green",
+                    "switchover_timeout is the RDS blue/green switchover limit; with strategy \
+                     \"dms\" the cutover is bounded by timeouts.update.",
+                );
+            }
+        }
+        "blue_green" => {
+            // Each of these configures the DMS path only; accepting them silently would
+            // promise a behaviour the blue/green switchover does not have.
+            let unused: [(&str, &str); 7] = [
+                (
+                    "dms",
+                    "RDS replicates from blue to green itself; there is no DMS task.",
+                ),
+                (
+                    "target",
+                    "green instances copy the source's settings (use blue_green.* for the \
+                     engine version and parameter group).",
+                ),
+                (
+                    "target_db_instance_identifier",
+                    "RDS names the green instances, and the switchover gives them the \
+                     original identifiers.",
+                ),
+                (
+                    "route53",
+                    "the switchover renames the instances, so the source's host name already \
+                     reaches the encrypted instance; the CNAME needs no change.",
+                ),
+                (
+                    "fence_security_group_ids",
+                    "RDS blocks writes on both sides during the switchover itself.",
+                ),
+                (
+                    "max_cutover_lag_seconds",
+                    "RDS checks replica lag itself before it switches (its switchover \
+                     guardrails); bound the switchover with switchover_timeout.",
+                ),
+                (
+                    "require_validation",
+                    "there is no DMS validation; RDS replicates the whole instance.",
+                ),
+            ];
+            for (name, why) in unused {
+                if !cfg.get(name).is_null() {
+                    diags.attribute_error(
+                        p(name),
+                        "Not Used With Blue/Green",
+                        format!("`{name}` does not apply to strategy = \"blue_green\": {why}"),
+                    );
+                }
+            }
+            for (name, allowed) in [("cutover_strategy", "none"), ("write_fence", "none")] {
+                if let Known::Value(v) = cfg.get(name).as_str()
+                    && v != allowed
+                {
+                    diags.attribute_error(
+                        p(name),
+                        "Not Used With Blue/Green",
+                        format!(
+                            "`{name} = {v:?}` does not apply to strategy = \"blue_green\": the RDS \
+                             switchover itself blocks writes, waits for green to catch up and \
+                             renames the instances, so the original identifiers and host names \
+                             name the encrypted instances. Leave `{name}` unset."
+                        ),
+                    );
+                }
+            }
+            let keys = bg.get("replica_kms_key_ids");
+            if let Some(m) = keys.entries() {
+                let at = p("blue_green").at("replica_kms_key_ids");
+                for (replica, key) in m {
+                    check_string(
+                        &Value::string(replica.clone()),
+                        &at,
+                        &[&db_identifier()],
+                        diags,
+                    );
+                    check_string(key, &at.key(replica), &[&kms_key_reference()], diags);
+                }
+            }
+            if let Known::Value(n) = cfg.get("switchover_timeout").as_i64() {
+                let (lo, hi) = SWITCHOVER_TIMEOUT_RANGE;
+                if !(lo..=hi).contains(&n) {
+                    diags.attribute_error(
+                        p("switchover_timeout"),
+                        "Switchover Timeout Out Of Range",
+                        format!(
+                            "switchover_timeout must be {lo} to {hi} seconds (RDS limits); got {n}."
+                        ),
+                    );
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -214,7 +354,7 @@ fn validate_tags(tags: &Value, path: &AttributePath, diags: &mut Diagnostics) {
 
 fn validate_dms(dms: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     if dms.is_null() || dms.is_unknown() {
-        return; // Terraform itself requires the block (min_items = 1).
+        return; // validate_strategy says when the block is missing.
     }
     let at = |n: &str| path.at(n);
     check_string(
