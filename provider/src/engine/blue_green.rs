@@ -37,7 +37,7 @@ use super::core::{Engine, Run, Waiter};
 use super::cutover::{
     CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, TAG_CUTOVER_COMPLETED,
     TAG_CUTOVER_STARTED, TAG_DRAINED, TAG_PHASE, TAG_SWITCHED, TAG_WRITES_PAUSED, WriteFence,
-    is_our_target, stamp,
+    is_our_target, refused, stamp,
 };
 use super::error::{EngineError, Step};
 use super::names::{RDS_INSTANCE_ID_MAX, Role, fit};
@@ -374,14 +374,6 @@ fn explain(d: &BlueGreenDeployment) -> Option<String> {
         Some(s) if !s.is_empty() => format!("deployment {}: {s}", d.status),
         _ => format!("deployment {}", d.status),
     })
-}
-
-fn refused(attribute: &'static str, action: &'static str, reasons: Vec<String>) -> EngineError {
-    EngineError::Refused {
-        attribute,
-        action,
-        reasons,
-    }
 }
 
 fn first(mut errs: Vec<EngineError>) -> EngineError {
@@ -967,21 +959,7 @@ impl Run<'_> {
                 + timeouts::SWITCHOVER_MARGIN,
             ..WAIT_SWITCHOVER
         };
-        let aws = self.aws();
-        let r = BlueGreenRef::Id(d.identifier.clone());
-        self.wait(
-            &w,
-            &d.identifier,
-            true,
-            || async {
-                super::core::with_status(aws.describe_blue_green_deployment(&r).await, |d| {
-                    d.status.clone()
-                })
-            },
-            |_| None,
-            explain,
-        )
-        .await?;
+        self.wait_deployment(&w, &d.identifier).await?;
         let now = Box::pin(self.observe(known)).await?;
         let t = self.require_target(&now)?;
         let at = stamp(self.e.clock.wall_time());
@@ -1132,19 +1110,7 @@ impl Run<'_> {
         if let Some(s) = &old {
             self.retire(s, cut.retire_source).await?;
         }
-        self.record(
-            &target,
-            &[(TAG_PHASE, Phase::Finalized.as_str().to_owned())],
-        )
-        .await?;
-        self.emit(
-            Phase::Finalized,
-            Step::RecordPhase,
-            &target.identifier,
-            None,
-            "finalized",
-        );
-        Ok(())
+        self.record_finalized(&target).await
     }
 
     /// Deletes the deployment object (and the green instances when `delete_target`) and
@@ -1169,14 +1135,25 @@ impl Run<'_> {
             }
             r?;
         }
-        let r = BlueGreenRef::Id(d.identifier.clone());
         let w = Waiter {
             phase,
             ..WAIT_DELETED
         };
+        self.wait_deployment(&w, &d.identifier).await?;
+        Ok(())
+    }
+
+    /// Polls the deployment's status as `w` declares (fresh: just changed).
+    async fn wait_deployment(
+        &self,
+        w: &Waiter<BlueGreenStatus>,
+        id: &str,
+    ) -> Result<Option<BlueGreenDeployment>, EngineError> {
+        let aws = self.aws();
+        let r = BlueGreenRef::Id(id.to_owned());
         self.wait(
-            &w,
-            &d.identifier,
+            w,
+            id,
             true,
             || async {
                 super::core::with_status(aws.describe_blue_green_deployment(&r).await, |d| {
@@ -1186,8 +1163,7 @@ impl Run<'_> {
             |_| None,
             explain,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     // -----------------------------------------------------------------------------------------

@@ -508,7 +508,11 @@ fn no_percent<T>(_: &T) -> Option<i32> {
     None
 }
 
-fn refused(attribute: &'static str, action: &'static str, reasons: Vec<String>) -> EngineError {
+pub(crate) fn refused(
+    attribute: &'static str,
+    action: &'static str,
+    reasons: Vec<String>,
+) -> EngineError {
     EngineError::Refused {
         attribute,
         action,

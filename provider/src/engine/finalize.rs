@@ -161,11 +161,13 @@ impl Run<'_> {
             self.retire(s, cut.retire_source).await?;
         }
         let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
-        self.record(
-            &target,
-            &[(TAG_PHASE, Phase::Finalized.as_str().to_owned())],
-        )
-        .await?;
+        self.record_finalized(&target).await
+    }
+
+    /// Records `finalized` on the encrypted instance (the last finalize step).
+    pub(crate) async fn record_finalized(&self, target: &DbInstance) -> Result<(), EngineError> {
+        self.record(target, &[(TAG_PHASE, Phase::Finalized.as_str().to_owned())])
+            .await?;
         self.emit(
             Phase::Finalized,
             Step::RecordPhase,
