@@ -211,6 +211,143 @@ pub fn blue_green_failback_refusal(spec: &MigrationSpec, o: &Observed) -> Option
     })
 }
 
+fn names_of(list: &[&DbInstance]) -> String {
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.iter()
+            .map(|i| i.identifier.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Sentences saying what `cutover = true` will do with blue/green, for `terraform plan`
+/// warnings (what [`describe_cutover`](super::cutover::describe_cutover) returns then). Pure.
+pub fn describe_blue_green_cutover(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
+    let n = spec.names();
+    let d = o.blue_green.as_ref();
+    let green = o
+        .target
+        .as_ref()
+        .map_or("(not created yet)", |t| t.identifier.as_str());
+    let replicas: Vec<&DbInstance> = o.green_replicas.iter().collect();
+    let mut out = vec![format!(
+        "Switchover of {} to its encrypted green twin {green} (blue/green deployment {}, status {}, phase {}): RDS renames {} to {} and {green} to {}, and likewise each read replica's green twin ({}), so the application's host names reach the encrypted instances.",
+        n.migration,
+        d.map_or(n.blue_green_deployment_name(), |d| d.name.clone()),
+        d.map_or("absent", |d| d.status.as_str()),
+        o.phase,
+        n.migration,
+        old_name(&n.migration),
+        n.migration,
+        names_of(&replicas),
+    )];
+    let mut green_all: Vec<&DbInstance> = o.target.iter().collect();
+    green_all.extend(replicas.iter().copied());
+    let unencrypted: Vec<&DbInstance> = green_all
+        .iter()
+        .copied()
+        .filter(|g| !g.storage_encrypted)
+        .collect();
+    if matches!(
+        o.phase,
+        Phase::CuttingOver | Phase::CutOver | Phase::Finalizing | Phase::Finalized
+    ) {
+        out.push(format!("Already {}: apply changes nothing.", o.phase));
+    } else if o.phase != Phase::Replicating {
+        out.push(format!(
+            "Apply will refuse and change nothing: the migration is {}, not replicating (green not available yet).",
+            o.phase
+        ));
+    } else if !unencrypted.is_empty() {
+        out.push(format!(
+            "Apply will refuse and change nothing: green instances {} are not encrypted.",
+            names_of(&unencrypted)
+        ));
+    }
+    out.push(format!(
+        "RDS blocks writes on both environments while it switches and rolls back if the switchover does not finish within switchover_timeout = {}s; it refuses to start while green lags. max_cutover_lag_seconds, require_validation, write_fence and cutover_strategy do not apply to blue_green.",
+        cut.switchover_timeout_seconds
+            .unwrap_or(DEFAULT_SWITCHOVER_TIMEOUT_SECONDS)
+    ));
+    out.push(format!(
+        "No failback afterwards: RDS cannot switch back; the old instances ({}, ...) keep the pre-switchover data but receive no writes.",
+        old_name(&n.migration)
+    ));
+    out
+}
+
+/// What `cutover = true -> false` would do with blue/green, for plan warnings (what
+/// [`describe_failback`](super::failback::describe_failback) returns then). Pure.
+pub fn describe_blue_green_failback(spec: &MigrationSpec, o: &Observed) -> Vec<String> {
+    match blue_green_failback_refusal(spec, o) {
+        Some(e) => vec![format!("{e}.")],
+        None => vec![format!(
+            "No switchover has happened (phase {}): cutover = false changes nothing.",
+            o.phase
+        )],
+    }
+}
+
+/// Sentences saying what `finalize = true` will do with blue/green, for plan warnings (what
+/// [`describe_finalize`](super::finalize::describe_finalize) returns then). Pure.
+pub fn describe_blue_green_finalize(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
+    let n = spec.names();
+    if o.phase != Phase::CutOver && o.phase != Phase::Finalizing {
+        return vec![format!(
+            "Finalize will be refused: the migration is {}, and finalize needs cut_over.",
+            o.phase
+        )];
+    }
+    let old = o
+        .source
+        .as_ref()
+        .map_or_else(|| old_name(&n.migration), |s| s.identifier.clone());
+    let old_replicas = o
+        .source
+        .as_ref()
+        .map(|s| s.read_replica_identifiers.join(", "))
+        .filter(|s| !s.is_empty());
+    let mut out = vec![format!(
+        "Finalize deletes the blue/green deployment {} (the deployment object only; no instance).",
+        o.blue_green
+            .as_ref()
+            .map_or(n.blue_green_deployment_name(), |d| d.name.clone())
+    )];
+    out.push(match (cut.retire_source, &old_replicas) {
+        (RetireSource::Keep, _) => format!(
+            "The old instance {old} and its replicas are kept running (retire_source = \"keep\")."
+        ),
+        (RetireSource::Stop, Some(r)) => format!(
+            "Finalize will be refused: RDS cannot stop {old} while it has read replicas ({r}); use retire_source = \"keep\" or \"snapshot_and_delete\"."
+        ),
+        (RetireSource::Stop, None) => format!(
+            "The old instance {old} is stopped (retire_source = \"stop\"); AWS starts stopped instances again after 7 days."
+        ),
+        (RetireSource::SnapshotAndDelete, r) => format!(
+            "The old instance {old} is DELETED after a final snapshot {}{} (retire_source = \"snapshot_and_delete\"); deletion protection is respected, never turned off.",
+            super::cutover::source_final_snapshot_name(&n),
+            r.as_ref()
+                .map(|r| format!(", and its read replicas {r} without one (they are copies of it)"))
+                .unwrap_or_default()
+        ),
+    });
+    out.push(format!(
+        "Kept: the encrypted instances serving under the original names ({}).",
+        n.migration
+    ));
+    out
+}
+
 /// The phase of a blue/green migration from what exists. The deployment's status decides;
 /// the `rdsenc:phase` tag on the encrypted instance only adds `finalizing`/`finalized`
 /// (and, once the deployment is gone after finalize, what was recorded).
