@@ -525,3 +525,77 @@ async fn plan_descriptions_speak_of_the_switchover_not_of_dms() {
     assert!(fin.contains("orders-rdsenc-final"), "{fin}");
     assert!(fin.contains("orders-replica-old1"), "{fin}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_reads_the_deployment_once_and_each_member_once() {
+    let (w, _) = replicating().await;
+    let id = w.observe().await.blue_green.unwrap_or_default().identifier;
+    let known = KnownIds {
+        blue_green_deployment_id: Some(id.clone()),
+        ..Default::default()
+    };
+    w.fake.clear_calls();
+    let o = w
+        .engine
+        .observe(&w.spec, &known, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("observe: {e}"));
+    assert_eq!(o.phase, Phase::Replicating);
+    let calls = w.fake.calls();
+    let by_id: Vec<_> = calls
+        .iter()
+        .filter(|c| c.op == Op::DescribeBlueGreenDeployment)
+        .collect();
+    assert_eq!(by_id.len(), 1, "{calls:?}");
+    assert_eq!(by_id[0].id, id);
+    // Blue primary, green primary, green replica.
+    assert_eq!(w.fake.count(Op::DescribeDbInstance), 3, "{calls:?}");
+    assert_eq!(calls.len(), 4, "{calls:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_while_green_provisions_stops_promptly_and_the_next_apply_adopts_the_deployment() {
+    let (w, _) = World::test().blue_green();
+    let cancel = w.cancel.clone();
+    let engine = w.engine.clone();
+    let spec = w.spec.clone();
+    let run = tokio::spawn(async move {
+        engine
+            .reconcile_to_replicating(&spec, &KnownIds::default(), HOURS, &cancel)
+            .await
+    });
+    tokio::time::sleep(Duration::from_secs(5 * 60)).await;
+    w.cancel.cancel();
+    let f = match run.await {
+        Ok(r) => failed(r),
+        Err(e) => panic!("join: {e}"),
+    };
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    assert_eq!(f.observed.phase, Phase::ProvisioningGreen);
+
+    let again = World {
+        cancel: CancellationToken::new(),
+        ..w
+    };
+    let o = ok(again.reconcile().await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert_eq!(again.fake.count(Op::CreateBlueGreenDeployment), 1);
+}
+
+#[test]
+fn replica_key_entries_are_checked_without_aws() {
+    let mut s = <super::spec::MigrationSpec as super::fixtures::SpecExt>::test();
+    s.strategy = super::spec::Strategy::BlueGreen;
+    s.blue_green
+        .replica_kms_key_ids
+        .insert("-bad-".into(), " ".into());
+    let errs = s.validate().err().unwrap_or_default();
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs.iter()
+            .all(|e| e.attribute() == Some("blue_green.replica_kms_key_ids"))
+    );
+    // The same entries are not looked at with the DMS strategy.
+    s.strategy = super::spec::Strategy::Dms;
+    assert_eq!(s.validate(), Ok(()));
+}
