@@ -507,9 +507,18 @@ const WAIT_DELETED: Waiter<BlueGreenStatus> = Waiter {
 };
 
 fn explain(d: &BlueGreenDeployment) -> Option<String> {
-    Some(match &d.status_details {
+    let what = match &d.status_details {
         Some(s) if !s.is_empty() => format!("deployment {}: {s}", d.status),
         _ => format!("deployment {}", d.status),
+    };
+    Some(match d.status {
+        BlueGreenStatus::InvalidConfiguration | BlueGreenStatus::ProvisioningFailed => format!(
+            "{what}; RDS cannot recover this deployment: destroy the migration (it deletes the deployment, and the green instances with delete_target_on_destroy) and apply again"
+        ),
+        BlueGreenStatus::SwitchoverFailed => {
+            format!("{what}; RDS rolled the switchover back and the original instances still serve")
+        }
+        _ => what,
     })
 }
 
@@ -804,8 +813,14 @@ impl Run<'_> {
         let n = &self.names;
         let dep = self.find_deployment(known, false).await?;
         let mut green_replicas = Vec::new();
+        let switched = dep.as_ref().is_some_and(|d| {
+            matches!(
+                d.status,
+                BlueGreenStatus::SwitchoverCompleted | BlueGreenStatus::Deleting
+            )
+        });
         let (source, target) = match dep.as_ref() {
-            Some(d) if d.status != BlueGreenStatus::SwitchoverCompleted => {
+            Some(d) if !switched => {
                 let blue = if d.source_arn.is_empty() {
                     n.migration.as_str()
                 } else {
@@ -827,14 +842,17 @@ impl Run<'_> {
                 }
                 (source, target)
             }
-            // Switched over (or finalized, deployment deleted): `<source>` names the
-            // encrypted instance when it carries the migration's target tags, and the old
-            // primary is `<source>-old1`. Names, not the deployment's ARNs, decide: ARNs
-            // follow the names.
+            // Switched over (or finalized, deployment deleted or being deleted): `<source>`
+            // names the encrypted instance when it carries the migration's target tags, and
+            // the old primary is `<source>-old1`. Names decide, not the deployment's ARNs,
+            // whose form after a switchover this code does not rely on.
             _ => {
+                let completed = dep
+                    .as_ref()
+                    .is_some_and(|d| d.status == BlueGreenStatus::SwitchoverCompleted);
                 let current = self.instance(&n.migration).await?;
                 match current {
-                    Some(c) if dep.is_some() || is_our_target(n, &c) => {
+                    Some(c) if completed || is_our_target(n, &c) => {
                         let old = self.instance(&old_name(&n.migration)).await?;
                         for r in old.iter().flat_map(|o| o.read_replica_identifiers.iter()) {
                             let new = instance_id_of(r).trim_end_matches(OLD_SUFFIX);
