@@ -3,7 +3,7 @@
 //! its read replicas), switched over by RDS.
 //!
 //! # How it maps onto the migration
-//! - **Create** finds the deployment by its deterministic name ([`Names::blue_green_deployment_name`])
+//! - **Create** finds the deployment by its deterministic name ([`Names::blue_green_deployment_name`](super::names::Names::blue_green_deployment_name))
 //!   and adopts it only when tagged `rdsenc:migration=<source>`; else it creates it. It waits
 //!   until the deployment is `AVAILABLE` and every green instance is available, then checks
 //!   each green instance is encrypted with the key asked for (a green instance that is not is
