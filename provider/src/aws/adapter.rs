@@ -360,6 +360,15 @@ fn missing(what: &str, kind: &'static str, id: &str) -> AwsError {
     }
 }
 
+/// The deployment an RDS response carries; a response without one is malformed.
+fn deployment_out(
+    d: Option<&rds_t::BlueGreenDeployment>,
+    id: &str,
+) -> Result<BlueGreenDeployment, AwsError> {
+    d.map(blue_green_deployment)
+        .ok_or_else(|| missing("BlueGreenDeployment", rds::KIND_BLUE_GREEN_DEPLOYMENT, id))
+}
+
 fn is_mysql_family(engine: &EndpointEngine) -> bool {
     matches!(engine, EndpointEngine::Mysql | EndpointEngine::Mariadb)
 }
@@ -711,16 +720,7 @@ impl AwsApi for Clients {
             .send()
             .await
             .map_err(AwsError::context(rds::KIND_DB_INSTANCE, &input.source_arn))?;
-        out.blue_green_deployment
-            .as_ref()
-            .map(blue_green_deployment)
-            .ok_or_else(|| {
-                missing(
-                    "BlueGreenDeployment",
-                    rds::KIND_BLUE_GREEN_DEPLOYMENT,
-                    &input.name,
-                )
-            })
+        deployment_out(out.blue_green_deployment.as_ref(), &input.name)
     }
 
     async fn describe_blue_green_deployment(
@@ -750,16 +750,7 @@ impl AwsApi for Clients {
                 rds::KIND_BLUE_GREEN_DEPLOYMENT,
                 identifier,
             ))?;
-        out.blue_green_deployment
-            .as_ref()
-            .map(blue_green_deployment)
-            .ok_or_else(|| {
-                missing(
-                    "BlueGreenDeployment",
-                    rds::KIND_BLUE_GREEN_DEPLOYMENT,
-                    identifier,
-                )
-            })
+        deployment_out(out.blue_green_deployment.as_ref(), identifier)
     }
 
     async fn delete_blue_green_deployment(

@@ -3,7 +3,7 @@
 //! its read replicas), switched over by RDS.
 //!
 //! # How it maps onto the migration
-//! - **Create** finds the deployment by its deterministic name ([`Names::blue_green_deployment_name`])
+//! - **Create** finds the deployment by its deterministic name ([`Names::blue_green_deployment_name`](super::names::Names::blue_green_deployment_name))
 //!   and adopts it only when tagged `rdsenc:migration=<source>`; else it creates it. It waits
 //!   until the deployment is `AVAILABLE` and every green instance is available, then checks
 //!   each green instance is encrypted with the key asked for (a green instance that is not is
@@ -37,7 +37,7 @@ use super::core::{Engine, Run, Waiter};
 use super::cutover::{
     CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, TAG_CUTOVER_COMPLETED,
     TAG_CUTOVER_STARTED, TAG_DRAINED, TAG_PHASE, TAG_SWITCHED, TAG_WRITES_PAUSED, WriteFence,
-    is_our_target, stamp,
+    is_our_target, refused, stamp,
 };
 use super::error::{EngineError, Step};
 use super::names::{RDS_INSTANCE_ID_MAX, Role, fit};
@@ -211,6 +211,143 @@ pub fn blue_green_failback_refusal(spec: &MigrationSpec, o: &Observed) -> Option
     })
 }
 
+fn names_of(list: &[&DbInstance]) -> String {
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.iter()
+            .map(|i| i.identifier.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Sentences saying what `cutover = true` will do with blue/green, for `terraform plan`
+/// warnings (what [`describe_cutover`](super::cutover::describe_cutover) returns then). Pure.
+pub fn describe_blue_green_cutover(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
+    let n = spec.names();
+    let d = o.blue_green.as_ref();
+    let green = o
+        .target
+        .as_ref()
+        .map_or("(not created yet)", |t| t.identifier.as_str());
+    let replicas: Vec<&DbInstance> = o.green_replicas.iter().collect();
+    let mut out = vec![format!(
+        "Switchover of {} to its encrypted green twin {green} (blue/green deployment {}, status {}, phase {}): RDS renames {} to {} and {green} to {}, and likewise each read replica's green twin ({}), so the application's host names reach the encrypted instances.",
+        n.migration,
+        d.map_or(n.blue_green_deployment_name(), |d| d.name.clone()),
+        d.map_or("absent", |d| d.status.as_str()),
+        o.phase,
+        n.migration,
+        old_name(&n.migration),
+        n.migration,
+        names_of(&replicas),
+    )];
+    let mut green_all: Vec<&DbInstance> = o.target.iter().collect();
+    green_all.extend(replicas.iter().copied());
+    let unencrypted: Vec<&DbInstance> = green_all
+        .iter()
+        .copied()
+        .filter(|g| !g.storage_encrypted)
+        .collect();
+    if matches!(
+        o.phase,
+        Phase::CuttingOver | Phase::CutOver | Phase::Finalizing | Phase::Finalized
+    ) {
+        out.push(format!("Already {}: apply changes nothing.", o.phase));
+    } else if o.phase != Phase::Replicating {
+        out.push(format!(
+            "Apply will refuse and change nothing: the migration is {}, not replicating (green not available yet).",
+            o.phase
+        ));
+    } else if !unencrypted.is_empty() {
+        out.push(format!(
+            "Apply will refuse and change nothing: green instances {} are not encrypted.",
+            names_of(&unencrypted)
+        ));
+    }
+    out.push(format!(
+        "RDS blocks writes on both environments while it switches and rolls back if the switchover does not finish within switchover_timeout = {}s; it refuses to start while green lags. max_cutover_lag_seconds, require_validation, write_fence and cutover_strategy do not apply to blue_green.",
+        cut.switchover_timeout_seconds
+            .unwrap_or(DEFAULT_SWITCHOVER_TIMEOUT_SECONDS)
+    ));
+    out.push(format!(
+        "No failback afterwards: RDS cannot switch back; the old instances ({}, ...) keep the pre-switchover data but receive no writes.",
+        old_name(&n.migration)
+    ));
+    out
+}
+
+/// What `cutover = true -> false` would do with blue/green, for plan warnings (what
+/// [`describe_failback`](super::failback::describe_failback) returns then). Pure.
+pub fn describe_blue_green_failback(spec: &MigrationSpec, o: &Observed) -> Vec<String> {
+    match blue_green_failback_refusal(spec, o) {
+        Some(e) => vec![format!("{e}.")],
+        None => vec![format!(
+            "No switchover has happened (phase {}): cutover = false changes nothing.",
+            o.phase
+        )],
+    }
+}
+
+/// Sentences saying what `finalize = true` will do with blue/green, for plan warnings (what
+/// [`describe_finalize`](super::finalize::describe_finalize) returns then). Pure.
+pub fn describe_blue_green_finalize(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
+    let n = spec.names();
+    if o.phase != Phase::CutOver && o.phase != Phase::Finalizing {
+        return vec![format!(
+            "Finalize will be refused: the migration is {}, and finalize needs cut_over.",
+            o.phase
+        )];
+    }
+    let old = o
+        .source
+        .as_ref()
+        .map_or_else(|| old_name(&n.migration), |s| s.identifier.clone());
+    let old_replicas = o
+        .source
+        .as_ref()
+        .map(|s| s.read_replica_identifiers.join(", "))
+        .filter(|s| !s.is_empty());
+    let mut out = vec![format!(
+        "Finalize deletes the blue/green deployment {} (the deployment object only; no instance).",
+        o.blue_green
+            .as_ref()
+            .map_or(n.blue_green_deployment_name(), |d| d.name.clone())
+    )];
+    out.push(match (cut.retire_source, &old_replicas) {
+        (RetireSource::Keep, _) => format!(
+            "The old instance {old} and its replicas are kept running (retire_source = \"keep\")."
+        ),
+        (RetireSource::Stop, Some(r)) => format!(
+            "Finalize will be refused: RDS cannot stop {old} while it has read replicas ({r}); use retire_source = \"keep\" or \"snapshot_and_delete\"."
+        ),
+        (RetireSource::Stop, None) => format!(
+            "The old instance {old} is stopped (retire_source = \"stop\"); AWS starts stopped instances again after 7 days."
+        ),
+        (RetireSource::SnapshotAndDelete, r) => format!(
+            "The old instance {old} is DELETED after a final snapshot {}{} (retire_source = \"snapshot_and_delete\"); deletion protection is respected, never turned off.",
+            super::cutover::source_final_snapshot_name(&n),
+            r.as_ref()
+                .map(|r| format!(", and its read replicas {r} without one (they are copies of it)"))
+                .unwrap_or_default()
+        ),
+    });
+    out.push(format!(
+        "Kept: the encrypted instances serving under the original names ({}).",
+        n.migration
+    ));
+    out
+}
+
 /// The phase of a blue/green migration from what exists. The deployment's status decides;
 /// the `rdsenc:phase` tag on the encrypted instance only adds `finalizing`/`finalized`
 /// (and, once the deployment is gone after finalize, what was recorded).
@@ -370,18 +507,19 @@ const WAIT_DELETED: Waiter<BlueGreenStatus> = Waiter {
 };
 
 fn explain(d: &BlueGreenDeployment) -> Option<String> {
-    Some(match &d.status_details {
+    let what = match &d.status_details {
         Some(s) if !s.is_empty() => format!("deployment {}: {s}", d.status),
         _ => format!("deployment {}", d.status),
+    };
+    Some(match d.status {
+        BlueGreenStatus::InvalidConfiguration | BlueGreenStatus::ProvisioningFailed => format!(
+            "{what}; RDS cannot recover this deployment: destroy the migration (it deletes the deployment, and the green instances with delete_target_on_destroy) and apply again"
+        ),
+        BlueGreenStatus::SwitchoverFailed => {
+            format!("{what}; RDS rolled the switchover back and the original instances still serve")
+        }
+        _ => what,
     })
-}
-
-fn refused(attribute: &'static str, action: &'static str, reasons: Vec<String>) -> EngineError {
-    EngineError::Refused {
-        attribute,
-        action,
-        reasons,
-    }
 }
 
 fn first(mut errs: Vec<EngineError>) -> EngineError {
@@ -675,8 +813,14 @@ impl Run<'_> {
         let n = &self.names;
         let dep = self.find_deployment(known, false).await?;
         let mut green_replicas = Vec::new();
+        let switched = dep.as_ref().is_some_and(|d| {
+            matches!(
+                d.status,
+                BlueGreenStatus::SwitchoverCompleted | BlueGreenStatus::Deleting
+            )
+        });
         let (source, target) = match dep.as_ref() {
-            Some(d) if d.status != BlueGreenStatus::SwitchoverCompleted => {
+            Some(d) if !switched => {
                 let blue = if d.source_arn.is_empty() {
                     n.migration.as_str()
                 } else {
@@ -698,14 +842,17 @@ impl Run<'_> {
                 }
                 (source, target)
             }
-            // Switched over (or finalized, deployment deleted): `<source>` names the
-            // encrypted instance when it carries the migration's target tags, and the old
-            // primary is `<source>-old1`. Names, not the deployment's ARNs, decide: ARNs
-            // follow the names.
+            // Switched over (or finalized, deployment deleted or being deleted): `<source>`
+            // names the encrypted instance when it carries the migration's target tags, and
+            // the old primary is `<source>-old1`. Names decide, not the deployment's ARNs,
+            // whose form after a switchover this code does not rely on.
             _ => {
+                let completed = dep
+                    .as_ref()
+                    .is_some_and(|d| d.status == BlueGreenStatus::SwitchoverCompleted);
                 let current = self.instance(&n.migration).await?;
                 match current {
-                    Some(c) if dep.is_some() || is_our_target(n, &c) => {
+                    Some(c) if completed || is_our_target(n, &c) => {
                         let old = self.instance(&old_name(&n.migration)).await?;
                         for r in old.iter().flat_map(|o| o.read_replica_identifiers.iter()) {
                             let new = instance_id_of(r).trim_end_matches(OLD_SUFFIX);
@@ -967,21 +1114,7 @@ impl Run<'_> {
                 + timeouts::SWITCHOVER_MARGIN,
             ..WAIT_SWITCHOVER
         };
-        let aws = self.aws();
-        let r = BlueGreenRef::Id(d.identifier.clone());
-        self.wait(
-            &w,
-            &d.identifier,
-            true,
-            || async {
-                super::core::with_status(aws.describe_blue_green_deployment(&r).await, |d| {
-                    d.status.clone()
-                })
-            },
-            |_| None,
-            explain,
-        )
-        .await?;
+        self.wait_deployment(&w, &d.identifier).await?;
         let now = Box::pin(self.observe(known)).await?;
         let t = self.require_target(&now)?;
         let at = stamp(self.e.clock.wall_time());
@@ -1132,19 +1265,7 @@ impl Run<'_> {
         if let Some(s) = &old {
             self.retire(s, cut.retire_source).await?;
         }
-        self.record(
-            &target,
-            &[(TAG_PHASE, Phase::Finalized.as_str().to_owned())],
-        )
-        .await?;
-        self.emit(
-            Phase::Finalized,
-            Step::RecordPhase,
-            &target.identifier,
-            None,
-            "finalized",
-        );
-        Ok(())
+        self.record_finalized(&target).await
     }
 
     /// Deletes the deployment object (and the green instances when `delete_target`) and
@@ -1169,14 +1290,25 @@ impl Run<'_> {
             }
             r?;
         }
-        let r = BlueGreenRef::Id(d.identifier.clone());
         let w = Waiter {
             phase,
             ..WAIT_DELETED
         };
+        self.wait_deployment(&w, &d.identifier).await?;
+        Ok(())
+    }
+
+    /// Polls the deployment's status as `w` declares (fresh: just changed).
+    async fn wait_deployment(
+        &self,
+        w: &Waiter<BlueGreenStatus>,
+        id: &str,
+    ) -> Result<Option<BlueGreenDeployment>, EngineError> {
+        let aws = self.aws();
+        let r = BlueGreenRef::Id(id.to_owned());
         self.wait(
-            &w,
-            &d.identifier,
+            w,
+            id,
             true,
             || async {
                 super::core::with_status(aws.describe_blue_green_deployment(&r).await, |d| {
@@ -1186,8 +1318,7 @@ impl Run<'_> {
             |_| None,
             explain,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     // -----------------------------------------------------------------------------------------

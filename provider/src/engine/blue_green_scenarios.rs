@@ -459,3 +459,143 @@ async fn dms_settings_updates_are_a_no_op_for_blue_green() {
     assert_eq!(o.phase, Phase::Replicating);
     assert!(w.fake.mutations().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_deployment_that_fails_to_provision_is_an_error_with_its_status_details() {
+    let (w, _) = World::test().blue_green();
+    w.fake.fail_blue_green(
+        BlueGreenStatus::ProvisioningFailed,
+        "Storage type gp1 is not supported for the green environment",
+    );
+    let f = failed(w.reconcile().await);
+    let text = f.error.to_string();
+    assert!(text.contains("PROVISIONING_FAILED"), "{text}");
+    assert!(text.contains("Storage type gp1"), "{text}");
+    assert_eq!(f.observed.phase, Phase::ProvisioningGreen);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_switchover_is_an_error_and_blue_keeps_serving() {
+    let (w, _) = replicating().await;
+    w.fake.fail_blue_green(
+        BlueGreenStatus::SwitchoverFailed,
+        "Replica lag exceeded the switchover timeout",
+    );
+    let f = failed(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    let text = f.error.to_string();
+    assert!(text.contains("SWITCHOVER_FAILED"), "{text}");
+    assert!(text.contains("Replica lag"), "{text}");
+    // RDS rolled back: the original names still name the unencrypted instances.
+    assert!(!instance(&w, "orders").storage_encrypted);
+    assert!(!w.fake.has_instance("orders-old1"));
+    assert_eq!(f.observed.phase, Phase::Replicating);
+    assert_eq!(f.observed.active_db_instance_identifier(), Some("orders"));
+
+    // Applying again retries the switchover.
+    let o = ok(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(w.fake.count(Op::SwitchoverBlueGreenDeployment), 2);
+    assert!(instance(&w, "orders").storage_encrypted);
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_descriptions_speak_of_the_switchover_not_of_dms() {
+    let (w, _) = replicating().await;
+    let c = cut(RetireSource::SnapshotAndDelete);
+    let o = w.observe().await;
+    let text = super::cutover::describe_cutover(&w.spec, &c, &o).join(" ");
+    assert!(text.contains("renames orders to orders-old1"), "{text}");
+    assert!(text.contains("switchover_timeout = 600s"), "{text}");
+    assert!(!text.contains("reverse DMS task"), "{text}");
+    assert!(!text.contains("Apply will refuse"), "{text}");
+    assert!(
+        super::failback::describe_failback(&w.spec, &c, &o)
+            .join(" ")
+            .contains("changes nothing")
+    );
+
+    let o = ok(switch(&w, &c, true, false).await);
+    let failback = super::failback::describe_failback(&w.spec, &c, &o).join(" ");
+    assert!(failback.contains("no failback"), "{failback}");
+    let fin = super::finalize::describe_finalize(&w.spec, &c, &o).join(" ");
+    assert!(
+        fin.contains("deletes the blue/green deployment rdsenc-orders"),
+        "{fin}"
+    );
+    assert!(fin.contains("orders-rdsenc-final"), "{fin}");
+    assert!(fin.contains("orders-replica-old1"), "{fin}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_reads_the_deployment_once_and_each_member_once() {
+    let (w, _) = replicating().await;
+    let id = w.observe().await.blue_green.unwrap_or_default().identifier;
+    let known = KnownIds {
+        blue_green_deployment_id: Some(id.clone()),
+        ..Default::default()
+    };
+    w.fake.clear_calls();
+    let o = w
+        .engine
+        .observe(&w.spec, &known, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("observe: {e}"));
+    assert_eq!(o.phase, Phase::Replicating);
+    let calls = w.fake.calls();
+    let by_id: Vec<_> = calls
+        .iter()
+        .filter(|c| c.op == Op::DescribeBlueGreenDeployment)
+        .collect();
+    assert_eq!(by_id.len(), 1, "{calls:?}");
+    assert_eq!(by_id[0].id, id);
+    // Blue primary, green primary, green replica.
+    assert_eq!(w.fake.count(Op::DescribeDbInstance), 3, "{calls:?}");
+    assert_eq!(calls.len(), 4, "{calls:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_while_green_provisions_stops_promptly_and_the_next_apply_adopts_the_deployment() {
+    let (w, _) = World::test().blue_green();
+    let cancel = w.cancel.clone();
+    let engine = w.engine.clone();
+    let spec = w.spec.clone();
+    let run = tokio::spawn(async move {
+        engine
+            .reconcile_to_replicating(&spec, &KnownIds::default(), HOURS, &cancel)
+            .await
+    });
+    tokio::time::sleep(Duration::from_secs(5 * 60)).await;
+    w.cancel.cancel();
+    let f = match run.await {
+        Ok(r) => failed(r),
+        Err(e) => panic!("join: {e}"),
+    };
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    assert_eq!(f.observed.phase, Phase::ProvisioningGreen);
+
+    let again = World {
+        cancel: CancellationToken::new(),
+        ..w
+    };
+    let o = ok(again.reconcile().await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert_eq!(again.fake.count(Op::CreateBlueGreenDeployment), 1);
+}
+
+#[test]
+fn replica_key_entries_are_checked_without_aws() {
+    let mut s = <super::spec::MigrationSpec as super::fixtures::SpecExt>::test();
+    s.strategy = super::spec::Strategy::BlueGreen;
+    s.blue_green
+        .replica_kms_key_ids
+        .insert("-bad-".into(), " ".into());
+    let errs = s.validate().err().unwrap_or_default();
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs.iter()
+            .all(|e| e.attribute() == Some("blue_green.replica_kms_key_ids"))
+    );
+    // The same entries are not looked at with the DMS strategy.
+    s.strategy = super::spec::Strategy::Dms;
+    assert_eq!(s.validate(), Ok(()));
+}

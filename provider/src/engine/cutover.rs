@@ -356,6 +356,9 @@ pub(crate) fn fence_text(fence: &WriteFence, who: &str) -> String {
 
 /// Sentences saying what `cutover = true` will do, for `terraform plan` warnings. Pure.
 pub fn describe_cutover(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
+    if spec.strategy == super::spec::Strategy::BlueGreen {
+        return super::blue_green::describe_blue_green_cutover(spec, cut, o);
+    }
     let n = spec.names();
     let src = o.source.as_ref();
     let tgt = o.target.as_ref();
@@ -508,7 +511,11 @@ fn no_percent<T>(_: &T) -> Option<i32> {
     None
 }
 
-fn refused(attribute: &'static str, action: &'static str, reasons: Vec<String>) -> EngineError {
+pub(crate) fn refused(
+    attribute: &'static str,
+    action: &'static str,
+    reasons: Vec<String>,
+) -> EngineError {
     EngineError::Refused {
         attribute,
         action,

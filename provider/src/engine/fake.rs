@@ -253,6 +253,7 @@ struct Bgd {
     tags: Tags,
     tl: Timeline<BlueGreenStatus>,
     pairs: Vec<(String, String)>,
+    status_details: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -298,6 +299,9 @@ struct State {
     /// Simulates a region without `TargetResourceConfigurations`: green comes up
     /// unencrypted whatever the request says.
     bg_ignores_keys: bool,
+    /// The next create (`PROVISIONING_FAILED`, `INVALID_CONFIGURATION`) or switchover
+    /// (`SWITCHOVER_FAILED`) ends in this status with these details.
+    bg_failure: Option<(BlueGreenStatus, String)>,
 }
 
 /// The in-memory AWS. Cheap to clone (shared state).
@@ -638,6 +642,13 @@ impl FakeAws {
         self.lock().bg_ignores_keys = on;
     }
 
+    /// Makes the next blue/green create (status `PROVISIONING_FAILED` or
+    /// `INVALID_CONFIGURATION`) or switchover (`SWITCHOVER_FAILED`, rolled back: no
+    /// renames) end in `status` with `details` as `StatusDetails`.
+    pub fn fail_blue_green(&self, status: BlueGreenStatus, details: &str) {
+        self.lock().bg_failure = Some((status, details.to_owned()));
+    }
+
     /// Every blue/green deployment that exists, as described.
     pub fn blue_green_deployments(&self) -> Vec<BlueGreenDeployment> {
         let mut st = self.lock();
@@ -707,7 +718,7 @@ impl FakeAws {
                 .map(|x| x.target_member.clone())
                 .unwrap_or_default(),
             status,
-            status_details: None,
+            status_details: d.status_details.clone(),
             switchover_details: details,
             tags: d.tags.clone(),
         })
@@ -2151,8 +2162,25 @@ impl AwsApi for FakeAws {
             st.instances.insert(gid.clone(), Inst { v, tl });
             pairs.push((b.identifier.clone(), gid));
         }
+        let failure = match st.bg_failure.take() {
+            Some((s, d))
+                if matches!(
+                    s,
+                    BlueGreenStatus::ProvisioningFailed | BlueGreenStatus::InvalidConfiguration
+                ) =>
+            {
+                Some((s, d))
+            }
+            other => {
+                st.bg_failure = other;
+                None
+            }
+        };
+        let ends = failure
+            .as_ref()
+            .map_or(BlueGreenStatus::Available, |(s, _)| s.clone());
         let mut tl = Timeline::new(now, BlueGreenStatus::Provisioning);
-        tl.set(now, vec![(provision, Some(BlueGreenStatus::Available))]);
+        tl.set(now, vec![(provision, Some(ends))]);
         st.bgds.insert(
             bgd_id.clone(),
             Bgd {
@@ -2161,6 +2189,7 @@ impl AwsApi for FakeAws {
                 tags: input.tags.clone(),
                 tl,
                 pairs,
+                status_details: failure.map(|(_, d)| d),
             },
         );
         self.bgd_view(&mut st, &bgd_id)
@@ -2204,6 +2233,24 @@ impl AwsApi for FakeAws {
                 format!("deployment {identifier} is {}", d.status),
             ));
         }
+        let switchover = self.timings.blue_green_switchover;
+        if let Some((BlueGreenStatus::SwitchoverFailed, details)) = st.bg_failure.clone() {
+            // RDS rolls a failed switchover back: nothing is renamed.
+            st.bg_failure = None;
+            if let Some(b) = st.bgds.get_mut(identifier) {
+                b.status_details = Some(details);
+                b.tl.set(
+                    now,
+                    vec![
+                        (Duration::ZERO, Some(BlueGreenStatus::SwitchoverInProgress)),
+                        (switchover, Some(BlueGreenStatus::SwitchoverFailed)),
+                    ],
+                );
+            }
+            return self
+                .bgd_view(&mut st, identifier)
+                .ok_or_else(|| not_found("RDS Blue/Green Deployment", identifier));
+        }
         let pairs = st
             .bgds
             .get(identifier)
@@ -2216,7 +2263,6 @@ impl AwsApi for FakeAws {
             Self::rename_instance(&mut st, green, blue);
             renamed.push((old, blue.clone()));
         }
-        let switchover = self.timings.blue_green_switchover;
         if let Some(b) = st.bgds.get_mut(identifier) {
             b.pairs = renamed;
             b.tl.set(

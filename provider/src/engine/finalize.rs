@@ -40,6 +40,9 @@ fn refused(attribute: &'static str, reasons: Vec<String>) -> EngineError {
 
 /// Sentences saying what `finalize = true` will do, for plan warnings. Pure.
 pub fn describe_finalize(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
+    if spec.strategy == super::spec::Strategy::BlueGreen {
+        return super::blue_green::describe_blue_green_finalize(spec, cut, o);
+    }
     let n = spec.names();
     if o.phase != Phase::CutOver && o.phase != Phase::Finalizing {
         return vec![format!(
@@ -161,11 +164,13 @@ impl Run<'_> {
             self.retire(s, cut.retire_source).await?;
         }
         let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
-        self.record(
-            &target,
-            &[(TAG_PHASE, Phase::Finalized.as_str().to_owned())],
-        )
-        .await?;
+        self.record_finalized(&target).await
+    }
+
+    /// Records `finalized` on the encrypted instance (the last finalize step).
+    pub(crate) async fn record_finalized(&self, target: &DbInstance) -> Result<(), EngineError> {
+        self.record(target, &[(TAG_PHASE, Phase::Finalized.as_str().to_owned())])
+            .await?;
         self.emit(
             Phase::Finalized,
             Step::RecordPhase,
