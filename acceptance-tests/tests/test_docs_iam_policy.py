@@ -63,3 +63,33 @@ def test_every_aws_call_of_a_full_migration_is_granted_by_the_documented_iam_pol
         assert must in actions, f"the run should have called {must}: {sorted(actions)}"
     missing = sorted(actions - granted())
     assert not missing, f"the provider called AWS operations docs/guides/iam-policy.md does not grant: {missing}"
+
+
+def test_every_aws_call_of_a_blue_green_migration_is_granted_by_the_documented_iam_policy(
+    tf: Terraform, aws: Aws, emulator: Emulator
+) -> None:
+    from test_migration_blue_green import bg_cfg
+    from test_migration_blue_green import seed as bg_seed
+
+    key, replica_key = bg_seed(aws)
+    called: set[tuple[str, str]] = set()
+
+    def terraform(config: str | None, *command: str) -> None:
+        if config is not None:
+            tf.write(with_required_providers(config))
+        emulator.client.clear_calls()
+        tf.run(*command, "-input=false", "-no-color", *(["-auto-approve"] if command[0] != "init" else []))
+        called.update((c["service"], c["operation"]) for c in emulator.client.calls())
+
+    terraform(bg_cfg(key, replica_key, cutover=False), "init")
+    terraform(None, "apply")
+    terraform(bg_cfg(key, replica_key, cutover=True), "apply")
+    terraform(bg_cfg(key, replica_key, cutover=True, finalize=True), "apply")
+    terraform(None, "destroy")
+
+    actions = {f"{service}:{operation}".lower() for service, operation in called}
+    for must in ("rds:createbluegreendeployment", "rds:switchoverbluegreendeployment",
+                 "rds:deletebluegreendeployment"):
+        assert must in actions, f"the run should have called {must}: {sorted(actions)}"
+    missing = sorted(actions - granted())
+    assert not missing, f"the provider called AWS operations docs/guides/iam-policy.md does not grant: {missing}"
