@@ -156,6 +156,11 @@ def test_failback_after_a_switchover_is_refused_at_plan_time_and_nothing_changes
     tf.init()
     tf.apply()
     tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=True)))
+    review = tf.plan(check=False)
+    # The reviewed change says what the switchover does, not the DMS runbook.
+    text = " ".join(review.stdout.split())
+    assert "Switchover of orders to its encrypted green twin" in text, review.stdout
+    assert "orders-old1" in text and "reverse" not in text.lower(), review.stdout
     tf.apply()
     tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
     plan = tf.plan(check=False)
