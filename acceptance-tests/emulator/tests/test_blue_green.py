@@ -379,6 +379,22 @@ def test_delete_without_delete_target_keeps_the_green_instances_replicating_from
     assert rds.describe_blue_green_deployments()["BlueGreenDeployments"] == []
 
 
+def test_delete_without_delete_target_promotes_a_postgresql_green_primary(rds: Any, kms: Any) -> None:
+    src = create_instance(rds, "pg", engine="postgres", BackupRetentionPeriod=7)
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    created = rds.create_blue_green_deployment(
+        BlueGreenDeploymentName="pg",
+        Source=src["DBInstanceArn"],
+        TargetResourceConfigurations=[{"SourceArn": src["DBInstanceArn"], "TargetKmsKeyId": key}],
+    )["BlueGreenDeployment"]
+    green = green_ids(created)[0]
+    assert db(rds, green)["ReadReplicaSourceDBInstanceIdentifier"] == "pg"
+    rds.delete_blue_green_deployment(BlueGreenDeploymentIdentifier=created["BlueGreenDeploymentIdentifier"])
+    kept = db(rds, green)
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in kept and kept["KmsKeyId"] == key
+    assert db(rds, "pg").get("ReadReplicaDBInstanceIdentifiers", []) == []
+
+
 def test_after_switchover_delete_target_is_refused_and_a_plain_delete_keeps_every_instance(
     emu: Any, rds: Any, kms: Any
 ) -> None:
