@@ -324,10 +324,10 @@ def _resolve_key(backend: RDSBackend, key_id: str) -> str:
 
 
 def _in_deployment(backend: RDSBackend, db: DBInstance) -> bool:
+    """True while any deployment (even a switched-over one not yet deleted) holds ``db``."""
     for bgd in backend.blue_green_deployments.values():
-        if isinstance(bgd, EmuBlueGreenDeployment) and bgd.status not in (SWITCHOVER_COMPLETED,):
-            if any(m.blue is db or m.green is db for m in bgd.members):
-                return True
+        if isinstance(bgd, EmuBlueGreenDeployment) and any(m.blue is db or m.green is db for m in bgd.members):
+            return True
     return False
 
 

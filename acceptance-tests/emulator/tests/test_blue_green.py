@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from emu_support import create_instance, distinct_in_order, wait_for
@@ -374,6 +379,22 @@ def test_delete_without_delete_target_keeps_the_green_instances_replicating_from
     assert rds.describe_blue_green_deployments()["BlueGreenDeployments"] == []
 
 
+def test_delete_without_delete_target_promotes_a_postgresql_green_primary(rds: Any, kms: Any) -> None:
+    src = create_instance(rds, "pg", engine="postgres", BackupRetentionPeriod=7)
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    created = rds.create_blue_green_deployment(
+        BlueGreenDeploymentName="pg",
+        Source=src["DBInstanceArn"],
+        TargetResourceConfigurations=[{"SourceArn": src["DBInstanceArn"], "TargetKmsKeyId": key}],
+    )["BlueGreenDeployment"]
+    green = green_ids(created)[0]
+    assert db(rds, green)["ReadReplicaSourceDBInstanceIdentifier"] == "pg"
+    rds.delete_blue_green_deployment(BlueGreenDeploymentIdentifier=created["BlueGreenDeploymentIdentifier"])
+    kept = db(rds, green)
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in kept and kept["KmsKeyId"] == key
+    assert db(rds, "pg").get("ReadReplicaDBInstanceIdentifiers", []) == []
+
+
 def test_after_switchover_delete_target_is_refused_and_a_plain_delete_keeps_every_instance(
     emu: Any, rds: Any, kms: Any
 ) -> None:
@@ -473,3 +494,37 @@ def test_the_control_api_lists_deployments_and_can_pin_a_deployment_status(emu: 
     assert bgd["Status"] == "INVALID_CONFIGURATION" and bgd["StatusDetails"] == "replication broke"
     emu.force_status("blue_green_deployment", f"{ACCOUNT_ARN}:deployment:{dep['id']}", "auto")
     assert bgd_of(rds, dep["id"])["Status"] == "AVAILABLE"
+
+
+def test_the_query_wire_format_of_the_rust_sdk_reaches_the_target_resource_configurations(
+    emu: Any, rds: Any, kms: Any
+) -> None:
+    """aws-sdk-rds 1.159 serializes the list as ``TargetResourceConfigurations.TargetResourceConfiguration.N``."""
+    blue = source_with_replica(rds)
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    body = urlencode(
+        {
+            "Action": "CreateBlueGreenDeployment",
+            "Version": "2014-10-31",
+            "BlueGreenDeploymentName": "from-rust",
+            "Source": blue["source_arn"],
+            "TargetResourceConfigurations.TargetResourceConfiguration.1.SourceArn": blue["source_arn"],
+            "TargetResourceConfigurations.TargetResourceConfiguration.1.TargetKmsKeyId": key,
+            "TargetResourceConfigurations.TargetResourceConfiguration.2.SourceArn": blue["replica_arn"],
+            "TargetResourceConfigurations.TargetResourceConfiguration.2.TargetKmsKeyId": key,
+        }
+    )
+    request = AWSRequest(
+        method="POST",
+        url=emu.url + "/",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials("t", "t"), "rds", "us-east-1").add_auth(request)
+    with urlopen(Request(emu.url + "/", data=body.encode(), headers=dict(request.headers), method="POST")) as resp:
+        xml = resp.read().decode()
+    assert resp.status == 200 and "<Status>PROVISIONING</Status>" in xml
+    ident = re.search(r"<BlueGreenDeploymentIdentifier>(bgd-[a-z0-9]+)<", xml)
+    assert ident is not None
+    greens = green_ids(bgd_of(rds, ident.group(1)))
+    assert [db(rds, g)["KmsKeyId"] for g in greens] == [key, key]
