@@ -91,7 +91,8 @@ class Aws:
             "Tags": [{"Key": "team", "Value": "payments"}, {"Key": "env", "Value": "test"}],
         }
         params.update(overrides)
-        self.rds.create_db_instance(**params)
+        # An override of None removes the parameter (e.g. the password when RDS manages it).
+        self.rds.create_db_instance(**{k: v for k, v in params.items() if v is not None})
         return self.wait_db_instance_available(identifier)
 
     def wait_db_instance_available(self, identifier: str, timeout: float = 120) -> dict[str, Any]:

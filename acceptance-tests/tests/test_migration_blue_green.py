@@ -261,3 +261,19 @@ def test_both_strategies_leave_the_application_on_an_encrypted_instance_behind_t
         assert db(aws, SOURCE)["StorageEncrypted"] is True, "destroy keeps the encrypted instance behind the name"
 
     run_case(tf, steps, check_destroy=serving_survives)
+
+
+def test_a_source_whose_master_password_secrets_manager_manages_is_refused_at_plan_time_on_strategy(
+    tf: Terraform, aws: Aws, emulator: Emulator
+) -> None:
+    aws.create_mysql_instance(SOURCE, MasterUserPassword=None, ManageMasterUserPassword=True)
+    assert aws.rds.describe_db_instances(DBInstanceIdentifier=SOURCE)["DBInstances"][0].get("MasterUserSecret")
+    key = aws.create_kms_key(alias="orders-at-rest")["Arn"]
+    tf.write(with_required_providers(bg_cfg(key, key, cutover=False).replace(
+        f'"{REPLICA}" = "{key}"', "")))
+    tf.init()
+    plan = tf.plan(check=False)
+    assert plan.returncode == 1, plan.stdout
+    text = " ".join(plan.stderr.split())
+    assert "strategy" in text and "Secrets Manager" in text, plan.stderr
+    assert aws.rds.describe_blue_green_deployments()["BlueGreenDeployments"] == [], "nothing created"
