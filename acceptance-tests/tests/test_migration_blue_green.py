@@ -139,10 +139,15 @@ def test_blue_green_encrypts_the_source_and_its_replica_switches_over_and_destro
                 checks=[attr(M, "phase", "replicating"), attr(M, "strategy", "blue_green"),
                         green_encrypted(aws, key, replica_key)],
             ),
+            # Import finds the deployment and reads the strategy and the replica keys back.
+            Step(import_state=True, resource_name=M, import_state_id=SOURCE,
+                 import_state_verify_ignore=["timeouts", "switchover_timeout"]),
             Step(
                 config=bg_cfg(key, replica_key, cutover=True),
                 checks=[attr(M, "phase", "cut_over"), originals_encrypted(aws, key, replica_key)],
             ),
+            Step(import_state=True, resource_name=M, import_state_id=SOURCE,
+                 import_state_verify_ignore=["timeouts", "switchover_timeout"]),
         ],
         check_destroy=encrypted_instances_survive(aws, key, replica_key),
     )

@@ -642,7 +642,20 @@ impl Resource for MigrationResource {
     async fn plan(&self, ctx: &Ctx, req: PlanRequest, resp: &mut PlanResponse) {
         self.plan_any(ctx, &req, resp).await;
         let planned = &mut resp.planned_state;
-        if planned.get("strategy").as_str().value() == Some(Strategy::BlueGreen.as_str()) {
+        if planned.is_null() {
+            return;
+        }
+        let id = "blue_green_deployment_id";
+        if planned.get("strategy").as_str().value() != Some(Strategy::BlueGreen.as_str()) {
+            if planned.get(id).is_unknown() {
+                planned.set(id, Value::Null);
+            }
+        } else {
+            // The deployment keeps its id through the switchover; only finalize deletes it.
+            let prior_id = req.prior_state.get(id);
+            if planned.get(id).is_unknown() && !prior_id.is_null() && !flag(planned, "finalize") {
+                planned.set(id, prior_id.clone());
+            }
             for n in DMS_ONLY {
                 if planned.get(n).is_unknown() {
                     planned.set(n, Value::Null);
@@ -899,6 +912,11 @@ impl Resource for MigrationResource {
             "source_db_instance_identifier",
             Value::string(req.id.clone()),
         );
+        if let Some(bg) = import_blue_green(&engine, &state, &m.target, &ctx.cancel).await {
+            resp.state = bg;
+            return;
+        }
+        state.set("strategy", Value::string(Strategy::Dms.as_str()));
         state.set(
             "target_db_instance_identifier",
             Value::string(m.target.identifier.clone()),
@@ -1015,6 +1033,76 @@ impl Resource for MigrationResource {
         }
         resp.state = state;
     }
+}
+
+/// The imported state of a blue/green migration, recognised by its deployment; `None` when
+/// the migration has none (a DMS migration, or a blue/green one already finalized, which then
+/// imports as what remains: an encrypted instance).
+async fn import_blue_green(
+    engine: &Engine,
+    base: &Value,
+    target: &crate::engine::api::DbInstance,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Option<Value> {
+    let mut state = base.clone();
+    state.set("strategy", Value::string(Strategy::BlueGreen.as_str()));
+    state.set("kms_key_id", Value::opt_string(target.kms_key_id.clone()));
+    let spec = spec_from(&state, None).ok()?;
+    let o = engine
+        .observe(&spec, &KnownIds::default(), cancel)
+        .await
+        .ok()?;
+    let dep = o.blue_green.as_ref()?;
+    // Each green replica's key, by the identifier of the blue replica it twins.
+    let migration = spec.source_db_instance_identifier.as_str();
+    let mut keys = std::collections::BTreeMap::new();
+    for g in &o.green_replicas {
+        let Some(detail) = dep
+            .switchover_details
+            .iter()
+            .find(|d| crate::engine::blue_green::instance_id_of(&d.target_member) == g.identifier)
+        else {
+            continue;
+        };
+        let blue = crate::engine::blue_green::instance_id_of(&detail.source_member);
+        let blue = blue
+            .strip_suffix(crate::engine::blue_green::OLD_SUFFIX)
+            .unwrap_or(blue);
+        if blue != migration
+            && let Some(k) = &g.kms_key_id
+        {
+            keys.insert(blue.to_owned(), Value::string(k.clone()));
+        }
+    }
+    let mut block = schema::schema()
+        .block
+        .find_block("blue_green")
+        .map(|b| b.block.empty_value())
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        block.set("replica_kms_key_ids", Value::Map(keys));
+    }
+    state.set("blue_green", block);
+    let cut = matches!(
+        o.phase,
+        Phase::CuttingOver | Phase::CutOver | Phase::Finalizing | Phase::Finalized
+    );
+    state.set("cutover", Value::Bool(cut));
+    state.set(
+        "finalize",
+        Value::Bool(matches!(o.phase, Phase::Finalizing | Phase::Finalized)),
+    );
+    state.set("delete_target_on_destroy", Value::Bool(false));
+    state.set("skip_target_final_snapshot", Value::Bool(false));
+    state.set("cutover_strategy", Value::string("none"));
+    state.set("write_fence", Value::string("none"));
+    state.set("retire_source", Value::string("keep"));
+    state.set(
+        "switchover_timeout",
+        Value::int(convert::DEFAULT_SWITCHOVER_TIMEOUT_SECONDS),
+    );
+    set_observed(&mut state, &o);
+    Some(state)
 }
 
 fn json_eq(a: &str, b: &str) -> bool {
