@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from rig import Terraform
@@ -32,13 +33,8 @@ def granted() -> set[str]:
     return actions
 
 
-def test_every_aws_call_of_a_full_migration_is_granted_by_the_documented_iam_policy(
-    tf: Terraform, aws: Aws, emulator: Emulator
-) -> None:
-    key, zone_id = seed(aws)
-    k = key["Arn"]
-    called: set[tuple[str, str]] = set()
-
+def recorder(tf: Terraform, emulator: Emulator, called: set[tuple[str, str]]) -> Callable[..., None]:
+    """`terraform(config, *command)`: runs Terraform and adds the AWS calls it made to `called`."""
     def terraform(config: str | None, *command: str) -> None:
         # Only the calls made while Terraform runs: the test's own boto3 calls stay out.
         if config is not None:
@@ -46,6 +42,16 @@ def test_every_aws_call_of_a_full_migration_is_granted_by_the_documented_iam_pol
         emulator.client.clear_calls()
         tf.run(*command, "-input=false", "-no-color", *(["-auto-approve"] if command[0] != "init" else []))
         called.update((c["service"], c["operation"]) for c in emulator.client.calls())
+    return terraform
+
+
+def test_every_aws_call_of_a_full_migration_is_granted_by_the_documented_iam_policy(
+    tf: Terraform, aws: Aws, emulator: Emulator
+) -> None:
+    key, zone_id = seed(aws)
+    k = key["Arn"]
+    called: set[tuple[str, str]] = set()
+    terraform = recorder(tf, emulator, called)
 
     terraform(cfg("route53", k, zone_id, cutover=False), "init")
     terraform(None, "apply")
@@ -73,13 +79,7 @@ def test_every_aws_call_of_a_blue_green_migration_is_granted_by_the_documented_i
 
     key, replica_key = bg_seed(aws)
     called: set[tuple[str, str]] = set()
-
-    def terraform(config: str | None, *command: str) -> None:
-        if config is not None:
-            tf.write(with_required_providers(config))
-        emulator.client.clear_calls()
-        tf.run(*command, "-input=false", "-no-color", *(["-auto-approve"] if command[0] != "init" else []))
-        called.update((c["service"], c["operation"]) for c in emulator.client.calls())
+    terraform = recorder(tf, emulator, called)
 
     terraform(bg_cfg(key, replica_key, cutover=False), "init")
     terraform(None, "apply")

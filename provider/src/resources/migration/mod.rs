@@ -1013,15 +1013,7 @@ impl Resource for MigrationResource {
             set_observed(&mut state, &o);
             // Switch arguments at their defaults, with the flags read off the phase: how an
             // earlier cutover switched is not recorded in AWS, so configure it as it was.
-            let cut = matches!(
-                o.phase,
-                Phase::CuttingOver | Phase::CutOver | Phase::Finalizing | Phase::Finalized
-            );
-            state.set("cutover", Value::Bool(cut));
-            state.set(
-                "finalize",
-                Value::Bool(matches!(o.phase, Phase::Finalizing | Phase::Finalized)),
-            );
+            set_switch_flags(&mut state, o.phase);
             state.set("cutover_strategy", Value::string("none"));
             state.set("write_fence", Value::string("none"));
             state.set(
@@ -1083,15 +1075,7 @@ async fn import_blue_green(
         block.set("replica_kms_key_ids", Value::Map(keys));
     }
     state.set("blue_green", block);
-    let cut = matches!(
-        o.phase,
-        Phase::CuttingOver | Phase::CutOver | Phase::Finalizing | Phase::Finalized
-    );
-    state.set("cutover", Value::Bool(cut));
-    state.set(
-        "finalize",
-        Value::Bool(matches!(o.phase, Phase::Finalizing | Phase::Finalized)),
-    );
+    set_switch_flags(&mut state, o.phase);
     state.set("delete_target_on_destroy", Value::Bool(false));
     state.set("skip_target_final_snapshot", Value::Bool(false));
     state.set("cutover_strategy", Value::string("none"));
@@ -1103,6 +1087,19 @@ async fn import_blue_green(
     );
     set_observed(&mut state, &o);
     Some(state)
+}
+
+/// `cutover` and `finalize` as an imported migration's phase says they were applied.
+fn set_switch_flags(state: &mut Value, phase: Phase) {
+    let cut = matches!(
+        phase,
+        Phase::CuttingOver | Phase::CutOver | Phase::Finalizing | Phase::Finalized
+    );
+    state.set("cutover", Value::Bool(cut));
+    state.set(
+        "finalize",
+        Value::Bool(matches!(phase, Phase::Finalizing | Phase::Finalized)),
+    );
 }
 
 fn json_eq(a: &str, b: &str) -> bool {
