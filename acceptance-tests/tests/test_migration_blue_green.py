@@ -282,3 +282,26 @@ def test_a_source_whose_master_password_secrets_manager_manages_is_refused_at_pl
     text = " ".join(plan.stderr.split())
     assert "strategy" in text and "Secrets Manager" in text, plan.stderr
     assert aws.rds.describe_blue_green_deployments()["BlueGreenDeployments"] == [], "nothing created"
+
+
+def test_naming_a_replica_key_by_its_alias_instead_of_its_arn_is_not_a_change_of_settings(
+    tf: Terraform, aws: Aws, emulator: Emulator
+) -> None:
+    # After import, state holds key ARNs; a configuration that names the same keys by alias
+    # must not be refused as a change of the deployment's settings.
+    key, replica_key = seed(aws)
+    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
+    tf.init()
+    tf.apply()
+    dep = tf.resources()[M]["blue_green_deployment_id"]
+    tf.write(with_required_providers(bg_cfg(key, "alias/orders-replica-at-rest", cutover=False)))
+    tf.apply()
+    st = tf.resources()[M]
+    assert st["blue_green"]["replica_kms_key_ids"] == {REPLICA: "alias/orders-replica-at-rest"}, st
+    assert st["blue_green_deployment_id"] == dep, "the same deployment, nothing recreated"
+    plan = tf.plan(check=False)
+    assert plan.returncode == 0, plan.stdout
+    other = aws.create_kms_key(alias="someone-elses")["Arn"]
+    tf.write(with_required_providers(bg_cfg(key, other, cutover=False)))
+    plan = tf.plan(check=False)
+    assert plan.returncode == 1 and "Setting Cannot Change After Creation" in plan.stderr, plan.stderr

@@ -535,6 +535,8 @@ impl MigrationResource {
         ] {
             if !prior.get(name).semantic_eq(planned.get(name))
                 && !planned.get(name).contains_unknown()
+                && !(name == "blue_green"
+                    && same_keys_by_other_names(ctx, prior.get(name), planned.get(name)).await)
             {
                 resp.diagnostics.attribute_error(
                     p(name),
@@ -1087,6 +1089,41 @@ async fn import_blue_green(
     );
     set_observed(&mut state, &o);
     Some(state)
+}
+
+/// True when two `blue_green` blocks differ only in how `replica_kms_key_ids` names the same
+/// keys (an alias in the configuration, the key ARN after import): the apply then only records
+/// the configured spelling.
+async fn same_keys_by_other_names(ctx: &Ctx, prior: &Value, planned: &Value) -> bool {
+    let field = "replica_kms_key_ids";
+    let (Some(a), Some(b)) = (prior.get(field).entries(), planned.get(field).entries()) else {
+        return false;
+    };
+    let mut rest = (prior.clone(), planned.clone());
+    rest.0.set(field, Value::Null);
+    rest.1.set(field, Value::Null);
+    if !rest.0.semantic_eq(&rest.1) || a.keys().ne(b.keys()) {
+        return false;
+    }
+    let Some(data) = ctx.data::<ProviderData>() else {
+        return false;
+    };
+    for (replica, was) in a {
+        let (Known::Value(was), Known::Value(now)) = (was.as_str(), b[replica].as_str()) else {
+            return false;
+        };
+        if was == now {
+            continue;
+        }
+        let (x, y) = (
+            data.clients.describe_kms_key(was).await,
+            data.clients.describe_kms_key(now).await,
+        );
+        if !matches!((x, y), (Ok(x), Ok(y)) if x.arn == y.arn) {
+            return false;
+        }
+    }
+    true
 }
 
 /// `cutover` and `finalize` as an imported migration's phase says they were applied.
