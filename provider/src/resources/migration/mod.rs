@@ -533,11 +533,11 @@ impl MigrationResource {
                 "is applied to the AWS objects when they are created",
             ),
         ] {
-            if !prior.get(name).semantic_eq(planned.get(name))
-                && !planned.get(name).contains_unknown()
-                && !(name == "blue_green"
-                    && same_keys_by_other_names(ctx, prior.get(name), planned.get(name)).await)
-            {
+            let unchanged = prior.get(name).semantic_eq(planned.get(name))
+                || planned.get(name).contains_unknown()
+                || (name == "blue_green"
+                    && same_keys_by_other_names(ctx, prior.get(name), planned.get(name)).await);
+            if !unchanged {
                 resp.diagnostics.attribute_error(
                     p(name),
                     "Setting Cannot Change After Creation",
