@@ -989,3 +989,49 @@ async fn a_password_rotation_while_cut_over_reaches_the_reverse_endpoints() {
     tokio::time::sleep(Duration::from_secs(5 * 60)).await;
     assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Running);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_cutover() {
+    let w = replicating().await;
+    // State as the last apply saved it: replicating, no reverse objects.
+    let stale = w.observe().await.known_ids();
+    assert_eq!(stale.recorded_phase, Some(Phase::Replicating));
+    w.fake.clear_calls();
+    let settled = w
+        .engine
+        .refresh(&w.spec, &stale, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("refresh: {e}"));
+    assert_eq!(settled.phase, Phase::Replicating);
+    assert_eq!(
+        w.fake.count(Op::DescribeReplicationTask),
+        1,
+        "no reverse lookups before a cutover"
+    );
+
+    let c = cut(route53());
+    let cancel = CancellationToken::new();
+    cancel_when(&w, cancel.clone(), |p| {
+        p.fake.tasks().iter().any(|t| t.identifier == REVERSE)
+    });
+    let f = failed(w.engine.cutover(&w.spec, &c, &stale, HOURS, &cancel).await);
+    assert!(f.error.is_cancelled(), "{}", f.error);
+
+    // Terraform saved nothing: the refresh still starts from the stale state.
+    let o = w
+        .engine
+        .refresh(&w.spec, &stale, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("refresh: {e}"));
+    assert_eq!(o.phase, Phase::CuttingOver);
+    assert!(
+        o.reverse_task.is_some(),
+        "the reverse task is found by name"
+    );
+    let full = w
+        .engine
+        .observe(&w.spec, &stale, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("observe: {e}"));
+    assert_eq!(o.computed(), full.computed());
+}
