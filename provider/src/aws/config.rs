@@ -14,6 +14,11 @@
 //! terraform-provider-aws's 25 on purpose: the migration engine already requeues transient
 //! failures with its own backoff around whole steps, so long SDK-level retry chains would only
 //! delay cancellation and error reporting.
+//!
+//! Credentials are not checked at configuration: the first real call checks them anyway,
+//! and a rejected credential there is an error that names the credential sources (see
+//! [`AwsError`]'s classification). A separate STS GetCallerIdentity would cost every
+//! provider process one call; [`Clients::caller_identity`] makes it only when asked, once.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -121,7 +126,7 @@ pub struct AwsSettings {
     pub endpoints: Endpoints,
     /// SDK retries after the first attempt; [`DEFAULT_MAX_RETRIES`] when `None`.
     pub max_retries: Option<u32>,
-    /// Skip the STS GetCallerIdentity check at configure time.
+    /// Deprecated, no effect: configuration no longer calls STS (see the module docs).
     pub skip_credentials_validation: bool,
 }
 
@@ -146,8 +151,7 @@ pub enum ConfigError {
     #[error(
         "validating AWS credentials with STS GetCallerIdentity failed: {source}. Check the \
          credentials source (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, `profile`, \
-         `shared_credentials_files`, `assume_role`), or set `skip_credentials_validation = true` \
-         for endpoints without STS"
+         `shared_credentials_files`, `assume_role`)"
     )]
     CredentialsValidation {
         /// The classified STS failure.
@@ -167,12 +171,32 @@ impl ConfigError {
     }
 }
 
+/// Who the credentials belong to (STS GetCallerIdentity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The account id.
+    pub account: String,
+    /// The caller's ARN; its second field is the partition (`aws`, `aws-cn`, ...).
+    pub arn: String,
+}
+
+impl CallerIdentity {
+    /// The partition, from the caller's ARN (`aws` when the ARN is malformed).
+    pub fn partition(&self) -> &str {
+        self.arn
+            .split(':')
+            .nth(1)
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+    }
+}
+
 /// The SDK clients the provider uses: one shared [`SdkConfig`] (credentials, region, retry,
 /// HTTP client) and one client per service, each built on first use.
 pub struct Clients {
     sdk_config: SdkConfig,
     endpoints: Endpoints,
-    account_id: Option<String>,
+    identity: tokio::sync::OnceCell<CallerIdentity>,
     rds: OnceLock<aws_sdk_rds::Client>,
     dms: OnceLock<aws_sdk_databasemigration::Client>,
     kms: OnceLock<aws_sdk_kms::Client>,
@@ -187,7 +211,7 @@ impl fmt::Debug for Clients {
         f.debug_struct("Clients")
             .field("region", &self.sdk_config.region())
             .field("endpoints", &self.endpoints)
-            .field("account_id", &self.account_id)
+            .field("identity", &self.identity.get())
             .finish_non_exhaustive()
     }
 }
@@ -209,8 +233,9 @@ macro_rules! client_accessor {
 }
 
 impl Clients {
-    /// Resolves credentials and region from `settings` over the standard environment, validates
-    /// the credentials with STS unless `skip_credentials_validation`, and returns the clients.
+    /// Resolves credentials and region from `settings` over the standard environment and
+    /// returns the clients. No AWS call is made: credentials are resolved and checked by the
+    /// first real call (see the module docs).
     pub async fn load(settings: &AwsSettings) -> Result<Clients, ConfigError> {
         validate(settings)?;
         let max_retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
@@ -255,19 +280,31 @@ impl Clients {
                 .build();
         }
 
-        let mut clients = Clients::from_sdk_config(sdk_config, settings.endpoints.clone());
-        if !settings.skip_credentials_validation {
-            let identity = clients
-                .sts()
-                .get_caller_identity()
-                .send()
-                .await
-                .map_err(|e| ConfigError::CredentialsValidation {
-                    source: AwsError::classify(e),
+        Ok(Clients::from_sdk_config(
+            sdk_config,
+            settings.endpoints.clone(),
+        ))
+    }
+
+    /// Who the credentials belong to: STS GetCallerIdentity on the first call, then cached
+    /// for the life of the process.
+    ///
+    /// **Errors**: [`ConfigError::CredentialsValidation`] when STS rejects the credentials
+    /// or cannot be reached (never includes the credentials).
+    pub async fn caller_identity(&self) -> Result<&CallerIdentity, ConfigError> {
+        self.identity
+            .get_or_try_init(|| async {
+                let out = self.sts().get_caller_identity().send().await.map_err(|e| {
+                    ConfigError::CredentialsValidation {
+                        source: AwsError::classify(e),
+                    }
                 })?;
-            clients.account_id = identity.account;
-        }
-        Ok(clients)
+                Ok(CallerIdentity {
+                    account: out.account.unwrap_or_default(),
+                    arn: out.arn.unwrap_or_default(),
+                })
+            })
+            .await
     }
 
     /// Clients over an already resolved configuration (tests, or callers with their own
@@ -276,7 +313,7 @@ impl Clients {
         Clients {
             sdk_config,
             endpoints,
-            account_id: None,
+            identity: tokio::sync::OnceCell::new(),
             rds: OnceLock::new(),
             dms: OnceLock::new(),
             kms: OnceLock::new(),
@@ -297,9 +334,9 @@ impl Clients {
         self.sdk_config.region().map(|r| r.as_ref())
     }
 
-    /// The caller's account id, known when credentials were validated.
+    /// The caller's account id, when [`Clients::caller_identity`] has been asked.
     pub fn account_id(&self) -> Option<&str> {
-        self.account_id.as_deref()
+        self.identity.get().map(|i| i.account.as_str())
     }
 
     client_accessor!(
