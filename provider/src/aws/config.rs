@@ -22,7 +22,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -31,8 +31,20 @@ use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use aws_types::SdkConfig;
+use tokio::sync::Semaphore;
 
 use super::error::AwsError;
 
@@ -44,6 +56,12 @@ pub const MAX_MAX_RETRIES: u32 = 100;
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 /// Largest backoff between two SDK attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// Most HTTP requests to AWS in flight at once from one provider process, across every
+/// client, migration and data source. Each request in flight holds a pooled connection and
+/// its buffers: unbounded, 100 migrations created at once opened ~800 connections and took
+/// tens of MiB. AWS rate-limits the describe APIs per account anyway, so more in flight
+/// would only be throttled; waiting for a slot costs a request milliseconds.
+pub const MAX_CONCURRENT_REQUESTS: usize = 16;
 
 /// A role to assume with STS before calling the services.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -256,7 +274,13 @@ impl Clients {
         if let Some(files) = profile_files(settings) {
             loader = loader.profile_files(files);
         }
-        let mut sdk_config = loader.load().await;
+        let mut sdk_config = loader
+            .http_client(LimitedHttpClient::new(
+                default_https_client(),
+                MAX_CONCURRENT_REQUESTS,
+            ))
+            .load()
+            .await;
 
         if let Some(role) = &settings.assume_role {
             // The assume-role call itself goes to STS, so it must see the STS endpoint override.
@@ -374,6 +398,94 @@ impl Clients {
         sts,
         aws_sdk_sts
     );
+}
+
+/// The HTTPS client the SDK builds by default (hyper 1, rustls with aws-lc, proxy settings
+/// from the environment), built here so it can be wrapped. One client, so one connection
+/// pool for every service.
+fn default_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut b = aws_smithy_http_client::ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        b.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            b.set_sleep_impl(c.sleep_impl());
+        }
+        b.set_proxy_config(Some(ProxyConfig::from_env()));
+        b.build()
+    })
+}
+
+/// The SDK's HTTP client with at most `limit` requests in flight (see
+/// [`MAX_CONCURRENT_REQUESTS`]); a request waits for a slot before it is sent. The slot is
+/// taken per HTTP attempt, so SDK retry backoff does not hold one.
+#[derive(Debug)]
+struct LimitedHttpClient {
+    inner: SharedHttpClient,
+    slots: Arc<Semaphore>,
+}
+
+impl LimitedHttpClient {
+    fn new(inner: SharedHttpClient, limit: usize) -> Self {
+        Self {
+            inner,
+            slots: Arc::new(Semaphore::new(limit)),
+        }
+    }
+}
+
+impl HttpClient for LimitedHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(LimitedConnector {
+            inner: self.inner.http_connector(settings, components),
+            slots: self.slots.clone(),
+        })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        runtime_components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner
+            .validate_base_client_config(runtime_components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        runtime_components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(runtime_components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct LimitedConnector {
+    inner: SharedHttpConnector,
+    slots: Arc<Semaphore>,
+}
+
+impl HttpConnector for LimitedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let slots = self.slots.clone();
+        HttpConnectorFuture::new(async move {
+            // Never closed; were it, the request would simply go unbounded.
+            let _slot = slots.acquire_owned().await.ok();
+            inner.call(request).await
+        })
+    }
 }
 
 /// Region: explicit setting, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the selected
