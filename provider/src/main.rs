@@ -3,7 +3,25 @@
 
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    rdsenc::protocol::serve(rdsenc::provider::new_provider()).await
+/// Worker threads: the provider waits on AWS, it does not compute, and every extra thread
+/// costs memory (its stack, and a glibc malloc arena that fragments under 100 concurrent
+/// migrations). Two keep one request's JSON parsing from stalling the others.
+const WORKER_THREADS: usize = 2;
+/// Blocking-pool threads (DNS lookups of the HTTP client, file reads). Tokio's default of
+/// 512 lets 100 migrations opening connections at once start a thread, and an arena, each.
+const MAX_BLOCKING_THREADS: usize = 4;
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .enable_all()
+        .build();
+    match runtime {
+        Ok(rt) => rt.block_on(rdsenc::protocol::serve(rdsenc::provider::new_provider())),
+        Err(e) => {
+            eprintln!("starting the async runtime failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -83,8 +83,9 @@ impl Provider for RdsencProvider {
                 "How many times the AWS SDK retries a throttled or failed call (0 to 100). Default 10; \
                  long waits additionally retry whole steps with backoff.",
             ))
-            .attribute(Attribute::bool("skip_credentials_validation").optional().description(
-                "Skip the STS GetCallerIdentity check at configuration time (for endpoints without STS).",
+            .attribute(Attribute::bool("skip_credentials_validation").optional().deprecated().description(
+                "No effect, kept so existing configurations load: configuration makes no AWS call. \
+                 Credentials are checked by the first real call, whose error names the credential sources.",
             ))
             .block(NestedBlock::single(
                 "assume_role",

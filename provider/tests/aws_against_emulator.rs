@@ -159,10 +159,14 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
 // Tests
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clients_load_static_profile_credentials_and_validate_them_with_sts() {
+async fn clients_load_static_profile_credentials_and_ask_sts_only_when_asked() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
     assert_eq!(clients.region(), Some("us-east-1"));
+    assert_eq!(clients.account_id(), None, "configuration calls no AWS API");
+    let identity = clients.caller_identity().await.expect("STS");
+    assert_eq!(identity.account, "123456789012");
+    assert_eq!(identity.partition(), "aws");
     assert_eq!(clients.account_id(), Some("123456789012"));
     let debug = format!("{clients:?}");
     assert!(
@@ -184,7 +188,9 @@ async fn clients_honour_an_endpoint_url_from_the_shared_config_profile() {
         format!("[profile rdsenc-test]\nendpoint_url = {}\n", emu.url),
     )
     .expect("config file");
-    let clients = Clients::load(&settings)
+    let clients = Clients::load(&settings).await.expect("clients load");
+    clients
+        .caller_identity()
         .await
         .expect("STS reached through the profile endpoint");
     let err = rds::find_db_instance_by_id(clients.rds(), "does-not-exist")
@@ -200,13 +206,14 @@ async fn credentials_validation_failure_is_a_clear_error_without_secrets() {
     // Nothing listens on port 1: STS is unreachable.
     settings.endpoints = Endpoints::all("http://127.0.0.1:1");
     settings.max_retries = Some(0);
-    let err = Clients::load(&settings).await.expect_err("must fail");
+    let clients = Clients::load(&settings)
+        .await
+        .expect("configuration makes no AWS call");
+    let err = clients.caller_identity().await.expect_err("must fail");
     let text = err.to_string();
     assert!(text.contains("STS GetCallerIdentity"), "{text}");
-    assert!(text.contains("skip_credentials_validation"), "{text}");
+    assert!(text.contains("AWS_ACCESS_KEY_ID"), "{text}");
     assert!(!text.contains("test-secret-not-real"), "{text}");
-    settings.skip_credentials_validation = true;
-    assert!(Clients::load(&settings).await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,10 +14,15 @@
 //! terraform-provider-aws's 25 on purpose: the migration engine already requeues transient
 //! failures with its own backoff around whole steps, so long SDK-level retry chains would only
 //! delay cancellation and error reporting.
+//!
+//! Credentials are not checked at configuration: the first real call checks them anyway,
+//! and a rejected credential there is an error that names the credential sources (see
+//! [`AwsError`]'s classification). A separate STS GetCallerIdentity would cost every
+//! provider process one call; [`Clients::caller_identity`] makes it only when asked, once.
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -26,8 +31,20 @@ use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use aws_types::SdkConfig;
+use tokio::sync::Semaphore;
 
 use super::error::AwsError;
 
@@ -39,6 +56,12 @@ pub const MAX_MAX_RETRIES: u32 = 100;
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 /// Largest backoff between two SDK attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// Most HTTP requests to AWS in flight at once from one provider process, across every
+/// client, migration and data source. Each request in flight holds a pooled connection and
+/// its buffers: unbounded, 100 migrations created at once opened ~800 connections and took
+/// tens of MiB. AWS rate-limits the describe APIs per account anyway, so more in flight
+/// would only be throttled; waiting for a slot costs a request milliseconds.
+pub const MAX_CONCURRENT_REQUESTS: usize = 16;
 
 /// A role to assume with STS before calling the services.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -121,7 +144,7 @@ pub struct AwsSettings {
     pub endpoints: Endpoints,
     /// SDK retries after the first attempt; [`DEFAULT_MAX_RETRIES`] when `None`.
     pub max_retries: Option<u32>,
-    /// Skip the STS GetCallerIdentity check at configure time.
+    /// Deprecated, no effect: configuration no longer calls STS (see the module docs).
     pub skip_credentials_validation: bool,
 }
 
@@ -146,8 +169,7 @@ pub enum ConfigError {
     #[error(
         "validating AWS credentials with STS GetCallerIdentity failed: {source}. Check the \
          credentials source (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, `profile`, \
-         `shared_credentials_files`, `assume_role`), or set `skip_credentials_validation = true` \
-         for endpoints without STS"
+         `shared_credentials_files`, `assume_role`)"
     )]
     CredentialsValidation {
         /// The classified STS failure.
@@ -167,12 +189,32 @@ impl ConfigError {
     }
 }
 
+/// Who the credentials belong to (STS GetCallerIdentity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The account id.
+    pub account: String,
+    /// The caller's ARN; its second field is the partition (`aws`, `aws-cn`, ...).
+    pub arn: String,
+}
+
+impl CallerIdentity {
+    /// The partition, from the caller's ARN (`aws` when the ARN is malformed).
+    pub fn partition(&self) -> &str {
+        self.arn
+            .split(':')
+            .nth(1)
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+    }
+}
+
 /// The SDK clients the provider uses: one shared [`SdkConfig`] (credentials, region, retry,
 /// HTTP client) and one client per service, each built on first use.
 pub struct Clients {
     sdk_config: SdkConfig,
     endpoints: Endpoints,
-    account_id: Option<String>,
+    identity: tokio::sync::OnceCell<CallerIdentity>,
     rds: OnceLock<aws_sdk_rds::Client>,
     dms: OnceLock<aws_sdk_databasemigration::Client>,
     kms: OnceLock<aws_sdk_kms::Client>,
@@ -187,7 +229,7 @@ impl fmt::Debug for Clients {
         f.debug_struct("Clients")
             .field("region", &self.sdk_config.region())
             .field("endpoints", &self.endpoints)
-            .field("account_id", &self.account_id)
+            .field("identity", &self.identity.get())
             .finish_non_exhaustive()
     }
 }
@@ -209,8 +251,9 @@ macro_rules! client_accessor {
 }
 
 impl Clients {
-    /// Resolves credentials and region from `settings` over the standard environment, validates
-    /// the credentials with STS unless `skip_credentials_validation`, and returns the clients.
+    /// Resolves credentials and region from `settings` over the standard environment and
+    /// returns the clients. No AWS call is made: credentials are resolved and checked by the
+    /// first real call (see the module docs).
     pub async fn load(settings: &AwsSettings) -> Result<Clients, ConfigError> {
         validate(settings)?;
         let max_retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
@@ -231,7 +274,13 @@ impl Clients {
         if let Some(files) = profile_files(settings) {
             loader = loader.profile_files(files);
         }
-        let mut sdk_config = loader.load().await;
+        let mut sdk_config = loader
+            .http_client(LimitedHttpClient::new(
+                default_https_client(),
+                MAX_CONCURRENT_REQUESTS,
+            ))
+            .load()
+            .await;
 
         if let Some(role) = &settings.assume_role {
             // The assume-role call itself goes to STS, so it must see the STS endpoint override.
@@ -255,19 +304,31 @@ impl Clients {
                 .build();
         }
 
-        let mut clients = Clients::from_sdk_config(sdk_config, settings.endpoints.clone());
-        if !settings.skip_credentials_validation {
-            let identity = clients
-                .sts()
-                .get_caller_identity()
-                .send()
-                .await
-                .map_err(|e| ConfigError::CredentialsValidation {
-                    source: AwsError::classify(e),
+        Ok(Clients::from_sdk_config(
+            sdk_config,
+            settings.endpoints.clone(),
+        ))
+    }
+
+    /// Who the credentials belong to: STS GetCallerIdentity on the first call, then cached
+    /// for the life of the process.
+    ///
+    /// **Errors**: [`ConfigError::CredentialsValidation`] when STS rejects the credentials
+    /// or cannot be reached (never includes the credentials).
+    pub async fn caller_identity(&self) -> Result<&CallerIdentity, ConfigError> {
+        self.identity
+            .get_or_try_init(|| async {
+                let out = self.sts().get_caller_identity().send().await.map_err(|e| {
+                    ConfigError::CredentialsValidation {
+                        source: AwsError::classify(e),
+                    }
                 })?;
-            clients.account_id = identity.account;
-        }
-        Ok(clients)
+                Ok(CallerIdentity {
+                    account: out.account.unwrap_or_default(),
+                    arn: out.arn.unwrap_or_default(),
+                })
+            })
+            .await
     }
 
     /// Clients over an already resolved configuration (tests, or callers with their own
@@ -276,7 +337,7 @@ impl Clients {
         Clients {
             sdk_config,
             endpoints,
-            account_id: None,
+            identity: tokio::sync::OnceCell::new(),
             rds: OnceLock::new(),
             dms: OnceLock::new(),
             kms: OnceLock::new(),
@@ -297,9 +358,9 @@ impl Clients {
         self.sdk_config.region().map(|r| r.as_ref())
     }
 
-    /// The caller's account id, known when credentials were validated.
+    /// The caller's account id, when [`Clients::caller_identity`] has been asked.
     pub fn account_id(&self) -> Option<&str> {
-        self.account_id.as_deref()
+        self.identity.get().map(|i| i.account.as_str())
     }
 
     client_accessor!(
@@ -337,6 +398,94 @@ impl Clients {
         sts,
         aws_sdk_sts
     );
+}
+
+/// The HTTPS client the SDK builds by default (hyper 1, rustls with aws-lc, proxy settings
+/// from the environment), built here so it can be wrapped. One client, so one connection
+/// pool for every service.
+fn default_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut b = aws_smithy_http_client::ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        b.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            b.set_sleep_impl(c.sleep_impl());
+        }
+        b.set_proxy_config(Some(ProxyConfig::from_env()));
+        b.build()
+    })
+}
+
+/// The SDK's HTTP client with at most `limit` requests in flight (see
+/// [`MAX_CONCURRENT_REQUESTS`]); a request waits for a slot before it is sent. The slot is
+/// taken per HTTP attempt, so SDK retry backoff does not hold one.
+#[derive(Debug)]
+struct LimitedHttpClient {
+    inner: SharedHttpClient,
+    slots: Arc<Semaphore>,
+}
+
+impl LimitedHttpClient {
+    fn new(inner: SharedHttpClient, limit: usize) -> Self {
+        Self {
+            inner,
+            slots: Arc::new(Semaphore::new(limit)),
+        }
+    }
+}
+
+impl HttpClient for LimitedHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(LimitedConnector {
+            inner: self.inner.http_connector(settings, components),
+            slots: self.slots.clone(),
+        })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        runtime_components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner
+            .validate_base_client_config(runtime_components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        runtime_components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(runtime_components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct LimitedConnector {
+    inner: SharedHttpConnector,
+    slots: Arc<Semaphore>,
+}
+
+impl HttpConnector for LimitedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let slots = self.slots.clone();
+        HttpConnectorFuture::new(async move {
+            // Never closed; were it, the request would simply go unbounded.
+            let _slot = slots.acquire_owned().await.ok();
+            inner.call(request).await
+        })
+    }
 }
 
 /// Region: explicit setting, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the selected

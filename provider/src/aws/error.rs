@@ -177,11 +177,11 @@ impl AwsError {
                 };
                 classify_code(code, message, Some(status))
             }
-            SdkError::ConstructionFailure(_) => AwsError::Service {
-                code: "RequestConstructionFailed".to_owned(),
-                message: DisplayErrorContext(&err).to_string(),
-                status: None,
-            },
+            SdkError::ConstructionFailure(_) => classify_code(
+                "RequestConstructionFailed".to_owned(),
+                DisplayErrorContext(&err).to_string(),
+                None,
+            ),
             // Timeouts, dispatch failures (connection refused, TLS) and unparseable responses
             // (an emulator's HTML error page) never reached a modelled answer.
             other => AwsError::Transport(DisplayErrorContext(&other).to_string()),
@@ -197,8 +197,36 @@ impl AwsError {
     }
 }
 
+/// Codes meaning AWS did not accept the credentials themselves (not a missing permission).
+/// Configuration makes no call, so the first real call is where these show.
+const CREDENTIAL_CODES: &[&str] = &[
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "InvalidAccessKeyId",
+    "MissingAuthenticationToken",
+    "MissingAuthenticationTokenException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "AuthFailure",
+];
+
+/// Appended to credential failures: where the credentials came from.
+pub const CREDENTIALS_HINT: &str = "AWS did not accept the credentials: check the credentials \
+     source (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, the provider's `profile`, \
+     `shared_credentials_files` and `assume_role`)";
+
 /// Classifies by error code, for errors the operation does not model with a typed variant.
 fn classify_code(code: String, message: String, status: Option<u16>) -> AwsError {
+    let credentials = CREDENTIAL_CODES.contains(&code.as_str())
+        || (code == "RequestConstructionFailed" && message.to_lowercase().contains("credential"));
+    let message = if credentials {
+        format!("{message}. {CREDENTIALS_HINT}")
+    } else {
+        message
+    };
     if THROTTLING_CODES.contains(&code.as_str()) || status == Some(429) {
         AwsError::Throttled { code, message }
     } else if code.contains("AlreadyExists") {
@@ -266,5 +294,29 @@ mod tests {
         };
         assert!(nf.is_not_found() && !nf.is_transient());
         assert_eq!(nf.to_string(), "RDS DB Instance (orders) not found");
+    }
+
+    #[test]
+    fn rejected_credentials_name_the_credential_sources_and_are_not_retried() {
+        let e = classify_code(
+            "InvalidClientTokenId".into(),
+            "The security token included in the request is invalid".into(),
+            Some(403),
+        );
+        let text = e.to_string();
+        assert!(
+            text.starts_with("InvalidClientTokenId: The security token"),
+            "{text}"
+        );
+        assert!(
+            text.contains("AWS_ACCESS_KEY_ID") && text.contains("`profile`"),
+            "{text}"
+        );
+        assert!(!e.is_transient());
+        let denied = classify_code("AccessDenied".into(), "not allowed".into(), Some(403));
+        assert!(
+            !denied.to_string().contains("credentials source"),
+            "{denied}"
+        );
     }
 }

@@ -138,6 +138,37 @@ impl PollPolicy {
         jittered(raw, self.jitter)
     }
 
+    /// The wait before the next poll of a step that has been waited on for `elapsed`, so
+    /// that the step's end is seen soon after it happens (the overshoot is the price of
+    /// every sequential step) while a long step still costs few calls:
+    /// - `confirming` (a target status was just seen and must be read again, for eventual
+    ///   consistency): `min_interval`, since the step is most likely done;
+    /// - otherwise the backoff [`PollPolicy::interval`]`(polls)`, but no longer than a tenth
+    ///   of `elapsed` (a step's end is then seen within about 10 % of its duration) and no
+    ///   longer than `remaining`, the time left estimated from the object's own progress,
+    ///   each floored at `min_interval`.
+    ///
+    /// Calls stay bounded (never more often than `min_interval` minus jitter) and jittered
+    /// (the jitter only shortens), so many waiters started together drift apart.
+    pub fn next_interval(
+        &self,
+        polls: u32,
+        elapsed: Duration,
+        remaining: Option<Duration>,
+        confirming: bool,
+    ) -> Duration {
+        if confirming {
+            return jittered(self.min_interval, self.jitter);
+        }
+        let growth = self.backoff.max(1.0).powi(polls.min(64) as i32);
+        let mut raw = self.min_interval.mul_f64(growth).min(self.max_interval);
+        raw = raw.min((elapsed / 10).max(self.min_interval));
+        if let Some(r) = remaining {
+            raw = raw.min(r.max(self.min_interval));
+        }
+        jittered(raw, self.jitter)
+    }
+
     /// The delay before retry number `attempt` (1-based) of a transiently failing call.
     pub fn retry_delay(&self, attempt: u32) -> Duration {
         let raw = self
@@ -186,6 +217,33 @@ mod tests {
         assert_eq!(p.retry_delay(1), Duration::from_secs(2));
         assert_eq!(p.retry_delay(3), Duration::from_secs(8));
         assert_eq!(p.retry_delay(30), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn polls_follow_the_step_length_and_its_progress_but_never_faster_than_the_minimum() {
+        let p = PollPolicy {
+            jitter: 0.0,
+            ..PollPolicy::production()
+        };
+        let s = Duration::from_secs;
+        // Long steps: the backoff cap.
+        assert_eq!(p.next_interval(50, s(3600), None, false), s(60));
+        // Short steps: a tenth of the time waited so far, floored at the minimum.
+        assert_eq!(p.next_interval(50, s(300), None, false), s(30));
+        assert_eq!(p.next_interval(50, s(20), None, false), s(10));
+        // Early polls still back off from the minimum.
+        assert_eq!(p.next_interval(1, s(3600), None, false), s(15));
+        // Progress says the end is near: poll then, not a full interval later.
+        assert_eq!(p.next_interval(50, s(3600), Some(s(25)), false), s(25));
+        assert_eq!(p.next_interval(50, s(3600), Some(s(1)), false), s(10));
+        // Re-reading a target status just seen.
+        assert_eq!(p.next_interval(50, s(3600), None, true), s(10));
+        // Jitter only shortens, and never below 80 % of the minimum here.
+        let j = PollPolicy::production();
+        for n in 0..50 {
+            let d = j.next_interval(n, s(n.into()) * 100, Some(s(5)), n % 2 == 0);
+            assert!(d <= s(60) && d >= s(8), "{d:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

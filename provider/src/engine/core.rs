@@ -172,6 +172,16 @@ pub(crate) struct Run<'a> {
     last: Arc<Mutex<LastProgress>>,
 }
 
+/// The time left of a step whose progress went from `p0` to `p` percent in `took`, at the
+/// same rate; `None` before any progress, or outside 0..100.
+pub(crate) fn estimate_remaining(took: Duration, p0: i32, p: i32) -> Option<Duration> {
+    if !(0..100).contains(&p) || p <= p0 || took.is_zero() {
+        return None;
+    }
+    let per_percent = took.div_f64(f64::from(p - p0));
+    Some(per_percent.mul_f64(f64::from(100 - p)))
+}
+
 /// `Ok(None)` for not-found, so callers only see "exists or not".
 pub(crate) fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match r {
@@ -356,6 +366,10 @@ impl Run<'_> {
         // Right after a create, describe may not see the object yet (eventual
         // consistency): until it has been seen once, a few not-found reads are pending.
         let mut seen_once = !fresh;
+        // The first progress seen (when, percent): the rate since then estimates the time
+        // left, so the poll after the expected end is not a full interval late.
+        let mut progress_from: Option<(Instant, i32)> = None;
+        let mut remaining: Option<Duration> = None;
         if fresh && !self.e.poll.initial_delay.is_zero() {
             self.sleep(w.step, self.e.poll.initial_delay).await?;
         }
@@ -370,6 +384,11 @@ impl Run<'_> {
                 Ok(Some((obj, s))) => {
                     seen_once = true;
                     last_status = Some(s.to_string());
+                    remaining = percent(&obj).and_then(|p| {
+                        let now = self.now();
+                        let (t0, p0) = *progress_from.get_or_insert((now, p));
+                        estimate_remaining(now.saturating_duration_since(t0), p0, p)
+                    });
                     if w.target.contains(&s) {
                         seen += 1;
                         if seen >= need {
@@ -420,7 +439,16 @@ impl Run<'_> {
                     last_status,
                 });
             }
-            let d = self.e.poll.interval(polls).min(limit - now);
+            let d = self
+                .e
+                .poll
+                .next_interval(
+                    polls,
+                    now.saturating_duration_since(start),
+                    remaining,
+                    seen > 0,
+                )
+                .min(limit - now);
             polls = polls.saturating_add(1);
             self.sleep(w.step, d).await?;
         }
@@ -438,4 +466,22 @@ pub(crate) fn with_status<T, S>(
             (v, s)
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_follows_the_progress_rate_since_first_seen() {
+        let s = Duration::from_secs;
+        assert_eq!(estimate_remaining(s(100), 10, 60), Some(s(80)));
+        assert_eq!(
+            estimate_remaining(s(100), 0, 99),
+            Some(s(100).div_f64(99.0))
+        );
+        assert_eq!(estimate_remaining(s(100), 40, 40), None, "no progress yet");
+        assert_eq!(estimate_remaining(s(0), 0, 0), None);
+        assert_eq!(estimate_remaining(s(100), 10, 100), None, "done");
+    }
 }

@@ -19,6 +19,20 @@
 //! source's log, every change the reverse task wrote into the source while cut over and
 //! replay it onto the target where it came from. The same holds for a second cutover: the
 //! reverse task restarts from the new drain time, never from its checkpoint.
+//!
+//! # What the write pause is made of, and why
+//! The pause runs from the fence (or the drain start) to the switch. No write may be lost, so
+//! the switch waits until every change written before the pause is applied on the target:
+//! CDC latency (`CDCLatencySource` and `CDCLatencyTarget`) below 1 s, read only once one
+//! CloudWatch period has passed since the pause, because DMS publishes one datapoint a
+//! minute and an earlier read may show one from before the pause. That period is the floor
+//! of the pause while the evidence is CloudWatch. Everything after the drain is kept off
+//! the pause where it can be: the forward task is stopped while the switch is made
+//! (drained with writes paused it has nothing left to apply; only the reverse task must
+//! wait for it), and the switch's own wait polls at the waits' adaptive interval. The drain
+//! time, once recorded, is never re-measured: a re-run after an interrupted switch would
+//! otherwise start the reverse task after writes the application already made on the
+//! target.
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
@@ -875,13 +889,18 @@ impl Run<'_> {
             status: "deleted".into(),
             reason: Some("the forward replication task does not exist".into()),
         })?;
-        let drained_at = match task.status {
-            ReplicationTaskStatus::Running => {
+        let drained_at = match (o.cutover.drained_at, &task.status) {
+            // Recorded by an interrupted run: every change written before it was applied,
+            // and writes have stayed paused since (a new cutover clears the tag). Draining
+            // again could move the reverse task's start past writes the application made
+            // on the target after a switch that already happened.
+            (Some(at), _) => at,
+            (None, ReplicationTaskStatus::Running) => {
                 let at = self.drain(&o, &task, Phase::CuttingOver).await?;
                 self.record(&target, &[(TAG_DRAINED, stamp(at))]).await?;
                 at
             }
-            _ => o.cutover.drained_at.ok_or_else(|| EngineError::Failed {
+            (None, _) => return Err(EngineError::Failed {
                 step: Step::DrainReplication,
                 id: task.identifier.clone(),
                 status: task.status.to_string(),
@@ -889,12 +908,24 @@ impl Run<'_> {
                     "the forward task is not running and no drain was recorded, so no change can be proven applied; resume the task (apply with cutover = false) and try again"
                         .into(),
                 ),
-            })?,
+            }),
         };
-        self.stop_task(&task, Phase::CuttingOver).await?;
 
-        // 3. Switch.
-        self.switch(cut, &source, &target, true).await?;
+        // 3. Stop the forward task and switch. Drained with writes paused, the forward task
+        // has nothing left to apply, so the switch (the end of the write pause) does not
+        // wait for it to stop; the reverse task, which must not run beside it, does. An
+        // identifier swap renames the instances under the task's endpoints, so it waits.
+        if matches!(cut.strategy, CutoverStrategy::IdentifierSwap) {
+            self.stop_task(&task, Phase::CuttingOver).await?;
+            self.switch(cut, &source, &target, true).await?;
+        } else {
+            let (stopped, switched) = tokio::join!(
+                self.stop_task(&task, Phase::CuttingOver),
+                self.switch(cut, &source, &target, true)
+            );
+            stopped?;
+            switched?;
+        }
         if o.cutover.switched_at.is_none() {
             // The target may have been renamed: tag it under its current name.
             let now = Box::pin(self.observe(known)).await?;

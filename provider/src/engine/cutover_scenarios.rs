@@ -823,8 +823,19 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
         .find(|c| c.op == Op::StopReplicationTask)
         .map(|c| c.at)
         .expect("forward stopped");
-    assert!(fenced < stopped && stopped < switched);
+    // Drained, the forward task is stopped and the switch made at once; the reverse task
+    // only after the forward one has stopped.
+    assert!(fenced < stopped && stopped <= switched);
     assert!(stopped >= Duration::from_secs(5 * 60), "{stopped:?}");
+    let reverse_created = calls
+        .iter()
+        .find(|c| c.op == Op::CreateReplicationTask && c.id == REVERSE)
+        .map(|c| c.at)
+        .expect("reverse task");
+    assert!(
+        reverse_created > stopped,
+        "{reverse_created:?} vs {stopped:?}"
+    );
     let pause = o.computed().cutover_write_pause_seconds.unwrap_or(0.0);
     assert!(pause >= 240.0, "{pause}");
     // The pause ends at the switch, before the reverse task is created and started.
@@ -989,4 +1000,75 @@ async fn a_password_rotation_while_cut_over_reaches_the_reverse_endpoints() {
     assert_eq!(o.phase, Phase::CutOver);
     tokio::time::sleep(Duration::from_secs(5 * 60)).await;
     assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_cutover() {
+    let w = replicating().await;
+    // State as the last apply saved it: replicating, no reverse objects.
+    let stale = w.observe().await.known_ids();
+    assert_eq!(stale.recorded_phase, Some(Phase::Replicating));
+    w.fake.clear_calls();
+    let settled = w
+        .engine
+        .refresh(&w.spec, &stale, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("refresh: {e}"));
+    assert_eq!(settled.phase, Phase::Replicating);
+    assert_eq!(
+        w.fake.count(Op::DescribeReplicationTask),
+        1,
+        "no reverse lookups before a cutover"
+    );
+
+    let c = cut(route53());
+    let cancel = CancellationToken::new();
+    cancel_when(&w, cancel.clone(), |p| {
+        p.fake.tasks().iter().any(|t| t.identifier == REVERSE)
+    });
+    let f = failed(w.engine.cutover(&w.spec, &c, &stale, HOURS, &cancel).await);
+    assert!(f.error.is_cancelled(), "{}", f.error);
+
+    // Terraform saved nothing: the refresh still starts from the stale state.
+    let o = w
+        .engine
+        .refresh(&w.spec, &stale, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("refresh: {e}"));
+    assert_eq!(o.phase, Phase::CuttingOver);
+    assert!(
+        o.reverse_task.is_some(),
+        "the reverse task is found by name"
+    );
+    let full = w
+        .engine
+        .observe(&w.spec, &stale, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("observe: {e}"));
+    assert_eq!(o.computed(), full.computed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cutover_interrupted_after_the_switch_keeps_the_recorded_drain_time() {
+    let w = replicating().await;
+    let c = cut(route53());
+    let cancel = CancellationToken::new();
+    cancel_when(&w, cancel.clone(), |p| {
+        p.fake.cname(ZONE, RECORD).as_deref() == Some(TARGET_ADDR)
+    });
+    let f = failed(
+        w.engine
+            .cutover(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
+            .await,
+    );
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    let drained = f.observed.cutover.drained_at.expect("drain recorded");
+    // The application may write to the target from here on: a second drain would start
+    // the reverse task after those writes.
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    let o = ok(cutover(&w, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(o.cutover.drained_at, Some(drained));
+    assert_reverse_from_drain(&o, &w);
+    assert_eq!(creates_of(&w, REVERSE), 1);
 }

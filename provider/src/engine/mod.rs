@@ -5,7 +5,8 @@
 //! - [`Engine::new`]`(aws, clock, poll)` once per provider ([`SystemClock`],
 //!   [`PollPolicy::production`]; emulator tests scale the policy down).
 //! - Create: [`Engine::reconcile_to_replicating`]`(spec, known, timeout, cancel)`.
-//! - Read: [`Engine::observe`]`(spec, known, cancel)`.
+//! - Read: [`Engine::refresh`]`(spec, known, cancel)` (the resource's Read: [`Engine::observe`]
+//!   without the calls state already answers); [`Engine::observe`] reads everything.
 //! - Update of DMS settings / password rotation: [`Engine::update_dms_settings`].
 //! - Delete: [`Engine::teardown`], which returns every error and what it kept.
 //! - `strategy = "blue_green"` ([`Strategy::BlueGreen`]): the same entry points dispatch to
@@ -109,7 +110,9 @@ pub use error::{EngineError, Step};
 pub use failback::describe_failback;
 pub use finalize::describe_finalize;
 pub use names::Names;
-pub use observe::{Computed, KnownIds, MigrationSummary, Observed, ValidationSummary};
+pub use observe::{
+    Computed, KeptSnapshots, KnownIds, MigrationSummary, Observed, ValidationSummary,
+};
 pub use reconcile::EngineFailure;
 pub use spec::{
     BlueGreenSpec, DmsSpec, MigrationSpec, Phase, Strategy, TablePrepMode, TargetOverrides,

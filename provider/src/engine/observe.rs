@@ -26,6 +26,30 @@ pub struct KnownIds {
     pub replication_task_arn: Option<String>,
     /// `blue_green_deployment_id` (`strategy = "blue_green"`).
     pub blue_green_deployment_id: Option<String>,
+    /// `source_snapshot_identifier`: lets a refresh past `restoring` skip the snapshot reads.
+    pub source_snapshot_identifier: Option<String>,
+    /// `encrypted_snapshot_arn`: as `source_snapshot_identifier`.
+    pub encrypted_snapshot_arn: Option<String>,
+}
+
+/// How much an observation reads. The engine's own steps (create, switch, teardown) always
+/// read everything ([`Scope::Full`]); a refresh of state reads only what can have changed
+/// what the resource shows ([`Scope::Refresh`], see [`Engine::refresh`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every owned object, by ARN or name, plus the reverse objects.
+    Full,
+    /// Skips what state already proves, falling back to a full read where it does not.
+    Refresh,
+}
+
+/// Snapshot references a refresh kept from state instead of describing the snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeptSnapshots {
+    /// `source_snapshot_identifier` as recorded.
+    pub source_snapshot_identifier: String,
+    /// `encrypted_snapshot_arn` as recorded.
+    pub encrypted_snapshot_arn: String,
 }
 
 /// Data validation across all tables, as shown in `validation_state`.
@@ -118,7 +142,8 @@ pub struct Observed {
     pub target: Option<DbInstance>,
     /// The read replica DMS reads from, when `source_from_read_replica`.
     pub read_replica: Option<DbInstance>,
-    /// The managed replication subnet group.
+    /// The managed replication subnet group (left out by [`Engine::refresh`] once the
+    /// replication instance, which needs it, is found).
     pub replication_subnet_group: Option<ReplicationSubnetGroup>,
     /// The replication instance (managed or given).
     pub replication_instance: Option<ReplicationInstance>,
@@ -156,6 +181,10 @@ pub struct Observed {
     /// The green twins of the source's read replicas (after switchover they carry the
     /// replicas' original names).
     pub green_replicas: Vec<DbInstance>,
+    /// Set by a refresh that did not describe the snapshots (the target is ready, so they
+    /// cannot move the phase): their references as state recorded them. `None` after a
+    /// full read, where `source_snapshot` / `encrypted_snapshot` say what exists.
+    pub kept_snapshots: Option<KeptSnapshots>,
 }
 
 impl Observed {
@@ -342,6 +371,34 @@ impl Engine {
         let run = self.run(spec, Duration::from_secs(15 * 60), cancel);
         run.observe(known).await
     }
+
+    /// The resource's Read: what [`Engine::observe`] returns, without the calls state
+    /// already answers. A settled migration then costs one describe per owned object, one
+    /// metric query, and table statistics when `dms.validation` is on:
+    /// - the reverse task and endpoints (looked up by name) are read only when state's phase
+    ///   or the target's `rdsenc:phase` tag says a cutover began. The tag is written before
+    ///   any reverse object is made, so a cutover interrupted before state was saved is
+    ///   still seen;
+    /// - the two intermediate snapshots are read only while state's phase is before
+    ///   `provisioning_replication`, state lacks their references, or the target is not
+    ///   ready (only then can they decide the phase); otherwise
+    ///   [`Observed::kept_snapshots`] carries state's references;
+    /// - the managed replication subnet group is read only while the replication instance,
+    ///   which cannot exist without it, is not found.
+    ///
+    /// The engine's own steps (create, switch, teardown) keep the full read, so teardown
+    /// still finds every object by name.
+    ///
+    /// **Errors**: as [`Engine::observe`].
+    pub async fn refresh(
+        &self,
+        spec: &MigrationSpec,
+        known: &KnownIds,
+        cancel: &CancellationToken,
+    ) -> Result<Observed, EngineError> {
+        let run = self.run(spec, Duration::from_secs(15 * 60), cancel);
+        run.observe_scoped(known, Scope::Refresh).await
+    }
 }
 
 impl Run<'_> {
@@ -386,6 +443,14 @@ impl Run<'_> {
     }
 
     pub(crate) async fn observe(&self, known: &KnownIds) -> Result<Observed, EngineError> {
+        self.observe_scoped(known, Scope::Full).await
+    }
+
+    pub(crate) async fn observe_scoped(
+        &self,
+        known: &KnownIds,
+        scope: Scope,
+    ) -> Result<Observed, EngineError> {
         if self.spec.strategy == super::spec::Strategy::BlueGreen {
             return Box::pin(self.observe_blue_green(known)).await;
         }
@@ -394,15 +459,78 @@ impl Run<'_> {
         let owned_rds = |i: Option<DbInstance>| i.filter(|i| n.owns(&i.tags));
         let owned_snap = |s: Option<DbSnapshot>| s.filter(|s| n.owns(&s.tags));
         let aws = self.aws();
+        let refresh = scope == Scope::Refresh;
+        let managed = spec.dms.replication_instance_arn.is_none();
+        let managed_sg = managed && spec.dms.replication_subnet_group_id.is_none();
 
-        let rds = async {
-            let (src, snap, enc, tgt, replica) = tokio::join!(
-                self.find(Step::Observe, &n.migration, || aws
-                    .describe_db_instance(&n.migration)),
+        // What a refresh may leave out (each decision is re-checked against what the first
+        // round finds, below).
+        let mut kept = match (
+            refresh && known.recorded_phase >= Some(Phase::ProvisioningReplication),
+            &known.source_snapshot_identifier,
+            &known.encrypted_snapshot_arn,
+        ) {
+            (true, Some(s), Some(e)) => Some(KeptSnapshots {
+                source_snapshot_identifier: s.clone(),
+                encrypted_snapshot_arn: e.clone(),
+            }),
+            _ => None,
+        };
+        let reverse_now = !refresh || known.recorded_phase.is_some_and(|p| !p.is_create_path());
+        let sg_now = managed_sg && !(refresh && known.replication_instance_arn.is_some());
+
+        let snapshots = || async {
+            let (snap, enc) = tokio::join!(
                 self.find(Step::Observe, &n.source_snapshot, || aws
                     .describe_db_snapshot(&n.source_snapshot)),
                 self.find(Step::Observe, &n.encrypted_snapshot, || aws
                     .describe_db_snapshot(&n.encrypted_snapshot)),
+            );
+            Ok::<_, EngineError>((owned_snap(snap?), owned_snap(enc?)))
+        };
+        let subnet_group = || async {
+            self.find(Step::Observe, &n.replication_subnet_group, || {
+                aws.describe_replication_subnet_group(&n.replication_subnet_group)
+            })
+            .await
+        };
+        let rev_src_name = super::cutover::reverse_source_endpoint_name(n);
+        let rev_tgt_name = super::cutover::reverse_target_endpoint_name(n);
+        let reverse = || async {
+            let (task, se, te) = tokio::join!(
+                self.owned_dms(
+                    None,
+                    &n.reverse_task,
+                    |t: &ReplicationTask| &t.arn,
+                    |r| async move { aws.describe_replication_task(&r).await },
+                ),
+                self.owned_dms(
+                    None,
+                    &rev_src_name,
+                    |e: &Endpoint| &e.arn,
+                    |r| async move { aws.describe_endpoint(&r).await },
+                ),
+                self.owned_dms(
+                    None,
+                    &rev_tgt_name,
+                    |e: &Endpoint| &e.arn,
+                    |r| async move { aws.describe_endpoint(&r).await },
+                ),
+            );
+            Ok::<_, EngineError>((task?, se?, te?))
+        };
+
+        let rds = async {
+            let (src, snaps, tgt, replica) = tokio::join!(
+                self.find(Step::Observe, &n.migration, || aws
+                    .describe_db_instance(&n.migration)),
+                async {
+                    if kept.is_none() {
+                        snapshots().await
+                    } else {
+                        Ok((None, None))
+                    }
+                },
                 self.find(Step::Observe, &n.target, || aws
                     .describe_db_instance(&n.target)),
                 async {
@@ -416,23 +544,14 @@ impl Run<'_> {
                     }
                 },
             );
-            Ok::<_, EngineError>((
-                src?,
-                owned_snap(snap?),
-                owned_snap(enc?),
-                owned_rds(tgt?),
-                owned_rds(replica?),
-            ))
+            let (snap, enc) = snaps?;
+            Ok::<_, EngineError>((src?, snap, enc, owned_rds(tgt?), owned_rds(replica?)))
         };
-        let managed = spec.dms.replication_instance_arn.is_none();
         let dms = async {
             let (sg, ri, se, te, task) = tokio::join!(
                 async {
-                    if managed && spec.dms.replication_subnet_group_id.is_none() {
-                        self.find(Step::Observe, &n.replication_subnet_group, || {
-                            aws.describe_replication_subnet_group(&n.replication_subnet_group)
-                        })
-                        .await
+                    if sg_now {
+                        subnet_group().await
                     } else {
                         Ok(None)
                     }
@@ -476,34 +595,18 @@ impl Run<'_> {
             );
             Ok::<_, EngineError>((sg?, ri?, se?, te?, task?))
         };
-        let rev_src_name = super::cutover::reverse_source_endpoint_name(n);
-        let rev_tgt_name = super::cutover::reverse_target_endpoint_name(n);
-        let reverse = async {
-            let (task, se, te) = tokio::join!(
-                self.owned_dms(
-                    None,
-                    &n.reverse_task,
-                    |t: &ReplicationTask| &t.arn,
-                    |r| async move { aws.describe_replication_task(&r).await },
-                ),
-                self.owned_dms(
-                    None,
-                    &rev_src_name,
-                    |e: &Endpoint| &e.arn,
-                    |r| async move { aws.describe_endpoint(&r).await },
-                ),
-                self.owned_dms(
-                    None,
-                    &rev_tgt_name,
-                    |e: &Endpoint| &e.arn,
-                    |r| async move { aws.describe_endpoint(&r).await },
-                ),
-            );
-            Ok::<_, EngineError>((task?, se?, te?))
+        let reverse_first = async {
+            if reverse_now {
+                reverse().await
+            } else {
+                Ok((None, None, None))
+            }
         };
-        let (rds, dms, reverse) = tokio::join!(rds, dms, reverse);
-        let (mut source, source_snapshot, encrypted_snapshot, mut target, read_replica) = rds?;
-        let (reverse_task, reverse_source_endpoint, reverse_target_endpoint) = reverse?;
+        let (rds, dms, reverse_first) = tokio::join!(rds, dms, reverse_first);
+        let (mut source, mut source_snapshot, mut encrypted_snapshot, mut target, read_replica) =
+            rds?;
+        let (mut reverse_task, mut reverse_source_endpoint, mut reverse_target_endpoint) =
+            reverse_first?;
         // Identifier swap: `<source>` may name the encrypted instance, and the original
         // may be `<source>-unencrypted` (also half-way through a swap).
         let mut identifiers_swapped = false;
@@ -524,7 +627,7 @@ impl Run<'_> {
             identifiers_swapped |= source.is_some();
         }
         let (
-            replication_subnet_group,
+            mut replication_subnet_group,
             replication_instance,
             source_endpoint,
             target_endpoint,
@@ -534,6 +637,27 @@ impl Run<'_> {
             .as_ref()
             .map(|t| super::cutover::CutoverRecord::from_tags(&t.tags))
             .unwrap_or_default();
+
+        // A refresh's second round, only where the first contradicts what state implied.
+        // The phase tag is written on the target before any reverse object is made, so a
+        // cutover interrupted before state was saved is still found here.
+        if !reverse_now && cutover.phase.is_some() {
+            (
+                reverse_task,
+                reverse_source_endpoint,
+                reverse_target_endpoint,
+            ) = reverse().await?;
+        }
+        // Only a target that is not ready lets the snapshots decide the phase.
+        if kept.is_some() && instance_stage(target.as_ref()) != Stage::Ready {
+            (source_snapshot, encrypted_snapshot) = snapshots().await?;
+            kept = None;
+        }
+        // The replication instance cannot exist without its subnet group.
+        if managed_sg && !sg_now && replication_instance.is_none() {
+            replication_subnet_group = subnet_group().await?;
+        }
+
         let mut o = Observed {
             source,
             source_snapshot,
@@ -561,6 +685,7 @@ impl Run<'_> {
             identifiers_swapped,
             blue_green: None,
             green_replicas: Vec::new(),
+            kept_snapshots: kept,
         };
         self.observe_metrics(&mut o).await;
         // The phase tag on the target is written at each switch step, so it is newer than
@@ -842,8 +967,8 @@ impl Observed {
     pub fn computed(&self) -> Computed {
         Computed {
             phase: self.phase.as_str().to_owned(),
-            source_snapshot_identifier: self.source_snapshot.as_ref().map(|s| s.identifier.clone()),
-            encrypted_snapshot_arn: self.encrypted_snapshot.as_ref().map(|s| s.arn.clone()),
+            source_snapshot_identifier: self.source_snapshot_identifier(),
+            encrypted_snapshot_arn: self.encrypted_snapshot_arn(),
             target_db_instance_arn: self.target.as_ref().map(|t| t.arn.clone()),
             target_endpoint: self.target_address().map(host_port),
             replication_instance_arn: self.replication_instance.as_ref().map(|r| r.arn.clone()),
@@ -869,6 +994,24 @@ impl Observed {
         }
     }
 
+    /// `source_snapshot_identifier`: the snapshot read, else the one a refresh kept.
+    pub fn source_snapshot_identifier(&self) -> Option<String> {
+        match (&self.source_snapshot, &self.kept_snapshots) {
+            (Some(s), _) => Some(s.identifier.clone()),
+            (None, Some(k)) => Some(k.source_snapshot_identifier.clone()),
+            (None, None) => None,
+        }
+    }
+
+    /// `encrypted_snapshot_arn`: the copy read, else the one a refresh kept.
+    pub fn encrypted_snapshot_arn(&self) -> Option<String> {
+        match (&self.encrypted_snapshot, &self.kept_snapshots) {
+            (Some(s), _) => Some(s.arn.clone()),
+            (None, Some(k)) => Some(k.encrypted_snapshot_arn.clone()),
+            (None, None) => None,
+        }
+    }
+
     /// The ids to pass back as [`KnownIds`] next time (what state records).
     pub fn known_ids(&self) -> KnownIds {
         KnownIds {
@@ -878,6 +1021,118 @@ impl Observed {
             target_endpoint_arn: self.target_endpoint.as_ref().map(|e| e.arn.clone()),
             replication_task_arn: self.task.as_ref().map(|t| t.arn.clone()),
             blue_green_deployment_id: self.blue_green.as_ref().map(|d| d.identifier.clone()),
+            source_snapshot_identifier: self.source_snapshot_identifier(),
+            encrypted_snapshot_arn: self.encrypted_snapshot_arn(),
         }
+    }
+}
+
+#[cfg(test)]
+mod refresh_tests {
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::engine::AwsApi;
+    use crate::engine::fake::Op;
+    use crate::engine::fixtures::{World, ok};
+
+    async fn refresh(w: &World, known: &KnownIds) -> Observed {
+        match w
+            .engine
+            .refresh(&w.spec, known, &CancellationToken::new())
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => panic!("refresh failed: {e}"),
+        }
+    }
+
+    async fn full(w: &World, known: &KnownIds) -> Observed {
+        match w
+            .engine
+            .observe(&w.spec, known, &CancellationToken::new())
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => panic!("observe failed: {e}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_settled_refresh_makes_one_describe_per_owned_object_and_shows_what_a_full_read_shows()
+     {
+        let w = World::test();
+        let known = ok(w.reconcile().await).known_ids();
+        assert!(
+            known.source_snapshot_identifier.is_some() && known.encrypted_snapshot_arn.is_some()
+        );
+        w.fake.clear_calls();
+        let o = refresh(&w, &known).await;
+        let count = |op| w.fake.count(op);
+        assert_eq!(count(Op::DescribeDbInstance), 2, "source and target");
+        assert_eq!(count(Op::DescribeReplicationInstance), 1);
+        assert_eq!(count(Op::DescribeEndpoint), 2, "forward endpoints only");
+        assert_eq!(count(Op::DescribeReplicationTask), 1, "forward task only");
+        assert_eq!(count(Op::CdcLatency), 1);
+        assert_eq!(count(Op::DescribeTableStatistics), 1, "validation is on");
+        assert_eq!(count(Op::DescribeDbSnapshot), 0);
+        assert_eq!(count(Op::DescribeReplicationSubnetGroup), 0);
+        assert_eq!(count(Op::ListTags), 0);
+        assert_eq!(w.fake.calls().len(), 8);
+
+        assert_eq!(o.phase, Phase::Replicating);
+        assert!(o.kept_snapshots.is_some());
+        assert_eq!(o.computed(), full(&w, &known).await.computed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn validation_off_saves_the_table_statistics_call() {
+        let w = World::test().spec(|s| s.dms.validation = false);
+        let known = ok(w.reconcile().await).known_ids();
+        w.fake.clear_calls();
+        let o = refresh(&w, &known).await;
+        assert_eq!(w.fake.count(Op::DescribeTableStatistics), 0);
+        assert_eq!(w.fake.calls().len(), 7);
+        assert_eq!(o.validation, ValidationSummary::NotEnabled);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_target_that_is_not_ready_makes_the_refresh_read_the_snapshots_again() {
+        let w = World::test();
+        let known = ok(w.reconcile().await).known_ids();
+        let delete = DeleteDbInstanceInput {
+            db_instance_identifier: "orders-encrypted".into(),
+            final_snapshot: FinalSnapshot::Skip,
+            delete_automated_backups: true,
+        };
+        if let Err(e) = w.fake.delete_db_instance(&delete).await {
+            panic!("delete: {e}");
+        }
+        w.fake.clear_calls();
+        let o = refresh(&w, &known).await;
+        assert_eq!(w.fake.count(Op::DescribeDbSnapshot), 2);
+        assert!(o.kept_snapshots.is_none() && o.encrypted_snapshot.is_some());
+        let f = full(&w, &known).await;
+        assert_eq!(o.phase, f.phase);
+        assert_eq!(o.computed(), f.computed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_recorded_replication_instance_that_is_gone_makes_the_refresh_read_its_subnet_group()
+    {
+        let w = World::test();
+        let known = KnownIds {
+            replication_instance_arn: Some("arn:aws:dms:us-east-1:123456789012:rep:GONE".into()),
+            ..KnownIds::default()
+        };
+        let o = refresh(&w, &known).await;
+        assert!(o.replication_instance.is_none());
+        assert_eq!(w.fake.count(Op::DescribeReplicationSubnetGroup), 1);
+        assert_eq!(o.phase, Phase::Snapshotting);
+        assert_eq!(
+            w.fake.count(Op::DescribeDbSnapshot),
+            2,
+            "nothing recorded: read"
+        );
     }
 }

@@ -122,9 +122,7 @@ impl Emulator {
     }
 
     pub(crate) async fn clients(&self) -> Clients {
-        Clients::load(&self.settings())
-            .await
-            .expect("clients load and credentials validate against the emulator's STS")
+        Clients::load(&self.settings()).await.expect("clients load")
     }
 
     /// POST a JSON body to the emulator's control API; returns (status, body).

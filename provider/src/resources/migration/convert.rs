@@ -299,7 +299,7 @@ pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec,
     }
 }
 
-/// What earlier applies recorded: the phase and the DMS ARNs.
+/// What earlier applies recorded: the phase, the DMS ARNs and the snapshot references.
 pub fn known_ids(state: &Value) -> KnownIds {
     KnownIds {
         recorded_phase: state
@@ -312,6 +312,8 @@ pub fn known_ids(state: &Value) -> KnownIds {
         target_endpoint_arn: s(state.get("target_endpoint_arn")),
         replication_task_arn: s(state.get("replication_task_arn")),
         blue_green_deployment_id: s(state.get("blue_green_deployment_id")),
+        source_snapshot_identifier: s(state.get("source_snapshot_identifier")),
+        encrypted_snapshot_arn: s(state.get("encrypted_snapshot_arn")),
     }
 }
 

@@ -708,7 +708,7 @@ impl Resource for MigrationResource {
             }
         };
         match engine
-            .observe(&spec, &known_ids(&req.current_state), &ctx.cancel)
+            .refresh(&spec, &known_ids(&req.current_state), &ctx.cancel)
             .await
         {
             Ok(o) => {
