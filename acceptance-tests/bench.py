@@ -621,8 +621,9 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
         "client shares one SDK configuration and one HTTPS client, which keeps at most 16 requests in flight per "
         "process (unbounded, the N=100 create held ~800 connections open). Fewer malloc arenas "
         "(`MALLOC_ARENA_MAX=1`) did not lower the peak. What remains has two parts (the row above): the binary's "
-        "code a migration runs through, mapped from the file (the AWS SDK's RDS and DMS clients are large; a release "
-        "profile for size, e.g. `opt-level = \"s\"`, would shrink it), and the heap: the SDK's per-process set-up on "
+        "pages mapped from the file (shared and reclaimable; the kernel maps cached neighbours of each page touched, "
+        "so this part depends on the page cache; the release profile optimises for size to shrink it), and the "
+        "private heap: the SDK's per-process set-up on "
         "the first AWS call, plus per migration in flight its gRPC request, states and engine run, so it grows with "
         "the number of migrations applied at once (Terraform's `-parallelism`).")
     out("- **Cutover pause.** The drain's evidence is CloudWatch CDC latency, published once a minute; a read "
