@@ -548,11 +548,12 @@ fn gone_ok(r: Result<(), EngineError>) -> Result<(), EngineError> {
 impl Engine {
     /// Plan-time checks for blue/green that need AWS reads (source + replicas described):
     /// engine version support and a Secrets-Manager-managed master password (`strategy`),
-    /// source already encrypted (`source_db_instance_identifier`), the key
-    /// (`kms_key_id`), and the read replicas' keys (`blue_green.replica_kms_key_ids`: a
-    /// replica in another region or not found without an entry, an entry naming an
-    /// instance that is not a replica of the source, an unusable key). Every error's
-    /// `attribute()` names the attribute; empty when all is well.
+    /// source already encrypted (`source_db_instance_identifier`), and the read replicas'
+    /// keys (`blue_green.replica_kms_key_ids`: a replica in another region or not found
+    /// without an entry, an entry naming an instance that is not a replica of the source,
+    /// an unusable key). `kms_key_id` itself is left to [`crate::preflight::run`], which the
+    /// resource runs beside this and which checks more of it (region, customer managed).
+    /// Every error's `attribute()` names the attribute; empty when all is well.
     pub async fn blue_green_preflight(
         &self,
         spec: &MigrationSpec,
@@ -788,13 +789,9 @@ impl Run<'_> {
             Err(e) => return vec![e],
         };
         let mut errs = blue_green_source_findings(&source);
-        let key = match self.resolve_key().await {
-            Ok(k) => Some(k),
-            Err(e) => {
-                errs.push(e);
-                None
-            }
-        };
+        // An unusable `kms_key_id` is preflight's finding; here it only stops the replicas
+        // without an entry from being checked against it.
+        let key = self.resolve_key().await.ok();
         if let Err(mut e) = self.green_plan(&source, key.as_ref()).await {
             errs.append(&mut e);
         }
