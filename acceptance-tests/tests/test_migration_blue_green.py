@@ -75,6 +75,15 @@ def seed(aws: Aws) -> tuple[str, str]:
     return key, replica_key
 
 
+def replicating_blue_green(tf: Terraform, aws: Aws) -> tuple[str, str]:
+    """A blue/green migration of the seeded source and replica, applied to `replicating`."""
+    key, replica_key = seed(aws)
+    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
+    tf.init()
+    tf.apply()
+    return key, replica_key
+
+
 def db(aws: Aws, ident: str) -> dict[str, Any]:
     return aws.rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
 
@@ -156,10 +165,7 @@ def test_blue_green_encrypts_the_source_and_its_replica_switches_over_and_destro
 def test_failback_after_a_switchover_is_refused_at_plan_time_and_nothing_changes(
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
-    key, replica_key = seed(aws)
-    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
-    tf.init()
-    tf.apply()
+    key, replica_key = replicating_blue_green(tf, aws)
     tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=True)))
     review = tf.plan(check=False)
     # The reviewed change says what the switchover does, not the DMS runbook.
@@ -178,10 +184,7 @@ def test_failback_after_a_switchover_is_refused_at_plan_time_and_nothing_changes
 def test_finalize_deletes_the_deployment_and_keeps_every_instance(
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
-    key, replica_key = seed(aws)
-    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
-    tf.init()
-    tf.apply()
+    key, replica_key = replicating_blue_green(tf, aws)
     dep = tf.resources()[M]["blue_green_deployment_id"]
     tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=True, finalize=True)))
     tf.apply()
@@ -199,10 +202,7 @@ def test_finalize_deletes_the_deployment_and_keeps_every_instance(
 def test_destroy_before_the_switchover_removes_the_deployment_and_keeps_green_and_the_source(
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
-    key, replica_key = seed(aws)
-    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
-    tf.init()
-    tf.apply()
+    key, replica_key = replicating_blue_green(tf, aws)
     dep = tf.resources()[M]["blue_green_deployment_id"]
     greens = [m["TargetMember"].split(":")[-1] for m in deployment(aws, dep)["SwitchoverDetails"]]
     tf.destroy()
@@ -289,10 +289,7 @@ def test_naming_a_replica_key_by_its_alias_instead_of_its_arn_is_not_a_change_of
 ) -> None:
     # After import, state holds key ARNs; a configuration that names the same keys by alias
     # must not be refused as a change of the deployment's settings.
-    key, replica_key = seed(aws)
-    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
-    tf.init()
-    tf.apply()
+    key, _ = replicating_blue_green(tf, aws)
     dep = tf.resources()[M]["blue_green_deployment_id"]
     tf.write(with_required_providers(bg_cfg(key, "alias/orders-replica-at-rest", cutover=False)))
     tf.apply()

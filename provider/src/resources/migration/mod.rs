@@ -95,6 +95,11 @@ fn flag(v: &Value, name: &str) -> bool {
     v.get(name).as_bool().value().unwrap_or(false)
 }
 
+/// `strategy = "blue_green"` in a planned state or configuration.
+fn is_blue_green(v: &Value) -> bool {
+    v.get("strategy").as_str().value() == Some(Strategy::BlueGreen.as_str())
+}
+
 fn phase_of(v: &Value) -> Option<Phase> {
     v.get("phase")
         .as_str()
@@ -225,8 +230,7 @@ impl MigrationResource {
                 );
             }
         }
-        let blue_green =
-            planned.get("strategy").as_str().value() == Some(Strategy::BlueGreen.as_str());
+        let blue_green = is_blue_green(planned);
         if blue_green && was_cut && !want_cut {
             diags.attribute_error(
                 p("cutover"),
@@ -366,8 +370,7 @@ impl MigrationResource {
 
         // Defaults of optional+computed arguments, known at plan time so the plan reads fully.
         default_if_unset(planned, "strategy", Value::string(Strategy::Dms.as_str()));
-        let blue_green =
-            planned.get("strategy").as_str().value() == Some(Strategy::BlueGreen.as_str());
+        let blue_green = is_blue_green(planned);
         if let Some(src) = &source {
             // RDS names green instances itself; `active_db_instance_identifier` follows them.
             let target = if blue_green {
@@ -648,7 +651,7 @@ impl Resource for MigrationResource {
             return;
         }
         let id = "blue_green_deployment_id";
-        if planned.get("strategy").as_str().value() != Some(Strategy::BlueGreen.as_str()) {
+        if !is_blue_green(planned) {
             if planned.get(id).is_unknown() {
                 planned.set(id, Value::Null);
             }
