@@ -4,6 +4,7 @@ configuration plans cleanly. And a compliance team's `for_each` over the discove
 
 from __future__ import annotations
 
+import pytest
 
 from rig import Step, Terraform, attr, run_case
 from rig.aws import Aws
@@ -56,11 +57,30 @@ def test_a_mysql_source_without_row_binlogs_fails_the_plan_with_the_remedy_until
     assert tf.plan().returncode == 2
 
 
-def test_an_already_encrypted_source_is_refused_at_plan_time(tf: Terraform, aws: Aws, emulator: Emulator) -> None:
+def blue_green_config(source: str, key_arn: str) -> str:
+    return f"""
+provider "rdsenc" {{}}
+
+resource "rdsenc_migration" "m" {{
+  source_db_instance_identifier = "{source}"
+  kms_key_id                    = "{key_arn}"
+  strategy                      = "blue_green"
+}}
+"""
+
+
+@pytest.mark.parametrize("strategy", ["dms", "blue_green"])
+def test_an_already_encrypted_source_is_refused_at_plan_time_once(
+    tf: Terraform, aws: Aws, emulator: Emulator, strategy: str
+) -> None:
     key = aws.create_kms_key(alias="orders-at-rest")
     aws.create_replication_ready_source("orders", StorageEncrypted=True, KmsKeyId=key["Arn"])
-    plan_fails(tf, config("orders", key["Arn"]), "source_db_instance_identifier", "already encrypted")
+    hcl = config("orders", key["Arn"]) if strategy == "dms" else blue_green_config("orders", key["Arn"])
+    err = plan_fails(tf, hcl, "source_db_instance_identifier", "already encrypted")
+    # One finding per problem: the reviewer must not read the same refusal twice.
+    assert err.count("already encrypted") == 1, err
     nothing_created(emulator)
+    assert emulator.client.inventory()["blue_green_deployments"]["count"] == 0
 
 
 FOR_EACH = f"""

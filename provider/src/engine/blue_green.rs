@@ -129,9 +129,10 @@ pub fn blue_green_engine_support(engine: &DbEngine, version: &str) -> Result<(),
     }
 }
 
-/// What rules the source out for blue/green, from its description alone: engine version,
-/// a Secrets-Manager-managed master password, storage already encrypted. Every error names
-/// its attribute.
+/// What rules the source out for blue/green, from its description alone: engine version and
+/// a Secrets-Manager-managed master password. Every error names its attribute. Storage
+/// already encrypted is [`crate::preflight::run`]'s finding at plan time (it names the key);
+/// the create path guards it with [`already_encrypted`].
 pub fn blue_green_source_findings(source: &DbInstance) -> Vec<EngineError> {
     let mut out = Vec::new();
     if let Err(message) = blue_green_engine_support(&source.engine, &source.engine_version) {
@@ -149,16 +150,19 @@ pub fn blue_green_source_findings(source: &DbInstance) -> Vec<EngineError> {
             ),
         });
     }
-    if source.storage_encrypted {
-        out.push(EngineError::InvalidSpec {
-            attribute: "source_db_instance_identifier",
-            message: format!(
-                "the source {} is already encrypted; there is nothing to migrate",
-                source.identifier
-            ),
-        });
-    }
     out
+}
+
+/// The create path's guard against a source that is already encrypted (a plan that passed
+/// preflight may be applied after someone encrypted the source by other means).
+pub(crate) fn already_encrypted(source: &DbInstance) -> Option<EngineError> {
+    source.storage_encrypted.then(|| EngineError::InvalidSpec {
+        attribute: "source_db_instance_identifier",
+        message: format!(
+            "the source {} is already encrypted; there is nothing to migrate",
+            source.identifier
+        ),
+    })
 }
 
 /// Plan-time check of the cutover settings for blue/green (called by
@@ -201,14 +205,20 @@ pub fn blue_green_failback_refusal(spec: &MigrationSpec, o: &Observed) -> Option
     Some(EngineError::Refused {
         attribute: "cutover",
         action: "failback",
-        reasons: vec![
-            format!(
-                "strategy = \"blue_green\" has no failback (phase {}): RDS has no reverse switchover, and the old instance {old} keeps the data from before the switchover but receives no writes",
-                o.phase
-            ),
-            "keep cutover = true; to go back, copy what you need from the old instances, or migrate back with a new rdsenc_migration from the encrypted instance".into(),
-        ],
+        reasons: blue_green_failback_reasons(&old),
     })
+}
+
+/// Why a blue/green migration has no failback, and what to do instead: the one text shared
+/// by the plan-time refusal (the resource, from state) and [`blue_green_failback_refusal`]
+/// (the apply-time guard, from AWS). `old` names the instance the switchover retired.
+pub fn blue_green_failback_reasons(old: &str) -> Vec<String> {
+    vec![
+        format!(
+            "strategy = \"blue_green\" has no failback: RDS has no reverse switchover, and the old instance {old} keeps the data from before the switchover but receives no writes"
+        ),
+        "keep cutover = true; to go back, copy what you need from the old instances, or migrate back with a new rdsenc_migration from the encrypted instance (strategy = \"dms\" keeps a reverse task for a lossless failback: see the strategies guide)".into(),
+    ]
 }
 
 fn names_of(list: &[&DbInstance]) -> String {
@@ -900,7 +910,11 @@ impl Run<'_> {
         }
         let key = self.resolve_key().await?;
         let source = self.source().await?;
-        if let Some(e) = blue_green_source_findings(&source).into_iter().next() {
+        if let Some(e) = blue_green_source_findings(&source)
+            .into_iter()
+            .next()
+            .or_else(|| already_encrypted(&source))
+        {
             return Err(e);
         }
         let plan = self.green_plan(&source, Some(&key)).await.map_err(first)?;
@@ -1436,18 +1450,24 @@ mod tests {
     }
 
     #[test]
-    fn a_managed_master_password_and_an_encrypted_source_are_findings_on_their_attributes() {
+    fn a_managed_master_password_is_a_finding_and_an_encrypted_source_is_left_to_preflight() {
         let mut s = instance(DbEngine::Postgres, "16.4");
         assert!(blue_green_source_findings(&s).is_empty());
+        assert!(already_encrypted(&s).is_none());
         s.master_user_secret_arn = Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db".into());
         s.storage_encrypted = true;
         let attrs: Vec<_> = blue_green_source_findings(&s)
             .iter()
             .map(EngineError::attribute)
             .collect();
+        // preflight::run reports the encrypted source at plan; reporting it here too would
+        // show the reviewer the same problem twice.
+        assert_eq!(attrs, vec![Some("strategy")]);
         assert_eq!(
-            attrs,
-            vec![Some("strategy"), Some("source_db_instance_identifier")]
+            already_encrypted(&s)
+                .as_ref()
+                .and_then(EngineError::attribute),
+            Some("source_db_instance_identifier")
         );
     }
 

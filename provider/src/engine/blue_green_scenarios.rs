@@ -432,15 +432,30 @@ async fn preflight_findings_each_name_their_attribute() {
 
     let mut enc = instance(&w, "orders");
     enc.storage_encrypted = true;
+    enc.engine_version = "16.4".into();
+    enc.master_user_secret_arn = None;
     w.fake.add_instance(enc);
     let errs = w
         .engine
         .blue_green_preflight(&w.spec, &CancellationToken::new())
         .await;
+    // An encrypted source is preflight::run's finding at plan (the resource runs both);
+    // the create path still refuses it before creating anything.
     assert!(
-        errs.iter()
-            .any(|e| e.attribute() == Some("source_db_instance_identifier"))
+        !errs
+            .iter()
+            .any(|e| e.attribute() == Some("source_db_instance_identifier")),
+        "{errs:?}"
     );
+    w.fake.clear_calls();
+    let f = failed(w.reconcile().await);
+    assert_eq!(f.error.attribute(), Some("source_db_instance_identifier"));
+    assert!(
+        f.error.to_string().contains("already encrypted"),
+        "{}",
+        f.error
+    );
+    assert!(w.fake.mutations().is_empty());
 }
 
 #[tokio::test(start_paused = true)]
