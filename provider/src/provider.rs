@@ -9,6 +9,7 @@ use crate::aws::config::{AssumeRole, AwsSettings, Clients, Endpoints};
 use crate::data_sources::db_instance::DbInstanceDataSource;
 use crate::data_sources::preflight::PreflightDataSource;
 use crate::data_sources::unencrypted_db_instances::UnencryptedDbInstancesDataSource;
+use crate::engine::{Engine, PollPolicy, SystemClock};
 use crate::framework::{
     Attribute, AttributePath, Block, ConfigureRequest, ConfigureResponse, Ctx, DataSource, Known,
     NestedBlock, Provider, Resource, Schema, Type, ValidateRequest, ValidateResponse, Value,
@@ -32,9 +33,9 @@ pub const ENDPOINT_SERVICES: &[&str] = &[
 pub struct ProviderData {
     /// The AWS clients, sharing one SDK configuration.
     pub clients: Arc<Clients>,
-    /// Multiplier for the engine's poll intervals. 1.0 in production; the emulator's tests set
-    /// `RDSENC_POLL_SCALE` (e.g. 0.01) so a scaled-down migration is not polled at AWS pace.
-    pub poll_scale: f64,
+    /// The migration engine over `clients`, one per provider process: its AWS call slots
+    /// are shared by every migration the process works on at once.
+    pub engine: Engine,
 }
 
 /// Builds the provider (the binary's entry point serves this).
@@ -152,15 +153,21 @@ impl Provider for RdsencProvider {
         match Clients::load(&settings).await {
             Ok(clients) => {
                 tracing::info!(region = ?clients.region(), terraform = %req.terraform_version, "configured AWS clients");
+                // Multiplier for the engine's poll intervals. 1.0 in production; the
+                // emulator's tests set `RDSENC_POLL_SCALE` (e.g. 0.01) so a scaled-down
+                // migration is not polled at AWS pace.
                 let poll_scale = std::env::var("RDSENC_POLL_SCALE")
                     .ok()
                     .and_then(|v| v.parse::<f64>().ok())
                     .filter(|f| *f > 0.0 && *f <= 1.0)
                     .unwrap_or(1.0);
-                resp.provider_data = Some(Arc::new(ProviderData {
-                    clients: Arc::new(clients),
-                    poll_scale,
-                }));
+                let clients = Arc::new(clients);
+                let engine = Engine::new(
+                    clients.clone(),
+                    Arc::new(SystemClock),
+                    PollPolicy::production().scaled(poll_scale),
+                );
+                resp.provider_data = Some(Arc::new(ProviderData { clients, engine }));
             }
             Err(e) => {
                 let detail = format!("Configuring AWS access: {e}.");

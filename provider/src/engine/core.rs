@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -91,7 +92,18 @@ pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) poll: PollPolicy,
     pub(crate) progress: Option<ProgressFn>,
+    /// Slots for AWS calls in flight, shared by every run of this engine (one per provider).
+    pub(crate) calls: Arc<Semaphore>,
 }
+
+/// AWS calls one engine has in flight at most. A call's future holds the SDK's request
+/// state (kilobytes) from the moment it is created, so calls beyond this wait for a slot
+/// before they are created: a hundred migrations polling at once then hold a hundred small
+/// waits, not a hundred SDK requests queued for a connection. A slot is held for the whole
+/// call, the SDK's own retries included. The shared HTTPS client allows as many requests in
+/// flight (`aws::config::MAX_CONCURRENT_REQUESTS`) for everything else (preflight, data
+/// sources).
+pub const AWS_CALLS_IN_FLIGHT: usize = 16;
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -109,6 +121,7 @@ impl Engine {
             clock,
             poll,
             progress: None,
+            calls: Arc::new(Semaphore::new(AWS_CALLS_IN_FLIGHT)),
         }
     }
 
@@ -230,6 +243,18 @@ impl Run<'_> {
         }
     }
 
+    /// Makes one AWS call once one of the engine's [`AWS_CALLS_IN_FLIGHT`] slots is free;
+    /// the call's future is only created then.
+    async fn gated<T, F, Fut>(&self, f: &mut F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        // The semaphore is never closed; were it, calls would simply go unthrottled.
+        let _slot = self.e.calls.acquire().await.ok();
+        f().await
+    }
+
     /// Calls AWS, retrying transient failures with jittered backoff while attempts and the
     /// deadline allow. Not-found is never retried and never produced by a transient error.
     pub(crate) async fn call<T, F, Fut>(&self, step: Step, id: &str, f: F) -> Result<T, EngineError>
@@ -261,7 +286,7 @@ impl Run<'_> {
             let r = tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => return Err(EngineError::Cancelled { step }),
-                r = f() => r,
+                r = self.gated(&mut f) => r,
             };
             match r {
                 Ok(v) => return Ok(v),
@@ -378,7 +403,7 @@ impl Run<'_> {
             let observed = tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => return Err(EngineError::Cancelled { step: w.step }),
-                r = status() => r,
+                r = self.gated(&mut status) => r,
             };
             match observed {
                 Ok(Some((obj, s))) => {
@@ -471,6 +496,40 @@ pub(crate) fn with_status<T, S>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::fixtures::World;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn aws_calls_beyond_the_slots_are_created_only_when_a_slot_frees() {
+        let w = World::test();
+        let a = w.engine.run(&w.spec, Duration::from_secs(3600), &w.cancel);
+        let b = w.engine.run(&w.spec, Duration::from_secs(3600), &w.cancel);
+        let (live, most, made) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        // Two runs (two migrations) share the engine's slots.
+        let runs = [&a, &b];
+        let calls = (0..4 * AWS_CALLS_IN_FLIGHT).map(|i| {
+            runs[i % 2].call(Step::Observe, "x", || {
+                // Counted when the call's future is created, not when it is first polled.
+                let n = live.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(n, Ordering::SeqCst);
+                made.fetch_add(1, Ordering::SeqCst);
+                async {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    live.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<_, AwsError>(())
+                }
+            })
+        });
+        for r in futures::future::join_all(calls).await {
+            assert!(r.is_ok());
+        }
+        assert_eq!(made.load(Ordering::SeqCst), 4 * AWS_CALLS_IN_FLIGHT);
+        assert_eq!(most.load(Ordering::SeqCst), AWS_CALLS_IN_FLIGHT);
+    }
 
     #[test]
     fn the_time_left_follows_the_progress_rate_since_first_seen() {

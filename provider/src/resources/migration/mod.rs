@@ -6,15 +6,13 @@ pub mod convert;
 pub mod schema;
 pub mod validate;
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
 use crate::engine::api::AwsApi;
 use crate::engine::names::Names;
 use crate::engine::{
-    Engine, EngineError, EngineFailure, KnownIds, Observed, Phase, PollPolicy, Strategy,
-    SystemClock, ValidationSummary, describe_cutover, describe_failback, describe_finalize,
+    Engine, EngineError, EngineFailure, KnownIds, Observed, Phase, Strategy, ValidationSummary,
+    describe_cutover, describe_failback, describe_finalize,
 };
 use crate::framework::{
     ApplyRequest, ApplyResponse, AttributePath, Ctx, DeleteRequest, Diagnostics, ImportRequest,
@@ -133,12 +131,7 @@ fn engine(ctx: &Ctx, diags: &mut Diagnostics) -> Option<Engine> {
         );
         return None;
     };
-    let aws: Arc<dyn AwsApi> = data.clients.clone();
-    Some(Engine::new(
-        aws,
-        Arc::new(SystemClock),
-        PollPolicy::production().scaled(data.poll_scale),
-    ))
+    Some(data.engine.clone())
 }
 
 /// The one place engine errors become diagnostics: title-case summary, the error with its
@@ -232,15 +225,16 @@ impl MigrationResource {
         }
         let blue_green = is_blue_green(planned);
         if blue_green && was_cut && !want_cut {
+            let source = planned
+                .get("source_db_instance_identifier")
+                .as_str()
+                .value()
+                .unwrap_or_default();
+            let old = crate::engine::blue_green::old_name(source);
             diags.attribute_error(
                 p("cutover"),
                 "Failback Not Available With Blue/Green",
-                "An RDS blue/green switchover cannot be reversed: RDS has no reverse replication, \
-                 so the old instances (renamed <identifier>-old1) stopped receiving writes at the \
-                 switchover and are stale. Keep cutover = true. If the encrypted instance must be \
-                 left, migrate again from it, or restore the old instance knowing writes since the \
-                 switchover are not on it. Strategy \"dms\" keeps a reverse task for a lossless \
-                 failback; see the strategies guide.",
+                crate::engine::blue_green::blue_green_failback_reasons(&old).join("; "),
             );
             return true;
         }
