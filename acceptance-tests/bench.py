@@ -127,11 +127,14 @@ def fmt3(xs: list[float], unit: str = "", digits: int = 2) -> str:
 
 class PeakRss:
     """Samples VmHWM (peak RSS) of every provider process alive while a command runs, and the
-    largest heap (RssAnon) and mapped-file (RssFile: the binary's code) parts seen."""
+    largest heap (RssAnon) and mapped-file (RssFile: the binary's code) parts seen. Only the
+    processes run from a copy under `under` (the bench's own working directories) count, not
+    other runs of the provider on the machine."""
 
-    def __init__(self, name: str = "terraform-provider-rdsenc") -> None:
+    def __init__(self, under: Path, name: str = "terraform-provider-rdsenc") -> None:
         import threading
 
+        self.under = str(under.resolve())
         self.name = name
         self.peak_kib = 0
         self.anon_kib = 0
@@ -154,6 +157,8 @@ class PeakRss:
                     continue
                 try:
                     if not (proc / "comm").read_text().strip().startswith(self.name[:15]):
+                        continue
+                    if not os.readlink(proc / "exe").startswith(self.under):
                         continue
                     for line in (proc / "status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
@@ -218,7 +223,7 @@ class Bench:
     def time_plans(self, tf: Terraform) -> tuple[list[float], int]:
         """PLAN_REPS timed `terraform plan` runs (refresh included); their wall seconds and peak RSS."""
         times = []
-        with PeakRss() as peak:
+        with PeakRss(self.scratch) as peak:
             for _ in range(PLAN_REPS):
                 res = tf.plan()
                 if res.returncode != 0:
@@ -257,7 +262,7 @@ class Bench:
             cfg = 'provider "rdsenc" {}\n' + "".join(migration_block(f"m{i}", f"src-{i:03d}", key_arn) for i in range(done, done + n))
             tf = self.tf(f"migrations-{n}", cfg, MANY_SCALE)
             self.clear_calls()
-            with PeakRss() as apply_peak:
+            with PeakRss(self.scratch) as apply_peak:
                 res = tf.apply("-parallelism=%d" % max(10, n))
             calls = self.calls()
             polling.append((n, res.seconds / MANY_SCALE / 60, len(calls)))

@@ -9,12 +9,13 @@ use crate::aws::config::{AssumeRole, AwsSettings, Clients, Endpoints};
 use crate::data_sources::db_instance::DbInstanceDataSource;
 use crate::data_sources::preflight::PreflightDataSource;
 use crate::data_sources::unencrypted_db_instances::UnencryptedDbInstancesDataSource;
-use crate::engine::{Engine, PollPolicy, SystemClock};
+use crate::engine::{AWS_CALLS_IN_FLIGHT, Engine, PollPolicy, SystemClock};
 use crate::framework::{
     Attribute, AttributePath, Block, ConfigureRequest, ConfigureResponse, Ctx, DataSource, Known,
     NestedBlock, Provider, Resource, Schema, Type, ValidateRequest, ValidateResponse, Value,
 };
 use crate::validators::{arn, check_string};
+use tokio::sync::Semaphore;
 
 /// Services that accept an endpoint override in `endpoints {}`.
 pub const ENDPOINT_SERVICES: &[&str] = &[
@@ -36,6 +37,10 @@ pub struct ProviderData {
     /// The migration engine over `clients`, one per provider process: its AWS call slots
     /// are shared by every migration the process works on at once.
     pub engine: Engine,
+    /// Plan-time preflight runs at once. Each holds the SDK requests and parameter pages of
+    /// its checks while it runs; new migrations planned together beyond this wait for a
+    /// slot with nothing allocated.
+    pub preflight_slots: Arc<Semaphore>,
 }
 
 /// Builds the provider (the binary's entry point serves this).
@@ -167,7 +172,11 @@ impl Provider for RdsencProvider {
                     Arc::new(SystemClock),
                     PollPolicy::production().scaled(poll_scale),
                 );
-                resp.provider_data = Some(Arc::new(ProviderData { clients, engine }));
+                resp.provider_data = Some(Arc::new(ProviderData {
+                    clients,
+                    engine,
+                    preflight_slots: Arc::new(Semaphore::new(AWS_CALLS_IN_FLIGHT)),
+                }));
             }
             Err(e) => {
                 let detail = format!("Configuring AWS access: {e}.");

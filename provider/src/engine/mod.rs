@@ -101,7 +101,7 @@ pub use api::AwsApi;
 pub use blue_green::{blue_green_failback_refusal, derive_blue_green_phase};
 pub use checks::{CheckFailure, cutover_checks};
 pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
-pub use core::{Engine, Progress, ProgressFn};
+pub use core::{AWS_CALLS_IN_FLIGHT, Engine, Progress, ProgressFn};
 pub use cutover::{
     CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, WriteFence,
     describe_cutover,
