@@ -154,8 +154,10 @@ class EmulatorApp:
             return [payload]
         if path.startswith(cloudwatch_patch.PATH_PREFIX):
             with self.moto_lock:
+                t0 = time.perf_counter()
                 status, headers, payload = cloudwatch_patch.handle(operation, body, region)
-            self._log(service, operation, region, status)
+                busy = time.perf_counter() - t0
+            self._log(service, operation, region, status, busy=busy)
             start_response(
                 f"{status} {'OK' if status == 200 else 'Error'}", [*headers, ("Content-Length", str(len(payload)))]
             )
@@ -167,9 +169,11 @@ class EmulatorApp:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         with self.moto_lock:
+            t0 = time.perf_counter()
             blue_green.settle_all()  # a switchover whose time has come renames before anyone looks
             chunks = list(self.moto_app(environ, recording_start_response))
-        self._log(service, operation, region, captured.get("status", 0))
+            busy = time.perf_counter() - t0
+        self._log(service, operation, region, captured.get("status", 0), busy=busy)
         return chunks
 
     @staticmethod
@@ -187,13 +191,17 @@ class EmulatorApp:
         environ["wsgi.input"] = io.BytesIO(body)
         return bytes(body)
 
-    def _log(self, service: str, operation: str, region: str, status: int, injected: bool = False) -> None:
+    def _log(self, service: str, operation: str, region: str, status: int, injected: bool = False,
+             busy: float = 0.0) -> None:
+        """One entry of the call log; `busy` is the time the call held the emulator's one lock
+        (calls are served one at a time, so the sum over a run is the emulator's busy time)."""
         entry: dict[str, Any] = {
             "t": time.time(),
             "service": service,
             "operation": operation,
             "region": region,
             "status": status,
+            "busy": round(busy, 6),
         }
         if injected:
             entry["injected_fault"] = True

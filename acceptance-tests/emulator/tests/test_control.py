@@ -25,7 +25,7 @@ def _no_retry(service: str, url: str) -> Any:
     )
 
 
-def test_calls_log_service_operation_and_status_and_can_be_cleared(emu: Any, rds: Any, dms: Any) -> None:
+def test_calls_log_service_operation_status_and_busy_time_and_can_be_cleared(emu: Any, rds: Any, dms: Any) -> None:
     emu.clear_calls()
     rds.describe_db_instances()
     with pytest.raises(ClientError):
@@ -38,6 +38,8 @@ def test_calls_log_service_operation_and_status_and_can_be_cleared(emu: Any, rds
         ("dms", "DescribeEndpoints", 200),
     ]
     assert all(isinstance(c["t"], float) for c in calls)
+    # How long each call held the emulator: positive, and no longer than the whole exchange.
+    assert all(0 < c["busy"] < 5 for c in calls), calls
     emu.clear_calls()
     assert emu.calls() == []
 
