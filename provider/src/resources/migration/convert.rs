@@ -321,16 +321,6 @@ pub fn known_ids(state: &Value) -> KnownIds {
 pub fn set_observed(state: &mut Value, o: &Observed) {
     let c = o.computed();
     let id = s(state.get("source_db_instance_identifier"));
-    state.set("id", Value::opt_string(id));
-    state.set("phase", Value::string(c.phase));
-    state.set(
-        "source_snapshot_identifier",
-        Value::opt_string(c.source_snapshot_identifier),
-    );
-    state.set(
-        "encrypted_snapshot_arn",
-        Value::opt_string(c.encrypted_snapshot_arn),
-    );
     let key_arn = o
         .target
         .as_ref()
@@ -340,82 +330,64 @@ pub fn set_observed(state: &mut Value, o: &Observed) {
                 .as_ref()
                 .and_then(|e| e.kms_key_id.clone())
         });
+    // Once known, the key ARN stays: an observation that found neither target nor snapshot
+    // does not erase it.
     if key_arn.is_some() || state.get("kms_key_arn").is_unknown() {
         state.set("kms_key_arn", Value::opt_string(key_arn));
     }
-    state.set(
-        "target_db_instance_arn",
-        Value::opt_string(c.target_db_instance_arn),
-    );
-    state.set("target_endpoint", Value::opt_string(c.target_endpoint));
-    state.set(
-        "replication_instance_arn",
-        Value::opt_string(c.replication_instance_arn),
-    );
-    state.set(
-        "source_endpoint_arn",
-        Value::opt_string(c.source_endpoint_arn),
-    );
-    state.set(
-        "target_endpoint_arn",
-        Value::opt_string(c.target_endpoint_arn),
-    );
-    state.set(
-        "replication_task_arn",
-        Value::opt_string(c.replication_task_arn),
-    );
-    state.set(
-        "replication_task_status",
-        Value::opt_string(c.replication_task_status),
-    );
-    state.set(
-        "full_load_progress_percent",
-        Value::opt_int(c.full_load_progress_percent),
-    );
-    state.set(
-        "replication_lag_seconds",
-        c.replication_lag_seconds
-            .and_then(crate::framework::Number::from_f64)
-            .map_or(Value::Null, Value::Number),
-    );
-    state.set("validation_state", Value::string(c.validation_state));
-    state.set(
-        "active_db_instance_identifier",
-        Value::opt_string(c.active_db_instance_identifier),
-    );
-    state.set("active_endpoint", Value::opt_string(c.active_endpoint));
     let num = |f: Option<f64>| {
         f.and_then(crate::framework::Number::from_f64)
             .map_or(Value::Null, Value::Number)
     };
-    state.set(
-        "cutover_started_at",
-        Value::opt_string(c.cutover_started_at),
-    );
-    state.set(
-        "cutover_completed_at",
-        Value::opt_string(c.cutover_completed_at),
-    );
-    state.set(
-        "cutover_write_pause_seconds",
-        num(c.cutover_write_pause_seconds),
-    );
-    state.set(
-        "reverse_replication_task_arn",
-        Value::opt_string(c.reverse_replication_task_arn),
-    );
-    state.set(
-        "reverse_replication_task_status",
-        Value::opt_string(c.reverse_replication_task_status),
-    );
-    state.set(
-        "reverse_replication_lag_seconds",
-        num(c.reverse_replication_lag_seconds),
-    );
-    state.set(
-        "blue_green_deployment_id",
-        Value::opt_string(c.blue_green_deployment_id),
-    );
+    let text = Value::opt_string;
+    for (name, value) in [
+        ("id", text(id)),
+        ("phase", Value::string(c.phase)),
+        (
+            "source_snapshot_identifier",
+            text(c.source_snapshot_identifier),
+        ),
+        ("encrypted_snapshot_arn", text(c.encrypted_snapshot_arn)),
+        ("target_db_instance_arn", text(c.target_db_instance_arn)),
+        ("target_endpoint", text(c.target_endpoint)),
+        ("replication_instance_arn", text(c.replication_instance_arn)),
+        ("source_endpoint_arn", text(c.source_endpoint_arn)),
+        ("target_endpoint_arn", text(c.target_endpoint_arn)),
+        ("replication_task_arn", text(c.replication_task_arn)),
+        ("replication_task_status", text(c.replication_task_status)),
+        (
+            "full_load_progress_percent",
+            Value::opt_int(c.full_load_progress_percent),
+        ),
+        ("replication_lag_seconds", num(c.replication_lag_seconds)),
+        ("validation_state", Value::string(c.validation_state)),
+        (
+            "active_db_instance_identifier",
+            text(c.active_db_instance_identifier),
+        ),
+        ("active_endpoint", text(c.active_endpoint)),
+        ("cutover_started_at", text(c.cutover_started_at)),
+        ("cutover_completed_at", text(c.cutover_completed_at)),
+        (
+            "cutover_write_pause_seconds",
+            num(c.cutover_write_pause_seconds),
+        ),
+        (
+            "reverse_replication_task_arn",
+            text(c.reverse_replication_task_arn),
+        ),
+        (
+            "reverse_replication_task_status",
+            text(c.reverse_replication_task_status),
+        ),
+        (
+            "reverse_replication_lag_seconds",
+            num(c.reverse_replication_lag_seconds),
+        ),
+        ("blue_green_deployment_id", text(c.blue_green_deployment_id)),
+    ] {
+        state.set(name, value);
+    }
 }
 
 /// The DMS changes between the prior state and the plan (credentials come from the write-only
@@ -446,6 +418,31 @@ pub fn dms_change(prior: &Value, planned: &Value) -> DmsChange {
 mod tests {
     use super::*;
     use crate::resources::migration::schema::schema;
+
+    #[test]
+    fn observing_settles_every_computed_only_attribute() {
+        // A plan marks computed attributes unknown; after apply none may stay unknown, or
+        // Terraform rejects the new state.
+        let sch = schema();
+        let mut state = base();
+        let computed: Vec<&str> = sch
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.computed && !a.optional)
+            .map(|a| a.name.as_str())
+            .collect();
+        for name in &computed {
+            state.set(name, Value::Unknown);
+        }
+        set_observed(&mut state, &Observed::default());
+        let left: Vec<_> = computed
+            .iter()
+            .filter(|n| state.get(n).is_unknown())
+            .collect();
+        assert!(left.is_empty(), "still unknown after observing: {left:?}");
+        assert_eq!(state.get("id"), &Value::string("orders"));
+    }
 
     fn base() -> Value {
         let sch = schema();
