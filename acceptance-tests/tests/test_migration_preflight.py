@@ -108,6 +108,17 @@ def test_a_source_blue_green_cannot_take_is_refused_at_plan_time_on_strategy_onc
     assert emulator.client.inventory()["blue_green_deployments"]["count"] == 0
 
 
+@pytest.mark.parametrize("strategy", ["dms", "blue_green"])
+def test_a_missing_source_is_refused_at_plan_time_once(
+    tf: Terraform, aws: Aws, emulator: Emulator, strategy: str
+) -> None:
+    key = aws.create_kms_key(alias="orders-at-rest")
+    hcl = config("no-such-db", key["Arn"]) if strategy == "dms" else blue_green_config("no-such-db", key["Arn"])
+    err = plan_fails(tf, hcl, "Source DB Instance Not Found", "no-such-db")
+    assert err.count("Error: ") == 1, err
+    nothing_created(emulator)
+
+
 FOR_EACH = f"""
 provider "rdsenc" {{}}
 

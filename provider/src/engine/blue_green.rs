@@ -608,8 +608,8 @@ impl Engine {
     /// an entry, an entry naming an instance that is not a replica of the source, an
     /// unusable key). Everything about the source alone (engine version support and a
     /// Secrets-Manager-managed master password on `strategy`, already encrypted) and
-    /// `kms_key_id` itself are [`crate::preflight::run`]'s, which the resource runs beside
-    /// this: each problem is reported once. Every error's `attribute()` names the
+    /// `kms_key_id` itself and a missing source are [`crate::preflight::run`]'s, which the
+    /// resource runs beside this: each problem is reported once. Every error's `attribute()` names the
     /// attribute; empty when all is well.
     pub async fn blue_green_preflight(
         &self,
@@ -836,13 +836,9 @@ impl Run<'_> {
             .await
         {
             Ok(Some(s)) => s,
-            Ok(None) => {
-                return vec![EngineError::Missing {
-                    attribute: "source_db_instance_identifier",
-                    kind: "RDS DB Instance",
-                    id: id.clone(),
-                }];
-            }
+            // preflight::run reports a missing source (`source_exists`); without it there
+            // are no replicas to check.
+            Ok(None) => return Vec::new(),
             Err(e) => return vec![e],
         };
         // An unusable `kms_key_id` is preflight's finding; here it only stops the replicas

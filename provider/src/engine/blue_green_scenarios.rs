@@ -464,6 +464,22 @@ async fn preflight_findings_each_name_their_attribute() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_missing_source_is_left_to_preflight_at_plan_and_refused_by_the_create_path() {
+    let (w, _) = World::test().blue_green();
+    let w = w.spec(|s| s.source_db_instance_identifier = "no-such-db".into());
+    let errs = w
+        .engine
+        .blue_green_preflight(&w.spec, &CancellationToken::new())
+        .await;
+    // preflight::run reports it as `source_exists`: here it would be the same problem twice.
+    assert!(errs.is_empty(), "{errs:?}");
+    w.fake.clear_calls();
+    let f = failed(w.reconcile().await);
+    assert_eq!(f.error.attribute(), Some("source_db_instance_identifier"));
+    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_create_path_refuses_a_source_blue_green_does_not_support_before_creating_anything() {
     // A plan that passed preflight may be applied after the source changed: the create path
     // checks the source again, with the text preflight shows at plan.
