@@ -281,6 +281,8 @@ def test_a_source_whose_master_password_secrets_manager_manages_is_refused_at_pl
     assert plan.returncode == 1, plan.stdout
     text = " ".join(plan.stderr.split())
     assert "strategy" in text and "Secrets Manager" in text, plan.stderr
+    # preflight's finding only: the engine's blue/green checks no longer repeat it.
+    assert text.count("Master Password Managed in Secrets Manager") == 1, plan.stderr
     assert aws.rds.describe_blue_green_deployments()["BlueGreenDeployments"] == [], "nothing created"
 
 

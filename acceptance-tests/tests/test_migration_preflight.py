@@ -83,6 +83,42 @@ def test_an_already_encrypted_source_is_refused_at_plan_time_once(
     assert emulator.client.inventory()["blue_green_deployments"]["count"] == 0
 
 
+@pytest.mark.parametrize("problem", ["engine_version", "managed_master_password"])
+def test_a_source_blue_green_cannot_take_is_refused_at_plan_time_on_strategy_once(
+    tf: Terraform, aws: Aws, emulator: Emulator, problem: str
+) -> None:
+    key = aws.create_kms_key(alias="orders-at-rest")
+    if problem == "engine_version":
+        # PostgreSQL 10: DMS supports it, RDS blue/green deployments start at 11.1.
+        aws.create_replication_ready_source("orders", "postgres", EngineVersion="10.21")
+        title, needle = "Engine Version Not Supported by RDS Blue/Green", "has no RDS blue/green deployments"
+    else:
+        aws.create_replication_ready_source("orders", MasterUserPassword=None, ManageMasterUserPassword=True)
+        title, needle = "Master Password Managed in Secrets Manager", "managed in Secrets Manager"
+    err = plan_fails(tf, blue_green_config("orders", key["Arn"]), title)
+    text = " ".join(err.split())
+    assert 'strategy = "blue_green"' in text, "the error points at the strategy line:\n" + err
+    # preflight::run reports it; the engine's blue/green checks no longer do: once each.
+    assert text.count(title) == 1, err
+    assert text.count(needle) == 1, err
+    assert 'use strategy = "dms"' in text, err
+    # The one finding is the whole refusal: nothing else about this source fails the plan.
+    assert text.count("Error: ") == 1, err
+    nothing_created(emulator)
+    assert emulator.client.inventory()["blue_green_deployments"]["count"] == 0
+
+
+@pytest.mark.parametrize("strategy", ["dms", "blue_green"])
+def test_a_missing_source_is_refused_at_plan_time_once(
+    tf: Terraform, aws: Aws, emulator: Emulator, strategy: str
+) -> None:
+    key = aws.create_kms_key(alias="orders-at-rest")
+    hcl = config("no-such-db", key["Arn"]) if strategy == "dms" else blue_green_config("no-such-db", key["Arn"])
+    err = plan_fails(tf, hcl, "Source DB Instance Not Found", "no-such-db")
+    assert err.count("Error: ") == 1, err
+    nothing_created(emulator)
+
+
 FOR_EACH = f"""
 provider "rdsenc" {{}}
 

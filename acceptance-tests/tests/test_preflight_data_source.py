@@ -217,6 +217,77 @@ def test_invalid_arguments_fail_validation_naming_the_attribute(tf: Terraform, a
     )
 
 
+def test_a_source_blue_green_cannot_take_is_not_ready_under_blue_green_only(tf: Terraform, aws: Aws) -> None:
+    aws.create_kms_key(alias="pg")
+    subnets = subnet_group(aws)
+    # PostgreSQL 10: AWS DMS supports it, RDS blue/green deployments start at 11.1.
+    logical = parameter_group(aws, "pg10-logical", "postgres10", {"rds.logical_replication": "1"})
+    aws.create_mysql_instance(
+        "pg10", Engine="postgres", EngineVersion="10.21", Port=5432, DBSubnetGroupName=subnets, DBParameterGroupName=logical
+    )
+    # RDS manages this one's master password in Secrets Manager: blue/green refuses it.
+    aws.create_mysql_instance(
+        "managed", MasterUserPassword=None, ManageMasterUserPassword=True, **good_mysql_source_args(aws)
+    )
+    both = {"source_db_instance_identifier": "pg10", "kms_key_id": "alias/pg"}
+    config = preflight_config(
+        {
+            "dms": both,
+            "explicit_dms": {**both, "strategy": "dms"},
+            "bg": {**both, "strategy": "blue_green"},
+            "managed_dms": {"source_db_instance_identifier": "managed", "kms_key_id": "alias/pg"},
+            "managed_bg": {"source_db_instance_identifier": "managed", "kms_key_id": "alias/pg", "strategy": "blue_green"},
+        }
+    )
+    run_case(
+        tf,
+        [
+            Step(
+                config=config,
+                checks=[
+                    # The DMS checks pass: DMS supports PostgreSQL 10 and logical replication is on.
+                    output("dms_ready", True),
+                    output("dms_checks", []),
+                    output("explicit_dms_ready", True),
+                    output("explicit_dms_checks", []),
+                    output("bg_ready", False),
+                    output("bg_checks", ["blue_green_engine_supported"]),
+                    _finding_text("bg", "blue_green_engine_supported", "10.21", 'strategy = "dms"'),
+                    # DMS logs in with the configured credentials, whoever manages the password:
+                    # only the binlog retention advice. Blue/green skips the binlog checks.
+                    output("managed_dms_ready", True),
+                    output("managed_dms_checks", ["binlog_retention"]),
+                    output("managed_bg_ready", False),
+                    output("managed_bg_checks", ["blue_green_master_password_unmanaged"]),
+                    _finding_text(
+                        "managed_bg", "blue_green_master_password_unmanaged", "Secrets Manager", "--no-manage-master-user-password"
+                    ),
+                ],
+            )
+        ],
+        secrets=[PASSWORD],
+    )
+
+
+def good_mysql_source_args(aws: Aws) -> dict[str, str]:
+    """What `good_mysql_source` gives its instance, for a source created with other overrides."""
+    group = parameter_group(aws, "binlog-row-2", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
+    return {"DBParameterGroupName": group, "DBSubnetGroupName": subnet_group(aws, "main-2")}
+
+
+def test_a_bad_strategy_fails_the_plan_naming_strategy(tf: Terraform, aws: Aws) -> None:
+    args = {"source_db_instance_identifier": "orders", "kms_key_id": "alias/orders"}
+    good = preflight_config({"x": {**args, "strategy": "blue_green"}})
+    bad = preflight_config({"x": {**args, "strategy": "bluegreen"}})
+    run_case(
+        tf,
+        [
+            Step(config=good, checks=[output("x_ready", False), output("x_checks", ["source_exists", "kms_key_exists"])]),
+            Step(config=bad, expect_error=r'(?s)strategy = "bluegreen".*strategy is "bluegreen"; it must be one of: "dms", "blue_green"'),
+        ],
+    )
+
+
 def replication_instance(aws: Aws, name: str, subnet_ids: list[str]) -> str:
     """A DMS replication instance in a replication subnet group over `subnet_ids`, once available."""
     aws.dms.create_replication_subnet_group(

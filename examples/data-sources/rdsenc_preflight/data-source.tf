@@ -24,3 +24,16 @@ output "orders_warnings" {
     "[${f.check}] ${f.message} ${f.remedy}" if f.severity == "warning"
   ]
 }
+
+# The same source, vetted for an RDS blue/green migration instead: the blue/green checks
+# (engine version support, a master password not managed in Secrets Manager) run, the
+# DMS-only ones (binary log format, replication instance, target identifier) do not.
+data "rdsenc_preflight" "orders_blue_green" {
+  source_db_instance_identifier = "orders"
+  kms_key_id                    = "alias/rds-orders"
+  strategy                      = "blue_green"
+}
+
+output "orders_ready_for_blue_green" {
+  value = data.rdsenc_preflight.orders_blue_green.ready
+}

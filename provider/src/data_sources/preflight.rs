@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::engine::spec::Strategy;
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DataSource, Known, ReadDataRequest, ReadDataResponse,
     Schema, Type, ValidateRequest, ValidateResponse, Value,
 };
 use crate::preflight::{self, Finding, PreflightInput};
 use crate::provider::ProviderData;
-use crate::validators::{arn, check_string, db_identifier, kms_key_reference};
+use crate::resources::migration::validate::MIGRATION_STRATEGIES;
+use crate::validators::{arn, check_string, db_identifier, kms_key_reference, one_of};
 
 /// The `rdsenc_preflight` data source.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +43,23 @@ fn opt_str(v: &Value) -> Option<String> {
     v.as_str().value().map(str::to_owned)
 }
 
+/// What to check, from the configuration; `None` while the source identifier is unknown.
+fn input_from_config(c: &Value) -> Option<PreflightInput> {
+    let Known::Value(source) = c.get("source_db_instance_identifier").as_str() else {
+        return None;
+    };
+    Some(PreflightInput {
+        source_db_instance_identifier: source.to_owned(),
+        kms_key_id: opt_str(c.get("kms_key_id")),
+        target_db_instance_identifier: opt_str(c.get("target_db_instance_identifier")),
+        replication_instance_arn: opt_str(c.get("replication_instance_arn")),
+        replication_subnet_ids: Vec::new(),
+        credentials: None,
+        // Null is the default, "dms"; validate refused anything else.
+        blue_green: c.get("strategy").as_str().value() == Some(Strategy::BlueGreen.as_str()),
+    })
+}
+
 #[async_trait]
 impl DataSource for PreflightDataSource {
     fn type_name(&self) -> &'static str {
@@ -54,7 +73,9 @@ impl DataSource for PreflightDataSource {
                 "Runs the checks `rdsenc_migration` runs at plan time (source state and engine \
                  version, KMS key, binary log or logical replication settings, target \
                  identifier, DMS replication instance) and exports the findings. Reading it never \
-                 fails because of a finding: gate on `ready`. Credentials are not checked here.",
+                 fails because of a finding: gate on `ready`. Credentials are not checked here. \
+                 With `strategy = \"blue_green\"` it runs the blue/green checks instead of the \
+                 DMS ones.",
             )
             .attribute(
                 s("source_db_instance_identifier")
@@ -73,6 +94,15 @@ impl DataSource for PreflightDataSource {
                 "ARN of an existing DMS replication instance the migration will use; checked to \
                  exist, be available and be in the source's VPC. When absent, the source must \
                  have a DB subnet group for the migration's own replication instance.",
+            ))
+            .attribute(s("strategy").optional().description(
+                "The `strategy` the migration will use: `\"dms\"` (default) or \
+                 `\"blue_green\"`. With `\"blue_green\"` the checks are those of an RDS \
+                 blue/green deployment (source state, engine version support, a master \
+                 password not managed in Secrets Manager, automated backups or logical \
+                 replication, key) and none of the DMS-only ones (engine versions DMS supports, \
+                 binary log format, target identifier, replication instance); the read \
+                 replicas' keys are checked by `rdsenc_migration` only.",
             ))
             .attribute(
                 s("id")
@@ -117,6 +147,12 @@ impl DataSource for PreflightDataSource {
             d,
         );
         check_string(
+            c.get("strategy"),
+            &AttributePath::attr("strategy"),
+            &[&one_of(MIGRATION_STRATEGIES)],
+            d,
+        );
+        check_string(
             c.get("replication_instance_arn"),
             &AttributePath::attr("replication_instance_arn"),
             &[&arn("dms", "rep:")],
@@ -129,22 +165,12 @@ impl DataSource for PreflightDataSource {
             resp.diagnostics.error("Provider Not Configured", "The rdsenc provider was not configured before reading rdsenc_preflight. This is always a problem with the provider and should be reported.");
             return;
         };
-        let c = &req.config;
-        let Known::Value(source) = c.get("source_db_instance_identifier").as_str() else {
+        let Some(input) = input_from_config(&req.config) else {
             return;
-        };
-        let input = PreflightInput {
-            source_db_instance_identifier: source.to_owned(),
-            kms_key_id: opt_str(c.get("kms_key_id")),
-            target_db_instance_identifier: opt_str(c.get("target_db_instance_identifier")),
-            replication_instance_arn: opt_str(c.get("replication_instance_arn")),
-            replication_subnet_ids: Vec::new(),
-            credentials: None,
-            blue_green: false,
         };
         let findings = preflight::run(data.clients.as_ref(), &input).await;
         let s = &mut resp.state;
-        s.set("id", Value::string(source));
+        s.set("id", Value::string(&input.source_db_instance_identifier));
         s.set("ready", Value::Bool(preflight::is_ready(&findings)));
         s.set(
             "findings",
@@ -183,6 +209,7 @@ mod tests {
             "replication_instance_arn",
             Value::string("arn:aws:s3:::bucket"),
         );
+        config.set("strategy", Value::string("bluegreen"));
         let mut resp = ValidateResponse::default();
         PreflightDataSource
             .validate(&Ctx::detached(), ValidateRequest { config }, &mut resp)
@@ -196,8 +223,52 @@ mod tests {
             "source_db_instance_identifier",
             "kms_key_id",
             "replication_instance_arn",
+            "strategy",
         ] {
             assert!(attrs.iter().any(|x| x == a), "no error on {a}: {attrs:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn both_strategies_are_valid_values() {
+        for strategy in MIGRATION_STRATEGIES {
+            let mut config = PreflightDataSource.schema().block.empty_value();
+            config.set("source_db_instance_identifier", Value::string("orders"));
+            config.set("kms_key_id", Value::string("alias/orders"));
+            config.set("strategy", Value::string(*strategy));
+            let mut resp = ValidateResponse::default();
+            PreflightDataSource
+                .validate(&Ctx::detached(), ValidateRequest { config }, &mut resp)
+                .await;
+            assert!(
+                resp.diagnostics.is_empty(),
+                "{strategy}: {:?}",
+                resp.diagnostics
+            );
+        }
+    }
+
+    #[test]
+    fn blue_green_selects_the_blue_green_checks_and_the_default_is_dms() {
+        let mut config = PreflightDataSource.schema().block.empty_value();
+        config.set("source_db_instance_identifier", Value::string("orders"));
+        config.set("kms_key_id", Value::string("alias/orders"));
+        let input = input_from_config(&config).expect("a known source");
+        assert!(!input.blue_green);
+        assert_eq!(input.kms_key_id.as_deref(), Some("alias/orders"));
+        config.set("strategy", Value::string("dms"));
+        assert!(
+            !input_from_config(&config)
+                .expect("a known source")
+                .blue_green
+        );
+        config.set("strategy", Value::string("blue_green"));
+        assert!(
+            input_from_config(&config)
+                .expect("a known source")
+                .blue_green
+        );
+        config.set("source_db_instance_identifier", Value::Unknown);
+        assert_eq!(input_from_config(&config), None);
     }
 }

@@ -97,7 +97,8 @@ fn arn_region(s: &str) -> Option<&str> {
 
 /// Whether RDS supports blue/green deployments for `engine` at `version` (RDS User Guide,
 /// "Supported Regions and DB engines for Amazon RDS Blue/Green Deployments": MySQL 5.7 and
-/// higher, MariaDB 10.2 and higher, PostgreSQL 11.1 and higher). Returns why not.
+/// higher, MariaDB 10.2 and higher, PostgreSQL 11.1 and higher). Returns why not, without a
+/// remedy: [`blue_green_source_problems`] adds it.
 ///
 /// ```
 /// use rdsenc::engine::api::DbEngine;
@@ -123,34 +124,80 @@ pub fn blue_green_engine_support(engine: &DbEngine, version: &str) -> Result<(),
     match major {
         Some(m) if (m, minor) >= min => Ok(()),
         _ => Err(format!(
-            "{engine} {version} has no RDS blue/green deployments (RDS supports them from {engine} {}.{}); upgrade the source first or use strategy = \"dms\"",
+            "{engine} {version} has no RDS blue/green deployments (RDS supports them from {engine} {}.{})",
             min.0, min.1
         )),
     }
 }
 
+/// Which property of the source rules out an RDS blue/green deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlueGreenSourceIssue {
+    /// RDS has no blue/green deployments for the source's engine or version.
+    EngineVersion,
+    /// The source's master password is managed in Secrets Manager.
+    ManagedMasterPassword,
+}
+
+/// Something about the source that rules out `strategy = "blue_green"`, with the one text
+/// both the plan-time check (`preflight::run`) and the create-path guard show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlueGreenSourceProblem {
+    /// What is wrong.
+    pub issue: BlueGreenSourceIssue,
+    /// What is wrong, in full sentences.
+    pub message: String,
+    /// What to do about it.
+    pub remedy: String,
+}
+
 /// What rules the source out for blue/green, from its description alone: engine version and
-/// a Secrets-Manager-managed master password. Every error names its attribute. Storage
-/// already encrypted is [`crate::preflight::run`]'s finding at plan time (it names the key);
-/// the create path guards it with [`already_encrypted`].
-pub fn blue_green_source_findings(source: &DbInstance) -> Vec<EngineError> {
+/// a Secrets-Manager-managed master password. The one producer of these texts:
+/// [`crate::preflight::run`] reports them at plan time (on `strategy`), and the create path
+/// refuses the source with them ([`blue_green_source_findings`]). Storage already encrypted
+/// is preflight's own finding; the create path guards it with [`already_encrypted`].
+pub fn blue_green_source_problems(source: &DbInstance) -> Vec<BlueGreenSourceProblem> {
+    let id = &source.identifier;
     let mut out = Vec::new();
-    if let Err(message) = blue_green_engine_support(&source.engine, &source.engine_version) {
-        out.push(EngineError::InvalidSpec {
-            attribute: "strategy",
-            message,
+    if let Err(why) = blue_green_engine_support(&source.engine, &source.engine_version) {
+        out.push(BlueGreenSourceProblem {
+            issue: BlueGreenSourceIssue::EngineVersion,
+            message: format!("The source DB instance {id:?}: {why}."),
+            remedy: "Upgrade the source to a version RDS blue/green deployments support first, \
+                     or use strategy = \"dms\" (see the `rdsenc_preflight` documentation for \
+                     the versions AWS DMS supports)."
+                .to_owned(),
         });
     }
     if let Some(secret) = &source.master_user_secret_arn {
-        out.push(EngineError::InvalidSpec {
-            attribute: "strategy",
+        out.push(BlueGreenSourceProblem {
+            issue: BlueGreenSourceIssue::ManagedMasterPassword,
             message: format!(
-                "the source {} has its master password managed in Secrets Manager ({secret}), which RDS blue/green deployments do not support; turn that off on the source or use strategy = \"dms\"",
-                source.identifier
+                "The source DB instance {id:?} has its master password managed in Secrets \
+                 Manager ({secret}), which RDS blue/green deployments do not support."
+            ),
+            remedy: format!(
+                "Turn that off on the source (`aws rds modify-db-instance \
+                 --db-instance-identifier {id} --no-manage-master-user-password \
+                 --master-user-password <new password> --apply-immediately`), or use \
+                 strategy = \"dms\"."
             ),
         });
     }
     out
+}
+
+/// [`blue_green_source_problems`] as errors on `strategy`: the create path's guard (a plan
+/// that passed preflight may be applied after the source changed).
+pub fn blue_green_source_findings(source: &DbInstance) -> Vec<EngineError> {
+    blue_green_source_problems(source)
+        .into_iter()
+        .map(|p| EngineError::InvalidSpec {
+            attribute: "strategy",
+            // The diagnostic adds the final full stop.
+            message: format!("{} {}", p.message, p.remedy.trim_end_matches('.')),
+        })
+        .collect()
 }
 
 /// The create path's guard against a source that is already encrypted (a plan that passed
@@ -556,14 +603,14 @@ fn gone_ok(r: Result<(), EngineError>) -> Result<(), EngineError> {
 // ---------------------------------------------------------------------------------------------
 
 impl Engine {
-    /// Plan-time checks for blue/green that need AWS reads (source + replicas described):
-    /// engine version support and a Secrets-Manager-managed master password (`strategy`),
-    /// source already encrypted (`source_db_instance_identifier`), and the read replicas'
-    /// keys (`blue_green.replica_kms_key_ids`: a replica in another region or not found
-    /// without an entry, an entry naming an instance that is not a replica of the source,
-    /// an unusable key). `kms_key_id` itself is left to [`crate::preflight::run`], which the
-    /// resource runs beside this and which checks more of it (region, customer managed).
-    /// Every error's `attribute()` names the attribute; empty when all is well.
+    /// Plan-time checks for blue/green that need the spec: the read replicas' keys
+    /// (`blue_green.replica_kms_key_ids`: a replica in another region or not found without
+    /// an entry, an entry naming an instance that is not a replica of the source, an
+    /// unusable key). Everything about the source alone (engine version support and a
+    /// Secrets-Manager-managed master password on `strategy`, already encrypted) and
+    /// `kms_key_id` itself and a missing source are [`crate::preflight::run`]'s, which the
+    /// resource runs beside this: each problem is reported once. Every error's `attribute()` names the
+    /// attribute; empty when all is well.
     pub async fn blue_green_preflight(
         &self,
         spec: &MigrationSpec,
@@ -789,23 +836,18 @@ impl Run<'_> {
             .await
         {
             Ok(Some(s)) => s,
-            Ok(None) => {
-                return vec![EngineError::Missing {
-                    attribute: "source_db_instance_identifier",
-                    kind: "RDS DB Instance",
-                    id: id.clone(),
-                }];
-            }
+            // preflight::run reports a missing source (`source_exists`); without it there
+            // are no replicas to check.
+            Ok(None) => return Vec::new(),
             Err(e) => return vec![e],
         };
-        let mut errs = blue_green_source_findings(&source);
         // An unusable `kms_key_id` is preflight's finding; here it only stops the replicas
         // without an entry from being checked against it.
         let key = self.resolve_key().await.ok();
-        if let Err(mut e) = self.green_plan(&source, key.as_ref()).await {
-            errs.append(&mut e);
-        }
-        errs
+        self.green_plan(&source, key.as_ref())
+            .await
+            .err()
+            .unwrap_or_default()
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1447,6 +1489,36 @@ mod tests {
         assert!(blue_green_engine_support(&DbEngine::Postgres, "10.21").is_err());
         assert!(blue_green_engine_support(&DbEngine::Other("oracle-ee".into()), "19").is_err());
         assert!(blue_green_engine_support(&DbEngine::Postgres, "garbage").is_err());
+    }
+
+    #[test]
+    fn the_create_guard_refuses_with_the_very_text_preflight_reports() {
+        let mut s = instance(DbEngine::Postgres, "10.21");
+        s.master_user_secret_arn = Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db".into());
+        let problems = blue_green_source_problems(&s);
+        let issues: Vec<_> = problems.iter().map(|p| p.issue).collect();
+        assert_eq!(
+            issues,
+            vec![
+                BlueGreenSourceIssue::EngineVersion,
+                BlueGreenSourceIssue::ManagedMasterPassword
+            ]
+        );
+        assert!(problems[0].message.contains("10.21") && problems[0].message.contains("11.1"));
+        assert!(
+            problems[1]
+                .remedy
+                .contains("--no-manage-master-user-password")
+        );
+        let errs = blue_green_source_findings(&s);
+        assert_eq!(errs.len(), problems.len());
+        for (e, p) in errs.iter().zip(&problems) {
+            assert_eq!(e.attribute(), Some("strategy"));
+            let text = e.to_string();
+            assert!(text.contains(&p.message), "{text}");
+            assert!(text.contains(p.remedy.trim_end_matches('.')), "{text}");
+            assert!(text.contains("strategy = \"dms\""), "{text}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::engine::api::{
     AwsError, DbEngine, DbInstance, DbInstanceStatus, KmsKeyManager, KmsKeySpec, KmsKeyState,
     KmsKeyUsage, ReplicationInstanceStatus,
 };
+use crate::engine::blue_green::{BlueGreenSourceIssue, blue_green_source_problems};
 
 use super::engines::check_support;
 use super::{Check, CredentialsInput, Finding, MIGRATION_TAG, PreflightApi, PreflightInput};
@@ -20,8 +21,10 @@ pub async fn run(api: &dyn PreflightApi, input: &PreflightInput) -> Vec<Finding>
     let mut out = Vec::new();
     let source = check_source(api, input, &mut out).await;
     if let Some(src) = &source {
-        if !input.blue_green {
-            // Blue/green support differs from DMS support: the engine checks it then.
+        if input.blue_green {
+            // Blue/green support differs from DMS support, and RDS refuses more sources.
+            check_blue_green_source(src, &mut out);
+        } else {
             check_engine(src, &mut out);
         }
         match src.engine {
@@ -181,6 +184,18 @@ fn check_engine(src: &DbInstance, out: &mut Vec<Finding>) {
             "Upgrade the source to a supported version first (see the `rdsenc_preflight` \
              documentation for the table), or encrypt it another way.",
         ));
+    }
+}
+
+/// What rules the source out for an RDS blue/green deployment; the texts are the engine's,
+/// shared with its create-path guard, so plan and apply say the same.
+fn check_blue_green_source(src: &DbInstance, out: &mut Vec<Finding>) {
+    for p in blue_green_source_problems(src) {
+        let check = match p.issue {
+            BlueGreenSourceIssue::EngineVersion => Check::BlueGreenEngineSupported,
+            BlueGreenSourceIssue::ManagedMasterPassword => Check::BlueGreenMasterPassword,
+        };
+        out.push(Finding::error(check, p.message, p.remedy));
     }
 }
 

@@ -48,7 +48,8 @@ pub struct PreflightInput {
     /// credentials to check).
     pub credentials: Option<CredentialsInput>,
     /// `strategy = "blue_green"`: only the checks that apply to an RDS blue/green deployment
-    /// run (source, parameters, backups, key); the engine adds the blue/green specific ones.
+    /// run (source, blue/green engine support and master password, backups, key), none of
+    /// the DMS ones; the engine adds the read replicas' keys, which need the full spec.
     pub blue_green: bool,
 }
 
@@ -129,6 +130,12 @@ pub enum Check {
     SourceUnencrypted,
     /// DMS supports the source's engine and version as source and target.
     EngineSupported,
+    /// `strategy = "blue_green"`: RDS blue/green deployments support the source's engine
+    /// and version.
+    BlueGreenEngineSupported,
+    /// `strategy = "blue_green"`: the source's master password is not managed in Secrets
+    /// Manager (RDS blue/green deployments refuse such a source).
+    BlueGreenMasterPassword,
     /// The source is not itself a read replica.
     SourceNotReplica,
     /// The KMS key exists.
@@ -182,6 +189,8 @@ impl Check {
         Check::SourceAvailable,
         Check::SourceUnencrypted,
         Check::EngineSupported,
+        Check::BlueGreenEngineSupported,
+        Check::BlueGreenMasterPassword,
         Check::SourceNotReplica,
         Check::ParametersApplied,
         Check::KmsKeyExists,
@@ -213,6 +222,8 @@ impl Check {
             Check::SourceAvailable => "source_available",
             Check::SourceUnencrypted => "source_unencrypted",
             Check::EngineSupported => "engine_supported",
+            Check::BlueGreenEngineSupported => "blue_green_engine_supported",
+            Check::BlueGreenMasterPassword => "blue_green_master_password_unmanaged",
             Check::SourceNotReplica => "source_not_replica",
             Check::ParametersApplied => "parameters_applied",
             Check::KmsKeyExists => "kms_key_exists",
@@ -245,6 +256,8 @@ impl Check {
             Check::SourceAvailable => "Source DB Instance Not Available",
             Check::SourceUnencrypted => "Source DB Instance Already Encrypted",
             Check::EngineSupported => "Engine Version Not Supported by AWS DMS",
+            Check::BlueGreenEngineSupported => "Engine Version Not Supported by RDS Blue/Green",
+            Check::BlueGreenMasterPassword => "Master Password Managed in Secrets Manager",
             Check::SourceNotReplica => "Source Is a Read Replica",
             Check::ParametersApplied => "Parameter Group Changes Not Applied",
             Check::KmsKeyExists => "KMS Key Not Found",
@@ -292,6 +305,10 @@ impl Check {
             | Check::KmsKeySymmetric
             | Check::KmsKeyRegion
             | Check::KmsKeyCustomerManaged => AttributePath::attr("kms_key_id"),
+            // The source is fine for DMS: the strategy is what does not fit it.
+            Check::BlueGreenEngineSupported | Check::BlueGreenMasterPassword => {
+                AttributePath::attr("strategy")
+            }
             Check::TargetIdentifierFree => AttributePath::attr("target_db_instance_identifier"),
             Check::ReplicationInstanceExists
             | Check::ReplicationInstanceAvailable

@@ -137,6 +137,105 @@ fn an_engine_rdsenc_does_not_migrate_is_an_error() {
     assert!(found(&fs, Check::BinlogRetention).is_none());
 }
 
+// --- strategy = "blue_green" ---
+
+fn blue_green() -> PreflightInput {
+    PreflightInput {
+        blue_green: true,
+        ..input()
+    }
+}
+
+#[test]
+fn an_engine_version_without_blue_green_support_is_an_error_on_strategy() {
+    // PostgreSQL 10: AWS DMS supports it, RDS blue/green deployments start at 11.1.
+    let mut f = Fake::good_postgres();
+    f.source_mut().engine_version = "10.21".to_owned();
+    let fs = run_now(&f, &blue_green());
+    let e = error_of(&fs, Check::BlueGreenEngineSupported);
+    assert_eq!(e.attribute, AttributePath::attr("strategy"));
+    assert!(
+        e.message.contains("\"orders\"") && e.message.contains("10.21"),
+        "{e:#?}"
+    );
+    assert!(
+        e.message.contains("11.1"),
+        "names the first supported version: {e:#?}"
+    );
+    assert!(e.remedy.contains("strategy = \"dms\""), "{e:#?}");
+    assert_eq!(checks(&fs), vec![Check::BlueGreenEngineSupported]);
+    assert!(!is_ready(&fs));
+    // Under "dms" the same source is fine: the check belongs to the strategy.
+    assert_eq!(run_now(&f, &input()), Vec::<Finding>::new());
+}
+
+#[test]
+fn a_secrets_manager_managed_master_password_is_an_error_on_strategy() {
+    let mut f = Fake::good_postgres();
+    f.source_mut().master_user_secret_arn =
+        Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1".to_owned());
+    let fs = run_now(&f, &blue_green());
+    let e = error_of(&fs, Check::BlueGreenMasterPassword);
+    assert_eq!(e.attribute, AttributePath::attr("strategy"));
+    assert!(
+        e.message.contains("Secrets Manager") && e.message.contains("rds!db-1"),
+        "{e:#?}"
+    );
+    assert!(
+        e.remedy.contains("--no-manage-master-user-password"),
+        "{e:#?}"
+    );
+    assert!(e.remedy.contains("strategy = \"dms\""), "{e:#?}");
+    assert_eq!(checks(&fs), vec![Check::BlueGreenMasterPassword]);
+    // DMS logs in with the configured credentials, whoever manages the master password.
+    assert!(found(&run_now(&f, &input()), Check::BlueGreenMasterPassword).is_none());
+}
+
+#[test]
+fn blue_green_skips_the_dms_only_checks_and_keeps_the_shared_ones() {
+    // A MySQL source that trips every DMS-only check: a version DMS does not support (5.6),
+    // MIXED binlogs, no DB subnet group, a foreign instance on the target identifier, a
+    // missing replication instance, no credentials. Blue/green also refuses 5.6, and a
+    // disabled key and backups off stop both strategies.
+    let mut f = Fake::good_mysql();
+    f.source_mut().engine_version = "5.6.51".to_owned();
+    f.source_mut().db_parameter_group_name = Some("default.mysql8.0".to_owned());
+    f.source_mut().db_subnet_group = None;
+    f.source_mut().backup_retention_period = 0;
+    f.key_mut().state = KmsKeyState::Disabled;
+    f.instances.insert(
+        "orders-encrypted".to_owned(),
+        mysql_source("orders-encrypted"),
+    );
+    let both = |blue_green: bool| PreflightInput {
+        replication_instance_arn: Some(RI_ARN.to_owned()),
+        credentials: Some(CredentialsInput::default()),
+        blue_green,
+        ..input()
+    };
+    let dms = checks(&run_now(&f, &both(false)));
+    for c in [
+        Check::EngineSupported,
+        Check::BinlogFormat,
+        Check::BinlogRetention,
+        Check::TargetIdentifierFree,
+        Check::ReplicationInstanceExists,
+        Check::CredentialsPresent,
+    ] {
+        assert!(dms.contains(&c), "the dms run reports {c}: {dms:?}");
+    }
+    assert!(!dms.contains(&Check::BlueGreenEngineSupported), "{dms:?}");
+    let bg = checks(&run_now(&f, &both(true)));
+    assert_eq!(
+        bg,
+        vec![
+            Check::BlueGreenEngineSupported,
+            Check::AutomatedBackups,
+            Check::KmsKeyEnabled,
+        ]
+    );
+}
+
 #[test]
 fn a_read_replica_source_is_an_error_pointing_at_its_primary() {
     let mut f = Fake::good_mysql();
