@@ -609,8 +609,8 @@ impl Engine {
     /// unusable key). Everything about the source alone (engine version support and a
     /// Secrets-Manager-managed master password on `strategy`, already encrypted) and
     /// `kms_key_id` itself and a missing source are [`crate::preflight::run`]'s, which the
-    /// resource runs beside this: each problem is reported once. Every error's `attribute()` names the
-    /// attribute; empty when all is well.
+    /// resource runs beside this: each problem is reported once. Every error's `attribute()`
+    /// names the attribute; empty when all is well.
     pub async fn blue_green_preflight(
         &self,
         spec: &MigrationSpec,
