@@ -153,7 +153,7 @@ class EmulatorApp:
             start_response(f"{status} Error", [*headers, ("Content-Length", str(len(payload)))])
             return [payload]
         if path.startswith(cloudwatch_patch.PATH_PREFIX):
-            with self.moto_lock:
+            with self.moto_lock, STATE.one_instant():
                 t0 = time.perf_counter()
                 status, headers, payload = cloudwatch_patch.handle(operation, body, region)
                 busy = time.perf_counter() - t0
@@ -168,7 +168,7 @@ class EmulatorApp:
             captured["status"] = int(status.split(" ", 1)[0])
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        with self.moto_lock:
+        with self.moto_lock, STATE.one_instant():
             t0 = time.perf_counter()
             blue_green.settle_all()  # a switchover whose time has come renames before anyone looks
             chunks = list(self.moto_app(environ, recording_start_response))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +99,10 @@ class LagPoint:
     target_seconds: float
 
 
+# The instant the AWS call this thread is serving began (see EmulatorState.one_instant).
+_INSTANT = threading.local()
+
+
 @dataclass
 class EmulatorState:
     """All state the emulator adds on top of moto."""
@@ -117,16 +123,33 @@ class EmulatorState:
 
     # --- clock -----------------------------------------------------------------
     def aws_now(self) -> float:
-        """Current virtual AWS time in seconds (only differences are meaningful)."""
+        """Current virtual AWS time in seconds (only differences are meaningful). Inside
+        :meth:`one_instant`, the instant it began."""
+        at: float | None = getattr(_INSTANT, "at", None)
+        return at if at is not None else self._live_now()
+
+    def _live_now(self) -> float:
         with self.lock:
             return self.aws_base + (time.monotonic() - self.real_base) / self.time_scale
+
+    @contextmanager
+    def one_instant(self) -> Iterator[None]:
+        """Serve one AWS call at one instant of the virtual clock (this thread only). Statuses
+        are derived from the clock when read, and moto reads one several times while it builds
+        a response: without this a deletion finishing mid-call could be answered as
+        ``deleted``, a status AWS never shows."""
+        _INSTANT.at = self._live_now()
+        try:
+            yield
+        finally:
+            _INSTANT.at = None
 
     def set_time_scale(self, scale: float) -> None:
         """Change the scale without making elapsed AWS time jump."""
         if not scale > 0:
             raise ValueError("time scale must be > 0")
         with self.lock:
-            self.aws_base = self.aws_now()
+            self.aws_base = self._live_now()
             self.real_base = time.monotonic()
             self.time_scale = scale
 

@@ -188,3 +188,25 @@ def test_force_status_pins_a_snapshot_so_copies_of_it_are_refused(emu: Any, rds:
     with pytest.raises(EmulatorError) as bad:
         emu.force_status("volume", "x", "failed")
     assert bad.value.status == 400
+
+
+def test_one_aws_call_is_answered_at_one_instant_of_the_clock() -> None:
+    # Statuses are derived from the clock whenever read; moto reads one several times while it
+    # builds a response, so the clock must stand still for the call (and only for its thread).
+    import threading
+
+    from rdsemu.state import EmulatorState
+
+    st = EmulatorState()
+    st.set_time_scale(0.001)
+    other: list[float] = []
+    with st.one_instant():
+        first = st.aws_now()
+        time.sleep(0.02)
+        assert st.aws_now() == first
+        reader = threading.Thread(target=lambda: other.append(st.aws_now()))
+        reader.start()
+        reader.join()
+    assert other and other[0] >= first + 15, "another thread's clock kept running"
+    time.sleep(0.02)
+    assert st.aws_now() >= first + 35, "the clock runs again after the call"
