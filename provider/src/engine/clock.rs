@@ -133,9 +133,13 @@ impl PollPolicy {
     /// The interval after `polls` polls: exponential from `min_interval`, capped at
     /// `max_interval`, minus up to `jitter` of itself.
     pub fn interval(&self, polls: u32) -> Duration {
+        jittered(self.backoff_interval(polls), self.jitter)
+    }
+
+    /// [`PollPolicy::interval`] before jitter.
+    fn backoff_interval(&self, polls: u32) -> Duration {
         let growth = self.backoff.max(1.0).powi(polls.min(64) as i32);
-        let raw = self.min_interval.mul_f64(growth).min(self.max_interval);
-        jittered(raw, self.jitter)
+        self.min_interval.mul_f64(growth).min(self.max_interval)
     }
 
     /// The wait before the next poll of a step that has been waited on for `elapsed`, so
@@ -160,9 +164,9 @@ impl PollPolicy {
         if confirming {
             return jittered(self.min_interval, self.jitter);
         }
-        let growth = self.backoff.max(1.0).powi(polls.min(64) as i32);
-        let mut raw = self.min_interval.mul_f64(growth).min(self.max_interval);
-        raw = raw.min((elapsed / 10).max(self.min_interval));
+        let mut raw = self
+            .backoff_interval(polls)
+            .min((elapsed / 10).max(self.min_interval));
         if let Some(r) = remaining {
             raw = raw.min(r.max(self.min_interval));
         }
