@@ -15,7 +15,7 @@ use crate::framework::{
     NestedBlock, Provider, Resource, Schema, Type, ValidateRequest, ValidateResponse, Value,
 };
 use crate::validators::{arn, check_string};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Services that accept an endpoint override in `endpoints {}`.
 pub const ENDPOINT_SERVICES: &[&str] = &[
@@ -37,10 +37,19 @@ pub struct ProviderData {
     /// The migration engine over `clients`, one per provider process: its AWS call slots
     /// are shared by every migration the process works on at once.
     pub engine: Engine,
-    /// Plan-time preflight runs at once. Each holds the SDK requests and parameter pages of
-    /// its checks while it runs; new migrations planned together beyond this wait for a
-    /// slot with nothing allocated.
-    pub preflight_slots: Arc<Semaphore>,
+    /// Preflight runs at once (see [`ProviderData::preflight_slot`]).
+    preflight_slots: Semaphore,
+}
+
+impl ProviderData {
+    /// A slot to run the preflight checks in, once one is free. Each run holds the SDK
+    /// requests and parameter pages of its checks; migrations planned (or `rdsenc_preflight`
+    /// data sources read) together beyond [`AWS_CALLS_IN_FLIGHT`] wait here with nothing
+    /// allocated. `None` only if the semaphore were closed, which it never is: the run then
+    /// simply goes unthrottled.
+    pub async fn preflight_slot(&self) -> Option<SemaphorePermit<'_>> {
+        self.preflight_slots.acquire().await.ok()
+    }
 }
 
 /// Builds the provider (the binary's entry point serves this).
@@ -175,7 +184,7 @@ impl Provider for RdsencProvider {
                 resp.provider_data = Some(Arc::new(ProviderData {
                     clients,
                     engine,
-                    preflight_slots: Arc::new(Semaphore::new(AWS_CALLS_IN_FLIGHT)),
+                    preflight_slots: Semaphore::new(AWS_CALLS_IN_FLIGHT),
                 }));
             }
             Err(e) => {

@@ -168,7 +168,10 @@ impl DataSource for PreflightDataSource {
         let Some(input) = input_from_config(&req.config) else {
             return;
         };
-        let findings = preflight::run(data.clients.as_ref(), &input).await;
+        let findings = {
+            let _slot = data.preflight_slot().await;
+            preflight::run(data.clients.as_ref(), &input).await
+        };
         let s = &mut resp.state;
         s.set("id", Value::string(&input.source_db_instance_identifier));
         s.set("ready", Value::Bool(preflight::is_ready(&findings)));

@@ -455,8 +455,7 @@ impl MigrationResource {
             // plan on their attribute, warnings show in it. Only on create: a running
             // migration's own target would trip the checks that guard its start.
             if let Some(data) = ctx.data::<ProviderData>() {
-                // Never closed; were it, the checks would simply run unthrottled.
-                let _slot = data.preflight_slots.acquire().await.ok();
+                let _slot = data.preflight_slot().await;
                 resp.diagnostics.append(
                     crate::preflight::check_new_migration(data.clients.as_ref(), &req.config).await,
                 );
