@@ -1037,25 +1037,17 @@ mod refresh_tests {
     use crate::engine::fixtures::{World, ok};
 
     async fn refresh(w: &World, known: &KnownIds) -> Observed {
-        match w
-            .engine
+        w.engine
             .refresh(&w.spec, known, &CancellationToken::new())
             .await
-        {
-            Ok(o) => o,
-            Err(e) => panic!("refresh failed: {e}"),
-        }
+            .unwrap_or_else(|e| panic!("refresh failed: {e}"))
     }
 
     async fn full(w: &World, known: &KnownIds) -> Observed {
-        match w
-            .engine
+        w.engine
             .observe(&w.spec, known, &CancellationToken::new())
             .await
-        {
-            Ok(o) => o,
-            Err(e) => panic!("observe failed: {e}"),
-        }
+            .unwrap_or_else(|e| panic!("observe failed: {e}"))
     }
 
     #[tokio::test(start_paused = true)]

@@ -344,15 +344,18 @@ async fn check_postgres(api: &dyn PreflightApi, src: &DbInstance, out: &mut Vec<
         match raw.and_then(|v| v.trim().parse::<i64>().ok()) {
             Some(n) if n < 1 => out.push(Finding::error(
                 check,
-                format!("{name} is {n} in the DB parameter group {group:?} of {id:?}; each DMS task or blue/green deployment needs {used_for}."),
+                format!(
+                    "{name} is {n} in the DB parameter group {group:?} of {id:?}; each DMS \
+                     task or blue/green deployment needs {used_for}."
+                ),
                 parameter_remedy(group, &format!("{name} to at least {LOW_REPLICATION_CAPACITY}"), true),
             )),
             Some(n) if n < LOW_REPLICATION_CAPACITY => out.push(Finding::warning(
                 check,
                 format!(
                     "{name} is only {n} in the DB parameter group {group:?} of {id:?}; each DMS \
-                     task or blue/green deployment needs {used_for}, and replicas or other logical consumers may already \
-                     use some."
+                     task or blue/green deployment needs {used_for}, and replicas or other \
+                     logical consumers may already use some."
                 ),
                 parameter_remedy(group, &format!("{name} to at least {LOW_REPLICATION_CAPACITY}"), true),
             )),
