@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -39,8 +39,13 @@ IDLE_S = 1.0
 def client_cert_pem() -> str:
     """A self-signed P-521 CA certificate for `localhost`, as Terraform's plugin client makes one."""
     key = ec.generate_private_key(ec.SECP521R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"), x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.now(timezone.utc)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+        ]
+    )
+    now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -59,7 +64,14 @@ def client_cert_pem() -> str:
 def start(binary: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], float, str]:
     """Start the provider; return it, the seconds until its handshake line, and the line."""
     started = time.perf_counter()
-    proc = subprocess.Popen([str(binary)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(binary)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline().decode(errors="replace").strip()
     elapsed = time.perf_counter() - started
@@ -70,6 +82,7 @@ def start(binary: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], f
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a provider process group (SIGTERM, then SIGKILL) and reap it."""
     # The provider ignores SIGINT by design (Terraform sends it to the whole group); use SIGTERM.
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -81,11 +94,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def rss_kib(pid: int) -> int:
+    """The resident set size of `pid` in KiB (`VmRSS` in /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise SystemExit("bench: no VmRSS in /proc")
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -97,7 +110,7 @@ sys.path.insert(0, str(HERE))
 
 from rig import emulator as emulator_mod  # noqa: E402
 from rig import provider as provider_mod  # noqa: E402
-from rig.aws import Aws, wait_for  # noqa: E402
+from rig.aws import Aws  # noqa: E402
 from rig.discovery import discover  # noqa: E402
 from rig.environment import terraform_env  # noqa: E402
 from rig.terraform import Terraform  # noqa: E402
@@ -121,6 +134,7 @@ def stats(xs: list[float]) -> tuple[float, float, float]:
 
 
 def fmt3(xs: list[float], unit: str = "", digits: int = 2) -> str:
+    """`median (min-max)` of `xs` with `digits` decimals and `unit`."""
     lo, med, hi = stats(xs)
     return f"{med:.{digits}f}{unit} ({lo:.{digits}f}–{hi:.{digits}f})"
 
@@ -129,7 +143,8 @@ class PeakRss:
     """Samples VmHWM (peak RSS) of every provider process alive while a command runs, and the
     largest heap (RssAnon) and mapped-file (RssFile: the binary's code) parts seen. Only the
     processes run from a copy under `under` (the bench's own working directories) count, not
-    other runs of the provider on the machine."""
+    other runs of the provider on the machine.
+    """
 
     def __init__(self, under: Path, name: str = "terraform-provider-rdsenc") -> None:
         import threading
@@ -184,6 +199,7 @@ class Bench:
         self.lines: list[str] = []
 
     def tf(self, name: str, config: str, poll_scale: float) -> Terraform:
+        """A Terraform working directory `name` holding `config`, the provider polling at `poll_scale`."""
         workdir = self.scratch / name
         workdir.mkdir(parents=True, exist_ok=True)
         env = terraform_env(self.install.cli_config, self.emu.url, workdir, self.scratch / "aws-home")
@@ -194,26 +210,38 @@ class Bench:
         return tf
 
     def out(self, line: str = "") -> None:
+        """Print `line` and keep it for the report."""
         print(line, flush=True)
         self.lines.append(line)
 
     def calls(self) -> list[dict[str, object]]:
+        """The emulator's call log since the last `clear_calls`."""
         return self.emu.client.calls()
 
     def clear_calls(self) -> None:
+        """Empty the emulator's call log."""
         self.emu.client.clear_calls()
 
     # -- seeding ----------------------------------------------------------------------------------
     def seed_sources(self, prefix: str, n: int, storage: int = 20) -> None:
         """N unencrypted, replication-ready MySQL sources sharing one network and parameter group."""
         net = self.aws.create_network(prefix)
-        group = self.aws.create_parameter_group(f"{prefix}-cdc", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
+        group = self.aws.create_parameter_group(
+            f"{prefix}-cdc", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"}
+        )
         for i in range(n):
             self.aws.rds.create_db_instance(
-                DBInstanceIdentifier=f"{prefix}-{i:03d}", Engine="mysql", EngineVersion="8.0.35",
-                DBInstanceClass="db.t3.micro", AllocatedStorage=storage, MasterUsername="admin",
-                MasterUserPassword="bench-Secret-Pa55word", StorageEncrypted=False, BackupRetentionPeriod=7,
-                DBSubnetGroupName=net["db_subnet_group"], VpcSecurityGroupIds=[net["security_group_id"]],
+                DBInstanceIdentifier=f"{prefix}-{i:03d}",
+                Engine="mysql",
+                EngineVersion="8.0.35",
+                DBInstanceClass="db.t3.micro",
+                AllocatedStorage=storage,
+                MasterUsername="admin",
+                MasterUserPassword="bench-Secret-Pa55word",
+                StorageEncrypted=False,
+                BackupRetentionPeriod=7,
+                DBSubnetGroupName=net["db_subnet_group"],
+                VpcSecurityGroupIds=[net["security_group_id"]],
                 DBParameterGroupName=group,
             )
         for i in range(n):
@@ -222,7 +250,8 @@ class Bench:
     # -- 1. provider overhead ---------------------------------------------------------------------
     def time_plans(self, tf: Terraform, busy: list[float] | None = None) -> tuple[list[float], int]:
         """PLAN_REPS timed `terraform plan` runs (refresh included); their wall seconds and peak RSS.
-        With `busy`, also each plan's emulator busy time (the sum of its calls' `busy`)."""
+        With `busy`, also each plan's emulator busy time (the sum of its calls' `busy`).
+        """
         times = []
         with PeakRss(self.scratch) as peak:
             for _ in range(PLAN_REPS):
@@ -236,6 +265,7 @@ class Bench:
         return times, peak.peak_kib
 
     def overhead(self, key_arn: str) -> dict[str, object]:
+        """Plan wall time and memory of N settled resources against the `terraform_data` floor."""
         # One source per migration across all sizes: each working directory owns its own slice.
         n_total = sum(SIZES)
         self.seed_sources("src", n_total)
@@ -266,11 +296,13 @@ class Bench:
         done = 0
         split = (0, 0)
         for n in SIZES:
-            cfg = 'provider "rdsenc" {}\n' + "".join(migration_block(f"m{i}", f"src-{i:03d}", key_arn) for i in range(done, done + n))
+            cfg = 'provider "rdsenc" {}\n' + "".join(
+                migration_block(f"m{i}", f"src-{i:03d}", key_arn) for i in range(done, done + n)
+            )
             tf = self.tf(f"migrations-{n}", cfg, MANY_SCALE)
             self.clear_calls()
             with PeakRss(self.scratch) as apply_peak:
-                res = tf.apply("-parallelism=%d" % max(10, n))
+                res = tf.apply(f"-parallelism={max(10, n)}")
             calls = self.calls()
             polling.append((n, res.seconds / MANY_SCALE / 60, len(calls)))
             create_peak = max(create_peak, apply_peak.peak_kib)
@@ -279,13 +311,22 @@ class Bench:
             migs[n], p = self.time_plans(tf, migs_busy[n])
             peak = max(peak, p)
             done += n
-        return {"floor": floor, "reads": reads, "migrations": migs, "reads_busy": reads_busy, "migs_busy": migs_busy,
-                "peak_kib": peak, "create_peak_kib": create_peak,
-                "split_kib": split, "polling": polling,
-                "one_migration": self.scratch / f"migrations-{min(SIZES)}"}
+        return {
+            "floor": floor,
+            "reads": reads,
+            "migrations": migs,
+            "reads_busy": reads_busy,
+            "migs_busy": migs_busy,
+            "peak_kib": peak,
+            "create_peak_kib": create_peak,
+            "split_kib": split,
+            "polling": polling,
+            "one_migration": self.scratch / f"migrations-{min(SIZES)}",
+        }
 
 
 def migration_block(name: str, source: str, key_arn: str, extra: str = "") -> str:
+    """An `rdsenc_migration` resource `name` of `source` to `key_arn`, `extra` lines inside."""
     return f"""
 resource "rdsenc_migration" "{name}" {{
   source_db_instance_identifier = "{source}"
@@ -304,6 +345,7 @@ resource "rdsenc_migration" "{name}" {{
 
 
 def per_operation(calls: list[dict[str, object]]) -> dict[str, int]:
+    """Calls counted per `service:Operation`, sorted."""
     counts: dict[str, int] = {}
     for c in calls:
         key = f"{c['service']}:{c['operation']}"
@@ -314,11 +356,13 @@ def per_operation(calls: list[dict[str, object]]) -> dict[str, int]:
 # What each call of a settled refresh is for (the observe step reads AWS as the record).
 WHY = {
     "rds:DescribeDBInstances": "source and target instances",
-    "rds:DescribeDBSnapshots": "the source snapshot and its encrypted copy (only while the target is not ready or state lacks them)",
-    "dms:DescribeReplicationSubnetGroups": "the managed replication subnet group (only while the replication instance is not found)",
+    "rds:DescribeDBSnapshots": "the source snapshot and its encrypted copy (only while the target is not ready or "
+    "state lacks them)",
+    "dms:DescribeReplicationSubnetGroups": "the managed replication subnet group (only while the replication "
+    "instance is not found)",
     "dms:DescribeReplicationInstances": "the replication instance",
     "dms:DescribeEndpoints": "source and target endpoints (the reverse ones only once state or the target's "
-                             "`rdsenc:phase` tag says a cutover began)",
+    "`rdsenc:phase` tag says a cutover began)",
     "dms:DescribeReplicationTasks": "the forward task (the reverse one only once a cutover began)",
     "dms:DescribeTableStatistics": "`validation_state` (per-table validation; only when `dms.validation` is on)",
     "cloudwatch:GetMetricData": "`replication_lag_seconds` (CDC latency)",
@@ -327,12 +371,17 @@ WHY = {
 
 
 def breakdown(counts: dict[str, int]) -> str:
+    """`op n, op n, ...` of `counts`, or `(none)`."""
     return ", ".join(f"{k} {v}" for k, v in counts.items()) or "(none)"
 
 
 def aws_calls(b: Bench, one_migration_dir: Path) -> dict[str, object]:
     """Calls of one refresh of a settled migration, and of one `rdsenc_db_instance` read."""
-    tf = Terraform(b.terraform, one_migration_dir, terraform_env(b.install.cli_config, b.emu.url, one_migration_dir, b.scratch / "aws-home"))
+    tf = Terraform(
+        b.terraform,
+        one_migration_dir,
+        terraform_env(b.install.cli_config, b.emu.url, one_migration_dir, b.scratch / "aws-home"),
+    )
     inv = b.emu.client.inventory()
     b.clear_calls()
     tf.run("plan", "-refresh-only", "-input=false", "-no-color")
@@ -342,14 +391,32 @@ def aws_calls(b: Bench, one_migration_dir: Path) -> dict[str, object]:
     # table statistics because `dms.validation` is on (the default, and the bench's setting):
     # `validation_state` reports per-table validation, which only DescribeTableStatistics
     # returns (the task's own statistics count errored tables, not validation).
-    owned = ["source DB instance", "target DB instance", "replication instance", "source endpoint", "target endpoint", "replication task"]
-    tf = b.tf("one-read", 'provider "rdsenc" {}\ndata "rdsenc_db_instance" "r" {\n  db_instance_identifier = "src-000"\n}\n', MANY_SCALE)
+    owned = [
+        "source DB instance",
+        "target DB instance",
+        "replication instance",
+        "source endpoint",
+        "target endpoint",
+        "replication task",
+    ]
+    tf = b.tf(
+        "one-read",
+        'provider "rdsenc" {}\ndata "rdsenc_db_instance" "r" {\n  db_instance_identifier = "src-000"\n}\n',
+        MANY_SCALE,
+    )
     tf.apply()
     b.clear_calls()
     tf.plan()
     read = b.calls()
-    return {"refresh": per_operation(refresh), "refresh_total": len(refresh), "refresh_min": len(owned) + 2,
-            "owned": owned, "read": per_operation(read), "read_total": len(read), "inventory_tasks": inv["replication_tasks"]["count"]}
+    return {
+        "refresh": per_operation(refresh),
+        "refresh_total": len(refresh),
+        "refresh_min": len(owned) + 2,
+        "owned": owned,
+        "read": per_operation(read),
+        "read_total": len(read),
+        "inventory_tasks": inv["replication_tasks"]["count"],
+    }
 
 
 def critical_path(b: Bench) -> dict[str, object]:
@@ -368,16 +435,22 @@ def critical_path(b: Bench) -> dict[str, object]:
     runbook = snapshot + copy + restore + dms_setup + task
     net = b.aws.create_network("big")
     group = b.aws.create_parameter_group("big-cdc", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
-    b.aws.create_mysql_instance("orders", AllocatedStorage=gb, DBSubnetGroupName=net["db_subnet_group"],
-                                VpcSecurityGroupIds=[net["security_group_id"]], DBParameterGroupName=group)
+    b.aws.create_mysql_instance(
+        "orders",
+        AllocatedStorage=gb,
+        DBSubnetGroupName=net["db_subnet_group"],
+        VpcSecurityGroupIds=[net["security_group_id"]],
+        DBParameterGroupName=group,
+    )
     key = b.aws.create_kms_key(alias="bench-big")
-    zone_id = b.aws.route53.create_hosted_zone(Name=ZONE, CallerReference="rdsenc-bench")["HostedZone"]["Id"].split("/")[-1]
     src = b.aws.rds.describe_db_instances(DBInstanceIdentifier="orders")["DBInstances"][0]
-    b.aws.route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-        "Name": RECORD, "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": src["Endpoint"]["Address"]}]}}]})
+    zone_id = b.aws.create_cname_zone(ZONE, RECORD, src["Endpoint"]["Address"], caller_reference="rdsenc-bench")
 
     def config(cutover: bool) -> str:
-        route53 = f'cutover_strategy = "route53"\n  cutover = {str(cutover).lower()}\n  route53 {{\n    zone_id     = "{zone_id}"\n    record_name = "{RECORD}"\n    ttl         = 30\n  }}'
+        route53 = (
+            f'cutover_strategy = "route53"\n  cutover = {str(cutover).lower()}\n  route53 {{\n'
+            f'    zone_id     = "{zone_id}"\n    record_name = "{RECORD}"\n    ttl         = 30\n  }}'
+        )
         return 'provider "rdsenc" {}\n' + migration_block("m", "orders", key["Arn"], route53)
 
     tf = b.tf("critical-path", config(False), PATH_SCALE)
@@ -405,22 +478,40 @@ def critical_path(b: Bench) -> dict[str, object]:
     # The target endpoint needs the restored instance's address: its create and connection
     # test sit between the restore and the task.
     ready = snapshot + copy + restore
-    timeline[4:4] = [("CreateEndpoint (last: the target)", last.get("CreateEndpoint"), ready),
-                     ("TestConnection (last)", last.get("TestConnection"), ready)]
+    timeline[4:4] = [
+        ("CreateEndpoint (last: the target)", last.get("CreateEndpoint"), ready),
+        ("TestConnection (last)", last.get("TestConnection"), ready),
+    ]
     timeline.append(("apply returns (full load done)", apply_aws, lower))
-    return {"tf": tf, "config": config, "snapshot": snapshot, "copy": copy, "restore": restore, "dms_setup": dms_setup,
-            "task": task, "lower": lower, "runbook": runbook, "apply_s": res.seconds, "apply_aws": apply_aws,
-            "calls": len(calls), "per_min": len(calls) / (apply_aws / 60), "timeline": timeline}
+    return {
+        "tf": tf,
+        "config": config,
+        "snapshot": snapshot,
+        "copy": copy,
+        "restore": restore,
+        "dms_setup": dms_setup,
+        "task": task,
+        "lower": lower,
+        "runbook": runbook,
+        "apply_s": res.seconds,
+        "apply_aws": apply_aws,
+        "calls": len(calls),
+        "per_min": len(calls) / (apply_aws / 60),
+        "timeline": timeline,
+    }
 
 
 def cutover_pause(b: Bench, cp: dict[str, object]) -> dict[str, object]:
     """Cutover under a fixed lag profile: 3 s source / 4 s target lag until 30 AWS s after the
-    apply starts, then 0 (DMS drains); the write pause the provider records, in AWS seconds."""
+    apply starts, then 0 (DMS drains); the write pause the provider records, in AWS seconds.
+    """
     import threading
 
     tf: Terraform = cp["tf"]  # type: ignore[assignment]
     ident = str(tf.resources()["rdsenc_migration.m"]["replication_task_arn"])
-    b.emu.client.set_table_statistics(ident, [{"schema": "app", "table": "orders", "rows": 1000, "validation_state": "Validated"}])
+    b.emu.client.set_table_statistics(
+        ident, [{"schema": "app", "table": "orders", "rows": 1000, "validation_state": "Validated"}]
+    )
     b.emu.client.set_lag(ident, source_seconds=3, target_seconds=4)
     b.emu.client.set_time_scale(CUTOVER_SCALE)
     tf.env["RDSENC_POLL_SCALE"] = repr(CUTOVER_SCALE)
@@ -437,11 +528,16 @@ def cutover_pause(b: Bench, cp: dict[str, object]) -> dict[str, object]:
     pause = st.get("cutover_write_pause_seconds")
     if pause is None or st.get("phase") != "cut_over":
         raise SystemExit(f"bench: cutover did not record a write pause (phase {st.get('phase')}, pause {pause})")
-    return {"pause_real": float(pause), "pause_aws": float(pause) / CUTOVER_SCALE, "apply_s": res.seconds,
-            "ops": per_operation(calls)}
+    return {
+        "pause_real": float(pause),
+        "pause_aws": float(pause) / CUTOVER_SCALE,
+        "apply_s": res.seconds,
+        "ops": per_operation(calls),
+    }
 
 
 def startup(binary: Path) -> dict[str, object]:
+    """Handshake time, idle RSS, size and transport of the provider binary started alone."""
     with tempfile.TemporaryDirectory(prefix="rdsenc-bench-") as tmp:
         env = {
             "PATH": os.environ.get("PATH", ""),
@@ -463,10 +559,12 @@ def startup(binary: Path) -> dict[str, object]:
 
 
 def ratio(x: float, floor: float) -> str:
+    """`x / floor` with two decimals and a multiplication sign, or `n/a` without a floor."""
     return f"{x / floor:.2f}×" if floor > 0 else "n/a"
 
 
 def main() -> int:
+    """Run every measurement and print the report (and write it to the path given)."""
     if len(sys.argv) not in (2, 3):
         raise SystemExit("usage: bench.py PATH/TO/terraform-provider-rdsenc [docs/performance.md]")
     binary = Path(sys.argv[1]).resolve()
@@ -491,34 +589,45 @@ def main() -> int:
     return 0
 
 
-def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: dict, co: dict, seconds: float,
-                 report: Path | None) -> None:
+def write_report(
+    b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: dict, co: dict, seconds: float, report: Path | None
+) -> None:
+    """Print the figures as docs/performance.md's Markdown and write it to `report` if given."""
     import platform
 
     out = b.out
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     out("# rdsenc performance")
     out("")
     profile = "release" if "release" in binary.parts else "debug" if "debug" in binary.parts else "unknown"
-    out(f"Generated by `acceptance-tests/bench.py` (`make bench`) on {now}, commit `{commit or '?'}`, provider binary "
+    out(
+        f"Generated by `acceptance-tests/bench.py` (`make bench`) on {now}, commit `{commit or '?'}`, provider binary "
         f"`{binary.name}` ({profile} build), on {platform.node()} "
         f"({os.cpu_count()} cores, {platform.platform()}), {b.terraform.describe()}, "
         f"against the local AWS emulator. Whole run: {seconds / 60:.1f} min. Times are wall clock on a "
         "shared machine: read the ratios and counts, not the absolute milliseconds. "
-        f"Timings are median (min–max) over {PLAN_REPS} plans; no test asserts on any of them.")
+        f"Timings are median (min–max) over {PLAN_REPS} plans; no test asserts on any of them."
+    )
     out("")
     out("## 1. Provider overhead")
     out("")
     out("`terraform plan` (refresh included) of N settled resources. Floor: N built-in `terraform_data`.")
     out("")
-    out("| N | floor `terraform_data` (s) | N × `rdsenc_db_instance` (s) | ratio | N × settled `rdsenc_migration` (s) | ratio |")
+    out(
+        "| N | floor `terraform_data` (s) | N × `rdsenc_db_instance` (s) | ratio | N × settled `rdsenc_migration` "
+        "(s) | ratio |"
+    )
     out("| --- | --- | --- | --- | --- | --- |")
     fl, rd, mg = ov["floor"], ov["reads"], ov["migrations"]
     med = lambda xs: statistics.median(xs)  # noqa: E731
     for n in SIZES:
-        out(f"| {n} | {fmt3(fl[n])} | {fmt3(rd[n])} | {ratio(med(rd[n]), med(fl[n]))} | "
-            f"{fmt3(mg[n]) if n in mg else '–'} | {ratio(med(mg[n]), med(fl[n])) if n in mg else '–'} |")
+        out(
+            f"| {n} | {fmt3(fl[n])} | {fmt3(rd[n])} | {ratio(med(rd[n]), med(fl[n]))} | "
+            f"{fmt3(mg[n]) if n in mg else '–'} | {ratio(med(mg[n]), med(fl[n])) if n in mg else '–'} |"
+        )
     lo, hi = min(SIZES), max(SIZES)
     mid = sorted(SIZES)[-2] if len(SIZES) > 1 else lo
 
@@ -528,40 +637,62 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
     out("")
     out("| cost | floor | `rdsenc_db_instance` | ratio | `rdsenc_migration` | ratio |")
     out("| --- | --- | --- | --- | --- | --- |")
-    out(f"| fixed (plan of N={lo}) | {med(fl[lo]):.2f} s | {med(rd[lo]):.2f} s | {ratio(med(rd[lo]), med(fl[lo]))} | "
-        f"{med(mg[lo]):.2f} s | {ratio(med(mg[lo]), med(fl[lo]))} |")
-    out(f"| marginal per resource (slope N={mid}→{hi}) | {slope(fl) * 1000:.1f} ms | {slope(rd) * 1000:.1f} ms | "
-        f"{ratio(slope(rd), slope(fl))} | {slope(mg) * 1000:.1f} ms | {ratio(slope(mg), slope(fl))} |")
+    out(
+        f"| fixed (plan of N={lo}) | {med(fl[lo]):.2f} s | {med(rd[lo]):.2f} s | {ratio(med(rd[lo]), med(fl[lo]))} | "
+        f"{med(mg[lo]):.2f} s | {ratio(med(mg[lo]), med(fl[lo]))} |"
+    )
+    out(
+        f"| marginal per resource (slope N={mid}→{hi}) | {slope(fl) * 1000:.1f} ms | {slope(rd) * 1000:.1f} ms | "
+        f"{ratio(slope(rd), slope(fl))} | {slope(mg) * 1000:.1f} ms | {ratio(slope(mg), slope(fl))} |"
+    )
     # The emulator serves one call at a time (one lock around moto): its busy time in a plan is
     # time the plan spent waiting on the stand-in for AWS, which AWS serves in parallel.
     rb, mb = ov["reads_busy"], ov["migs_busy"]
-    own = lambda wall, busy: {n: [w - u for w, u in zip(wall[n], busy[n])] for n in busy}  # noqa: E731
+    own = lambda wall, busy: {n: [w - u for w, u in zip(wall[n], busy[n], strict=False)] for n in busy}  # noqa: E731
     rd_own, mg_own = own(rd, rb), own(mg, mb)
-    out(f"| of the marginal cost, the emulator busy serving the plan's AWS calls (one at a time) | – | "
-        f"{slope(rb) * 1000:.1f} ms | | {slope(mb) * 1000:.1f} ms | |")
-    out(f"| marginal per resource without the emulator's busy time | {slope(fl) * 1000:.1f} ms | "
+    out(
+        f"| of the marginal cost, the emulator busy serving the plan's AWS calls (one at a time) | – | "
+        f"{slope(rb) * 1000:.1f} ms | | {slope(mb) * 1000:.1f} ms | |"
+    )
+    out(
+        f"| marginal per resource without the emulator's busy time | {slope(fl) * 1000:.1f} ms | "
         f"{slope(rd_own) * 1000:.1f} ms | {ratio(slope(rd_own), slope(fl))} | {slope(mg_own) * 1000:.1f} ms | "
-        f"{ratio(slope(mg_own), slope(fl))} |")
+        f"{ratio(slope(mg_own), slope(fl))} |"
+    )
     out("")
     hs = su["handshake_ms"]
     out("| process | value | goal |")
     out("| --- | --- | --- |")
     out(f"| start → handshake line ({len(hs)} runs, {su['transport']}, mTLS) | {fmt3(hs, ' ms', 1)} | ≤ 10 ms |")
     out(f"| idle RSS ({IDLE_S:.0f} s after the handshake) | {su['idle_kib'] / 1024:.1f} MiB | ≤ 20 MiB |")
-    out(f"| peak RSS during the plans (any provider process, N up to {hi}) | {ov['peak_kib'] / 1024:.1f} MiB | ≤ 20 MiB |")
-    out(f"| peak RSS during the N={hi} create, all at once (`-parallelism={hi}`) | {ov['create_peak_kib'] / 1024:.1f} MiB | ≤ 20 MiB |")
+    out(
+        f"| peak RSS during the plans (any provider process, N up to {hi}) | {ov['peak_kib'] / 1024:.1f} MiB | ≤ 20 "
+        "MiB |"
+    )
+    out(
+        f"| peak RSS during the N={hi} create, all at once (`-parallelism={hi}`) | "
+        f"{ov['create_peak_kib'] / 1024:.1f} MiB | ≤ 20 MiB |"
+    )
     anon, mapped = ov["split_kib"]
-    out(f"| of which, during the N={hi} create: largest heap (RssAnon) / largest mapped code (RssFile) seen | "
-        f"{anon / 1024:.1f} MiB / {mapped / 1024:.1f} MiB | |")
-    out(f"| binary size (`{binary.relative_to(REPO) if binary.is_relative_to(REPO) else binary}`) | {su['size'] / 1048576:.1f} MiB | |")
+    out(
+        f"| of which, during the N={hi} create: largest heap (RssAnon) / largest mapped code (RssFile) seen | "
+        f"{anon / 1024:.1f} MiB / {mapped / 1024:.1f} MiB | |"
+    )
+    out(
+        f"| binary size (`{binary.relative_to(REPO) if binary.is_relative_to(REPO) else binary}`) | "
+        f"{su['size'] / 1048576:.1f} MiB | |"
+    )
     out("")
     out("## 2. AWS calls")
     out("")
     out("| operation | calls | minimum | per operation |")
     out("| --- | --- | --- | --- |")
-    out(f"| one refresh (`plan -refresh-only`) of one settled migration | {calls['refresh_total']} | {calls['refresh_min']} "
+    out(
+        f"| one refresh (`plan -refresh-only`) of one settled migration | {calls['refresh_total']} | "
+        f"{calls['refresh_min']} "
         f"(one describe per owned object: {', '.join(calls['owned'])}; one metric query; table statistics, "
-        f"as `dms.validation` is on) | {breakdown(calls['refresh'])} |")
+        f"as `dms.validation` is on) | {breakdown(calls['refresh'])} |"
+    )
     out(f"| one `rdsenc_db_instance` read (`plan`) | {calls['read_total']} | 1 | {breakdown(calls['read'])} |")
     out("")
     out("The refresh, call by call:")
@@ -573,35 +704,59 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
     out("")
     out("## 3. Critical path (500 GB, the emulator's default durations)")
     out("")
-    out(f"Scaled by {PATH_SCALE} (AWS seconds × {PATH_SCALE} = real seconds); the provider polls at the same scale "
-        "(`RDSENC_POLL_SCALE`). Durations from `GET /_emulator/durations`.")
+    out(
+        f"Scaled by {PATH_SCALE} (AWS seconds × {PATH_SCALE} = real seconds); the provider polls at the same scale "
+        "(`RDSENC_POLL_SCALE`). Durations from `GET /_emulator/durations`."
+    )
     out("")
     out("| step | AWS seconds |")
     out("| --- | --- |")
-    for name, key in (("snapshot", "snapshot"), ("encrypted copy", "copy"), ("restore", "restore"),
-                      ("DMS replication instance (overlaps the snapshot work)", "dms_setup"),
-                      ("task create + start + full load", "task")):
+    for name, key in (
+        ("snapshot", "snapshot"),
+        ("encrypted copy", "copy"),
+        ("restore", "restore"),
+        ("DMS replication instance (overlaps the snapshot work)", "dms_setup"),
+        ("task create + start + full load", "task"),
+    ):
         out(f"| {name} | {cp[key]:.0f} |")
-    out(f"| **lower bound**: max(snapshot + copy + restore, DMS set-up) + task | **{cp['lower']:.0f}** ({cp['lower'] / 3600:.2f} h) |")
-    out(f"| runbook's sequential sum (every step one after another) | {cp['runbook']:.0f} ({cp['runbook'] / 3600:.2f} h) |")
-    out(f"| `terraform apply` wall time, in AWS seconds (includes init of Terraform and provider) | {cp['apply_aws']:.0f} ({cp['apply_s']:.1f} s real) |")
+    out(
+        f"| **lower bound**: max(snapshot + copy + restore, DMS set-up) + task | **{cp['lower']:.0f}** "
+        f"({cp['lower'] / 3600:.2f} h) |"
+    )
+    out(
+        f"| runbook's sequential sum (every step one after another) | {cp['runbook']:.0f} "
+        f"({cp['runbook'] / 3600:.2f} h) |"
+    )
+    out(
+        "| `terraform apply` wall time, in AWS seconds (includes init of Terraform and provider) | "
+        f"{cp['apply_aws']:.0f} ({cp['apply_s']:.1f} s real) |"
+    )
     fixed_aws = med(fl[lo]) / PATH_SCALE
-    out(f"| the same minus Terraform's fixed cost (the floor's N={lo} plan, {med(fl[lo]):.2f} s real) | {cp['apply_aws'] - fixed_aws:.0f} |")
+    out(
+        f"| the same minus Terraform's fixed cost (the floor's N={lo} plan, {med(fl[lo]):.2f} s real) | "
+        f"{cp['apply_aws'] - fixed_aws:.0f} |"
+    )
     out("")
-    out(f"apply / lower bound = **{cp['apply_aws'] / cp['lower']:.3f}** (goal ≤ 1.05); without Terraform's own "
-        f"start-up, {(cp['apply_aws'] - fixed_aws) / cp['lower']:.3f}; runbook / lower bound = {cp['runbook'] / cp['lower']:.3f}. "
+    out(
+        f"apply / lower bound = **{cp['apply_aws'] / cp['lower']:.3f}** (goal ≤ 1.05); without Terraform's own "
+        f"start-up, {(cp['apply_aws'] - fixed_aws) / cp['lower']:.3f}; runbook / lower bound = "
+        f"{cp['runbook'] / cp['lower']:.3f}. "
         f"At this scale one real second is {1 / PATH_SCALE:.0f} AWS seconds, so Terraform's fixed cost weighs "
         "far more here than beside a real 2-hour migration; the provider's polling overshoot is the part the "
         "provider owns: each wait polls at most a tenth of the time it has waited, at most the time left by "
         "the object's own progress rate (snapshots, copies, the full load), and re-reads a target status at "
-        "the minimum interval, within the 10–60 AWS s bounds.")
+        "the minimum interval, within the 10–60 AWS s bounds."
+    )
     out("")
     out("Where the time goes (AWS seconds since `terraform apply` started):")
     out("")
     out("| step started (first call) | at | earliest possible | late by |")
     out("| --- | --- | --- | --- |")
     for op, at, best in cp["timeline"]:
-        out(f"| `{op}` | {'not called' if at is None else f'{at:.0f}'} | {best:.0f} | {'' if at is None else f'{at - best:.0f}'} |")
+        out(
+            f"| `{op}` | {'not called' if at is None else f'{at:.0f}'} | {best:.0f} | "
+            f"{'' if at is None else f'{at - best:.0f}'} |"
+        )
     out("")
     out("## 4. Polling cost while waiting")
     out("")
@@ -615,15 +770,21 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
     out("")
     out("## 5. Cutover write pause")
     out("")
-    out("Route 53 strategy; lag profile: CDC latency 3 s (source) / 4 s (target) until 30 AWS s after the cutover "
-        "apply starts, then 0; every table validated.")
+    out(
+        "Route 53 strategy; lag profile: CDC latency 3 s (source) / 4 s (target) until 30 AWS s after the cutover "
+        "apply starts, then 0; every table validated."
+    )
     out("")
-    out(f"Scaled by {CUTOVER_SCALE}: the provider records the pause from whole-second timestamps (tags on the "
+    out(
+        f"Scaled by {CUTOVER_SCALE}: the provider records the pause from whole-second timestamps (tags on the "
         f"target), so the figure is ± 1 real second = ± {1 / CUTOVER_SCALE:.0f} AWS seconds; at the critical path's "
         "scale it would round to 0. The pause covers the DMS drain (lag < 1 s on 3 consecutive reads, counted from one "
-        "CloudWatch period after the pause: the provider's poll cap, 60 AWS s), then the Route 53 change reaching INSYNC "
-        "(40 AWS s in the emulator) while the forward task stops. Those two are the floor while the drain's evidence is "
-        "CloudWatch: see `engine/cutover.rs` (what the write pause is made of).")
+        "CloudWatch period after the pause: the provider's poll cap, 60 AWS s), then the Route 53 change reaching "
+        "INSYNC "
+        "(40 AWS s in the emulator) while the forward task stops. Those two are the floor while the drain's evidence "
+        "is "
+        "CloudWatch: see `engine/cutover.rs` (what the write pause is made of)."
+    )
     out("")
     out("| `cutover_write_pause_seconds` (real) | in AWS seconds | cutover apply (real) |")
     out("| --- | --- | --- |")
@@ -633,37 +794,49 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
     out("")
     out("## Why the numbers are what they are")
     out("")
-    out("- **Plan cost per resource.** A settled migration's refresh makes its AWS calls (section 2); the "
+    out(
+        "- **Plan cost per resource.** A settled migration's refresh makes its AWS calls (section 2); the "
         "emulator serves calls one at a time (Python, one lock), so in a plan of a hundred migrations most of "
         "the marginal cost is the emulator's queue: the rows above set its busy time beside the rest. AWS "
         "serves those describes in parallel; the provider keeps 16 in flight. On two shared cores the "
-        "emulator's busy time also includes waiting for a core.")
-    out("- **Refresh calls.** The minimum counts one describe per owned object, one metric query and, because "
+        "emulator's busy time also includes waiting for a core."
+    )
+    out(
+        "- **Refresh calls.** The minimum counts one describe per owned object, one metric query and, because "
         "`dms.validation` is on, DescribeTableStatistics (per-table validation is only there). A refresh reads the "
         "reverse task and endpoints only once state's phase or the target's `rdsenc:phase` tag says a cutover began "
         "(the tag is written before any reverse object exists), the snapshots only while the target is not ready or "
-        "state lacks them, and the replication subnet group only while the replication instance is not found.")
-    out("- **`rdsenc_db_instance` read.** Configuration makes no AWS call; rejected credentials fail the first real "
-        "call with an error naming the credential sources.")
-    out("- **Handshake.** Most of the start-up was aws-lc seeding its random generator with CPU-jitter entropy "
+        "state lacks them, and the replication subnet group only while the replication instance is not found."
+    )
+    out(
+        "- **`rdsenc_db_instance` read.** Configuration makes no AWS call; rejected credentials fail the first real "
+        "call with an error naming the credential sources."
+    )
+    out(
+        "- **Handshake.** Most of the start-up was aws-lc seeding its random generator with CPU-jitter entropy "
         "(~35 ms of CPU before the plugin's key pair); the workspace builds aws-lc without it "
         "(`.cargo/config.toml`), so the OS generator seeds it, as it does ring and BoringSSL. The self-signed "
-        "certificate is ECDSA P-256.")
-    out("- **Memory.** Two tokio workers and at most four blocking threads; the schema is built once; every AWS "
+        "certificate is ECDSA P-256."
+    )
+    out(
+        "- **Memory.** Two tokio workers and at most four blocking threads; the schema is built once; every AWS "
         "client shares one SDK configuration and one HTTPS client, which keeps at most 16 requests in flight per "
         "process (unbounded, the N=100 create held ~800 connections open). One migration engine per provider "
         "process, whose 16 AWS call slots every migration shares: a call's future holds the SDK's request state "
         "from the moment it is created, so calls wait for a slot before they are created (with an engine per "
         "request, a hundred migrations each had their own slots and the heap held a hundred SDK requests, as "
-        "heaptrack showed). The release build is one LTO unit (`lto = \"fat\"`, `codegen-units = 1`, "
+        'heaptrack showed). The release build is one LTO unit (`lto = "fat"`, `codegen-units = 1`, '
         "stripped), which drops the SDK code no operation reaches; the code pages mapped from the binary "
         "(RssFile) shrink with it. Fewer malloc arenas (`MALLOC_ARENA_MAX=1`) did not "
         "lower the peak. What remains grows with the migrations Terraform works on at once (`-parallelism`, "
         "default 10): per migration its gRPC request and decoded states, its plan or apply in progress, and, at "
-        "plan, the preflight's own AWS reads.")
-    out("- **Cutover pause.** The drain's evidence is CloudWatch CDC latency, published once a minute; a read "
+        "plan, the preflight's own AWS reads."
+    )
+    out(
+        "- **Cutover pause.** The drain's evidence is CloudWatch CDC latency, published once a minute; a read "
         "earlier than one period after the pause may show a datapoint from before it, so the pause cannot be "
-        "shorter than that period plus the switch (Route 53 INSYNC) without another proof of the drain.")
+        "shorter than that period plus the switch (Route 53 INSYNC) without another proof of the drain."
+    )
     out("")
     out("## How to reproduce")
     out("")
@@ -671,9 +844,12 @@ def write_report(b: Bench, binary: Path, su: dict, ov: dict, calls: dict, cp: di
     out("make bench            # release build, then acceptance-tests/bench.py, which rewrites docs/performance.md")
     out("```")
     out("")
-    out(f"Knobs (environment): `BENCH_SIZES` (default `1,25,100`), `BENCH_PLAN_REPS` ({PLAN_REPS}), "
-        f"`BENCH_RUNS` handshake runs ({RUNS}), `BENCH_MANY_SCALE` ({MANY_SCALE}), `BENCH_PATH_SCALE` ({PATH_SCALE}), `BENCH_CUTOVER_SCALE` ({CUTOVER_SCALE}). "
-        "Terraform is the rig's choice (`RDSENC_TF`).")
+    out(
+        f"Knobs (environment): `BENCH_SIZES` (default `1,25,100`), `BENCH_PLAN_REPS` ({PLAN_REPS}), "
+        f"`BENCH_RUNS` handshake runs ({RUNS}), `BENCH_MANY_SCALE` ({MANY_SCALE}), `BENCH_PATH_SCALE` "
+        f"({PATH_SCALE}), `BENCH_CUTOVER_SCALE` ({CUTOVER_SCALE}). "
+        "Terraform is the rig's choice (`RDSENC_TF`)."
+    )
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text("\n".join(b.lines) + "\n")

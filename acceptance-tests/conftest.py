@@ -28,7 +28,6 @@ from rig.environment import terraform_env
 
 _INSTALLS_KEY = pytest.StashKey[list[TerraformInstall] | DiscoveryError]()
 _EMULATOR_KEY = pytest.StashKey[str]()
-LAUNCHER_DESC = {"rdsenc": str(emulator_mod.LAUNCHER), "moto": "stock moto.server: the rdsenc launcher is absent"}
 
 
 def _installs(config: pytest.Config) -> list[TerraformInstall] | DiscoveryError:
@@ -41,6 +40,7 @@ def _installs(config: pytest.Config) -> list[TerraformInstall] | DiscoveryError:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    """One header line per Terraform the session runs against, or why there is none."""
     installs = _installs(config)
     if isinstance(installs, DiscoveryError):
         return [f"rdsenc rig: NO TERRAFORM: {installs}"]
@@ -48,6 +48,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Name the Terraforms and the emulator the session ran against."""
     installs = config.stash.get(_INSTALLS_KEY, None)
     if isinstance(installs, list) and installs:
         used = ", ".join(tf.describe() for tf in installs)
@@ -57,6 +58,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize `tf_install` over every Terraform found (or over the discovery error)."""
     if "tf_install" not in metafunc.fixturenames:
         return
     installs = _installs(metafunc.config)
@@ -100,7 +102,7 @@ def emulator_process(
         running = emulator_mod.start(log, time_scale=scale)
     except emulator_mod.EmulatorError as exc:
         pytest.fail(str(exc), pytrace=False)
-    request.config.stash[_EMULATOR_KEY] = f"{running.kind} ({LAUNCHER_DESC[running.kind]}), time scale {scale}"
+    request.config.stash[_EMULATOR_KEY] = f"{emulator_mod.LAUNCHER}, time scale {scale}"
     yield running
     running.stop()
 
@@ -157,6 +159,7 @@ def tf(tf_factory: Callable[..., Terraform], request: pytest.FixtureRequest) -> 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each test's call report on its item, for the `tf` fixture's transcript on failure."""
     report = yield
     if report.when == "call":
         item.rig_call_report = report  # type: ignore[attr-defined]

@@ -52,9 +52,25 @@ class EmulatorClient:
                 pass
             raise EmulatorError(err.code, text) from None
 
+    def clock(self) -> dict[str, Any]:
+        """``GET /_emulator/clock``: ``{"aws_now", "wall", "time_scale"}`` read at one instant."""
+        return dict(self._call("GET", "clock"))
+
     def health(self) -> dict[str, Any]:
         """``GET /_emulator/health``."""
         return dict(self._call("GET", "health"))
+
+    def dataplane(self) -> dict[str, Any]:
+        """``GET /_emulator/dataplane``: whether the data plane is on, its servers and snapshots."""
+        return dict(self._call("GET", "dataplane"))
+
+    def dns(self) -> dict[str, Any]:
+        """``GET /_emulator/dns``: ``{"host", "port"}`` of the data plane's DNS server (UDP)."""
+        return dict(self._call("GET", "dns"))
+
+    def network(self) -> dict[str, Any]:
+        """``GET /_emulator/network``: the data plane's fronts, bind errors and relays."""
+        return dict(self._call("GET", "network"))
 
     def reset(self) -> dict[str, Any]:
         """``POST /_emulator/reset``: all AWS state and emulator settings back to launch."""
@@ -67,6 +83,12 @@ class EmulatorClient:
                 "POST", "lag", {"task": task, "source_seconds": source_seconds, "target_seconds": target_seconds}
             )
         )
+
+    def set_apply_delay(self, task: str, seconds: float) -> dict[str, Any]:
+        """``POST /_emulator/dms-apply-delay``: data plane only; slow a task's apply by ``seconds``
+        (AWS seconds) before each source transaction.
+        """
+        return dict(self._call("POST", "dms-apply-delay", {"task": task, "seconds": seconds}))
 
     def set_table_statistics(self, task: str, tables: list[dict[str, Any]]) -> dict[str, Any]:
         """``POST /_emulator/table-statistics``: the tables a task replicates and their counters."""

@@ -2,7 +2,7 @@
 """Launch rdsenc's AWS emulator: moto[server] plus the patches in ``rdsemu``.
 
     python acceptance-tests/emulator/rdsenc_emulator.py --host 127.0.0.1 --port 5000 \
-        [--time-scale 0.001]
+        [--time-scale 0.001] [--data-plane]
 
 Real seconds = AWS seconds x time scale (1 = real time). Prints one line
 ``rdsenc-emulator listening on http://HOST:PORT`` once the socket is bound.
@@ -31,6 +31,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1.0,
         help="real seconds per AWS second (1 = real time, 0.001 = 1000x faster)",
     )
+    parser.add_argument(
+        "--data-plane",
+        action="store_true",
+        help="run a real MariaDB/PostgreSQL server behind every DB instance (see README, Data plane)",
+    )
     args = parser.parse_args(argv)
     if not args.time_scale > 0:
         parser.error("--time-scale must be > 0")
@@ -55,7 +60,16 @@ def main(argv: list[str] | None = None) -> None:
     from rdsemu.control import EmulatorApp
     from rdsemu.state import STATE
 
+    if args.data_plane:
+        from rdsemu.dataplane import DATAPLANE
+
+        DATAPLANE.enable()
     rdsemu.install()
+    if args.data_plane:
+        from rdsemu.dataplane import dns, net
+
+        net.start()
+        dns.start()  # after rdsemu.install(): it wraps the Route 53 patch
     STATE.launch_time_scale = args.time_scale
     STATE.set_time_scale(args.time_scale)
 
@@ -75,6 +89,14 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         server.server_close()
+        if args.data_plane:
+            from rdsemu.dataplane import dns, net
+
+            if net.NETWORK is not None:
+                net.NETWORK.close()
+            if dns.DNS is not None:
+                dns.DNS.close()
+            DATAPLANE.shutdown()
 
 
 if __name__ == "__main__":

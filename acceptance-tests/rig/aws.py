@@ -15,6 +15,13 @@ from rig.emulator import ACCESS_KEY, REGION, SECRET_KEY
 T = TypeVar("T")
 
 
+def _client(service: str) -> cached_property[Any]:
+    """A cached `Aws` attribute holding the boto3 client of `service`."""
+    prop: cached_property[Any] = cached_property(lambda self: self.client(service))
+    prop.__doc__ = f"The {service} client."
+    return prop
+
+
 class Aws:
     """boto3 clients for every service the provider uses, pointed at the emulator: `aws.rds`, `aws.kms`..."""
 
@@ -32,45 +39,15 @@ class Aws:
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60),
         )
 
-    @cached_property
-    def rds(self) -> Any:
-        """RDS client."""
-        return self.client("rds")
-
-    @cached_property
-    def dms(self) -> Any:
-        """DMS client."""
-        return self.client("dms")
-
-    @cached_property
-    def kms(self) -> Any:
-        """KMS client."""
-        return self.client("kms")
-
-    @cached_property
-    def cloudwatch(self) -> Any:
-        """CloudWatch client."""
-        return self.client("cloudwatch")
-
-    @cached_property
-    def route53(self) -> Any:
-        """Route 53 client."""
-        return self.client("route53")
-
-    @cached_property
-    def secretsmanager(self) -> Any:
-        """Secrets Manager client."""
-        return self.client("secretsmanager")
-
-    @cached_property
-    def ec2(self) -> Any:
-        """EC2 client."""
-        return self.client("ec2")
-
-    @cached_property
-    def sts(self) -> Any:
-        """STS client."""
-        return self.client("sts")
+    # The services the provider calls, one client each, made on first use.
+    rds = _client("rds")
+    dms = _client("dms")
+    kms = _client("kms")
+    cloudwatch = _client("cloudwatch")
+    route53 = _client("route53")
+    secretsmanager = _client("secretsmanager")
+    ec2 = _client("ec2")
+    sts = _client("sts")
 
     # -- seeding -----------------------------------------------------------------------------------
     def create_mysql_instance(self, identifier: str, **overrides: Any) -> dict[str, Any]:
@@ -112,9 +89,9 @@ class Aws:
         """
         vpc = self.ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
         subnets = [
-            self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
-                "Subnet"
-            ]["SubnetId"]
+            self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"][
+                "SubnetId"
+            ]
             for i, az in ((1, "a"), (2, "b"))
         ]
         group = f"{name}-subnets"
@@ -124,21 +101,41 @@ class Aws:
         sg = self.ec2.create_security_group(GroupName=f"{name}-db", Description="db", VpcId=vpc)["GroupId"]
         return {"vpc_id": vpc, "subnet_ids": subnets, "db_subnet_group": group, "security_group_id": sg}
 
+    def create_cname_zone(self, zone: str, record: str, value: str, caller_reference: str = "rdsenc-test") -> str:
+        """A hosted zone `zone` whose CNAME `record` (TTL 30) points at `value`; returns the zone's id."""
+        zone_id = self.route53.create_hosted_zone(Name=zone, CallerReference=caller_reference)["HostedZone"]["Id"]
+        zone_id = zone_id.split("/")[-1]
+        cname = {"Name": record, "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": value}]}
+        self.route53.change_resource_record_sets(
+            HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": cname}]}
+        )
+        return zone_id
+
     def create_parameter_group(self, name: str, family: str, params: dict[str, str]) -> str:
         """A custom DB parameter group with `params` set; returns its name."""
-        self.rds.create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily=family, Description="rdsenc test")
+        self.rds.create_db_parameter_group(
+            DBParameterGroupName=name, DBParameterGroupFamily=family, Description="rdsenc test"
+        )
         self.rds.modify_db_parameter_group(
             DBParameterGroupName=name,
-            Parameters=[{"ParameterName": k, "ParameterValue": v, "ApplyMethod": "pending-reboot"} for k, v in params.items()],
+            Parameters=[
+                {"ParameterName": k, "ParameterValue": v, "ApplyMethod": "pending-reboot"} for k, v in params.items()
+            ],
         )
         return name
 
-    def create_replication_ready_source(self, identifier: str, engine: str = "mysql", **overrides: Any) -> dict[str, Any]:
+    def create_replication_ready_source(
+        self, identifier: str, engine: str = "mysql", **overrides: Any
+    ) -> dict[str, Any]:
         """An unencrypted source that passes preflight: in its own network, backups on, and a custom
         parameter group with what DMS CDC needs (MySQL: ROW/FULL binlogs; PostgreSQL: logical
-        replication)."""
+        replication).
+        """
         net = self.create_network(identifier)
-        params: dict[str, Any] = {"DBSubnetGroupName": net["db_subnet_group"], "VpcSecurityGroupIds": [net["security_group_id"]]}
+        params: dict[str, Any] = {
+            "DBSubnetGroupName": net["db_subnet_group"],
+            "VpcSecurityGroupIds": [net["security_group_id"]],
+        }
         if engine == "mysql":
             params["DBParameterGroupName"] = self.create_parameter_group(
                 f"{identifier}-cdc", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"}

@@ -27,9 +27,7 @@ def _probe(argv: list[str], source: str) -> TerraformInstall:
     """Ask a candidate for its version; raise DiscoveryError if it does not answer like Terraform."""
     env = dict(os.environ, CHECKPOINT_DISABLE="1", TF_CLI_CONFIG_FILE=os.devnull)
     try:
-        proc = subprocess.run(
-            [*argv, "version", "-json"], capture_output=True, text=True, timeout=60, env=env
-        )
+        proc = subprocess.run([*argv, "version", "-json"], capture_output=True, text=True, timeout=60, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise DiscoveryError(f"{source}: {' '.join(argv)} did not run: {exc}") from exc
     if proc.returncode != 0:

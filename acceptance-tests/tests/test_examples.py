@@ -28,8 +28,12 @@ def test_the_migration_example_shows_a_cutover_and_the_quickstart_drives_one() -
     example = (EXAMPLES / "resources" / "rdsenc_migration" / "resource.tf").read_text()
     quickstart = (EXAMPLES / "quickstart" / "main.tf").read_text()
     assert re.search(r'cutover_strategy\s*=\s*"route53"', example) and "route53 {" in example
-    for needed in (r'cutover_strategy\s*=\s*"route53"', r"\bcutover\s*=\s*var\.cutover",
-                   r"\bfinalize\s*=\s*var\.finalize", r"route53 \{"):
+    for needed in (
+        r'cutover_strategy\s*=\s*"route53"',
+        r"\bcutover\s*=\s*var\.cutover",
+        r"\bfinalize\s*=\s*var\.finalize",
+        r"route53 \{",
+    ):
         assert re.search(needed, quickstart), needed
 
 

@@ -2,7 +2,8 @@
 read replica) are encrypted with the configured keys; `cutover = true` is the RDS switchover, after
 which the original identifiers name the encrypted instances; failback is refused at plan time;
 destroy never deletes the serving instances. And the application sees the same end state under
-either strategy."""
+either strategy.
+"""
 
 from __future__ import annotations
 
@@ -14,71 +15,17 @@ import pytest
 from rig import Step, Terraform, attr, run_case
 from rig.aws import Aws
 from rig.case import with_required_providers
+from rig.configs import BG_REPLICA as REPLICA
+from rig.configs import BG_SOURCE as SOURCE
+from rig.configs import DMS_PASSWORD, M, blue_green_config, identifier_swap_config
 from rig.emulator import Emulator
-from test_migration_create import DMS_PASSWORD, M
-
-SOURCE, REPLICA = "orders", "orders-replica"
-
-
-def bg_cfg(key_arn: str, replica_key_arn: str, *, cutover: bool, finalize: bool = False,
-           extra: str = "") -> str:
-    return f"""
-provider "rdsenc" {{}}
-
-resource "rdsenc_migration" "m" {{
-  source_db_instance_identifier = "{SOURCE}"
-  kms_key_id                    = "{key_arn}"
-  strategy                      = "blue_green"
-  switchover_timeout            = 120
-  cutover                       = {str(cutover).lower()}
-  finalize                      = {str(finalize).lower()}
-  retire_source                 = "keep"
-  blue_green {{
-    replica_kms_key_ids = {{
-      "{REPLICA}" = "{replica_key_arn}"
-    }}
-  }}
-  timeouts {{
-    create = "10m"
-    update = "10m"
-  }}
-  {extra}
-}}
-"""
-
-
-def dms_cfg(key_arn: str, *, cutover: bool) -> str:
-    return f"""
-provider "rdsenc" {{}}
-
-resource "rdsenc_migration" "m" {{
-  source_db_instance_identifier = "{SOURCE}"
-  kms_key_id                    = "{key_arn}"
-  cutover_strategy              = "identifier_swap"
-  cutover                       = {str(cutover).lower()}
-  dms {{
-    source_username    = "dms"
-    source_password_wo = "{DMS_PASSWORD}"
-  }}
-  timeouts {{
-    create = "10m"
-    update = "10m"
-  }}
-}}
-"""
-
-
-def seed(aws: Aws) -> tuple[str, str]:
-    aws.create_source_with_replica(SOURCE, REPLICA)
-    key = aws.create_kms_key(alias="orders-at-rest")["Arn"]
-    replica_key = aws.create_kms_key(alias="orders-replica-at-rest")["Arn"]
-    return key, replica_key
+from rig.seeds import seed_blue_green, validated
 
 
 def replicating_blue_green(tf: Terraform, aws: Aws) -> tuple[str, str]:
     """A blue/green migration of the seeded source and replica, applied to `replicating`."""
-    key, replica_key = seed(aws)
-    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
+    key, replica_key = seed_blue_green(aws)
+    tf.write(with_required_providers(blue_green_config(key, replica_key, cutover=False)))
     tf.init()
     tf.apply()
     return key, replica_key
@@ -98,6 +45,7 @@ def deployment(aws: Aws, ident: str) -> dict[str, Any]:
 
 def green_encrypted(aws: Aws, key: str, replica_key: str) -> Callable[[Terraform], None]:
     """Every green member is encrypted, the primary with kms_key_id, the replica with its own key."""
+
     def check(tf: Terraform) -> None:
         st = tf.resources()[M]
         assert st["blue_green_deployment_id"], st
@@ -111,11 +59,13 @@ def green_encrypted(aws: Aws, key: str, replica_key: str) -> Callable[[Terraform
             assert green["KmsKeyId"] == want_key, f"green twin of {blue} uses {want_key}: {green['KmsKeyId']}"
             assert db(aws, blue)["StorageEncrypted"] is False, f"blue {blue} is untouched"
         assert st["active_db_instance_identifier"] == SOURCE
+
     return check
 
 
 def originals_encrypted(aws: Aws, key: str, replica_key: str) -> Callable[[Terraform], None]:
     """After the switchover the original identifiers name the encrypted instances."""
+
     def check(tf: Terraform) -> None:
         st = tf.resources()[M]
         assert db(aws, SOURCE)["StorageEncrypted"] is True and db(aws, SOURCE)["KmsKeyId"] == key
@@ -125,6 +75,7 @@ def originals_encrypted(aws: Aws, key: str, replica_key: str) -> Callable[[Terra
         assert st["active_db_instance_identifier"] == SOURCE
         assert st["active_endpoint"].split(":")[0] == db(aws, SOURCE)["Endpoint"]["Address"]
         assert st["cutover_completed_at"], st
+
     return check
 
 
@@ -133,30 +84,42 @@ def encrypted_instances_survive(aws: Aws, key: str, replica_key: str) -> Callabl
         assert db(aws, SOURCE)["StorageEncrypted"] is True, "destroy never deletes the serving instance"
         assert db(aws, REPLICA)["StorageEncrypted"] is True, "nor its replica"
         assert exists(aws, f"{SOURCE}-old1"), "retire_source = keep: the old primary stays"
+
     return check
 
 
 def test_blue_green_encrypts_the_source_and_its_replica_switches_over_and_destroy_keeps_them(
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
-    key, replica_key = seed(aws)
+    key, replica_key = seed_blue_green(aws)
     run_case(
         tf,
         [
             Step(
-                config=bg_cfg(key, replica_key, cutover=False),
-                checks=[attr(M, "phase", "replicating"), attr(M, "strategy", "blue_green"),
-                        green_encrypted(aws, key, replica_key)],
+                config=blue_green_config(key, replica_key, cutover=False),
+                checks=[
+                    attr(M, "phase", "replicating"),
+                    attr(M, "strategy", "blue_green"),
+                    green_encrypted(aws, key, replica_key),
+                ],
             ),
             # Import finds the deployment and reads the strategy and the replica keys back.
-            Step(import_state=True, resource_name=M, import_state_id=SOURCE,
-                 import_state_verify_ignore=["timeouts", "switchover_timeout"]),
             Step(
-                config=bg_cfg(key, replica_key, cutover=True),
+                import_state=True,
+                resource_name=M,
+                import_state_id=SOURCE,
+                import_state_verify_ignore=["timeouts", "switchover_timeout"],
+            ),
+            Step(
+                config=blue_green_config(key, replica_key, cutover=True),
                 checks=[attr(M, "phase", "cut_over"), originals_encrypted(aws, key, replica_key)],
             ),
-            Step(import_state=True, resource_name=M, import_state_id=SOURCE,
-                 import_state_verify_ignore=["timeouts", "switchover_timeout"]),
+            Step(
+                import_state=True,
+                resource_name=M,
+                import_state_id=SOURCE,
+                import_state_verify_ignore=["timeouts", "switchover_timeout"],
+            ),
         ],
         check_destroy=encrypted_instances_survive(aws, key, replica_key),
     )
@@ -166,14 +129,14 @@ def test_failback_after_a_switchover_is_refused_at_plan_time_and_nothing_changes
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
     key, replica_key = replicating_blue_green(tf, aws)
-    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=True)))
+    tf.write(with_required_providers(blue_green_config(key, replica_key, cutover=True)))
     review = tf.plan(check=False)
     # The reviewed change says what the switchover does, not the DMS runbook.
     text = " ".join(review.stdout.split())
     assert "Switchover of orders to its encrypted green twin" in text, review.stdout
     assert "orders-old1" in text and "reverse" not in text.lower(), review.stdout
     tf.apply()
-    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=False)))
+    tf.write(with_required_providers(blue_green_config(key, replica_key, cutover=False)))
     plan = tf.plan(check=False)
     assert plan.returncode == 1, plan.stdout
     assert "Failback Not Available With Blue/Green" in plan.stderr and "cutover" in plan.stderr, plan.stderr
@@ -181,18 +144,19 @@ def test_failback_after_a_switchover_is_refused_at_plan_time_and_nothing_changes
     assert db(aws, SOURCE)["StorageEncrypted"] is True
 
 
-def test_finalize_deletes_the_deployment_and_keeps_every_instance(
-    tf: Terraform, aws: Aws, emulator: Emulator
-) -> None:
+def test_finalize_deletes_the_deployment_and_keeps_every_instance(tf: Terraform, aws: Aws, emulator: Emulator) -> None:
     key, replica_key = replicating_blue_green(tf, aws)
     dep = tf.resources()[M]["blue_green_deployment_id"]
-    tf.write(with_required_providers(bg_cfg(key, replica_key, cutover=True, finalize=True)))
+    tf.write(with_required_providers(blue_green_config(key, replica_key, cutover=True, finalize=True)))
     tf.apply()
     st = tf.resources()[M]
     assert st["phase"] == "finalized", st
     assert st["blue_green_deployment_id"] is None, st
-    assert not [d for d in aws.rds.describe_blue_green_deployments()["BlueGreenDeployments"]
-                if d["BlueGreenDeploymentIdentifier"] == dep], "finalize deletes the deployment"
+    assert not [
+        d
+        for d in aws.rds.describe_blue_green_deployments()["BlueGreenDeployments"]
+        if d["BlueGreenDeploymentIdentifier"] == dep
+    ], "finalize deletes the deployment"
     assert db(aws, SOURCE)["StorageEncrypted"] is True
     assert exists(aws, f"{SOURCE}-old1"), "retire_source = keep"
     plan = tf.plan(check=False)
@@ -202,7 +166,7 @@ def test_finalize_deletes_the_deployment_and_keeps_every_instance(
 def test_destroy_before_the_switchover_removes_the_deployment_and_keeps_green_and_the_source(
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
-    key, replica_key = replicating_blue_green(tf, aws)
+    replicating_blue_green(tf, aws)
     dep = tf.resources()[M]["blue_green_deployment_id"]
     greens = [m["TargetMember"].split(":")[-1] for m in deployment(aws, dep)["SwitchoverDetails"]]
     tf.destroy()
@@ -215,16 +179,22 @@ def test_destroy_before_the_switchover_removes_the_deployment_and_keeps_green_an
 def test_bad_blue_green_settings_are_refused_at_plan_time_on_their_attribute(
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
-    key, replica_key = seed(aws)
+    key, replica_key = seed_blue_green(aws)
     aws.create_mysql_instance("unrelated")
-    config = bg_cfg(key, replica_key, cutover=False).replace(
-        f'"{REPLICA}" = "{replica_key}"', f'"unrelated" = "{replica_key}"')
+    config = blue_green_config(key, replica_key, cutover=False).replace(
+        f'"{REPLICA}" = "{replica_key}"', f'"unrelated" = "{replica_key}"'
+    )
     tf.write(with_required_providers(config))
     tf.init()
     plan = tf.plan(check=False)
     assert plan.returncode == 1, plan.stdout
     assert "replica_kms_key_ids" in plan.stderr and "unrelated" in plan.stderr, plan.stderr
-    both = bg_cfg(key, replica_key, cutover=False, extra=f'dms {{\n source_username = "dms"\n source_password_wo = "{DMS_PASSWORD}"\n }}')
+    both = blue_green_config(
+        key,
+        replica_key,
+        cutover=False,
+        extra=f'dms {{\n source_username = "dms"\n source_password_wo = "{DMS_PASSWORD}"\n }}',
+    )
     tf.write(with_required_providers(both))
     plan = tf.plan(check=False)
     assert plan.returncode == 1 and "Not Used With Blue/Green" in plan.stderr, plan.stderr
@@ -233,6 +203,7 @@ def test_bad_blue_green_settings_are_refused_at_plan_time_on_their_attribute(
 
 def application_view(aws: Aws, key: str) -> Callable[[Terraform], None]:
     """What the application sees: the original name reaches an instance encrypted with the key."""
+
     def check(tf: Terraform) -> None:
         st = tf.resources()[M]
         serving = db(aws, SOURCE)
@@ -240,6 +211,7 @@ def application_view(aws: Aws, key: str) -> Callable[[Terraform], None]:
         assert st["active_db_instance_identifier"] == SOURCE
         assert st["active_endpoint"].split(":")[0] == serving["Endpoint"]["Address"]
         assert st["phase"] == "cut_over"
+
     return check
 
 
@@ -247,19 +219,20 @@ def application_view(aws: Aws, key: str) -> Callable[[Terraform], None]:
 def test_both_strategies_leave_the_application_on_an_encrypted_instance_behind_the_original_name(
     tf: Terraform, aws: Aws, emulator: Emulator, strategy: str
 ) -> None:
-    from test_migration_cutover import validated
-
-    key, replica_key = seed(aws)
+    key, replica_key = seed_blue_green(aws)
     if strategy == "dms":
         steps = [
-            Step(config=dms_cfg(key, cutover=False), checks=[attr(M, "phase", "replicating")]),
-            Step(config=dms_cfg(key, cutover=True), pre_config=validated(emulator, aws),
-                 checks=[application_view(aws, key)]),
+            Step(config=identifier_swap_config(key, cutover=False), checks=[attr(M, "phase", "replicating")]),
+            Step(
+                config=identifier_swap_config(key, cutover=True),
+                pre_config=validated(emulator, aws),
+                checks=[application_view(aws, key)],
+            ),
         ]
     else:
         steps = [
-            Step(config=bg_cfg(key, replica_key, cutover=False), checks=[attr(M, "phase", "replicating")]),
-            Step(config=bg_cfg(key, replica_key, cutover=True), checks=[application_view(aws, key)]),
+            Step(config=blue_green_config(key, replica_key, cutover=False), checks=[attr(M, "phase", "replicating")]),
+            Step(config=blue_green_config(key, replica_key, cutover=True), checks=[application_view(aws, key)]),
         ]
 
     def serving_survives(_tf: Terraform) -> None:
@@ -274,8 +247,7 @@ def test_a_source_whose_master_password_secrets_manager_manages_is_refused_at_pl
     aws.create_mysql_instance(SOURCE, MasterUserPassword=None, ManageMasterUserPassword=True)
     assert aws.rds.describe_db_instances(DBInstanceIdentifier=SOURCE)["DBInstances"][0].get("MasterUserSecret")
     key = aws.create_kms_key(alias="orders-at-rest")["Arn"]
-    tf.write(with_required_providers(bg_cfg(key, key, cutover=False).replace(
-        f'"{REPLICA}" = "{key}"', "")))
+    tf.write(with_required_providers(blue_green_config(key, key, cutover=False).replace(f'"{REPLICA}" = "{key}"', "")))
     tf.init()
     plan = tf.plan(check=False)
     assert plan.returncode == 1, plan.stdout
@@ -293,7 +265,7 @@ def test_naming_a_replica_key_by_its_alias_instead_of_its_arn_is_not_a_change_of
     # must not be refused as a change of the deployment's settings.
     key, _ = replicating_blue_green(tf, aws)
     dep = tf.resources()[M]["blue_green_deployment_id"]
-    tf.write(with_required_providers(bg_cfg(key, "alias/orders-replica-at-rest", cutover=False)))
+    tf.write(with_required_providers(blue_green_config(key, "alias/orders-replica-at-rest", cutover=False)))
     tf.apply()
     st = tf.resources()[M]
     assert st["blue_green"]["replica_kms_key_ids"] == {REPLICA: "alias/orders-replica-at-rest"}, st
@@ -301,6 +273,6 @@ def test_naming_a_replica_key_by_its_alias_instead_of_its_arn_is_not_a_change_of
     plan = tf.plan(check=False)
     assert plan.returncode == 0, plan.stdout
     other = aws.create_kms_key(alias="someone-elses")["Arn"]
-    tf.write(with_required_providers(bg_cfg(key, other, cutover=False)))
+    tf.write(with_required_providers(blue_green_config(key, other, cutover=False)))
     plan = tf.plan(check=False)
     assert plan.returncode == 1 and "Setting Cannot Change After Creation" in plan.stderr, plan.stderr

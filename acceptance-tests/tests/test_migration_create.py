@@ -1,62 +1,37 @@
 """`rdsenc_migration` create path against the emulator: snapshot -> encrypted copy -> restore ->
 DMS replicating, for MySQL and PostgreSQL sources; refresh shows lag; import; destroy keeps both
-databases and removes the DMS objects."""
+databases and removes the DMS objects.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Callable
 
 import pytest
 
 from rig import Step, Terraform, attr, attr_matches, run_case
 from rig.aws import Aws
+from rig.configs import DMS_PASSWORD, M, config
 from rig.emulator import Emulator
-
-DMS_PASSWORD = "dms-Secret-Pa55word"
-M = "rdsenc_migration.m"
+from rig.seeds import seed_source
 
 
-def config(source: str, key_arn: str, extra: str = "", dms_extra: str = "") -> str:
-    return f"""
-provider "rdsenc" {{}}
-
-variable "dms_password" {{
-  type      = string
-  sensitive = true
-  default   = "{DMS_PASSWORD}"
-}}
-
-resource "rdsenc_migration" "m" {{
-  source_db_instance_identifier = "{source}"
-  kms_key_id                    = "{key_arn}"
-  dms {{
-    source_username    = "dms"
-    source_password_wo = var.dms_password
-    {dms_extra}
-  }}
-  timeouts {{
-    create = "10m"
-  }}
-  {extra}
-}}
-"""
-
-
-def seed(aws: Aws, engine: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    source = aws.create_replication_ready_source(name, engine)
-    key = aws.create_kms_key(alias=f"{name}-at-rest")
-    return source, key
-
-
-def target_inherits_source(aws: Aws, source_id: str, target_id: str, key_arn: str):
+def target_inherits_source(aws: Aws, source_id: str, target_id: str, key_arn: str) -> Callable[[Terraform], None]:
     def check(_tf: Terraform) -> None:
         src = aws.rds.describe_db_instances(DBInstanceIdentifier=source_id)["DBInstances"][0]
         tgt = aws.rds.describe_db_instances(DBInstanceIdentifier=target_id)["DBInstances"][0]
         assert tgt["StorageEncrypted"] is True
         assert tgt["KmsKeyId"] == key_arn
         assert src["StorageEncrypted"] is False, "the source must never change"
-        for k in ("DBInstanceClass", "AllocatedStorage", "Engine", "MultiAZ", "BackupRetentionPeriod",
-                  "DeletionProtection"):
+        for k in (
+            "DBInstanceClass",
+            "AllocatedStorage",
+            "Engine",
+            "MultiAZ",
+            "BackupRetentionPeriod",
+            "DeletionProtection",
+        ):
             assert tgt[k] == src[k], f"target {k} {tgt[k]!r} != source {src[k]!r}"
         assert tgt["Endpoint"]["Port"] == src["Endpoint"]["Port"]
         assert tgt["DBSubnetGroup"]["DBSubnetGroupName"] == src["DBSubnetGroup"]["DBSubnetGroupName"]
@@ -73,7 +48,7 @@ def target_inherits_source(aws: Aws, source_id: str, target_id: str, key_arn: st
     return check
 
 
-def dms_replicating(aws: Aws, engine: str):
+def dms_replicating(aws: Aws, engine: str) -> Callable[[Terraform], None]:
     def check(tf: Terraform) -> None:
         state = tf.resources()[M]
         task = aws.dms.describe_replication_tasks(
@@ -82,8 +57,6 @@ def dms_replicating(aws: Aws, engine: str):
         assert task["Status"] == "running"
         assert task["MigrationType"] == "full-load-and-cdc"
         assert task["ReplicationTaskStats"]["FullLoadProgressPercent"] == 100
-        import json
-
         settings = json.loads(task["ReplicationTaskSettings"])
         assert settings["FullLoadSettings"]["TargetTablePrepMode"] == "TRUNCATE_BEFORE_LOAD"
         assert settings["ValidationSettings"]["EnableValidation"] is True
@@ -99,7 +72,7 @@ def dms_replicating(aws: Aws, engine: str):
     return check
 
 
-def dms_gone_databases_kept(aws: Aws, source_id: str, target_id: str):
+def dms_gone_databases_kept(aws: Aws, source_id: str, target_id: str) -> Callable[[Terraform], None]:
     def check(_tf: Terraform) -> None:
         assert aws.dms.describe_replication_tasks()["ReplicationTasks"] == []
         assert aws.dms.describe_endpoints()["Endpoints"] == []
@@ -110,29 +83,27 @@ def dms_gone_databases_kept(aws: Aws, source_id: str, target_id: str):
     return check
 
 
-def settings_changed_in_place(aws: Aws, task_arn_before: dict[str, str]):
+def settings_changed_in_place(aws: Aws, task_arn_before: dict[str, str]) -> Callable[[Terraform], None]:
     def check(tf: Terraform) -> None:
         state = tf.resources()[M]
         assert state["replication_task_arn"] == task_arn_before["arn"], "the task was updated in place, not replaced"
         task = aws.dms.describe_replication_tasks(
             Filters=[{"Name": "replication-task-arn", "Values": [state["replication_task_arn"]]}]
         )["ReplicationTasks"][0]
-        import json
-
         assert json.loads(task["ReplicationTaskSettings"])["ValidationSettings"]["EnableValidation"] is False
         assert task["Status"] == "running", "the task resumes after the change"
 
     return check
 
 
-def remember_task(store: dict[str, str]):
+def remember_task(store: dict[str, str]) -> Callable[[Terraform], None]:
     def check(tf: Terraform) -> None:
         store["arn"] = tf.resources()[M]["replication_task_arn"]
 
     return check
 
 
-def lag_injected(emulator: Emulator, aws: Aws, seconds: float):
+def lag_injected(emulator: Emulator, aws: Aws, seconds: float) -> Callable[[], None]:
     def inject() -> None:
         task = aws.dms.describe_replication_tasks()["ReplicationTasks"][0]
         emulator.client.set_lag(task["ReplicationTaskIdentifier"], source_seconds=seconds / 2, target_seconds=seconds)
@@ -146,7 +117,7 @@ def test_migration_reaches_replicating_with_an_encrypted_twin_then_destroy_keeps
 ) -> None:
     source_id = f"orders-{engine}"
     target_id = f"{source_id}-encrypted"
-    _source, key = seed(aws, engine, source_id)
+    _source, key = seed_source(aws, engine, source_id)
     cfg = config(source_id, key["Arn"])
     task: dict[str, str] = {}
     run_case(
@@ -172,7 +143,9 @@ def test_migration_reaches_replicating_with_an_encrypted_twin_then_destroy_keeps
                 ],
             ),
             # Refresh shows the lag DMS reports (injected through CloudWatch in the emulator).
-            Step(config=cfg, pre_config=lag_injected(emulator, aws, 4.0), checks=[attr(M, "replication_lag_seconds", 4)]),
+            Step(
+                config=cfg, pre_config=lag_injected(emulator, aws, 4.0), checks=[attr(M, "replication_lag_seconds", 4)]
+            ),
             Step(
                 config=cfg,
                 import_state=True,
@@ -182,8 +155,14 @@ def test_migration_reaches_replicating_with_an_encrypted_twin_then_destroy_keeps
             ),
             # DMS settings and a password rotation change in place: stop, modify, resume.
             Step(
-                config=config(source_id, key["Arn"], dms_extra="validation = false\n    source_password_wo_version = 2"),
-                checks=[attr(M, "phase", "replicating"), attr(M, "dms.validation", False), settings_changed_in_place(aws, task)],
+                config=config(
+                    source_id, key["Arn"], dms_extra="validation = false\n    source_password_wo_version = 2"
+                ),
+                checks=[
+                    attr(M, "phase", "replicating"),
+                    attr(M, "dms.validation", False),
+                    settings_changed_in_place(aws, task),
+                ],
             ),
         ],
         check_destroy=dms_gone_databases_kept(aws, source_id, target_id),

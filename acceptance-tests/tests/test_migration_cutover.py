@@ -1,96 +1,25 @@
 """Cutover on `cutover = true`, lossless failback on `cutover = false`, finalize, and a destroy that
 never deletes the serving database, for each `cutover_strategy`; then the refusals, which leave
-state and AWS untouched and say why."""
+state and AWS untouched and say why.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from rig import Step, Terraform, attr, run_case
 from rig.aws import Aws
 from rig.case import with_required_providers
+from rig.configs import DMS_PASSWORD, RECORD, M, cutover_config
 from rig.emulator import Emulator
-from test_migration_create import DMS_PASSWORD, M
-
-ZONE = "internal.example.com"
-RECORD = f"orders-db.{ZONE}"
-
-
-def cfg(strategy: str, key_arn: str, zone_id: str | None, *, cutover: bool, finalize: bool = False,
-        extra: str = "") -> str:
-    route53 = (
-        f'route53 {{\n    zone_id     = "{zone_id}"\n    record_name = "{RECORD}"\n    ttl         = 30\n  }}'
-        if strategy == "route53" else ""
-    )
-    return f"""
-provider "rdsenc" {{}}
-
-resource "rdsenc_migration" "m" {{
-  source_db_instance_identifier = "orders"
-  kms_key_id                    = "{key_arn}"
-  cutover_strategy              = "{strategy}"
-  cutover                       = {str(cutover).lower()}
-  finalize                      = {str(finalize).lower()}
-  retire_source                 = "stop"
-  {route53}
-  dms {{
-    source_username    = "dms"
-    source_password_wo = "{DMS_PASSWORD}"
-  }}
-  timeouts {{
-    create = "10m"
-    update = "10m"
-  }}
-  {extra}
-}}
-"""
-
-
-def seed(aws: Aws) -> tuple[dict[str, Any], str]:
-    aws.create_replication_ready_source("orders")
-    key = aws.create_kms_key(alias="orders-at-rest")
-    zone_id = aws.route53.create_hosted_zone(Name=ZONE, CallerReference="rdsenc-test")["HostedZone"]["Id"].split("/")[-1]
-    src = aws.rds.describe_db_instances(DBInstanceIdentifier="orders")["DBInstances"][0]
-    aws.route53.change_resource_record_sets(
-        HostedZoneId=zone_id,
-        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": RECORD, "Type": "CNAME", "TTL": 30,
-            "ResourceRecords": [{"Value": src["Endpoint"]["Address"]}]}}]},
-    )
-    return key, zone_id
-
-
-def validated(emulator: Emulator, aws: Aws) -> Callable[[], None]:
-    """DMS validation reports every table validated and lag is 0 (cutover's gates)."""
-    def inject() -> None:
-        for task in aws.dms.describe_replication_tasks()["ReplicationTasks"]:
-            emulator.client.set_table_statistics(task["ReplicationTaskIdentifier"], [
-                {"schema": "app", "table": "orders", "rows": 1000, "validation_state": "Validated"},
-                {"schema": "app", "table": "customers", "rows": 200, "validation_state": "Validated"},
-            ])
-            emulator.client.set_lag(task["ReplicationTaskIdentifier"], 0, 0)
-    return inject
-
-
-def address(aws: Aws, ident: str) -> str:
-    return aws.rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]["Endpoint"]["Address"]
-
-
-def cname(aws: Aws, zone_id: str) -> str:
-    sets = aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
-    [rec] = [r for r in sets if r["Name"].rstrip(".") == RECORD and r["Type"] == "CNAME"]
-    return rec["ResourceRecords"][0]["Value"].rstrip(".")
-
-
-def tasks_by_status(aws: Aws) -> dict[str, str]:
-    return {t["ReplicationTaskIdentifier"]: t["Status"] for t in aws.dms.describe_replication_tasks()["ReplicationTasks"]}
+from rig.seeds import address, cname, replicating_migration, seed_cutover, tasks_by_status, validated
 
 
 def serving(strategy: str, aws: Aws, zone_id: str, encrypted: bool) -> Callable[[Terraform], None]:
     """The application's way in names the encrypted instance (or the source, after failback)."""
+
     def check(tf: Terraform) -> None:
         st = tf.resources()[M]
         if strategy == "identifier_swap":
@@ -105,6 +34,7 @@ def serving(strategy: str, aws: Aws, zone_id: str, encrypted: bool) -> Callable[
             assert st["active_endpoint"].split(":")[0] == address(aws, want)
             if strategy == "route53":
                 assert cname(aws, zone_id) == address(aws, want), "the CNAME points at the active instance"
+
     return check
 
 
@@ -121,6 +51,7 @@ def replication_direction(aws: Aws, forward_running: bool) -> Callable[[Terrafor
             assert reverse == ["running"], f"the reverse task keeps failback lossless: {tasks}"
             assert st["reverse_replication_task_status"] == "running"
             assert all(s != "running" for s in forward), f"forward stopped while cut over: {tasks}"
+
     return check
 
 
@@ -132,6 +63,7 @@ def finalized(aws: Aws, strategy: str) -> Callable[[Terraform], None]:
         old = "orders-unencrypted" if strategy == "identifier_swap" else "orders"
         status = aws.rds.describe_db_instances(DBInstanceIdentifier=old)["DBInstances"][0]["DBInstanceStatus"]
         assert status in ("stopping", "stopped"), f"retire_source = stop: the old source is {status}"
+
     return check
 
 
@@ -140,6 +72,7 @@ def serving_db_survives_destroy(aws: Aws, strategy: str) -> Callable[[Terraform]
         serving_id = "orders" if strategy == "identifier_swap" else "orders-encrypted"
         db = aws.rds.describe_db_instances(DBInstanceIdentifier=serving_id)["DBInstances"][0]
         assert db["StorageEncrypted"] is True, "destroy never deletes the instance serving traffic"
+
     return check
 
 
@@ -147,47 +80,43 @@ def serving_db_survives_destroy(aws: Aws, strategy: str) -> Callable[[Terraform]
 def test_cutover_failback_cutover_finalize_then_destroy_keeps_the_serving_database(
     tf: Terraform, aws: Aws, emulator: Emulator, strategy: str
 ) -> None:
-    key, zone_id = seed(aws)
+    key, zone_id = seed_cutover(aws)
     k = key["Arn"]
     run_case(
         tf,
         [
-            Step(config=cfg(strategy, k, zone_id, cutover=False), checks=[attr(M, "phase", "replicating")]),
+            Step(config=cutover_config(strategy, k, zone_id, cutover=False), checks=[attr(M, "phase", "replicating")]),
             Step(
-                config=cfg(strategy, k, zone_id, cutover=True),
+                config=cutover_config(strategy, k, zone_id, cutover=True),
                 pre_config=validated(emulator, aws),
-                checks=[attr(M, "phase", "cut_over"), serving(strategy, aws, zone_id, True),
-                        replication_direction(aws, forward_running=False)],
+                checks=[
+                    attr(M, "phase", "cut_over"),
+                    serving(strategy, aws, zone_id, True),
+                    replication_direction(aws, forward_running=False),
+                ],
             ),
             Step(
-                config=cfg(strategy, k, zone_id, cutover=False),
+                config=cutover_config(strategy, k, zone_id, cutover=False),
                 pre_config=validated(emulator, aws),
-                checks=[attr(M, "phase", "replicating"), serving(strategy, aws, zone_id, False),
-                        replication_direction(aws, forward_running=True)],
+                checks=[
+                    attr(M, "phase", "replicating"),
+                    serving(strategy, aws, zone_id, False),
+                    replication_direction(aws, forward_running=True),
+                ],
             ),
             Step(
-                config=cfg(strategy, k, zone_id, cutover=True),
+                config=cutover_config(strategy, k, zone_id, cutover=True),
                 pre_config=validated(emulator, aws),
                 checks=[attr(M, "phase", "cut_over"), serving(strategy, aws, zone_id, True)],
             ),
             Step(
-                config=cfg(strategy, k, zone_id, cutover=True, finalize=True),
+                config=cutover_config(strategy, k, zone_id, cutover=True, finalize=True),
                 checks=[attr(M, "phase", "finalized"), finalized(aws, strategy)],
             ),
         ],
         check_destroy=serving_db_survives_destroy(aws, strategy),
         secrets=[DMS_PASSWORD],
     )
-
-
-def replicating_migration(tf: Terraform, aws: Aws, emulator: Emulator, strategy: str = "none",
-                          extra: str = "") -> tuple[str, str]:
-    key, zone_id = seed(aws)
-    tf.write(with_required_providers(cfg(strategy, key["Arn"], zone_id, cutover=False, extra=extra)))
-    tf.init()
-    tf.apply()
-    validated(emulator, aws)()
-    return key["Arn"], zone_id
 
 
 def refused(tf: Terraform, config: str, *needles: str) -> str:
@@ -212,10 +141,15 @@ def test_cutover_is_refused_while_lag_is_above_the_bound_and_says_the_measured_l
 ) -> None:
     k, z = replicating_migration(tf, aws, emulator, extra="max_cutover_lag_seconds = 5")
     task = tf.resources()[M]["replication_task_arn"]
-    ident = [t["ReplicationTaskIdentifier"] for t in aws.dms.describe_replication_tasks()["ReplicationTasks"]
-             if t["ReplicationTaskArn"] == task][0]
+    ident = next(
+        t["ReplicationTaskIdentifier"]
+        for t in aws.dms.describe_replication_tasks()["ReplicationTasks"]
+        if t["ReplicationTaskArn"] == task
+    )
     emulator.client.set_lag(ident, source_seconds=40, target_seconds=42)
-    cfg_text = cfg("none", k, z, cutover=True, extra='max_cutover_lag_seconds = 5').replace('update = "10m"', 'update = "20s"')
+    cfg_text = cutover_config("none", k, z, cutover=True, extra="max_cutover_lag_seconds = 5").replace(
+        'update = "10m"', 'update = "20s"'
+    )
     err = refused(tf, cfg_text, "42")
     assert "lag" in err.lower()
     untouched(tf, aws)
@@ -224,10 +158,13 @@ def test_cutover_is_refused_while_lag_is_above_the_bound_and_says_the_measured_l
 def test_cutover_is_refused_on_a_validation_mismatch(tf: Terraform, aws: Aws, emulator: Emulator) -> None:
     k, z = replicating_migration(tf, aws, emulator)
     for t in aws.dms.describe_replication_tasks()["ReplicationTasks"]:
-        emulator.client.set_table_statistics(t["ReplicationTaskIdentifier"], [
-            {"schema": "app", "table": "orders", "rows": 1000, "validation_state": "Mismatched records"},
-        ])
-    err = refused(tf, cfg("none", k, z, cutover=True), "mismatched")
+        emulator.client.set_table_statistics(
+            t["ReplicationTaskIdentifier"],
+            [
+                {"schema": "app", "table": "orders", "rows": 1000, "validation_state": "Mismatched records"},
+            ],
+        )
+    err = refused(tf, cutover_config("none", k, z, cutover=True), "mismatched")
     assert "validation" in err.lower()
     untouched(tf, aws)
 
@@ -235,7 +172,7 @@ def test_cutover_is_refused_on_a_validation_mismatch(tf: Terraform, aws: Aws, em
 def test_an_identifier_swap_is_refused_when_the_name_is_taken(tf: Terraform, aws: Aws, emulator: Emulator) -> None:
     k, z = replicating_migration(tf, aws, emulator, strategy="identifier_swap")
     aws.create_mysql_instance("orders-unencrypted")
-    refused(tf, cfg("identifier_swap", k, z, cutover=True), "orders-unencrypted")
+    refused(tf, cutover_config("identifier_swap", k, z, cutover=True), "orders-unencrypted")
     untouched(tf, aws)
 
 
@@ -243,15 +180,15 @@ def test_finalize_before_cutover_and_failback_after_finalize_are_refused_at_plan
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
     k, z = replicating_migration(tf, aws, emulator)
-    tf.write(with_required_providers(cfg("none", k, z, cutover=False, finalize=True)))
+    tf.write(with_required_providers(cutover_config("none", k, z, cutover=False, finalize=True)))
     plan = tf.plan(check=False)
     assert plan.returncode == 1 and "finalize" in plan.stderr and "Finalize Without Cutover" in plan.stderr
     untouched(tf, aws)
-    tf.write(with_required_providers(cfg("none", k, z, cutover=True)))
+    tf.write(with_required_providers(cutover_config("none", k, z, cutover=True)))
     tf.apply()
-    tf.write(with_required_providers(cfg("none", k, z, cutover=True, finalize=True)))
+    tf.write(with_required_providers(cutover_config("none", k, z, cutover=True, finalize=True)))
     tf.apply()
-    tf.write(with_required_providers(cfg("none", k, z, cutover=False, finalize=False)))
+    tf.write(with_required_providers(cutover_config("none", k, z, cutover=False, finalize=False)))
     plan = tf.plan(check=False)
     assert plan.returncode == 1 and "Failback Impossible After Finalize" in plan.stderr, plan.stderr
     assert "Finalize Cannot Be Undone" in plan.stderr
@@ -262,7 +199,7 @@ def test_the_cutover_plan_says_what_will_switch_from_what_to_what(tf: Terraform,
     k, z = replicating_migration(tf, aws, emulator, strategy="route53")
     src = address(aws, "orders")
     tgt = address(aws, "orders-encrypted")
-    tf.write(with_required_providers(cfg("route53", k, z, cutover=True)))
+    tf.write(with_required_providers(cutover_config("route53", k, z, cutover=True)))
     plan = tf.plan(check=False)
     assert plan.returncode == 2, plan.stderr  # a change, no error
     text = plan.stdout + plan.stderr

@@ -1,6 +1,7 @@
 """Plan-time preflight on `rdsenc_migration`: prerequisites that would stop the migration fail
 `terraform plan` on the attribute they concern, with the remedy, and nothing is created; the fixed
-configuration plans cleanly. And a compliance team's `for_each` over the discovery data source."""
+configuration plans cleanly. And a compliance team's `for_each` over the discovery data source.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 from rig import Step, Terraform, attr, run_case
 from rig.aws import Aws
 from rig.case import with_required_providers
+from rig.configs import DMS_PASSWORD, config, migration, q
 from rig.emulator import Emulator
-from test_migration_create import DMS_PASSWORD, config
 
 
 def nothing_created(emulator: Emulator) -> None:
@@ -46,7 +47,9 @@ def test_a_mysql_source_without_row_binlogs_fails_the_plan_with_the_remedy_until
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
     net = aws.create_network("orders")
-    aws.create_mysql_instance("orders", DBSubnetGroupName=net["db_subnet_group"], VpcSecurityGroupIds=[net["security_group_id"]])
+    aws.create_mysql_instance(
+        "orders", DBSubnetGroupName=net["db_subnet_group"], VpcSecurityGroupIds=[net["security_group_id"]]
+    )
     key = aws.create_kms_key(alias="orders-at-rest")
     err = plan_fails(tf, config("orders", key["Arn"]), "source_db_instance_identifier", "binlog_format")
     assert "parameter group" in err.lower()
@@ -59,15 +62,7 @@ def test_a_mysql_source_without_row_binlogs_fails_the_plan_with_the_remedy_until
 
 
 def blue_green_config(source: str, key_arn: str) -> str:
-    return f"""
-provider "rdsenc" {{}}
-
-resource "rdsenc_migration" "m" {{
-  source_db_instance_identifier = "{source}"
-  kms_key_id                    = "{key_arn}"
-  strategy                      = "blue_green"
-}}
-"""
+    return migration(source, key_arn, {"strategy": q("blue_green")})
 
 
 def strategy_config(strategy: str, source: str, key_arn: str) -> str:
@@ -80,7 +75,9 @@ def test_an_already_encrypted_source_is_refused_at_plan_time_once(
 ) -> None:
     key = aws.create_kms_key(alias="orders-at-rest")
     aws.create_replication_ready_source("orders", StorageEncrypted=True, KmsKeyId=key["Arn"])
-    err = plan_fails(tf, strategy_config(strategy, "orders", key["Arn"]), "source_db_instance_identifier", "already encrypted")
+    err = plan_fails(
+        tf, strategy_config(strategy, "orders", key["Arn"]), "source_db_instance_identifier", "already encrypted"
+    )
     # One finding per problem: the reviewer must not read the same refusal twice.
     assert err.count("already encrypted") == 1, err
     nothing_created(emulator)
@@ -115,7 +112,9 @@ def test_a_missing_source_is_refused_at_plan_time_once(
     tf: Terraform, aws: Aws, emulator: Emulator, strategy: str
 ) -> None:
     key = aws.create_kms_key(alias="orders-at-rest")
-    err = plan_fails(tf, strategy_config(strategy, "no-such-db", key["Arn"]), "Source DB Instance Not Found", "no-such-db")
+    err = plan_fails(
+        tf, strategy_config(strategy, "no-such-db", key["Arn"]), "Source DB Instance Not Found", "no-such-db"
+    )
     assert err.count("Error: ") == 1, err
     nothing_created(emulator)
 
@@ -162,6 +161,11 @@ def test_for_each_over_unencrypted_instances_migrates_each_one_in_a_single_apply
 
     run_case(
         tf,
-        [Step(config=FOR_EACH, checks=[attr('rdsenc_migration.each["billing"]', "phase", "replicating"), both_replicating])],
+        [
+            Step(
+                config=FOR_EACH,
+                checks=[attr('rdsenc_migration.each["billing"]', "phase", "replicating"), both_replicating],
+            )
+        ],
         secrets=[DMS_PASSWORD],
     )

@@ -12,7 +12,8 @@ PASSWORD = "rig-Secret-Pa55word"
 
 def preflight_config(blocks: dict[str, dict[str, str]]) -> str:
     """One `rdsenc_preflight` per name, with outputs `<name>_ready`, `<name>_checks` and
-    `<name>_errors` (the check ids of all findings and of the error findings)."""
+    `<name>_errors` (the check ids of all findings and of the error findings).
+    """
     parts = ['provider "rdsenc" {}']
     for name, args in blocks.items():
         body = "\n".join(f'  {k} = "{v}"' for k, v in args.items())
@@ -39,20 +40,9 @@ def subnet_group(aws: Aws, name: str = "main") -> str:
     return name
 
 
-def parameter_group(aws: Aws, name: str, family: str, params: dict[str, str]) -> str:
-    aws.rds.create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily=family, Description="rdsenc test")
-    aws.rds.modify_db_parameter_group(
-        DBParameterGroupName=name,
-        Parameters=[
-            {"ParameterName": k, "ParameterValue": v, "ApplyMethod": "pending-reboot"} for k, v in params.items()
-        ],
-    )
-    return name
-
-
 def good_mysql_source(aws: Aws, identifier: str) -> dict[str, Any]:
     """MySQL with backups on, a custom group with ROW/FULL binlogs, in a DB subnet group."""
-    group = parameter_group(aws, "binlog-row", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
+    group = aws.create_parameter_group("binlog-row", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
     return aws.create_mysql_instance(identifier, DBParameterGroupName=group, DBSubnetGroupName=subnet_group(aws))
 
 
@@ -93,14 +83,19 @@ def test_a_source_that_trips_checks_is_not_ready_and_lists_each_problem(tf: Terr
                         ],
                     ),
                     output("secure_ready", False),
-                    output("secure_errors", ["source_unencrypted", "binlog_format", "target_identifier_free", "source_subnet_group"]),
+                    output(
+                        "secure_errors",
+                        ["source_unencrypted", "binlog_format", "target_identifier_free", "source_subnet_group"],
+                    ),
                     output("missing_ready", False),
                     output("missing_checks", ["source_exists"]),
                     attr("data.rdsenc_preflight.legacy", "id", "legacy"),
                     attr("data.rdsenc_preflight.legacy", "findings.1.severity", "error"),
                     attr("data.rdsenc_preflight.legacy", "findings.2.severity", "warning"),
                     _finding_text("legacy", "binlog_format", "default.mysql8.0", "custom DB parameter group"),
-                    _finding_text("legacy", "automated_backups", "backup retention period 0", "--backup-retention-period"),
+                    _finding_text(
+                        "legacy", "automated_backups", "backup retention period 0", "--backup-retention-period"
+                    ),
                     _finding_text("missing", "source_exists", "no-such-db", "source_db_instance_identifier"),
                 ],
             )
@@ -148,7 +143,7 @@ def test_a_good_mysql_source_is_ready_with_only_the_binlog_retention_advice(tf: 
 def test_a_postgres_source_needs_logical_replication_and_passes_with_it(tf: Terraform, aws: Aws) -> None:
     aws.create_kms_key(alias="pg")
     subnets = subnet_group(aws)
-    logical = parameter_group(aws, "pg-logical", "postgres16", {"rds.logical_replication": "1"})
+    logical = aws.create_parameter_group("pg-logical", "postgres16", {"rds.logical_replication": "1"})
     for identifier, group in (("pg-default", None), ("pg-good", logical)):
         extra = {"DBParameterGroupName": group} if group else {}
         aws.create_mysql_instance(
@@ -211,7 +206,9 @@ def test_invalid_arguments_fail_validation_naming_the_attribute(tf: Terraform, a
         tf,
         [
             # A missing source is a finding, not a failure.
-            Step(config=good, checks=[output("x_ready", False), output("x_checks", ["source_exists", "kms_key_exists"])]),
+            Step(
+                config=good, checks=[output("x_ready", False), output("x_checks", ["source_exists", "kms_key_exists"])]
+            ),
             Step(config=bad, expect_error=r"kms_key_id"),
         ],
     )
@@ -221,9 +218,14 @@ def test_a_source_blue_green_cannot_take_is_not_ready_under_blue_green_only(tf: 
     aws.create_kms_key(alias="pg")
     subnets = subnet_group(aws)
     # PostgreSQL 10: AWS DMS supports it, RDS blue/green deployments start at 11.1.
-    logical = parameter_group(aws, "pg10-logical", "postgres10", {"rds.logical_replication": "1"})
+    logical = aws.create_parameter_group("pg10-logical", "postgres10", {"rds.logical_replication": "1"})
     aws.create_mysql_instance(
-        "pg10", Engine="postgres", EngineVersion="10.21", Port=5432, DBSubnetGroupName=subnets, DBParameterGroupName=logical
+        "pg10",
+        Engine="postgres",
+        EngineVersion="10.21",
+        Port=5432,
+        DBSubnetGroupName=subnets,
+        DBParameterGroupName=logical,
     )
     # RDS manages this one's master password in Secrets Manager: blue/green refuses it.
     aws.create_mysql_instance(
@@ -236,7 +238,11 @@ def test_a_source_blue_green_cannot_take_is_not_ready_under_blue_green_only(tf: 
             "explicit_dms": {**both, "strategy": "dms"},
             "bg": {**both, "strategy": "blue_green"},
             "managed_dms": {"source_db_instance_identifier": "managed", "kms_key_id": "alias/pg"},
-            "managed_bg": {"source_db_instance_identifier": "managed", "kms_key_id": "alias/pg", "strategy": "blue_green"},
+            "managed_bg": {
+                "source_db_instance_identifier": "managed",
+                "kms_key_id": "alias/pg",
+                "strategy": "blue_green",
+            },
         }
     )
     run_case(
@@ -260,7 +266,10 @@ def test_a_source_blue_green_cannot_take_is_not_ready_under_blue_green_only(tf: 
                     output("managed_bg_ready", False),
                     output("managed_bg_checks", ["blue_green_master_password_unmanaged"]),
                     _finding_text(
-                        "managed_bg", "blue_green_master_password_unmanaged", "Secrets Manager", "--no-manage-master-user-password"
+                        "managed_bg",
+                        "blue_green_master_password_unmanaged",
+                        "Secrets Manager",
+                        "--no-manage-master-user-password",
                     ),
                 ],
             )
@@ -271,7 +280,7 @@ def test_a_source_blue_green_cannot_take_is_not_ready_under_blue_green_only(tf: 
 
 def good_mysql_source_args(aws: Aws) -> dict[str, str]:
     """What `good_mysql_source` gives its instance, for a source created with other overrides."""
-    group = parameter_group(aws, "binlog-row-2", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
+    group = aws.create_parameter_group("binlog-row-2", "mysql8.0", {"binlog_format": "ROW", "binlog_row_image": "FULL"})
     return {"DBParameterGroupName": group, "DBSubnetGroupName": subnet_group(aws, "main-2")}
 
 
@@ -282,8 +291,16 @@ def test_a_bad_strategy_fails_the_plan_naming_strategy(tf: Terraform, aws: Aws) 
     run_case(
         tf,
         [
-            Step(config=good, checks=[output("x_ready", False), output("x_checks", ["source_exists", "kms_key_exists"])]),
-            Step(config=bad, expect_error=r'(?s)strategy = "bluegreen".*strategy is "bluegreen"; it must be one of: "dms", "blue_green"'),
+            Step(
+                config=good, checks=[output("x_ready", False), output("x_checks", ["source_exists", "kms_key_exists"])]
+            ),
+            Step(
+                config=bad,
+                expect_error=(
+                    r'(?s)strategy = "bluegreen".*strategy is "bluegreen"; '
+                    r'it must be one of: "dms", "blue_green"'
+                ),
+            ),
         ],
     )
 
@@ -316,7 +333,13 @@ def test_an_available_replication_instance_passes_the_existence_and_state_checks
     ]
     arn = replication_instance(aws, "near", source_subnets)
     config = preflight_config(
-        {"near": {"source_db_instance_identifier": "orders", "kms_key_id": "alias/orders", "replication_instance_arn": arn}}
+        {
+            "near": {
+                "source_db_instance_identifier": "orders",
+                "kms_key_id": "alias/orders",
+                "replication_instance_arn": arn,
+            }
+        }
     )
 
     def only_advice(tf: Terraform) -> None:

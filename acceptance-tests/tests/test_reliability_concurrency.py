@@ -1,7 +1,8 @@
 """Twenty migrations in one apply (`-parallelism=10`) under 10 % injected throttling: all reach
 `replicating`, each target, endpoint and task belongs to its own source (no cross-talk), and AWS
 holds exactly 20 tasks, 40 endpoints and 20 replication instances; destroy removes the DMS
-objects and keeps all 40 databases."""
+objects and keeps all 40 databases.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from collections import Counter
 from rig import Terraform
 from rig.aws import Aws
 from rig.case import with_required_providers
+from rig.configs import DMS_PASSWORD
 from rig.emulator import Emulator
-from test_migration_create import DMS_PASSWORD, seed
-from test_reliability_faults import fault_rules, report, retry_evidence, successful_creates
+from rig.reliability import counts, fault_rules, report, retry_evidence, successful_creates
+from rig.seeds import seed_source
 
 N = 20
 SOURCES = [f"shop{i:02d}" for i in range(N)]
@@ -47,7 +49,7 @@ def test_twenty_migrations_in_one_apply_under_throttling_all_replicate_without_c
     tf: Terraform, aws: Aws, emulator: Emulator
 ) -> None:
     # The create tests' seed per source: its own network and key `alias/<source>-at-rest`.
-    sources = {s: seed(aws, "mysql", s)[0] for s in SOURCES}
+    sources = {s: seed_source(aws, "mysql", s)[0] for s in SOURCES}
     sources_hcl = "[" + ", ".join(f'"{s}"' for s in SOURCES) + "]"
     tf.write(with_required_providers(CONFIG.format(password=DMS_PASSWORD, sources=sources_hcl)))
     tf.init()
@@ -62,9 +64,14 @@ def test_twenty_migrations_in_one_apply_under_throttling_all_replicate_without_c
     migrations = {k: v for k, v in states.items() if k.startswith("rdsenc_migration.m[")}
     assert len(migrations) == N
     inv = emulator.client.inventory()
-    counts = {k: inv[k]["count"] for k in ("db_instances", "db_snapshots", "replication_instances", "endpoints", "replication_tasks")}
-    assert counts == {"db_instances": 2 * N, "db_snapshots": 2 * N, "replication_instances": N, "endpoints": 2 * N,
-                      "replication_tasks": N}, counts
+    got = counts(inv)
+    assert got == {
+        "db_instances": 2 * N,
+        "db_snapshots": 2 * N,
+        "replication_instances": N,
+        "endpoints": 2 * N,
+        "replication_tasks": N,
+    }, got
 
     instances = {d["DBInstanceIdentifier"]: d for d in aws.rds.describe_db_instances()["DBInstances"]}
     endpoints = {e["EndpointArn"]: e for e in aws.dms.describe_endpoints()["Endpoints"]}
@@ -88,8 +95,14 @@ def test_twenty_migrations_in_one_apply_under_throttling_all_replicate_without_c
         assert endpoints[st["target_endpoint_arn"]]["ServerName"] == tgt["Endpoint"]["Address"]
         assert instances[src]["StorageEncrypted"] is False
     # No object is shared between two migrations.
-    for attr in ("replication_task_arn", "source_endpoint_arn", "target_endpoint_arn", "replication_instance_arn",
-                 "encrypted_snapshot_arn", "source_snapshot_identifier"):
+    for attr in (
+        "replication_task_arn",
+        "source_endpoint_arn",
+        "target_endpoint_arn",
+        "replication_instance_arn",
+        "encrypted_snapshot_arn",
+        "source_snapshot_identifier",
+    ):
         values = Counter(st[attr] for st in migrations.values())
         assert len(values) == N, f"{attr} shared: {values.most_common(2)}"
     calls = emulator.client.calls()
@@ -106,6 +119,16 @@ def test_twenty_migrations_in_one_apply_under_throttling_all_replicate_without_c
     assert aws.dms.describe_replication_tasks()["ReplicationTasks"] == []
     assert aws.dms.describe_endpoints()["Endpoints"] == []
     assert len(aws.rds.describe_db_instances()["DBInstances"]) == 2 * N, "destroy keeps every database"
-    report("concurrency", {"migrations": N, "parallelism": 10, "throttle_rate": 0.10, "aws_calls": len(calls),
-                           "injected_faults": injected, "retried": retried, "apply_seconds": round(apply_s, 1),
-                           "destroy_seconds": round(destroy_s, 1)})
+    report(
+        "concurrency",
+        {
+            "migrations": N,
+            "parallelism": 10,
+            "throttle_rate": 0.10,
+            "aws_calls": len(calls),
+            "injected_faults": injected,
+            "retried": retried,
+            "apply_seconds": round(apply_s, 1),
+            "destroy_seconds": round(destroy_s, 1),
+        },
+    )

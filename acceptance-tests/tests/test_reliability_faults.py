@@ -1,12 +1,11 @@
 """Fault runs: with the emulator throttling 10-25 % and failing some calls with 503 on RDS, DMS,
 KMS and CloudWatch, a full apply still reaches `replicating`, refresh and destroy succeed, the
 call log shows the failed calls were retried, and nothing was created twice (a throttled describe
-is never read as "not found")."""
+is never read as "not found").
+"""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections import Counter
 from typing import Any
@@ -16,79 +15,39 @@ import pytest
 from rig import Terraform
 from rig.aws import Aws
 from rig.case import with_required_providers
+from rig.configs import DMS_PASSWORD, M, config
 from rig.emulator import Emulator
-from test_migration_create import DMS_PASSWORD, M, config, seed
-
-SERVICES = ("rds", "dms", "kms", "cloudwatch")
-
-# Each create call the migration makes exactly once for one source, by (service, operation).
-CREATES_ONCE = {
-    ("rds", "CreateDBSnapshot"): 1,
-    ("rds", "CopyDBSnapshot"): 1,
-    ("rds", "RestoreDBInstanceFromDBSnapshot"): 1,
-    ("dms", "CreateReplicationInstance"): 1,
-    ("dms", "CreateEndpoint"): 2,
-    ("dms", "CreateReplicationTask"): 1,
-}
-
-
-def fault_rules(throttle: float, error: float) -> list[dict[str, Any]]:
-    return [{"service": s, "operation": "*", "throttle_rate": throttle, "error_rate": error} for s in SERVICES]
+from rig.reliability import (
+    CREATES_ONCE,
+    ONE_MIGRATION,
+    SERVICES,
+    counts,
+    fault_rules,
+    report,
+    retry_evidence,
+    successful_creates,
+)
+from rig.seeds import seed_source
 
 
 def kms_first_calls_fail() -> list[dict[str, Any]]:
     """KMS is called only a few times per migration, so random rates rarely reach it: its first
-    call is throttled and its second answers 503, for certain."""
+    call is throttled and its second answers 503, for certain.
+    """
     return [
         {"service": "kms", "operation": "*", "throttle_rate": 1.0, "times": 1},
         {"service": "kms", "operation": "*", "error_rate": 1.0, "times": 1},
     ]
 
 
-def retry_evidence(calls: list[dict[str, Any]]) -> tuple[int, int, list[dict[str, Any]]]:
-    """(injected faults, faults followed by a successful call of the same operation, faults never
-    retried). Every injected failure must be followed by the same call succeeding."""
-    injected = [i for i, c in enumerate(calls) if c.get("injected_fault")]
-    unretried = []
-    retried = 0
-    for i in injected:
-        c = calls[i]
-        later = (
-            d
-            for d in calls[i + 1 :]
-            if d["service"] == c["service"] and d["operation"] == c["operation"] and not d.get("injected_fault")
-        )
-        if next(later, None) is None:
-            unretried.append(c)
-        else:
-            retried += 1
-    return len(injected), retried, unretried
-
-
-def successful_creates(calls: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
-    return Counter(
-        (c["service"], c["operation"])
-        for c in calls
-        if (c["service"], c["operation"]) in CREATES_ONCE and not c.get("injected_fault") and c["status"] < 300
-    )
-
-
-def report(name: str, figures: dict[str, Any]) -> None:
-    """Prints the run's figures (and appends them to $RDSENC_RELIABILITY_REPORT) for the guide."""
-    line = json.dumps({"test": name, **figures}, sort_keys=True)
-    print(f"rdsenc reliability: {line}")
-    path = os.environ.get("RDSENC_RELIABILITY_REPORT")
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-
-
-@pytest.mark.parametrize(("throttle", "error"), [(0.10, 0.02), (0.25, 0.05)], ids=["throttle10-5xx2", "throttle25-5xx5"])
+@pytest.mark.parametrize(
+    ("throttle", "error"), [(0.10, 0.02), (0.25, 0.05)], ids=["throttle10-5xx2", "throttle25-5xx5"]
+)
 def test_a_migration_under_injected_throttling_and_5xx_reaches_replicating_without_duplicates(
     tf: Terraform, aws: Aws, emulator: Emulator, throttle: float, error: float
 ) -> None:
     source_id = "orders"
-    source, key = seed(aws, "mysql", source_id)
+    source, key = seed_source(aws, "mysql", source_id)
     tf.write(with_required_providers(config(source_id, key["Arn"])))
     tf.init()
     emulator.client.clear_calls()
@@ -101,8 +60,7 @@ def test_a_migration_under_injected_throttling_and_5xx_reaches_replicating_witho
     assert state["phase"] == "replicating", state
     assert state["replication_task_status"] == "running", state
     inv = emulator.client.inventory()
-    got = {k: inv[k]["count"] for k in ("db_instances", "db_snapshots", "replication_instances", "endpoints", "replication_tasks")}
-    assert got == {"db_instances": 2, "db_snapshots": 2, "replication_instances": 1, "endpoints": 2, "replication_tasks": 1}, inv
+    assert counts(inv) == ONE_MIGRATION, inv
     apply_calls = emulator.client.calls()
     creates = successful_creates(apply_calls)
     assert dict(creates) == CREATES_ONCE, f"objects created more or less than once: {dict(creates)}"

@@ -1,5 +1,5 @@
 """Interruption matrix over the create phases. Each phase is slowed down so the apply can be caught in
-it, then interrupted in one of two ways and applied again:
+it, then interrupted in one of two ways and applied again.
 
 - SIGKILL to the whole process group (the CI runner died): Terraform writes nothing; the re-apply
   adopts what exists by deterministic name and tags.
@@ -9,13 +9,12 @@ it, then interrupted in one of two ways and applied again:
   place; a plain re-apply replaces the tainted migration instead, and must converge as well.
 
 After every path: the migration is `replicating`, AWS holds exactly one of each object (no duplicate,
-no orphan) and the source instance is untouched."""
+no orphan) and the source instance is untouched.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,18 +22,18 @@ from typing import Any
 import pytest
 
 from rig import Terraform
-from rig.aws import Aws, wait_for
+from rig.aws import Aws
 from rig.case import with_required_providers
+from rig.configs import DMS_PASSWORD, M, config
 from rig.emulator import Emulator
-from test_migration_create import DMS_PASSWORD, M, config, seed
-from test_reliability_faults import report
+from rig.reliability import ONE_MIGRATION, counts, interrupt_apply_when, report
+from rig.seeds import seed_source
 
 SOURCE = "orders"
 TARGET = f"{SOURCE}-encrypted"
 # AWS seconds; at the rig's time scale of 0.001 this is 8 real seconds: long enough to be caught
 # mid-step, short enough that the re-run finishes the step quickly.
 SLOW = 8_000.0
-WANT = {"db_instances": 2, "db_snapshots": 2, "replication_instances": 1, "endpoints": 2, "replication_tasks": 1}
 
 
 def _snapshots(aws: Aws) -> list[dict[str, Any]]:
@@ -63,15 +62,18 @@ def restoring(aws: Aws) -> bool:
 def provisioning_replication(aws: Aws) -> bool:
     t = _target(aws)
     instances = aws.dms.describe_replication_instances()["ReplicationInstances"]
-    return t is not None and t["DBInstanceStatus"] == "available" and any(
-        i["ReplicationInstanceStatus"] == "creating" for i in instances
+    return (
+        t is not None
+        and t["DBInstanceStatus"] == "available"
+        and any(i["ReplicationInstanceStatus"] == "creating" for i in instances)
     )
 
 
 def full_load(aws: Aws) -> bool:
     tasks = aws.dms.describe_replication_tasks()["ReplicationTasks"]
     return any(
-        t["Status"] == "running" and t.get("ReplicationTaskStats", {}).get("FullLoadProgressPercent", 0) < 100 for t in tasks
+        t["Status"] == "running" and t.get("ReplicationTaskStats", {}).get("FullLoadProgressPercent", 0) < 100
+        for t in tasks
     )
 
 
@@ -96,48 +98,8 @@ def source_picture(aws: Aws) -> dict[str, Any]:
     }
 
 
-def interrupt_apply_when(tf: Terraform, reached: Callable[[], bool], what: str, how: str) -> float:
-    """Start `terraform apply`; once `reached()`, SIGKILL the process group or SIGINT Terraform.
-    Returns the seconds Terraform took to exit after the signal."""
-    proc = subprocess.Popen(
-        [*tf.install.argv, "apply", "-input=false", "-no-color", "-auto-approve"],
-        cwd=tf.workdir,
-        env=tf.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for(lambda: True if reached() else None, timeout=120, what=f"the migration to reach {what}", interval=0.2)
-    except BaseException:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        raise
-    signalled = time.monotonic()
-    if how == "sigkill":
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        # A killed Terraform leaves its local state lock behind, as `terraform force-unlock` would fix.
-        (tf.workdir / ".terraform.tfstate.lock.info").unlink(missing_ok=True)
-    else:
-        proc.send_signal(signal.SIGINT)  # Terraform only; it forwards the stop to the provider
-        try:
-            out, _ = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-            raise AssertionError("Terraform did not stop within 60 s of SIGINT") from None
-        text = out.decode(errors="replace")
-        assert proc.returncode != 0, f"an interrupted apply must fail\n{text}"
-        assert "Interrupt received" in text or "interrupt" in text.lower(), text
-    return time.monotonic() - signalled
-
-
 def state_of(tf: Terraform) -> dict[str, Any] | None:
     """The migration's raw state entry (with `status: tainted` when so), or None if not recorded."""
-    import json
-
     path = tf.workdir / "terraform.tfstate"
     text = path.read_text() if path.exists() else ""
     if not text.strip():
@@ -153,12 +115,13 @@ def converged(
 ) -> dict[str, Any]:
     """Asserts the end state. `snapshots_may_be_gone`: after a replacement, destroying the tainted
     migration removed its snapshots, and the new one adopted the encrypted target it had already
-    restored (tagged as this migration's), so it needed no new snapshots."""
+    restored (tagged as this migration's), so it needed no new snapshots.
+    """
     state = tf.resources()[M]
     assert state["phase"] == "replicating", state
     inv = emulator.client.inventory()
-    got = {k: inv[k]["count"] for k in WANT}
-    want = dict(WANT)
+    got = counts(inv)
+    want = dict(ONE_MIGRATION)
     if snapshots_may_be_gone and got["db_snapshots"] == 0:
         want["db_snapshots"] = 0
     assert got == want, f"inventory after resume {got} != {want}: {inv}"
@@ -174,19 +137,28 @@ def converged(
     return state
 
 
-@pytest.mark.parametrize("phase", list(PHASES))
-@pytest.mark.parametrize("how", ["sigkill", "sigint-untaint"])
-def test_an_interrupted_apply_resumes_to_replicating_without_duplicates_or_orphans(
+def interrupted_create(
     tf: Terraform, aws: Aws, emulator: Emulator, phase: str, how: str
-) -> None:
-    _source, key = seed(aws, "mysql", SOURCE)
+) -> tuple[dict[str, Any], float, float]:
+    """Seed `SOURCE`, slow `phase` down, start the create and interrupt it (`how`) in `phase`:
+    (the source's picture before, the monotonic start time, seconds Terraform took to stop).
+    """
+    _source, key = seed_source(aws, "mysql", SOURCE)
     before = source_picture(aws)
     tf.write(with_required_providers(config(SOURCE, key["Arn"]).replace('create = "10m"', 'create = "30m"')))
     tf.init()
     slow, reached = PHASES[phase]
     emulator.client.set_durations(**slow)
     started = time.monotonic()
-    stop_s = interrupt_apply_when(tf, lambda: reached(aws), phase, "sigkill" if how == "sigkill" else "sigint")
+    return before, started, interrupt_apply_when(tf, lambda: reached(aws), phase, how)
+
+
+@pytest.mark.parametrize("phase", list(PHASES))
+@pytest.mark.parametrize("how", ["sigkill", "sigint-untaint"])
+def test_an_interrupted_apply_resumes_to_replicating_without_duplicates_or_orphans(
+    tf: Terraform, aws: Aws, emulator: Emulator, phase: str, how: str
+) -> None:
+    before, started, stop_s = interrupted_create(tf, aws, emulator, phase, "sigkill" if how == "sigkill" else "sigint")
 
     recorded = state_of(tf)
     if how == "sigkill":
@@ -206,8 +178,14 @@ def test_an_interrupted_apply_resumes_to_replicating_without_duplicates_or_orpha
     tf.destroy()
     report(
         "interrupt",
-        {"phase": phase, "how": how, "stop_seconds": round(stop_s, 1), "total_seconds": round(resumed_s, 1),
-         "recorded_phase": (recorded or {}).get("attributes", {}).get("phase"), "final_phase": state["phase"]},
+        {
+            "phase": phase,
+            "how": how,
+            "stop_seconds": round(stop_s, 1),
+            "total_seconds": round(resumed_s, 1),
+            "recorded_phase": (recorded or {}).get("attributes", {}).get("phase"),
+            "final_phase": state["phase"],
+        },
     )
 
 
@@ -215,17 +193,10 @@ def test_an_interrupted_apply_resumes_to_replicating_without_duplicates_or_orpha
 def test_a_plain_reapply_after_ctrl_c_replaces_the_tainted_migration_and_converges(
     tf: Terraform, aws: Aws, emulator: Emulator, phase: str
 ) -> None:
-    _source, key = seed(aws, "mysql", SOURCE)
-    before = source_picture(aws)
-    tf.write(with_required_providers(config(SOURCE, key["Arn"]).replace('create = "10m"', 'create = "30m"')))
-    tf.init()
-    slow, reached = PHASES[phase]
-    emulator.client.set_durations(**slow)
-    started = time.monotonic()
-    stop_s = interrupt_apply_when(tf, lambda: reached(aws), phase, "sigint")
+    before, started, stop_s = interrupted_create(tf, aws, emulator, phase, "sigint")
     recorded = state_of(tf)
     assert recorded is not None and recorded.get("status") == "tainted", recorded
-    emulator.client.set_durations(**{k: 1.0 for k in slow})
+    emulator.client.set_durations(**{k: 1.0 for k in PHASES[phase][0]})
 
     plan = tf.plan()
     assert "is tainted, so must be replaced" in plan.stdout, plan.describe()
@@ -234,5 +205,7 @@ def test_a_plain_reapply_after_ctrl_c_replaces_the_tainted_migration_and_converg
     assert state["target_db_instance_identifier"] == TARGET
     total_s = time.monotonic() - started
     tf.destroy()
-    report("interrupt", {"phase": phase, "how": "sigint-replace", "stop_seconds": round(stop_s, 1),
-                         "total_seconds": round(total_s, 1)})
+    report(
+        "interrupt",
+        {"phase": phase, "how": "sigint-replace", "stop_seconds": round(stop_s, 1), "total_seconds": round(total_s, 1)},
+    )

@@ -2,7 +2,8 @@
 of `cutover = false` caught in `failing_back`, and of `finalize = true` caught in `finalizing` is
 killed (SIGKILL to the process group, or Ctrl-C to Terraform) and applied again: it completes,
 nothing is duplicated (one reverse task, ever), and the application's way in ends where the
-configuration says."""
+configuration says.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 from rig import Terraform
 from rig.aws import Aws
 from rig.case import with_required_providers
+from rig.configs import M, cutover_config
 from rig.emulator import Emulator
-from test_migration_create import M
-from test_migration_cutover import address, cfg, cname, replicating_migration, tasks_by_status, validated
-from test_reliability_interrupt import interrupt_apply_when
+from rig.reliability import interrupt_apply_when
+from rig.seeds import address, cname, replicating_migration, tasks_by_status, validated
 
 SLOW = 8_000.0  # AWS seconds: 8 real seconds at the rig's time scale
 
@@ -50,18 +51,18 @@ def test_an_interrupted_switch_completes_on_the_next_apply_without_duplicates(
     k, z = replicating_migration(tf, aws, emulator, strategy="route53")
     src_addr, tgt_addr = address(aws, "orders"), address(aws, "orders-encrypted")
     if phase in ("failing_back", "finalizing"):
-        tf.write(with_required_providers(cfg("route53", k, z, cutover=True)))
+        tf.write(with_required_providers(cutover_config("route53", k, z, cutover=True)))
         tf.apply()
         validated(emulator, aws)()
     if phase == "finalizing":
         emulator.client.set_durations(replication_instance_delete=SLOW)
-        final = cfg("route53", k, z, cutover=True, finalize=True)
+        final = cutover_config("route53", k, z, cutover=True, finalize=True)
     elif phase == "failing_back":
         emulator.client.set_durations(route53_change=SLOW)
-        final = cfg("route53", k, z, cutover=False)
+        final = cutover_config("route53", k, z, cutover=False)
     else:
         emulator.client.set_durations(route53_change=SLOW)
-        final = cfg("route53", k, z, cutover=True)
+        final = cutover_config("route53", k, z, cutover=True)
     tf.write(with_required_providers(final))
     interrupt_apply_when(tf, lambda: phase_tag(aws) == phase, phase, how)
 

@@ -36,8 +36,10 @@ def test_a_case_applies_updates_plans_expects_errors_and_destroys(tf: Terraform)
             Step(config=config("x"), checks=[attr(ADDR, "input", "x"), output("o", "x"), output_null("nothing")]),
             Step(config=config("y"), checks=[attr(ADDR, "output", "y"), attr_absent(ADDR, "no_such")]),
             Step(config=config("z"), plan_only=True, expect_non_empty_plan=True),
-            Step(config=config("y") + 'output "bad" {\n  value = nosuch.thing\n}\n',
-                 expect_error=r"Reference to undeclared resource"),
+            Step(
+                config=config("y") + 'output "bad" {\n  value = nosuch.thing\n}\n',
+                expect_error=r"Reference to undeclared resource",
+            ),
         ],
         check_destroy=nothing_in_state,
         add_required_providers=False,
@@ -52,14 +54,19 @@ def test_a_case_applies_updates_plans_expects_errors_and_destroys(tf: Terraform)
 
 def test_a_perpetual_diff_fails_the_step_with_terraforms_plan(tf: Terraform) -> None:
     drifting = 'resource "terraform_data" "a" {\n  input = timestamp()\n}\n'
-    with pytest.raises(AssertionError, match=r"(?s)step 1 of 1: plan after apply: expected no changes.*terraform_data\.a"):
+    with pytest.raises(
+        AssertionError, match=r"(?s)step 1 of 1: plan after apply: expected no changes.*terraform_data\.a"
+    ):
         run_case(tf, [Step(config=drifting, skip_refresh=True)], add_required_providers=False)
     # The case still destroyed what it created.
     assert tf.history[-1].args[0] == "destroy" and tf.history[-1].returncode == 0
 
 
 def test_a_failing_check_names_the_step_attribute_and_value(tf: Terraform) -> None:
-    with pytest.raises(AssertionError, match=r"step 1 of 1: check failed after apply: terraform_data\.a\.input: expected 'q', found 'x'"):
+    with pytest.raises(
+        AssertionError,
+        match=r"step 1 of 1: check failed after apply: terraform_data\.a\.input: expected 'q', found 'x'",
+    ):
         run_case(tf, [Step(config=config("x"), checks=[attr(ADDR, "input", "q")])], add_required_providers=False)
 
 
@@ -79,8 +86,12 @@ def test_an_import_step_imports_into_a_fresh_directory_and_compares_with_the_app
         tf,
         [
             Step(config=config("x")),
-            Step(config=config("x"), import_state=True, resource_name=ADDR,
-                 import_state_verify_ignore=["input", "output"]),
+            Step(
+                config=config("x"),
+                import_state=True,
+                resource_name=ADDR,
+                import_state_verify_ignore=["input", "output"],
+            ),
         ],
         add_required_providers=False,
     )

@@ -1,7 +1,8 @@
 """The DMS password reaches AWS only in the DMS endpoint calls that need it: never the state, a
 saved plan (`terraform show -json` or the plan file itself), the provider's TRACE log, any other
 AWS request, or a diagnostic. AWS requests are seen through a recording proxy in front of the
-emulator (the emulator's own call log keeps no bodies)."""
+emulator (the emulator's own call log keeps no bodies).
+"""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ import pytest
 from rig import Terraform
 from rig.aws import Aws
 from rig.case import with_required_providers
+from rig.configs import M, dms_block, migration, timeouts_block
 from rig.emulator import Emulator
-from test_migration_create import M, seed
+from rig.seeds import seed_source
 
 PASSWORD = "Secret-Test-Pa55w0rd-9c1e"
 # The only AWS calls allowed to carry the password: DMS needs it to reach the databases.
@@ -30,6 +32,8 @@ CARRIERS = {"AmazonDMSv20160101.CreateEndpoint", "AmazonDMSv20160101.ModifyEndpo
 
 @dataclass
 class Recorded:
+    """One HTTP request the recording proxy forwarded."""
+
     method: str
     path: str
     headers: dict[str, str]
@@ -37,9 +41,11 @@ class Recorded:
 
     @property
     def target(self) -> str:
+        """The AWS operation (`x-amz-target`) or, for query APIs, the path."""
         return self.headers.get("x-amz-target", "") or self.path
 
     def contains(self, needle: bytes) -> bool:
+        """True if `needle` appears in the path, headers or body."""
         raw = self.path.encode() + json.dumps(self.headers).encode() + self.body
         return needle in raw
 
@@ -103,6 +109,7 @@ class RecordingProxy:
         self.thread.start()
 
     def close(self) -> None:
+        """Stop serving and close the socket."""
         self.server.shutdown()
         self.server.server_close()
 
@@ -114,30 +121,21 @@ def proxy(emulator: Emulator) -> Iterator[RecordingProxy]:
     p.close()
 
 
-CONFIG = """
-provider "rdsenc" {{}}
-
 # Ephemeral (Terraform >= 1.10): the value is never written to a saved plan or state. Terraform
 # itself stores plain variables' values in plan files, whatever the provider does.
-variable "dms_password" {{
+EPHEMERAL_PASSWORD = """
+variable "dms_password" {
   type      = string
   sensitive = true
   ephemeral = true
-}}
-
-resource "rdsenc_migration" "m" {{
-  source_db_instance_identifier = "{source}"
-  kms_key_id                    = "{key}"
-  dms {{
-    source_username    = "dms"
-    source_password_wo = var.dms_password
-    {dms_extra}
-  }}
-  timeouts {{
-    create = "10m"
-  }}
-}}
+}
 """
+
+
+def ephemeral_config(source: str, key: str, dms_extra: str) -> str:
+    """A DMS migration whose password comes from the ephemeral variable `dms_password`."""
+    blocks = (dms_block("var.dms_password", dms_extra), timeouts_block())
+    return migration(source, key, blocks=blocks, preamble=EPHEMERAL_PASSWORD)
 
 
 def traced(tf: Terraform, proxy: RecordingProxy) -> Terraform:
@@ -153,10 +151,12 @@ def assert_absent(what: str, text: str | bytes) -> None:
     assert needle not in text, f"the password appears in {what}"
 
 
-def test_the_password_appears_nowhere_but_the_dms_endpoint_calls(tf: Terraform, aws: Aws, proxy: RecordingProxy) -> None:
-    _source, key = seed(aws, "mysql", "orders")
+def test_the_password_appears_nowhere_but_the_dms_endpoint_calls(
+    tf: Terraform, aws: Aws, proxy: RecordingProxy
+) -> None:
+    _source, key = seed_source(aws, "mysql", "orders")
     traced(tf, proxy)
-    tf.write(with_required_providers(CONFIG.format(source="orders", key=key["Arn"], dms_extra="")))
+    tf.write(with_required_providers(ephemeral_config(source="orders", key=key["Arn"], dms_extra="")))
     tf.init()
     outputs = []
     outputs.append(tf.plan("-out=plan.tfplan"))
@@ -191,13 +191,13 @@ def test_the_password_appears_nowhere_but_the_dms_endpoint_calls(tf: Terraform, 
 
 
 def test_a_refused_configuration_never_echoes_the_password(tf: Terraform, aws: Aws, proxy: RecordingProxy) -> None:
-    _source, key = seed(aws, "mysql", "orders")
+    _source, key = seed_source(aws, "mysql", "orders")
     traced(tf, proxy)
     bad = (
         'secrets_manager_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"\n'
         '    secrets_manager_access_role_arn = "arn:aws:iam::123456789012:role/r"'
     )
-    tf.write(with_required_providers(CONFIG.format(source="orders", key=key["Arn"], dms_extra=bad)))
+    tf.write(with_required_providers(ephemeral_config(source="orders", key=key["Arn"], dms_extra=bad)))
     tf.init()
     result = tf.plan(check=False)
     assert result.returncode == 1 and "Conflicting Credentials" in result.stderr, result.describe()

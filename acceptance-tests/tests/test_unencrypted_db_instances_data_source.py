@@ -89,7 +89,9 @@ def test_engine_and_tag_filters_narrow_the_list(tf: Terraform, aws: Aws) -> None
 
 def test_read_replicas_are_left_to_their_primary(tf: Terraform, aws: Aws) -> None:
     aws.create_mysql_instance("primary")
-    aws.rds.create_db_instance_read_replica(DBInstanceIdentifier="primary-replica", SourceDBInstanceIdentifier="primary")
+    aws.rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="primary-replica", SourceDBInstanceIdentifier="primary"
+    )
     aws.wait_db_instance_available("primary-replica")
     run_case(tf, [Step(config=config(), checks=[output("ids", ["primary"])])])
 

@@ -9,12 +9,12 @@ use crate::aws::config::{AssumeRole, AwsSettings, Clients, Endpoints};
 use crate::data_sources::db_instance::DbInstanceDataSource;
 use crate::data_sources::preflight::PreflightDataSource;
 use crate::data_sources::unencrypted_db_instances::UnencryptedDbInstancesDataSource;
-use crate::engine::{AWS_CALLS_IN_FLIGHT, Engine, PollPolicy, SystemClock};
 use crate::framework::{
     Attribute, AttributePath, Block, ConfigureRequest, ConfigureResponse, Ctx, DataSource, Known,
     NestedBlock, Provider, Resource, Schema, Type, ValidateRequest, ValidateResponse, Value,
 };
 use crate::validators::{arn, check_string};
+use rdsenc_engine::{AWS_CALLS_IN_FLIGHT, Engine, PollPolicy, SystemClock};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Services that accept an endpoint override in `endpoints {}`.

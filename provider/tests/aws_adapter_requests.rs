@@ -11,12 +11,13 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 
-use rdsenc::aws::{AwsError, Clients, Endpoints};
-use rdsenc::engine::api::{
+use rdsenc::aws::{Clients, Endpoints};
+use rdsenc_engine::api::AwsError;
+use rdsenc_engine::api::{
     AwsApi, BlueGreenRef, BlueGreenStatus, CreateBlueGreenDeploymentInput, CreateEndpointInput,
-    DeleteDbInstanceInput, EndpointCredentials, EndpointEngine, EndpointType, FinalSnapshot,
-    ModifyDbInstanceInput, RestoreDbInstanceInput, SecretString, SslMode, Tags,
-    TargetResourceConfig,
+    DeleteDbInstanceInput, DmsRef, EndpointCredentials, EndpointEngine, EndpointType,
+    FinalSnapshot, ModifyDbInstanceInput, ReplicationTaskStatus, RestoreDbInstanceInput,
+    SecretString, SslMode, Tags, TargetResourceConfig,
 };
 
 fn event(response_body: &str) -> ReplayEvent {
@@ -379,4 +380,50 @@ async fn switchover_sends_its_timeout_and_delete_says_whether_green_goes_too() {
         sent[1]
     );
     assert!(sent[1].contains("DeleteTarget=false"), "{}", sent[1]);
+}
+
+fn dms_task(status: &str, failure: Option<&str>) -> String {
+    let failure = failure
+        .map(|m| format!(r#","LastFailureMessage":"{m}""#))
+        .unwrap_or_default();
+    format!(
+        r#"{{"ReplicationTasks":[{{"ReplicationTaskIdentifier":"t1","ReplicationTaskArn":"arn:aws:dms:us-east-1:123456789012:task:T1","Status":"{status}"{failure}}}]}}"#
+    )
+}
+
+/// The statuses the engine's waiter polls on: DMS's task statuses arrive in the domain
+/// vocabulary, one DescribeReplicationTasks per read, and a failed task carries AWS's
+/// reason (the engine's `Failed` error quotes it).
+#[tokio::test]
+async fn dms_task_statuses_and_failure_reason_reach_the_engine_vocabulary() {
+    let bodies = [
+        dms_task("ready", None),
+        dms_task("starting", None),
+        dms_task("running", None),
+        dms_task("failed", Some("Last Error Table error")),
+    ];
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    let (clients, http) = clients(&refs).await;
+    let which = DmsRef::Id("t1".into());
+    let mut seen = Vec::new();
+    for _ in &bodies {
+        let t = clients
+            .describe_replication_task(&which)
+            .await
+            .expect("task");
+        seen.push((t.status, t.last_failure_message));
+    }
+    assert_eq!(
+        seen,
+        [
+            (ReplicationTaskStatus::Ready, None),
+            (ReplicationTaskStatus::Starting, None),
+            (ReplicationTaskStatus::Running, None),
+            (
+                ReplicationTaskStatus::Failed,
+                Some("Last Error Table error".to_owned())
+            ),
+        ]
+    );
+    assert_eq!(http.actual_requests().count(), 4);
 }

@@ -1,5 +1,8 @@
-//! The AWS layer against the rdsenc emulator (moto plus patches), through the official SDK
-//! clients built by `Clients::load`, over HTTP on 127.0.0.1. Never real AWS.
+//! The AWS layer against the rdsenc emulator (moto plus patches): `Clients` (built by
+//! `Clients::load`, the official SDK clients) driven through `AwsApi`, the interface the
+//! engine uses, over HTTP on 127.0.0.1. Never real AWS. Where a test must wait for the
+//! emulator it uses `support::poll` (the engine's backoff, bounded); waiting itself is the
+//! engine's job and is tested with the engine.
 //!
 //! Run: `cargo test --test aws_against_emulator`.
 //!
@@ -19,15 +22,16 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use rdsenc::aws::wait::WaitOptions;
-use rdsenc::aws::{AwsError, Clients, Endpoints, cloudwatch, dms, rds, route53};
-use rdsenc::engine::api::{
-    AwsApi, CdcLatencyQuery, ConnectionStatus, CopyDbSnapshotInput, CreateDbSnapshotInput,
-    CreateEndpointInput, CreateReplicationInstanceInput, CreateReplicationTaskInput, DmsRef,
-    EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType, MigrationType,
-    ModifyEndpointInput, ModifyReplicationTaskInput, ReplicationInstanceStatus,
-    ReplicationTaskStatus, RestoreDbInstanceInput, SecretString, SnapshotStatus, SslMode,
-    StartReplicationTaskInput, StartType, Tags, ValidationState,
+use rdsenc::aws::{Clients, Endpoints};
+use rdsenc_engine::api::AwsError;
+use rdsenc_engine::api::{
+    AwsApi, CdcLatencyQuery, ChangeStatus, ConnectionStatus, CopyDbSnapshotInput,
+    CreateDbSnapshotInput, CreateEndpointInput, CreateReplicationInstanceInput,
+    CreateReplicationTaskInput, DbInstance, DbInstanceStatus, DmsRef, EndpointCredentials,
+    EndpointEngine, EndpointStatus, EndpointType, MigrationType, ModifyEndpointInput,
+    ModifyReplicationTaskInput, ReplicationInstanceStatus, ReplicationTask, ReplicationTaskStatus,
+    RestoreDbInstanceInput, SecretString, SnapshotStatus, SslMode, StartReplicationTaskInput,
+    StartType, Tags, UpsertCnameInput, ValidationState,
 };
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -37,7 +41,59 @@ const WAIT: Duration = Duration::from_secs(120);
 
 mod support;
 
-use support::Emulator;
+use support::{Emulator, poll};
+
+/// The DB instance once it is `available`.
+async fn instance_available(clients: &Clients, id: &str) -> DbInstance {
+    poll(
+        &format!("DB instance {id} available"),
+        || clients.describe_db_instance(id),
+        |r| matches!(r, Ok(i) if i.status == DbInstanceStatus::Available),
+    )
+    .await
+    .expect("instance available")
+}
+
+/// The task once its status has left `pending` (the statuses the old SDK waiters passed
+/// through); the caller asserts the status it expects.
+async fn task_settled(
+    clients: &Clients,
+    arn: &str,
+    pending: &[ReplicationTaskStatus],
+) -> ReplicationTask {
+    let which = DmsRef::Arn(arn.to_owned());
+    poll(
+        &format!("task {arn} out of {pending:?}"),
+        || clients.describe_replication_task(&which),
+        |r| matches!(r, Ok(t) if !pending.contains(&t.status)),
+    )
+    .await
+    .expect("task")
+}
+
+/// Statuses a task passes through on its way to `ready` after a create.
+const TASK_READY_PENDING: &[ReplicationTaskStatus] = &[
+    ReplicationTaskStatus::Creating,
+    ReplicationTaskStatus::Modifying,
+    ReplicationTaskStatus::Testing,
+];
+/// Statuses a started task passes through on its way to `running`.
+const TASK_RUNNING_PENDING: &[ReplicationTaskStatus] = &[
+    ReplicationTaskStatus::Ready,
+    ReplicationTaskStatus::Starting,
+];
+/// Statuses a task passes through after a stop, or a modify while stopped.
+const TASK_STOPPED_PENDING: &[ReplicationTaskStatus] = &[
+    ReplicationTaskStatus::Running,
+    ReplicationTaskStatus::Starting,
+    ReplicationTaskStatus::Stopping,
+    ReplicationTaskStatus::Modifying,
+];
+
+/// `Ok` while the object exists; done once the answer is NotFound.
+fn is_gone<T>(r: &Result<T, AwsError>) -> bool {
+    matches!(r, Err(e) if e.is_not_found())
+}
 
 fn tags(role: &str) -> Tags {
     BTreeMap::from([
@@ -71,7 +127,6 @@ fn endpoint_input(id: &str, kind: EndpointType, server: &str) -> CreateEndpointI
 /// Creates the DMS side up to a running task; returns (instance arn, instance id, task arn,
 /// source endpoint arn).
 async fn running_task(clients: &Clients) -> (String, String, String, String) {
-    let opts = WaitOptions::fast();
     let ri = clients
         .create_replication_instance(&CreateReplicationInstanceInput {
             identifier: "rdsenc-orders".into(),
@@ -88,10 +143,15 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
         .await
         .expect("create replication instance (NEEDS EMULATOR: DMS timestamps)");
     assert_eq!(ri.identifier, "rdsenc-orders");
-    let ri = dms::wait_replication_instance_available(clients.dms(), &ri.arn, WAIT, &opts)
-        .await
-        .expect("replication instance available");
-    let ri_arn = ri.replication_instance_arn().expect("arn").to_owned();
+    let which = DmsRef::Arn(ri.arn.clone());
+    let ri = poll(
+        "replication instance available",
+        || clients.describe_replication_instance(&which),
+        |r| matches!(r, Ok(i) if i.status == ReplicationInstanceStatus::Available),
+    )
+    .await
+    .expect("replication instance available");
+    let ri_arn = ri.arn.clone();
     let domain_ri = clients
         .describe_replication_instance(&DmsRef::Id("rdsenc-orders".into()))
         .await
@@ -118,9 +178,19 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
         .expect("create target endpoint");
     assert_eq!(source.endpoint_type, EndpointType::Source);
     assert_eq!(target.engine, EndpointEngine::Postgres);
-    dms::wait_endpoint_active(clients.dms(), &source.arn, WAIT, &opts)
-        .await
-        .expect("source endpoint active (NEEDS EMULATOR: moto keeps endpoints creating)");
+    let which = DmsRef::Arn(source.arn.clone());
+    let active = poll(
+        "source endpoint out of creating",
+        || clients.describe_endpoint(&which),
+        |r| matches!(r, Ok(e) if e.status != EndpointStatus::Creating),
+    )
+    .await
+    .expect("source endpoint");
+    assert_eq!(
+        active.status,
+        EndpointStatus::Active,
+        "NEEDS EMULATOR: moto keeps endpoints creating"
+    );
 
     let task = clients
         .create_replication_task(&CreateReplicationTaskInput {
@@ -138,9 +208,12 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
         .expect("create task");
     assert_eq!(task.migration_type, MigrationType::FullLoadAndCdc);
     assert_eq!(task.replication_instance_arn, ri_arn);
-    dms::wait_replication_task_ready(clients.dms(), &task.arn, WAIT, &opts)
-        .await
-        .expect("task ready (NEEDS EMULATOR: moto keeps tasks creating)");
+    let ready = task_settled(clients, &task.arn, TASK_READY_PENDING).await;
+    assert_eq!(
+        ready.status,
+        ReplicationTaskStatus::Ready,
+        "NEEDS EMULATOR: moto keeps tasks creating"
+    );
     clients
         .start_replication_task(&StartReplicationTaskInput {
             arn: task.arn.clone(),
@@ -149,9 +222,8 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
         })
         .await
         .expect("start task");
-    dms::wait_replication_task_running(clients.dms(), &task.arn, WAIT, &opts)
-        .await
-        .expect("task running");
+    let running = task_settled(clients, &task.arn, TASK_RUNNING_PENDING).await;
+    assert_eq!(running.status, ReplicationTaskStatus::Running);
     (ri_arn, "rdsenc-orders".into(), task.arn, source.arn)
 }
 
@@ -193,7 +265,8 @@ async fn clients_honour_an_endpoint_url_from_the_shared_config_profile() {
         .caller_identity()
         .await
         .expect("STS reached through the profile endpoint");
-    let err = rds::find_db_instance_by_id(clients.rds(), "does-not-exist")
+    let err = clients
+        .describe_db_instance("does-not-exist")
         .await
         .expect_err("missing instance");
     assert!(err.is_not_found(), "{err:?}");
@@ -217,10 +290,9 @@ async fn credentials_validation_failure_is_a_clear_error_without_secrets() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rds_snapshot_encrypted_copy_and_restore_through_finders_and_waiters() {
+async fn rds_snapshot_encrypted_copy_and_restore_through_the_adapter() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
-    let opts = WaitOptions::fast();
 
     clients
         .rds()
@@ -235,10 +307,8 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_finders_and_waiters() {
         .send()
         .await
         .expect("create source instance");
-    let source = rds::wait_db_instance_available(clients.rds(), "orders", WAIT, &opts)
-        .await
-        .expect("source available");
-    assert_eq!(source.storage_encrypted(), Some(false));
+    let source = instance_available(&clients, "orders").await;
+    assert!(!source.storage_encrypted);
 
     let key = clients
         .kms()
@@ -278,9 +348,14 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_finders_and_waiters() {
         .await
         .expect("create snapshot");
     assert!(!snap.encrypted);
-    rds::wait_db_snapshot_available(clients.rds(), "rdsenc-orders-snapshot", WAIT, &opts)
-        .await
-        .expect("snapshot available");
+    let available = |r: &Result<rdsenc_engine::api::DbSnapshot, AwsError>| matches!(r, Ok(s) if s.status == SnapshotStatus::Available);
+    poll(
+        "snapshot available",
+        || clients.describe_db_snapshot("rdsenc-orders-snapshot"),
+        available,
+    )
+    .await
+    .expect("snapshot available");
 
     clients
         .copy_db_snapshot(&CopyDbSnapshotInput {
@@ -292,13 +367,13 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_finders_and_waiters() {
         })
         .await
         .expect("copy snapshot");
-    rds::wait_db_snapshot_available(clients.rds(), "rdsenc-orders-encrypted", WAIT, &opts)
-        .await
-        .expect("copy available");
-    let copy = clients
-        .describe_db_snapshot("rdsenc-orders-encrypted")
-        .await
-        .expect("describe copy");
+    let copy = poll(
+        "copy available",
+        || clients.describe_db_snapshot("rdsenc-orders-encrypted"),
+        available,
+    )
+    .await
+    .expect("describe copy");
     assert!(copy.encrypted, "copy must be encrypted: {copy:?}");
     assert_eq!(copy.kms_key_id.as_deref(), Some(key_arn.as_str()));
     assert_eq!(copy.status, SnapshotStatus::Available);
@@ -320,11 +395,9 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_finders_and_waiters() {
         .await
         .expect("restore");
     assert_eq!(restored.identifier, "orders-encrypted");
-    let target = rds::wait_db_instance_available(clients.rds(), "orders-encrypted", WAIT, &opts)
-        .await
-        .expect("target available");
-    assert_eq!(target.storage_encrypted(), Some(true));
-    assert_eq!(target.kms_key_id(), Some(key_arn.as_str()));
+    let target = instance_available(&clients, "orders-encrypted").await;
+    assert!(target.storage_encrypted);
+    assert_eq!(target.kms_key_id.as_deref(), Some(key_arn.as_str()));
     let domain = clients
         .describe_db_instance("orders-encrypted")
         .await
@@ -345,9 +418,13 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_finders_and_waiters() {
         .delete_db_snapshot("rdsenc-orders-snapshot")
         .await
         .expect("delete snapshot");
-    rds::wait_db_snapshot_deleted(clients.rds(), "rdsenc-orders-snapshot", WAIT, &opts)
-        .await
-        .expect("snapshot gone");
+    let gone = poll(
+        "snapshot gone",
+        || clients.describe_db_snapshot("rdsenc-orders-snapshot"),
+        is_gone,
+    )
+    .await;
+    assert!(gone.is_err(), "snapshot gone: {gone:?}");
     let again = clients.delete_db_snapshot("rdsenc-orders-snapshot").await;
     assert!(
         matches!(&again, Err(e) if e.is_not_found()),
@@ -361,7 +438,6 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_finders_and_waiters() {
 async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
-    let opts = WaitOptions::fast();
     let (ri_arn, _, task_arn, source_arn) = running_task(&clients).await;
 
     let dup = clients
@@ -407,24 +483,20 @@ async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
         .stop_replication_task(&task_arn)
         .await
         .expect("stop task");
-    let stopped = dms::wait_replication_task_stopped(clients.dms(), &task_arn, WAIT, &opts)
-        .await
-        .expect("task stopped");
-    assert_eq!(
-        dms::replication_task_status(&stopped),
-        dms::ReplicationTaskStatus::Stopped
-    );
+    let stopped = task_settled(&clients, &task_arn, TASK_STOPPED_PENDING).await;
+    assert_eq!(stopped.status, ReplicationTaskStatus::Stopped);
 
     clients
         .delete_replication_task(&task_arn)
         .await
         .expect("delete task");
-    dms::wait_replication_task_deleted(clients.dms(), &task_arn, WAIT, &opts)
-        .await
-        .expect("task gone");
-    let gone = clients
-        .describe_replication_task(&DmsRef::Arn(task_arn.clone()))
-        .await;
+    let which = DmsRef::Arn(task_arn.clone());
+    let gone = poll(
+        "task gone",
+        || clients.describe_replication_task(&which),
+        is_gone,
+    )
+    .await;
     assert!(matches!(&gone, Err(e) if e.is_not_found()), "{gone:?}");
 
     clients
@@ -458,7 +530,8 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
         r#"{"rules":[{"service":"rds","operation":"DescribeDBInstances","throttle_rate":1.0,"times":2}]}"#,
     );
     assert_eq!(status, 200, "control API: {body}");
-    let err = rds::find_db_instance_by_id(clients.rds(), "orders")
+    let err = clients
+        .describe_db_instance("orders")
         .await
         .expect_err("throttled twice");
     assert!(
@@ -467,7 +540,8 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
     );
     assert!(err.is_transient());
     // The faults are used up: the same call now reaches RDS and gets a real answer.
-    let err = rds::find_db_instance_by_id(clients.rds(), "orders")
+    let err = clients
+        .describe_db_instance("orders")
         .await
         .expect_err("no such instance");
     assert!(err.is_not_found(), "{err:?}");
@@ -478,7 +552,8 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
         r#"{"rules":[{"service":"dms","operation":"DescribeReplicationTasks","throttle_rate":1.0,"times":1}]}"#,
     );
     assert_eq!(status, 200, "control API: {body}");
-    let err = dms::find_replication_task_by_id(clients.dms(), "rdsenc-orders")
+    let err = clients
+        .describe_replication_task(&DmsRef::Id("rdsenc-orders".into()))
         .await
         .expect_err("no such task");
     assert!(err.is_not_found(), "retried past the throttle: {err:?}");
@@ -489,7 +564,8 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
         r#"{"rules":[{"service":"dms","operation":"DescribeEndpoints","error_rate":1.0,"times":2}]}"#,
     );
     assert_eq!(status, 200, "control API: {body}");
-    let err = dms::find_endpoint_by_id(clients.dms(), "rdsenc-orders-source")
+    let err = clients
+        .describe_endpoint(&DmsRef::Id("rdsenc-orders-source".into()))
         .await
         .expect_err("5xx twice");
     assert!(
@@ -511,20 +587,19 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
 async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
-    let opts = WaitOptions::fast();
     let (ri_arn, _, task_arn, source_arn) = running_task(&clients).await;
 
     clients
         .test_connection(&ri_arn, &source_arn)
         .await
         .expect("test connection");
-    dms::wait_connection_successful(clients.dms(), &source_arn, &ri_arn, WAIT, &opts)
-        .await
-        .expect("connection successful");
-    let conn = clients
-        .describe_connection(&ri_arn, &source_arn)
-        .await
-        .expect("describe connection");
+    let conn = poll(
+        "connection test finished",
+        || clients.describe_connection(&ri_arn, &source_arn),
+        |r| matches!(r, Ok(c) if c.status != ConnectionStatus::Testing),
+    )
+    .await
+    .expect("describe connection");
     assert_eq!(conn.status, ConnectionStatus::Successful);
     let never = clients
         .describe_connection(&ri_arn, "arn:aws:dms:us-east-1:123456789012:endpoint:NOPE")
@@ -563,9 +638,8 @@ async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
         .stop_replication_task(&task_arn)
         .await
         .expect("stop");
-    dms::wait_replication_task_stopped(clients.dms(), &task_arn, WAIT, &opts)
-        .await
-        .expect("stopped");
+    let stopped = task_settled(&clients, &task_arn, TASK_STOPPED_PENDING).await;
+    assert_eq!(stopped.status, ReplicationTaskStatus::Stopped);
     let new_settings = r#"{"FullLoadSettings":{"TargetTablePrepMode":"DO_NOTHING"},"ValidationSettings":{"EnableValidation":true}}"#;
     clients
         .modify_replication_task(&ModifyReplicationTaskInput {
@@ -575,13 +649,12 @@ async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
         })
         .await
         .expect("modify task");
-    dms::wait_replication_task_stopped(clients.dms(), &task_arn, WAIT, &opts)
-        .await
-        .expect("modified and stopped again");
-    let modified = clients
-        .describe_replication_task(&DmsRef::Arn(task_arn.clone()))
-        .await
-        .expect("describe");
+    let modified = task_settled(&clients, &task_arn, TASK_STOPPED_PENDING).await;
+    assert_eq!(
+        modified.status,
+        ReplicationTaskStatus::Stopped,
+        "modified and stopped again"
+    );
     assert!(
         modified
             .task_settings
@@ -617,12 +690,11 @@ async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
         })
         .await
         .expect("resume");
-    let resumed = dms::wait_replication_task_running(clients.dms(), &task_arn, WAIT, &opts)
-        .await
-        .expect("running again");
+    let resumed = task_settled(&clients, &task_arn, TASK_RUNNING_PENDING).await;
     assert_eq!(
-        dms::replication_task_status(&resumed),
-        dms::ReplicationTaskStatus::Running
+        resumed.status,
+        ReplicationTaskStatus::Running,
+        "running again"
     );
 }
 
@@ -640,45 +712,40 @@ async fn cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task() {
     );
     assert_eq!(status, 200, "control API: {body}");
 
-    let query = CdcLatencyQuery {
+    // The task dimension is the task's resource id, the last segment of its ARN.
+    let task_id = task_arn.rsplit(':').next().expect("arn").to_owned();
+    let query = |task: &str, window: Duration| CdcLatencyQuery {
         replication_instance_identifier: ri_id.clone(),
-        replication_task_identifier: cloudwatch::task_resource_id(&task_arn).to_owned(),
+        replication_task_identifier: task.to_owned(),
         end: SystemTime::now(),
-        window: cloudwatch::CDC_LATENCY_LOOKBACK,
+        window,
     };
     let latency = clients
-        .cdc_latency(&query)
+        .cdc_latency(&query(&task_id, Duration::from_secs(15 * 60)))
         .await
         .expect("GetMetricData deserializes (NEEDS EMULATOR: RPCv2 CBOR)");
     assert_eq!(latency.source_seconds, Some(3.0), "{latency:?}");
     assert_eq!(latency.target_seconds, Some(7.5), "{latency:?}");
 
-    let direct = cloudwatch::get_cdc_latency(
-        clients.cloudwatch(),
-        &ri_id,
-        cloudwatch::task_resource_id(&task_arn),
-        SystemTime::now(),
-        cloudwatch::CDC_LATENCY_LOOKBACK,
-    )
-    .await
-    .expect("direct call");
-    assert_eq!(direct.max_seconds(), Some(7.5));
-    let observed = direct.observed_at.expect("a timestamp");
-    let age = SystemTime::now()
-        .duration_since(observed)
-        .unwrap_or_default();
-    assert!(age < Duration::from_secs(180), "stale datapoint: {age:?}");
+    // The data points are fresh: a three-minute window ending now still holds them.
+    let recent = clients
+        .cdc_latency(&query(&task_id, Duration::from_secs(180)))
+        .await
+        .expect("recent window");
+    assert_eq!(
+        (recent.source_seconds, recent.target_seconds),
+        (Some(3.0), Some(7.5)),
+        "stale datapoints: {recent:?}"
+    );
 
-    let unknown = cloudwatch::get_cdc_latency(
-        clients.cloudwatch(),
-        &ri_id,
-        "NO-SUCH-TASK",
-        SystemTime::now(),
-        cloudwatch::CDC_LATENCY_LOOKBACK,
-    )
-    .await
-    .expect("no data is not an error");
-    assert_eq!(unknown.max_seconds(), None);
+    let unknown = clients
+        .cdc_latency(&query("NO-SUCH-TASK", Duration::from_secs(15 * 60)))
+        .await
+        .expect("no data is not an error");
+    assert_eq!(
+        (unknown.source_seconds, unknown.target_seconds),
+        (None, None)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -695,56 +762,55 @@ async fn route53_cname_upsert_waits_for_insync_and_reads_back() {
         .expect("zone")
         .hosted_zone
         .expect("zone in response");
-    let zone_id = route53::clean_id(zone.id()).to_owned();
-    let found = route53::find_hosted_zone_by_id(clients.route53(), zone.id())
+    let zone_id = zone.id().rsplit('/').next().expect("zone id").to_owned();
+    let found = clients
+        .route53()
+        .get_hosted_zone()
+        .id(&zone_id)
+        .send()
         .await
-        .expect("zone found");
+        .expect("zone found")
+        .hosted_zone
+        .expect("zone in response");
     assert_eq!(found.name(), "example.internal.");
 
-    let change = route53::upsert_cname(
-        clients.route53(),
-        &zone_id,
-        "db.example.internal",
-        "orders-encrypted.abc.us-east-1.rds.amazonaws.com",
-        30,
-        "rdsenc cut-over",
+    let change = clients
+        .upsert_cname(&UpsertCnameInput {
+            zone_id: zone_id.clone(),
+            record_name: "db.example.internal".into(),
+            value: "orders-encrypted.abc.us-east-1.rds.amazonaws.com".into(),
+            ttl: 30,
+            comment: "rdsenc cut-over".into(),
+        })
+        .await
+        .expect("upsert");
+    assert!(!change.starts_with('/'), "a bare change id: {change}");
+    let insync = poll(
+        "change INSYNC",
+        || clients.route53_change_status(&change),
+        |r| matches!(r, Ok(s) if *s != ChangeStatus::Pending),
     )
     .await
-    .expect("upsert");
-    route53::wait_change_insync(
-        clients.route53(),
-        &change,
-        route53::CHANGE_INSYNC_TIMEOUT,
-        &WaitOptions::fast(),
-    )
-    .await
-    .expect("insync");
-    let record = route53::find_record_set(
-        clients.route53(),
-        &zone_id,
-        "db.example.internal",
-        aws_sdk_route53::types::RrType::Cname,
-    )
-    .await
-    .expect("record");
-    let values: Vec<_> = record
-        .resource_records()
-        .iter()
-        .map(|r| r.value())
-        .collect();
-    assert_eq!(values, ["orders-encrypted.abc.us-east-1.rds.amazonaws.com"]);
-    let missing = route53::find_record_set(
-        clients.route53(),
-        &zone_id,
-        "other.example.internal",
-        aws_sdk_route53::types::RrType::Cname,
-    )
-    .await;
+    .expect("change status");
+    assert_eq!(insync, ChangeStatus::Insync);
+    let record = clients
+        .describe_cname(&zone_id, "db.example.internal")
+        .await
+        .expect("record");
+    assert_eq!(
+        record.value,
+        "orders-encrypted.abc.us-east-1.rds.amazonaws.com"
+    );
+    let missing = clients
+        .describe_cname(&zone_id, "other.example.internal")
+        .await;
     assert!(
         matches!(&missing, Err(e) if e.is_not_found()),
         "{missing:?}"
     );
-    let no_zone = route53::find_hosted_zone_by_id(clients.route53(), "ZNOTAZONE").await;
+    let no_zone = clients
+        .describe_cname("ZNOTAZONE", "db.example.internal")
+        .await;
     assert!(
         matches!(&no_zone, Err(e) if e.is_not_found()),
         "{no_zone:?}"
@@ -786,7 +852,7 @@ async fn secrets_are_described_by_name_and_missing_ones_are_not_found() {
 async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
     use std::sync::Arc;
 
-    use rdsenc::engine::{
+    use rdsenc_engine::{
         DmsSpec, Engine, KnownIds, MigrationSpec, Phase, PollPolicy, SystemClock, TablePrepMode,
         TargetOverrides,
     };
@@ -808,9 +874,7 @@ async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
         .send()
         .await
         .expect("create source instance");
-    rds::wait_db_instance_available(clients.rds(), "orders", WAIT, &WaitOptions::fast())
-        .await
-        .expect("source available");
+    instance_available(&clients, "orders").await;
     let key = clients
         .kms()
         .create_key()
@@ -871,7 +935,7 @@ async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
         target: TargetOverrides::default(),
         delete_target_on_destroy: true,
         skip_final_snapshot: false,
-        strategy: rdsenc::engine::spec::Strategy::Dms,
+        strategy: rdsenc_engine::Strategy::Dms,
         blue_green: Default::default(),
     };
     let engine = Engine::new(
@@ -912,7 +976,8 @@ async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
 
     let out = engine.teardown(&spec, &known, WAIT, &cancel).await;
     assert!(out.is_ok(), "{:?}", out.errors);
-    rds::find_db_instance_by_id(clients.rds(), "orders")
+    clients
+        .describe_db_instance("orders")
         .await
         .expect("the source is never deleted");
     let gone = clients

@@ -11,11 +11,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdsenc::aws::{Clients, route53};
-use rdsenc::engine::api::{
+use rdsenc::aws::Clients;
+use rdsenc_engine::api::{
     AwsApi, EndpointCredentials, MigrationType, ReplicationTaskStatus, SecretString,
 };
-use rdsenc::engine::{
+use rdsenc_engine::{
     CutoverSpec, CutoverStrategy, DmsSpec, Engine, KnownIds, MigrationSpec, Phase, PollPolicy,
     RetireSource, Route53Record, SystemClock, TablePrepMode, TargetOverrides, WriteFence,
 };
@@ -55,7 +55,7 @@ fn spec() -> MigrationSpec {
         target: TargetOverrides::default(),
         delete_target_on_destroy: false,
         skip_final_snapshot: false,
-        strategy: rdsenc::engine::spec::Strategy::Dms,
+        strategy: rdsenc_engine::Strategy::Dms,
         blue_green: Default::default(),
     }
 }
@@ -123,12 +123,12 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
         .expect("zone")
         .hosted_zone
         .expect("zone in response");
-    let zone = route53::clean_id(zone.id()).to_owned();
+    let zone = zone.id().rsplit('/').next().expect("zone id").to_owned();
 
     // A given replication instance: the source here has no DB subnet group to derive a
     // managed one from (the SDK clients have no EC2 to make one).
     let ri = clients
-        .create_replication_instance(&rdsenc::engine::api::CreateReplicationInstanceInput {
+        .create_replication_instance(&rdsenc_engine::api::CreateReplicationInstanceInput {
             identifier: "shared-dms".into(),
             instance_class: "dms.t3.medium".into(),
             allocated_storage: Some(50),
@@ -142,11 +142,13 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
         })
         .await
         .expect("replication instance");
-    rdsenc::aws::dms::wait_replication_instance_available(
-        clients.dms(),
-        &ri.arn,
-        Duration::from_secs(60),
-        &rdsenc::aws::wait::WaitOptions::fast(),
+    let which = rdsenc_engine::api::DmsRef::Arn(ri.arn.clone());
+    support::poll(
+        "replication instance available",
+        || clients.describe_replication_instance(&which),
+        |r| {
+            matches!(r, Ok(i) if i.status == rdsenc_engine::api::ReplicationInstanceStatus::Available)
+        },
     )
     .await
     .expect("replication instance available");
@@ -174,7 +176,7 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
         .clone();
     let target_addr = o.target_address().expect("target address").address.clone();
     clients
-        .upsert_cname(&rdsenc::engine::api::UpsertCnameInput {
+        .upsert_cname(&rdsenc_engine::api::UpsertCnameInput {
             zone_id: zone.clone(),
             record_name: "orders-db.example.internal".into(),
             value: source_addr.clone(),

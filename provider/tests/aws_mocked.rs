@@ -10,12 +10,15 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 
-use rdsenc::aws::{AwsError, dms, rds};
+use rdsenc::aws::{dms, rds};
+use rdsenc_engine::api::AwsError;
+use rdsenc_engine::api::{DbInstanceStatus, ReplicationTaskStatus};
 
 use dms_sdk::operation::create_endpoint::CreateEndpointError;
 use dms_sdk::operation::describe_replication_tasks::{
     DescribeReplicationTasksError, DescribeReplicationTasksOutput,
 };
+use dms_sdk::operation::describe_table_statistics::DescribeTableStatisticsOutput;
 use dms_sdk::types::ReplicationTask;
 use rds_sdk::operation::describe_db_instances::{
     DescribeDBInstancesError, DescribeDbInstancesOutput,
@@ -135,8 +138,8 @@ async fn rds_identifier_lookup_is_case_insensitive_like_rds() {
         .expect("found");
     assert_eq!(found.db_instance_identifier(), Some("orders"));
     assert_eq!(
-        rds::db_instance_status(&found),
-        rds::DbInstanceStatus::Available
+        DbInstanceStatus::from_aws(found.db_instance_status().unwrap_or_default()),
+        DbInstanceStatus::Available
     );
 }
 
@@ -388,8 +391,8 @@ async fn dms_lookups_filter_by_identifier_or_by_arn() {
         .await
         .expect("by id");
     assert_eq!(
-        dms::replication_task_status(&t),
-        dms::ReplicationTaskStatus::Running
+        ReplicationTaskStatus::from_aws(t.status().unwrap_or_default()),
+        ReplicationTaskStatus::Running
     );
     assert_eq!((by_arn.num_calls(), by_id.num_calls()), (1, 1));
 }
@@ -459,7 +462,10 @@ async fn dms_already_exists_and_invalid_state_faults_are_classified_from_the_wir
         .endpoint_identifier("rdsenc-orders-source")
         .send()
         .await
-        .map_err(AwsError::context("DMS Endpoint", "rdsenc-orders-source"))
+        .map_err(rdsenc::aws::error::context(
+            "DMS Endpoint",
+            "rdsenc-orders-source",
+        ))
         .expect_err("must fail");
     assert!(
         matches!(&err, AwsError::AlreadyExists { code, .. } if code == "ResourceAlreadyExistsFault"),
@@ -487,7 +493,7 @@ async fn dms_already_exists_and_invalid_state_faults_are_classified_from_the_wir
         .endpoint_arn("arn:aws:dms:us-east-1:123456789012:endpoint:X")
         .send()
         .await
-        .map_err(AwsError::context("DMS Endpoint", "X"))
+        .map_err(rdsenc::aws::error::context("DMS Endpoint", "X"))
         .expect_err("must fail");
     assert!(
         matches!(&err, AwsError::InvalidState { code, .. } if code == "InvalidResourceStateFault"),
@@ -509,27 +515,33 @@ async fn dms_modelled_errors_without_wire_codes_still_classify_not_found_by_vari
         .create_endpoint()
         .send()
         .await
-        .map_err(AwsError::context("DMS Endpoint", "e1"))
+        .map_err(rdsenc::aws::error::context("DMS Endpoint", "e1"))
         .expect_err("must fail");
     assert!(err.is_not_found(), "{err:?}");
 }
 
 #[tokio::test]
-async fn dms_task_listing_follows_markers_across_pages() {
-    let first = mock!(dms_sdk::Client::describe_replication_tasks)
+async fn dms_table_statistics_follow_markers_across_pages() {
+    let stats = |table: &str| {
+        dms_sdk::types::TableStatistics::builder()
+            .schema_name("public")
+            .table_name(table)
+            .build()
+    };
+    let first = mock!(dms_sdk::Client::describe_table_statistics)
         .match_requests(|r| r.marker().is_none())
-        .then_output(|| {
-            DescribeReplicationTasksOutput::builder()
-                .replication_tasks(task("t1"))
+        .then_output(move || {
+            DescribeTableStatisticsOutput::builder()
+                .table_statistics(stats("t1"))
                 .marker("next")
                 .build()
         });
-    let second = mock!(dms_sdk::Client::describe_replication_tasks)
+    let second = mock!(dms_sdk::Client::describe_table_statistics)
         .match_requests(|r| r.marker() == Some("next"))
-        .then_output(|| {
-            DescribeReplicationTasksOutput::builder()
-                .replication_tasks(task("t2"))
-                .replication_tasks(task("t3"))
+        .then_output(move || {
+            DescribeTableStatisticsOutput::builder()
+                .table_statistics(stats("t2"))
+                .table_statistics(stats("t3"))
                 .build()
         });
     let client = mock_client!(
@@ -537,66 +549,9 @@ async fn dms_task_listing_follows_markers_across_pages() {
         RuleMode::MatchAny,
         [&first, &second]
     );
-    let all = dms::find_replication_tasks(&client, Vec::new())
+    let all = dms::find_table_statistics(&client, "arn:aws:dms:us-east-1:123456789012:task:T1")
         .await
         .expect("listed");
-    let ids: Vec<_> = all
-        .iter()
-        .filter_map(|t| t.replication_task_identifier())
-        .collect();
-    assert_eq!(ids, ["t1", "t2", "t3"]);
-}
-
-#[tokio::test(start_paused = true)]
-async fn dms_task_waiter_polls_until_running_and_reports_failure_status() {
-    let status = |s: &'static str| {
-        move || {
-            DescribeReplicationTasksOutput::builder()
-                .replication_tasks(
-                    ReplicationTask::builder()
-                        .replication_task_identifier("t1")
-                        .status(s)
-                        .build(),
-                )
-                .build()
-        }
-    };
-    let rule = mock!(dms_sdk::Client::describe_replication_tasks)
-        .sequence()
-        .output(status("ready"))
-        .output(status("starting"))
-        .output(status("running"))
-        .build();
-    let client = mock_client!(aws_sdk_databasemigration, [&rule]);
-    let opts = rdsenc::aws::wait::WaitOptions::default();
-    let t = dms::wait_replication_task_running(
-        &client,
-        "t1",
-        dms::REPLICATION_TASK_RUNNING_TIMEOUT,
-        &opts,
-    )
-    .await
-    .expect("running");
-    assert_eq!(t.status(), Some("running"));
-    assert_eq!(rule.num_calls(), 3);
-
-    let rule = mock!(dms_sdk::Client::describe_replication_tasks)
-        .sequence()
-        .output(status("starting"))
-        .output(status("failed"))
-        .build();
-    let client = mock_client!(aws_sdk_databasemigration, [&rule]);
-    let err = dms::wait_replication_task_running(
-        &client,
-        "t1",
-        dms::REPLICATION_TASK_RUNNING_TIMEOUT,
-        &opts,
-    )
-    .await
-    .expect_err("failed task ends the wait");
-    assert!(
-        err.to_string()
-            .contains("DMS Replication Task (t1) reached unexpected status failed"),
-        "{err}"
-    );
+    let tables: Vec<_> = all.iter().filter_map(|t| t.table_name()).collect();
+    assert_eq!(tables, ["t1", "t2", "t3"]);
 }

@@ -1,6 +1,7 @@
 //! Secrets never reach logs: a DMS endpoint password, the secret access key and the session
 //! token stay out of TRACE-level SDK logs (a guard against SDK upgrades changing that), and
-//! `rdsenc::aws::SDK_LOG_DIRECTIVES` caps the SDK's internals below TRACE.
+//! capping `rdsenc::aws::SDK_LOG_TARGETS` at DEBUG (as the provider's subscriber does) keeps
+//! the SDK's internals below TRACE.
 //!
 //! Run: `cargo test --test aws_secrets_logging`.
 
@@ -99,9 +100,13 @@ fn trace_level_sdk_logs_carry_no_password_secret_key_or_session_token() {
 }
 
 #[test]
-fn sdk_log_directives_cap_sdk_internals_below_trace() {
-    let filter = std::iter::once("trace")
-        .chain(rdsenc::aws::SDK_LOG_DIRECTIVES.iter().copied())
+fn sdk_log_targets_capped_at_debug_keep_sdk_internals_below_trace() {
+    let filter = std::iter::once("trace".to_owned())
+        .chain(
+            rdsenc::aws::SDK_LOG_TARGETS
+                .iter()
+                .map(|t| format!("{t}=debug")),
+        )
         .collect::<Vec<_>>()
         .join(",");
     let logs = logged_with(&filter);

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdsenc::engine::api::{
+use rdsenc_engine::api::{
     CdcLatency, DbEngine, DbInstance, EndpointCredentials, HostPort, MigrationType, SecretString,
 };
-use rdsenc::engine::fake::FakeAws;
-use rdsenc::engine::{
+use rdsenc_engine::fake::FakeAws;
+use rdsenc_engine::{
     DmsChange, DmsSpec, Engine, KnownIds, MigrationSpec, Phase, PollPolicy, TablePrepMode,
     TargetOverrides, VirtualClock, cutover_checks,
 };
@@ -41,7 +41,7 @@ fn spec(password: &str) -> MigrationSpec {
         target: TargetOverrides::default(),
         delete_target_on_destroy: true,
         skip_final_snapshot: false,
-        strategy: rdsenc::engine::spec::Strategy::Dms,
+        strategy: rdsenc_engine::Strategy::Dms,
         blue_green: Default::default(),
     }
 }
@@ -61,7 +61,7 @@ async fn a_migration_goes_from_create_to_destroy_through_the_public_api() {
             address: "billing.fake".into(),
             port: 3306,
         }),
-        db_subnet_group: Some(rdsenc::engine::api::DbSubnetGroupInfo {
+        db_subnet_group: Some(rdsenc_engine::api::DbSubnetGroupInfo {
             name: "private".into(),
             vpc_id: "vpc-1".into(),
             subnet_ids: vec!["subnet-1".into(), "subnet-2".into()],

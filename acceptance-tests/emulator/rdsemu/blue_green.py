@@ -53,6 +53,7 @@ from moto.rds.models import (
     rds_backends,
 )
 
+from .dataplane import rds_hooks
 from .rds_patch import ENGINE_VERSIONS, _instance_phases, _set_timeline, family_of
 from .state import STATE
 
@@ -486,7 +487,10 @@ def create_blue_green_deployment(self: RDSBackend, bg_kwargs: Any) -> EmuBlueGre
         if key:
             kwargs["storage_encrypted"] = True
             kwargs["kms_key_id"] = key
-        green = self.create_db_instance(kwargs)
+        # Data plane: the green primary replicates from blue's primary, green replicas from it.
+        upstream = members[0].green if members else db
+        with rds_hooks.green_of(upstream):
+            green = self.create_db_instance(kwargs)
         _set_timeline(green, _instance_phases(total))
         members.append(Member(db, green))
 
@@ -546,6 +550,10 @@ def _switch(backend: RDSBackend, bgd: EmuBlueGreenDeployment) -> None:
     for m in bgd.members:
         for db in (m.blue, m.green):
             db.status = "available"
+    # Data plane: renamed endpoints drop their connections; the new primary stops replicating.
+    for m in bgd.members:
+        rds_hooks.on_rename(m.blue)
+        rds_hooks.on_rename(m.green, promote=m is bgd.primary)
 
 
 def switchover_blue_green_deployment(

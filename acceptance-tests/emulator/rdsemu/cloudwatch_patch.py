@@ -25,6 +25,7 @@ from moto.cloudwatch.models import CloudWatchBackend, MetricDatum, Statistics, c
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from . import dms_patch
+from .dataplane.dms import wiring as dataplane
 from .state import STATE
 
 PATH_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
@@ -89,12 +90,20 @@ def _lag_series(
     # ending "now" right after the task started still sees the running task.
     running_since = float(run["running_wall"]) - period
     points = []
+    dp = dataplane.run_for(task)
     bucket = start
     while bucket < end and bucket <= now:
         bucket_end = bucket + period
         if bucket_end > running_since:
-            lag = STATE.lag_at(task.id, min(bucket_end, now))
-            points.append((bucket, float(getattr(lag, LAG_METRICS[metric]))))
+            if dp is not None:
+                # The data plane measures real apply lag; real seconds / time scale are the
+                # emulated seconds a reader of the metric lives in.
+                measured = dp.lag_at(bucket, bucket_end)
+                value = 0.0 if measured is None else measured[0 if metric == "CDCLatencySource" else 1]
+                points.append((bucket, value / STATE.time_scale))
+            else:
+                lag = STATE.lag_at(task.id, min(bucket_end, now))
+                points.append((bucket, float(getattr(lag, LAG_METRICS[metric]))))
         bucket = bucket_end
     return points
 

@@ -3,9 +3,10 @@ CBOR routes, fault injection and the AWS call log, in front of moto's dispatcher
 
 Routes (JSON in, JSON out; documented in README.md):
 ``POST /_emulator/reset``, ``POST /_emulator/lag``, ``POST /_emulator/table-statistics``,
-``GET|POST /_emulator/durations``, ``GET|POST /_emulator/time-scale``,
+``GET|POST /_emulator/durations``, ``GET|POST /_emulator/time-scale``, ``GET /_emulator/clock``,
 ``GET|POST|DELETE /_emulator/faults``, ``GET|DELETE /_emulator/calls``,
-``GET /_emulator/inventory``, ``POST /_emulator/force-status``, ``GET /_emulator/health``.
+``GET /_emulator/inventory``, ``POST /_emulator/force-status``, ``GET /_emulator/health``,
+``GET /_emulator/dataplane``, ``GET /_emulator/dns``, ``GET /_emulator/network`` (``--data-plane``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import json
 import random
 import re
+import sys
 import threading
 import time
 import uuid
@@ -26,6 +28,8 @@ from moto.moto_api._internal import moto_api_backend
 from moto.rds.models import rds_backends
 
 from . import blue_green, cloudwatch_patch, dms_patch
+from .dataplane import DATAPLANE
+from .dataplane.dms import wiring as dms_dataplane
 from .state import STATE, FaultRule
 
 StartResponse = Callable[..., Any]
@@ -191,10 +195,12 @@ class EmulatorApp:
         environ["wsgi.input"] = io.BytesIO(body)
         return bytes(body)
 
-    def _log(self, service: str, operation: str, region: str, status: int, injected: bool = False,
-             busy: float = 0.0) -> None:
+    def _log(
+        self, service: str, operation: str, region: str, status: int, injected: bool = False, busy: float = 0.0
+    ) -> None:
         """One entry of the call log; `busy` is the time the call held the emulator's one lock
-        (calls are served one at a time, so the sum over a run is the emulator's busy time)."""
+        (calls are served one at a time, so the sum over a run is the emulator's busy time).
+        """
         entry: dict[str, Any] = {
             "t": time.time(),
             "service": service,
@@ -260,9 +266,37 @@ class EmulatorApp:
         return {"ok": True, "time_scale": STATE.time_scale}
 
     def _post_reset(self, _: dict[str, Any]) -> dict[str, Any]:
+        dms_dataplane.reset()
         moto_api_backend.reset()
         STATE.reset()
+        DATAPLANE.reset()
+        # Only loaded with the data plane (dns needs dnspython): nothing to reset otherwise.
+        net = sys.modules.get("rdsemu.dataplane.net")
+        dns = sys.modules.get("rdsemu.dataplane.dns")
+        if net is not None and net.NETWORK is not None:
+            net.NETWORK.reset()
+        if dns is not None and dns.DNS is not None:
+            dns.DNS.route53.clear()
         return {"reset": True}
+
+    def _get_dataplane(self, _: dict[str, Any]) -> dict[str, Any]:
+        return DATAPLANE.describe()
+
+    def _get_network(self, _: dict[str, Any]) -> dict[str, Any]:
+        """The data plane's fronts and relays (``--data-plane`` only)."""
+        from .dataplane import net
+
+        if net.NETWORK is None:
+            raise BadRequest("no network: the emulator was started without --data-plane")
+        return net.NETWORK.describe()
+
+    def _get_dns(self, _: dict[str, Any]) -> dict[str, Any]:
+        """Where the data plane's DNS server listens (``--data-plane`` only)."""
+        from .dataplane import dns
+
+        if dns.DNS is None:
+            raise BadRequest("no DNS server: the emulator was started without --data-plane")
+        return dns.address()
 
     def _post_lag(self, data: dict[str, Any]) -> dict[str, Any]:
         task = self._task(data)
@@ -272,6 +306,17 @@ class EmulatorApp:
             raise BadRequest("source_seconds and target_seconds must be >= 0")
         STATE.set_lag(task.id, source, target)
         return {"task": task.id, "task_arn": task.arn, "source_seconds": source, "target_seconds": target}
+
+    def _post_dms_apply_delay(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Data plane: slow a task's apply by ``seconds`` (AWS seconds, time-scaled) before
+        each source transaction, so its CDC latency rises.
+        """
+        task = self._task(data)
+        seconds = float(data.get("seconds", 0))
+        if seconds < 0:
+            raise BadRequest("seconds must be >= 0")
+        dms_dataplane.set_apply_delay(task, seconds)
+        return {"task": task.id, "task_arn": task.arn, "seconds": seconds}
 
     def _post_table_statistics(self, data: dict[str, Any]) -> dict[str, Any]:
         task = self._task(data)
@@ -308,6 +353,13 @@ class EmulatorApp:
     def _post_time_scale(self, data: dict[str, Any]) -> dict[str, Any]:
         STATE.set_time_scale(float(data["time_scale"]))
         return {"time_scale": STATE.time_scale}
+
+    def _get_clock(self, _: dict[str, Any]) -> dict[str, Any]:
+        """The virtual AWS clock beside the wall clock, read at one instant, so a client can
+        turn its own timestamps into emulated seconds (only differences of ``aws_now`` mean anything).
+        """
+        with STATE.lock:
+            return {"aws_now": STATE.aws_now(), "wall": time.time(), "time_scale": STATE.time_scale}
 
     def _get_faults(self, _: dict[str, Any]) -> dict[str, Any]:
         with STATE.lock:

@@ -42,6 +42,8 @@ from moto.dms.responses import DatabaseMigrationServiceResponse as Response
 from moto.dms.utils import random_id
 from moto.moto_api._internal.managed_state_model import ManagedState
 
+from .dataplane.dms import wiring as dataplane
+from .dataplane.dms.config import TaskConfigError
 from .state import STATE, Timeline
 
 BUSY_TASK_STATES = ("starting", "running", "stopping", "modifying", "deleting")
@@ -90,6 +92,8 @@ _orig_ri_to_dict = FakeReplicationInstance.to_dict
 
 
 def _ri_to_dict(self: FakeReplicationInstance) -> dict[str, Any]:
+    # Each replication instance has its own loopback address (DMS dials endpoints from it).
+    self.private_ip_addresses = [dataplane.allocate_ri_address(self.arn)]
     data = _orig_ri_to_dict(self)
     data["InstanceCreateTime"] = _epoch(self.creation_date)
     return _compact(data)
@@ -171,6 +175,14 @@ def _load_progress(task: FakeReplicationTask) -> float:
 def _task_status(self: FakeReplicationTask) -> str:
     timeline: Timeline | None = self.__dict__.get("_emu_tl")
     status = timeline.status() if timeline is not None else str(self.__dict__.get("_emu_status", "creating"))
+    dp = dataplane.run_for(self) if _run(self) is not None else None
+    if dp is not None:
+        if status == "running" and dp.outcome in ("stopped", "failed"):
+            # The task stopped by itself (load finished, stop position, failure).
+            if dp.outcome == "failed":
+                self.__dict__["_emu_failure"] = dp.failure
+            return dp.outcome
+        return status
     if status == "running" and self.migration_type == "full-load" and _load_progress(self) >= 100.0:
         return "stopped"
     return status
@@ -186,10 +198,39 @@ def _wall_of_aws(run: dict[str, Any], aws_t: float) -> float:
     return float(run["wall_start"] + (aws_t - run["aws_start"]) * STATE.time_scale)
 
 
+def _dp_task_stats(task: FakeReplicationTask, run: dict[str, Any], dp: Any) -> dict[str, Any]:
+    """ReplicationTaskStats from the rows the data plane moved."""
+    tables = dp.tables()
+    n = len(tables)
+    loaded = sum(1 for t in tables if t.state == "Table completed")
+    loading = sum(1 for t in tables if t.state == "Full load")
+    errored = sum(1 for t in tables if t.state == "Table error")
+    carry = dp.carry
+    stop_wall = dp.stopped_wall or (_wall_of_aws(run, run["stopped_aws"]) if run.get("stopped_aws") else None)
+    end_wall = stop_wall or time.time()
+    stats: dict[str, Any] = {
+        "FullLoadProgressPercent": int(dp.progress()) if task.migration_type != "cdc" else 0,
+        "ElapsedTimeMillis": int(max(0.0, end_wall - run["wall_start"]) * 1000),
+        "TablesLoaded": loaded,
+        "TablesLoading": loading,
+        "TablesQueued": max(0, n - loaded - loading - errored),
+        "TablesErrored": errored,
+        "FreshStartDate": run["fresh_wall"],
+        "StartDate": run["wall_start"],
+        "StopDate": stop_wall,
+        "FullLoadStartDate": carry.load_start,
+        "FullLoadFinishDate": carry.load_end if carry.load_done else None,
+    }
+    return _compact(stats)
+
+
 def _task_stats(task: FakeReplicationTask) -> dict[str, Any] | None:
     run = _run(task)
     if run is None:
         return None
+    dp = dataplane.run_for(task)
+    if dp is not None:
+        return _dp_task_stats(task, run, dp)
     tables = _task_tables(task)
     n = max(1, len(tables))
     progress = _load_progress(task)
@@ -242,6 +283,14 @@ def _task_to_dict(self: FakeReplicationTask) -> dict[str, Any]:
         "ReplicationTaskStats": _task_stats(self),
         "LastFailureMessage": self.__dict__.get("_emu_failure") if status == "failed" else None,
     }
+    dp = dataplane.run_for(self) if run else None
+    if dp is not None:
+        data["RecoveryCheckpoint"] = dp.checkpoint()
+        if status == "stopped":
+            data["StopReason"] = dp.stop_reason if run and run.get("stopped_aws") is None else "Stop Reason NORMAL"
+        if status == "failed":
+            data["LastFailureMessage"] = self.__dict__.get("_emu_failure") or dp.failure
+        return _compact(data)
     if status == "stopped" and run:
         data["StopReason"] = (
             "Stop Reason FULL_LOAD_ONLY_FINISHED" if run.get("stopped_aws") is None else "Stop Reason NORMAL"
@@ -310,6 +359,7 @@ def _create_replication_task(self: Backend, **kwargs: Any) -> FakeReplicationTas
         datetime.fromtimestamp(float(cdc_start_time), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") if cdc_start_time else None
     )
     task.__dict__["_emu_cdc_stop_position"] = cdc_stop_position
+    task.__dict__["_emu_cdc_start_time"] = float(cdc_start_time) if cdc_start_time else None
     task.__dict__["_emu_tl"] = Timeline([("creating", STATE.duration("task_create"))], "ready")
     return task
 
@@ -319,6 +369,8 @@ def _start_replication_task(
     replication_task_arn: str,
     start_type: str | None = None,
     cdc_start_position: str | None = None,
+    cdc_start_time: float | None = None,
+    cdc_stop_position: str | None = None,
 ) -> FakeReplicationTask:
     task = _find_task(self, replication_task_arn)
     status = task.status
@@ -335,6 +387,14 @@ def _start_replication_task(
     ri = self.replication_instances.get(task.replication_instance_arn)
     if ri is None or ri.status != "available":
         raise InvalidResourceStateFault("The replication instance of this task is not available.")
+    if cdc_start_time is not None and cdc_start_position:
+        raise InvalidParameterCombinationException("Specify only one of CdcStartTime and CdcStartPosition.")
+    if cdc_stop_position:
+        task.__dict__["_emu_cdc_stop_position"] = cdc_stop_position
+    try:
+        dataplane.check_start(self, task, cdc_start_position, cdc_start_time)
+    except TaskConfigError as exc:
+        raise InvalidParameterValueException(str(exc)) from exc
     starting = STATE.duration("task_start")
     now = STATE.aws_now()
     wall = time.time()
@@ -361,6 +421,10 @@ def _start_replication_task(
     if cdc_start_position:
         task.__dict__["_emu_cdc_start_position"] = cdc_start_position
     task.__dict__["_emu_tl"] = Timeline([("starting", starting)], "running")
+    task.__dict__.pop("_emu_failure", None)
+    if start_type != "resume-processing" and cdc_start_time is None:
+        cdc_start_time = task.__dict__.get("_emu_cdc_start_time")
+    dataplane.start(self, task, start_type, run, cdc_start_time)
     return task
 
 
@@ -372,6 +436,7 @@ def _stop_replication_task(self: Backend, replication_task_arn: str) -> FakeRepl
     run = _run(task)
     if run is not None:
         run["stopped_aws"] = STATE.aws_now()
+    dataplane.stop(task)
     task.__dict__["_emu_tl"] = Timeline([("stopping", STATE.duration("task_stop"))], "stopped")
     return task
 
@@ -381,6 +446,7 @@ def _delete_replication_task(self: Backend, replication_task_arn: str) -> FakeRe
     if task.status in BUSY_TASK_STATES:
         raise InvalidResourceStateFault(f"Replication task {task.id} is {task.status}; stop it before deleting.")
     self.replication_tasks.pop(task.arn)
+    dataplane.forget(task)
     task.status = "deleting"
     with STATE.lock:
         STATE.tables.pop(task.id, None)
@@ -470,6 +536,7 @@ def _create_replication_instance(self: Backend, **kwargs: Any) -> FakeReplicatio
     self.tagger.delete_all_tags_for_resource(ri.arn)
     ri.arn = ri.arn.rsplit(":", 1)[0] + ":" + random_id(True, 26)
     self.replication_instances[ri.arn] = ri
+    ri.private_ip_addresses = [dataplane.allocate_ri_address(ri.arn)]
     if tags:
         self.tagger.tag_resource(ri.arn, [{"Key": k, "Value": v} for k, v in tags.items()])
     ri.__dict__["_emu_tl"] = Timeline([("creating", STATE.duration("replication_instance"))], "available")
@@ -569,7 +636,12 @@ def _test_connection(self: Backend, replication_instance_arn: str, endpoint_arn:
 
 
 def table_statistics(task: FakeReplicationTask) -> list[dict[str, Any]]:
-    """Per-table statistics derived from the task's progress and the injected tables."""
+    """Per-table statistics derived from the task's progress and the injected tables (or,
+    on the data plane, from the rows the task moved).
+    """
+    dp = dataplane.run_for(task)
+    if dp is not None:
+        return [_dp_table_stats(t) for t in dp.tables()]
     tables = _task_tables(task)
     run = _run(task)
     progress = _load_progress(task)
@@ -622,6 +694,36 @@ def table_statistics(task: FakeReplicationTask) -> list[dict[str, Any]]:
     return out
 
 
+def _dp_table_stats(t: Any) -> dict[str, Any]:
+    return _compact(
+        {
+            "SchemaName": t.schema,
+            "TableName": t.table,
+            "Inserts": t.inserts,
+            "Deletes": t.deletes,
+            "Updates": t.updates,
+            "Ddls": t.ddls,
+            "AppliedInserts": t.inserts,
+            "AppliedDeletes": t.deletes,
+            "AppliedUpdates": t.updates,
+            "AppliedDdls": t.ddls,
+            "FullLoadRows": t.full_load_rows,
+            "FullLoadCondtnlChkFailedRows": 0,
+            "FullLoadErrorRows": t.error_rows,
+            "FullLoadReloaded": False,
+            "FullLoadStartTime": t.load_start,
+            "FullLoadEndTime": t.load_end,
+            "LastUpdateTime": t.last_update,
+            "TableState": t.state,
+            "ValidationPendingRecords": t.validation_pending,
+            "ValidationFailedRecords": t.validation_failed,
+            "ValidationSuspendedRecords": 0,
+            "ValidationState": t.validation_state,
+            "ValidationStateDetails": t.validation_details,
+        }
+    )
+
+
 # --- response handlers ---------------------------------------------------------------------
 
 
@@ -651,7 +753,12 @@ def _r_create_replication_task(self: Response) -> str:
 def _r_start_replication_task(self: Response) -> str:
     p = _params(self)
     task = _start_replication_task(
-        self.dms_backend, p.get("ReplicationTaskArn", ""), p.get("StartReplicationTaskType"), p.get("CdcStartPosition")
+        self.dms_backend,
+        p.get("ReplicationTaskArn", ""),
+        p.get("StartReplicationTaskType"),
+        p.get("CdcStartPosition"),
+        float(p["CdcStartTime"]) if p.get("CdcStartTime") is not None else None,
+        p.get("CdcStopPosition"),
     )
     return json.dumps({"ReplicationTask": task.to_dict()})
 

@@ -8,7 +8,8 @@ from typing import Any
 def apply() -> None:
     """AWS answers ``KeyUsage = ENCRYPT_DECRYPT`` for a key created without one; moto 5.2 stores
     ``None``, and clients that check the key's usage (as the provider does before copying a
-    snapshot) then see an unusable key."""
+    snapshot) then see an unusable key.
+    """
     from moto.kms.models import Key
 
     original = Key.__init__

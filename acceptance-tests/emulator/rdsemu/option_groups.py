@@ -1,6 +1,7 @@
 """RDS default option groups: AWS has one per engine and major version (`default:mysql-8-0`)
 and accepts it wherever an option group name goes; moto has none, so restoring an instance
-with its source's (default) option group failed with OptionGroupNotFoundFault."""
+with its source's (default) option group failed with OptionGroupNotFoundFault.
+"""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ from moto.rds.exceptions import (
 )
 from moto.rds.models import DBInstance, DBParameterGroup, DBSnapshot, RDSBackend
 
+from .dataplane import rds_hooks
 from .state import CREATING_FRACTION, STATE, Timeline
 
 DEFAULT_ENGINE_VERSIONS = {"mysql": "8.0.40", "postgres": "16.6", "mariadb": "10.11.10"}
@@ -44,17 +45,20 @@ ENGINE_DEFAULTS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("binlog_format", "MIXED", "dynamic", "string", "ROW,STATEMENT,MIXED"),
         ("binlog_row_image", "full", "dynamic", "string", "full,minimal,noblob"),
         ("binlog_checksum", "CRC32", "dynamic", "string", "NONE,CRC32"),
+        ("read_only", "{TrueIfReplica}", "dynamic", "boolean", "0,1"),
     ],
     "mariadb": [
         ("binlog_format", "MIXED", "dynamic", "string", "ROW,STATEMENT,MIXED"),
         ("binlog_row_image", "FULL", "dynamic", "string", "FULL,MINIMAL,NOBLOB"),
         ("binlog_checksum", "CRC32", "dynamic", "string", "NONE,CRC32"),
+        ("read_only", "{TrueIfReplica}", "dynamic", "boolean", "0,1"),
     ],
     "postgres": [
         ("rds.logical_replication", "0", "static", "boolean", "0,1"),
         ("max_replication_slots", "20", "static", "integer", "5-8388607"),
         ("max_wal_senders", "20", "static", "integer", "5-8388607"),
         ("wal_sender_timeout", "60000", "dynamic", "integer", "0-3600000"),
+        ("default_transaction_read_only", "off", "dynamic", "boolean", "0,1"),
     ],
 }
 
@@ -148,8 +152,14 @@ def _invalid_snapshot_state(message: str) -> RDSClientError:
 def _status_get(self: Any) -> str:
     timeline: Timeline | None = self.__dict__.get("_emu_tl")
     if timeline is not None:
-        return timeline.status()
-    return str(self.__dict__.get("_emu_status", "available"))
+        status = timeline.status()
+        last = timeline.phases[-1][0] if timeline.phases else None
+    else:
+        status, last = str(self.__dict__.get("_emu_status", "available")), None
+    if rds_hooks.enabled() and isinstance(self, DBInstance):
+        # Data plane: ``available`` only once the server is up too (see rds_hooks.gate_status).
+        return rds_hooks.gate_status(self, status, last)
+    return status
 
 
 def _status_set(self: Any, value: str) -> None:
@@ -224,6 +234,7 @@ def _patch_backend() -> None:
             db = orig(self, db_kwargs)
             db.dbi_resource_id = _new_dbi_resource_id()
             _set_timeline(db, _instance_phases(STATE.duration("db_create", db.allocated_storage or 0)))
+            rds_hooks.on_create(db)
             return db
 
         return inner
@@ -238,12 +249,14 @@ def _patch_backend() -> None:
                 raise _invalid_instance_state(f"DB Instance {source.db_instance_identifier} is not in available state.")
             if not source.backup_retention_period:
                 raise _invalid_instance_state("Automated backups are not enabled for this database instance.")
-            replica = orig(self, db_kwargs)
+            with rds_hooks.not_a_new_instance():
+                replica = orig(self, db_kwargs)
             replica.dbi_resource_id = _new_dbi_resource_id()
             # moto copies the primary shallowly; give the replica its own lists.
             replica.tags = copy.deepcopy(db_kwargs.get("tags") or [])
             replica.replicas = []
             _set_timeline(replica, _instance_phases(STATE.duration("db_create", replica.allocated_storage or 0)))
+            rds_hooks.on_read_replica(replica, source)
             return replica
 
         return inner
@@ -262,6 +275,9 @@ def _patch_backend() -> None:
             snap = orig(self, db_instance_identifier, db_snapshot_identifier, *args, **kwargs)
             if snap.snapshot_type != "automated":
                 _set_timeline(snap, [("creating", STATE.duration("db_snapshot", snap.allocated_storage or 0))])
+            if db is not None:
+                # Data plane: the data is copied at the call's instant (the status timeline is AWS's).
+                rds_hooks.on_snapshot(db, snap)
             return snap
 
         return inner
@@ -283,6 +299,7 @@ def _patch_backend() -> None:
                     f"Snapshot {source_id} is not in available state (it is {source.status})."
                 )
             snap = orig(self, source_id, target_db_snapshot_identifier, *args, **kwargs)
+            rds_hooks.on_copy_snapshot(source_id, target_db_snapshot_identifier)
             total = STATE.duration("db_snapshot_copy", snap.allocated_storage or 0)
             _set_timeline(snap, [("pending", total * 0.02), ("copying", total * 0.98)])
             return snap
@@ -298,9 +315,11 @@ def _patch_backend() -> None:
             snap = self.database_snapshots.get(snap_id.lower())
             if snap is not None and snap.status != "available":
                 raise _invalid_snapshot_state(f"Snapshot {snap_id} is not in available state (it is {snap.status}).")
-            db = orig(self, snap_id, overrides)
+            with rds_hooks.not_a_new_instance():
+                db = orig(self, snap_id, overrides)
             db.dbi_resource_id = _new_dbi_resource_id()
             _set_timeline(db, _instance_phases(STATE.duration("db_restore", db.allocated_storage or 0)))
+            rds_hooks.on_restore(db, snap_id)
             return db
 
         return inner
@@ -321,9 +340,12 @@ def _patch_backend() -> None:
                     )
             db = orig(self, db_instance_identifier, db_kwargs)
             changes = set(db_kwargs) - {"db_instance_identifier", "apply_immediately"}
+            if db_kwargs.get("db_parameter_group_name"):
+                rds_hooks.on_parameter_group_changed(db)
             if new_id:
                 db.__dict__["_emu_old_name"] = db_instance_identifier.lower()
                 _set_timeline(db, [("renaming", STATE.duration("rename"))])
+                rds_hooks.on_rename(db)
             elif db_kwargs.get("apply_immediately") and changes:
                 _set_timeline(db, [("modifying", STATE.duration("db_modify"))])
             return db
@@ -368,6 +390,7 @@ def _patch_backend() -> None:
             )
             # AWS keeps showing the instance as ``deleting`` for a while.
             _set_timeline(gone, [("deleting", STATE.duration("db_delete"))], final="deleted")
+            rds_hooks.on_delete(gone)
             if gone.status == "deleting":
                 self.databases[gone.db_instance_identifier] = gone
             return gone
@@ -381,6 +404,7 @@ def _patch_backend() -> None:
             _purge_deleted(self)
             db = orig(self, db_instance_identifier, db_snapshot_identifier)
             _set_timeline(db, [("stopping", STATE.duration("db_stop"))], final="stopped")
+            rds_hooks.on_stop(db)
             return db
 
         return inner
@@ -389,6 +413,7 @@ def _patch_backend() -> None:
         def inner(self: RDSBackend, db_instance_identifier: str) -> DBInstance:
             db = orig(self, db_instance_identifier)
             _set_timeline(db, [("starting", STATE.duration("db_start"))])
+            rds_hooks.on_start(db)
             return db
 
         return inner
@@ -415,7 +440,67 @@ def _patch_backend() -> None:
 
         return inner
 
+    def reboot_db_instance(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_instance_identifier: str, *args: Any, **kwargs: Any) -> DBInstance:
+            _purge_deleted(self)
+            db = self.databases.get(db_instance_identifier)
+            if db is not None and db.status != "available":
+                raise _invalid_instance_state(f"DB instance {db_instance_identifier} is not in available state.")
+            db = orig(self, db_instance_identifier, *args, **kwargs)
+            # RDS shows ``rebooting`` until the instance is back (RDS User Guide, "Rebooting a DB instance").
+            _set_timeline(db, [("rebooting", STATE.duration("db_reboot"))])
+            rds_hooks.on_reboot(db)
+            return db
+
+        return inner
+
+    def promote_read_replica(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+            db = self.databases.get(db_kwargs.get("db_instance_identifier", ""))
+            was_replica = db is not None and db.is_replica
+            db = orig(self, db_kwargs)
+            if was_replica:
+                rds_hooks.on_promote(db)
+            return db
+
+        return inner
+
+    def modify_db_parameter_group(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_parameter_group_name: str, parameters: Any) -> DBParameterGroup:
+            params = [dict(p) for p in (parameters or [])]
+            existing = self.db_parameter_groups.get(db_parameter_group_name)
+            if existing is not None:
+                static = {
+                    p["ParameterName"]
+                    for p in engine_default_parameters(existing.family or "")
+                    if p.get("ApplyType") == "static"
+                }
+                for param in params:
+                    if param.get("ApplyMethod") == "immediate" and param.get("ParameterName") in static:
+                        # ModifyDBParameterGroup (RDS API reference): "You can use the immediate
+                        # value with dynamic parameters only." (the error text is a guess).
+                        raise InvalidParameterCombination(
+                            f"cannot use immediate apply method for static parameter {param['ParameterName']}"
+                        )
+            group = orig(self, db_parameter_group_name, parameters)
+            rds_hooks.on_modify_parameter_group(self, db_parameter_group_name, params)
+            return group
+
+        return inner
+
+    def delete_db_snapshot(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: RDSBackend, db_snapshot_identifier: str) -> DBSnapshot:
+            snap = orig(self, db_snapshot_identifier)
+            rds_hooks.on_delete_snapshot(db_snapshot_identifier)
+            return snap
+
+        return inner
+
     _wrap("create_db_instance", create_db_instance)
+    _wrap("reboot_db_instance", reboot_db_instance)
+    _wrap("promote_read_replica", promote_read_replica)
+    _wrap("modify_db_parameter_group", modify_db_parameter_group)
+    _wrap("delete_db_snapshot", delete_db_snapshot)
     _wrap("create_db_instance_read_replica", create_db_instance_read_replica)
     _wrap("create_db_snapshot", create_db_snapshot)
     _wrap("copy_db_snapshot", copy_db_snapshot)
@@ -491,5 +576,19 @@ def apply() -> None:
         cls.status = property(_status_get, _status_set)  # type: ignore[attr-defined,assignment]
     DBSnapshot.percent_progress = property(_percent_get)  # type: ignore[attr-defined]
     DBInstance.address = property(_address)  # type: ignore[method-assign,assignment]
+    original_groups = DBInstance.db_parameter_group_status_list
+
+    def parameter_group_status(self: DBInstance) -> Any:
+        groups = original_groups.fget(self)  # type: ignore[attr-defined]
+        status = rds_hooks.parameter_apply_status(self)
+        if status is not None:
+            for group in groups:
+                group.ParameterApplyStatus = status
+        return groups
+
+    DBInstance.db_parameter_group_status_list = property(parameter_group_status)  # type: ignore[method-assign,assignment]
+    from .dataplane import events
+
+    events.apply()
     _patch_backend()
     _patch_responses()

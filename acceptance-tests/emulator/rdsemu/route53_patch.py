@@ -23,7 +23,8 @@ def _new_change_id() -> str:
 
 def _zone_ids_start_with_z() -> None:
     """AWS hosted zone ids start with ``Z`` (``Z1RWWTK7Y8UDDQ``); moto draws all 22 characters at
-    random, so ids that a validator rightly refuses came back one time in two."""
+    random, so ids that a validator rightly refuses came back one time in two.
+    """
     import moto.route53.models as models
 
     original = models.create_route53_zone_id

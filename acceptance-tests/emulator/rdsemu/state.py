@@ -34,6 +34,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "db_delete": 120.0,  # delete_db_instance: deleting, then gone
     "db_stop": 120.0,  # stop_db_instance: stopping -> stopped
     "db_start": 300.0,  # start_db_instance: starting -> available
+    "db_reboot": 60.0,  # reboot_db_instance: rebooting -> available
     "replication_instance": 600.0,  # creating -> available
     "replication_instance_delete": 60.0,  # deleting, then gone
     "task_create": 30.0,  # creating -> ready
@@ -124,7 +125,8 @@ class EmulatorState:
     # --- clock -----------------------------------------------------------------
     def aws_now(self) -> float:
         """Current virtual AWS time in seconds (only differences are meaningful). Inside
-        :meth:`one_instant`, the instant it began."""
+        :meth:`one_instant`, the instant it began.
+        """
         at: float | None = getattr(_INSTANT, "at", None)
         return at if at is not None else self._live_now()
 
@@ -137,7 +139,8 @@ class EmulatorState:
         """Serve one AWS call at one instant of the virtual clock (this thread only). Statuses
         are derived from the clock when read, and moto reads one several times while it builds
         a response: without this a deletion finishing mid-call could be answered as
-        ``deleted``, a status AWS never shows."""
+        ``deleted``, a status AWS never shows.
+        """
         _INSTANT.at = self._live_now()
         try:
             yield

@@ -285,11 +285,12 @@ def test_a_source_without_backups_or_already_in_a_deployment_is_refused(rds: Any
 
 
 def test_switchover_renames_blue_to_old1_and_green_to_the_original_identifiers(emu: Any, rds: Any, kms: Any) -> None:
-    emu.set_durations(blue_green_switchover=250)  # within the 300 s timeout, long enough to watch
+    # Within the timeout, and long enough (3 s real at 0.001) to watch on a loaded machine.
+    emu.set_durations(blue_green_switchover=3000)
     dep = encrypted_deployment(rds, kms)
     primary, replica = green_ids(wait_available(rds, dep["id"])[-1])
     green_before = db(rds, primary)
-    answer = rds.switchover_blue_green_deployment(BlueGreenDeploymentIdentifier=dep["id"], SwitchoverTimeout=300)
+    answer = rds.switchover_blue_green_deployment(BlueGreenDeploymentIdentifier=dep["id"], SwitchoverTimeout=3600)
     assert answer["BlueGreenDeployment"]["Status"] == "SWITCHOVER_IN_PROGRESS"
     # Until the switchover completes, the original identifier still names the unencrypted blue instance.
     assert db(rds, "src")["StorageEncrypted"] is False

@@ -148,7 +148,9 @@ def test_a_cdc_task_starts_and_restarts_from_a_cdc_start_position(dms: Any) -> N
 
 def test_hosted_zone_ids_start_with_z_as_on_aws(route53: Any) -> None:
     r53 = route53
-    ids = [r53.create_hosted_zone(Name=f"z{i}.example.com", CallerReference=f"z{i}")["HostedZone"]["Id"] for i in range(8)]
+    ids = [
+        r53.create_hosted_zone(Name=f"z{i}.example.com", CallerReference=f"z{i}")["HostedZone"]["Id"] for i in range(8)
+    ]
     assert all(i.split("/")[-1].startswith("Z") for i in ids), ids
 
 

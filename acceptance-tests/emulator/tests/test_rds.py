@@ -326,15 +326,26 @@ def test_a_read_replica_needs_automated_backups_on_its_source(rds: Any) -> None:
 
 def test_an_instance_can_be_restored_with_its_sources_default_option_group(rds: Any) -> None:
     rds.create_db_instance(
-        DBInstanceIdentifier="og-src", Engine="mysql", EngineVersion="8.0.35", DBInstanceClass="db.t3.micro",
-        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="Passw0rd-test",
+        DBInstanceIdentifier="og-src",
+        Engine="mysql",
+        EngineVersion="8.0.35",
+        DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="Passw0rd-test",
     )
     src = rds.describe_db_instances(DBInstanceIdentifier="og-src")["DBInstances"][0]
     group = src["OptionGroupMemberships"][0]["OptionGroupName"]
     assert group.startswith("default:mysql-8")
     rds.create_db_instance(
-        DBInstanceIdentifier="og-twin", Engine="mysql", EngineVersion="8.0.35", DBInstanceClass="db.t3.micro",
-        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="Passw0rd-test", OptionGroupName=group,
+        DBInstanceIdentifier="og-twin",
+        Engine="mysql",
+        EngineVersion="8.0.35",
+        DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="Passw0rd-test",
+        OptionGroupName=group,
     )
     twin = rds.describe_db_instances(DBInstanceIdentifier="og-twin")["DBInstances"][0]
     assert twin["OptionGroupMemberships"][0]["OptionGroupName"] == group

@@ -13,9 +13,9 @@ use aws_sdk_rds::types as rds_t;
 use aws_smithy_types::DateTime;
 
 use super::config::Clients;
-use super::error::AwsError;
 use super::{cloudwatch, dms, kms, rds, route53};
-use crate::engine::api::{
+use rdsenc_engine::api::AwsError;
+use rdsenc_engine::api::{
     AwsApi, BlueGreenDeployment, BlueGreenRef, BlueGreenStatus, CdcLatency, CdcLatencyQuery,
     ChangeStatus, CnameRecord, Connection, ConnectionStatus, CopyDbSnapshotInput,
     CreateBlueGreenDeploymentInput, CreateDbSnapshotInput, CreateEndpointInput,
@@ -490,7 +490,7 @@ impl AwsApi for Clients {
             .set_tags(to_rds_tags(&input.tags))
             .send()
             .await
-            .map_err(AwsError::context(
+            .map_err(crate::aws::error::context(
                 rds::KIND_DB_SNAPSHOT,
                 &input.db_snapshot_identifier,
             ))?;
@@ -549,7 +549,7 @@ impl AwsApi for Clients {
             .apply_immediately(input.apply_immediately)
             .send()
             .await
-            .map_err(AwsError::context(rds::KIND_DB_INSTANCE, id))?;
+            .map_err(crate::aws::error::context(rds::KIND_DB_INSTANCE, id))?;
         out.db_instance
             .as_ref()
             .map(db_instance)
@@ -571,7 +571,7 @@ impl AwsApi for Clients {
         };
         req.send()
             .await
-            .map_err(AwsError::context(rds::KIND_DB_INSTANCE, id))?;
+            .map_err(crate::aws::error::context(rds::KIND_DB_INSTANCE, id))?;
         Ok(())
     }
 
@@ -582,7 +582,10 @@ impl AwsApi for Clients {
             .db_instance_identifier(identifier)
             .send()
             .await
-            .map_err(AwsError::context(rds::KIND_DB_INSTANCE, identifier))?;
+            .map_err(crate::aws::error::context(
+                rds::KIND_DB_INSTANCE,
+                identifier,
+            ))?;
         out.db_instance
             .as_ref()
             .map(db_instance)
@@ -610,7 +613,7 @@ impl AwsApi for Clients {
             .set_tags(to_rds_tags(&input.tags))
             .send()
             .await
-            .map_err(AwsError::context(
+            .map_err(crate::aws::error::context(
                 rds::KIND_DB_INSTANCE,
                 &input.source_db_instance_identifier,
             ))?;
@@ -634,7 +637,7 @@ impl AwsApi for Clients {
             .set_tags(to_rds_tags(&input.tags))
             .send()
             .await
-            .map_err(AwsError::context(
+            .map_err(crate::aws::error::context(
                 rds::KIND_DB_INSTANCE,
                 &input.db_instance_identifier,
             ))?;
@@ -664,7 +667,7 @@ impl AwsApi for Clients {
             .set_tags(to_rds_tags(&input.tags))
             .send()
             .await
-            .map_err(AwsError::context(
+            .map_err(crate::aws::error::context(
                 rds::KIND_DB_SNAPSHOT,
                 &input.source_snapshot_identifier,
             ))?;
@@ -683,7 +686,10 @@ impl AwsApi for Clients {
             .db_snapshot_identifier(identifier)
             .send()
             .await
-            .map_err(AwsError::context(rds::KIND_DB_SNAPSHOT, identifier))?;
+            .map_err(crate::aws::error::context(
+                rds::KIND_DB_SNAPSHOT,
+                identifier,
+            ))?;
         Ok(())
     }
 
@@ -719,7 +725,10 @@ impl AwsApi for Clients {
             .set_tags(to_rds_tags(&input.tags))
             .send()
             .await
-            .map_err(AwsError::context(rds::KIND_DB_INSTANCE, &input.source_arn))?;
+            .map_err(crate::aws::error::context(
+                rds::KIND_DB_INSTANCE,
+                &input.source_arn,
+            ))?;
         deployment_out(out.blue_green_deployment.as_ref(), &input.name)
     }
 
@@ -746,7 +755,7 @@ impl AwsApi for Clients {
             .switchover_timeout(timeout_seconds)
             .send()
             .await
-            .map_err(AwsError::context(
+            .map_err(crate::aws::error::context(
                 rds::KIND_BLUE_GREEN_DEPLOYMENT,
                 identifier,
             ))?;
@@ -764,7 +773,7 @@ impl AwsApi for Clients {
             .delete_target(delete_target)
             .send()
             .await
-            .map_err(AwsError::context(
+            .map_err(crate::aws::error::context(
                 rds::KIND_BLUE_GREEN_DEPLOYMENT,
                 identifier,
             ))?;
@@ -793,7 +802,10 @@ impl AwsApi for Clients {
             .set_tags(to_dms_tags(&input.tags))
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_REPLICATION_SUBNET_GROUP, id))?;
+            .map_err(crate::aws::error::context(
+                dms::KIND_REPLICATION_SUBNET_GROUP,
+                id,
+            ))?;
         out.replication_subnet_group
             .as_ref()
             .map(replication_subnet_group)
@@ -821,7 +833,7 @@ impl AwsApi for Clients {
             .replication_subnet_group_identifier(identifier)
             .send()
             .await
-            .map_err(AwsError::context(
+            .map_err(crate::aws::error::context(
                 dms::KIND_REPLICATION_SUBNET_GROUP,
                 identifier,
             ))?;
@@ -853,7 +865,10 @@ impl AwsApi for Clients {
             .set_tags(to_dms_tags(&input.tags))
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_REPLICATION_INSTANCE, id))?;
+            .map_err(crate::aws::error::context(
+                dms::KIND_REPLICATION_INSTANCE,
+                id,
+            ))?;
         out.replication_instance
             .as_ref()
             .map(replication_instance)
@@ -875,7 +890,10 @@ impl AwsApi for Clients {
             .replication_instance_arn(arn)
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_REPLICATION_INSTANCE, arn))?;
+            .map_err(crate::aws::error::context(
+                dms::KIND_REPLICATION_INSTANCE,
+                arn,
+            ))?;
         Ok(())
     }
 
@@ -926,7 +944,7 @@ impl AwsApi for Clients {
         let out = req
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_ENDPOINT, id))?;
+            .map_err(crate::aws::error::context(dms::KIND_ENDPOINT, id))?;
         out.endpoint
             .as_ref()
             .map(endpoint)
@@ -971,7 +989,7 @@ impl AwsApi for Clients {
         let out = req
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_ENDPOINT, arn))?;
+            .map_err(crate::aws::error::context(dms::KIND_ENDPOINT, arn))?;
         out.endpoint
             .as_ref()
             .map(endpoint)
@@ -984,7 +1002,7 @@ impl AwsApi for Clients {
             .endpoint_arn(arn)
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_ENDPOINT, arn))?;
+            .map_err(crate::aws::error::context(dms::KIND_ENDPOINT, arn))?;
         Ok(())
     }
 
@@ -1000,7 +1018,10 @@ impl AwsApi for Clients {
             .endpoint_arn(endpoint_arn)
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_CONNECTION, endpoint_arn))?;
+            .map_err(crate::aws::error::context(
+                dms::KIND_CONNECTION,
+                endpoint_arn,
+            ))?;
         out.connection
             .as_ref()
             .map(connection)
@@ -1040,7 +1061,7 @@ impl AwsApi for Clients {
             .set_tags(to_dms_tags(&input.tags))
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_REPLICATION_TASK, id))?;
+            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, id))?;
         out.replication_task
             .as_ref()
             .map(replication_task)
@@ -1073,7 +1094,7 @@ impl AwsApi for Clients {
             .set_cdc_start_position(input.cdc_start_position.clone())
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_REPLICATION_TASK, arn))?;
+            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, arn))?;
         out.replication_task
             .as_ref()
             .map(replication_task)
@@ -1095,7 +1116,7 @@ impl AwsApi for Clients {
             .set_cdc_start_position(input.cdc_start_position.clone())
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_REPLICATION_TASK, arn))?;
+            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, arn))?;
         out.replication_task
             .as_ref()
             .map(replication_task)
@@ -1109,7 +1130,7 @@ impl AwsApi for Clients {
             .replication_task_arn(arn)
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_REPLICATION_TASK, arn))?;
+            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, arn))?;
         out.replication_task
             .as_ref()
             .map(replication_task)
@@ -1122,7 +1143,7 @@ impl AwsApi for Clients {
             .replication_task_arn(arn)
             .send()
             .await
-            .map_err(AwsError::context(dms::KIND_REPLICATION_TASK, arn))?;
+            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, arn))?;
         Ok(())
     }
 
@@ -1165,7 +1186,7 @@ impl AwsApi for Clients {
                     .resource_name(arn)
                     .send()
                     .await
-                    .map_err(AwsError::context("RDS resource", arn))?;
+                    .map_err(crate::aws::error::context("RDS resource", arn))?;
                 Ok(rds_tags(out.tag_list()))
             }
             Some("dms") => {
@@ -1175,7 +1196,7 @@ impl AwsApi for Clients {
                     .resource_arn(arn)
                     .send()
                     .await
-                    .map_err(AwsError::context("DMS resource", arn))?;
+                    .map_err(crate::aws::error::context("DMS resource", arn))?;
                 Ok(dms_tags(out.tag_list()))
             }
             _ => Err(unsupported_arn(arn)),
@@ -1195,13 +1216,8 @@ impl AwsApi for Clients {
     }
 
     async fn route53_change_status(&self, change_id: &str) -> Result<ChangeStatus, AwsError> {
-        match route53::status_change(self.route53(), change_id).await? {
-            Some(((), status)) => Ok(ChangeStatus::from_aws(status.as_str())),
-            None => Err(AwsError::NotFound {
-                kind: route53::KIND_CHANGE,
-                id: route53::clean_id(change_id).to_owned(),
-            }),
-        }
+        let status = route53::status_change(self.route53(), change_id).await?;
+        Ok(ChangeStatus::from_aws(status.as_str()))
     }
 
     async fn describe_cname(
@@ -1239,7 +1255,7 @@ impl AwsApi for Clients {
                     .set_tags(to_rds_tags(tags))
                     .send()
                     .await
-                    .map_err(AwsError::context("RDS resource", arn))?;
+                    .map_err(crate::aws::error::context("RDS resource", arn))?;
                 Ok(())
             }
             Some("dms") => {
@@ -1249,7 +1265,7 @@ impl AwsApi for Clients {
                     .set_tags(to_dms_tags(tags))
                     .send()
                     .await
-                    .map_err(AwsError::context("DMS resource", arn))?;
+                    .map_err(crate::aws::error::context("DMS resource", arn))?;
                 Ok(())
             }
             _ => Err(unsupported_arn(arn)),

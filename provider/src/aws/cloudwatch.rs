@@ -5,7 +5,7 @@
 //! `CDCLatencyTarget` (seconds until they are applied to the target) in namespace `AWS/DMS`
 //! with the dimensions `ReplicationInstanceIdentifier` and `ReplicationTaskIdentifier`, in that
 //! order (GetMetricData needs the exact dimension list). The task dimension is the task's
-//! *resource id*: the last segment of its ARN, see [`task_resource_id`].
+//! *resource id*: the last segment of its ARN (the engine derives it).
 
 use std::time::{Duration, SystemTime};
 
@@ -15,7 +15,8 @@ use aws_sdk_cloudwatch::types::{
 };
 use aws_smithy_types::DateTime;
 
-use super::error::{AwsError, operation_errors};
+use super::error::operation_errors;
+use rdsenc_engine::api::AwsError;
 
 /// Object kind used in messages for metrics.
 pub const KIND_METRIC: &str = "CloudWatch Metric";
@@ -27,8 +28,6 @@ pub const METRIC_CDC_LATENCY_SOURCE: &str = "CDCLatencySource";
 pub const METRIC_CDC_LATENCY_TARGET: &str = "CDCLatencyTarget";
 /// Aggregation period: DMS publishes these metrics every minute.
 pub const CDC_LATENCY_PERIOD: Duration = Duration::from_secs(60);
-/// How far back to look for the newest data point by default.
-pub const CDC_LATENCY_LOOKBACK: Duration = Duration::from_secs(15 * 60);
 
 operation_errors! {
     aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataError => ;
@@ -42,24 +41,6 @@ pub struct CdcLatency {
     pub source_seconds: Option<f64>,
     /// Newest `CDCLatencyTarget`, seconds.
     pub target_seconds: Option<f64>,
-    /// When the newest data point (of either metric) was taken.
-    pub observed_at: Option<SystemTime>,
-}
-
-impl CdcLatency {
-    /// The end-to-end lag: the larger of the two, when any is known.
-    pub fn max_seconds(&self) -> Option<f64> {
-        match (self.source_seconds, self.target_seconds) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
-/// `arn:aws:dms:…:task:ABCDEF` -> `ABCDEF`, the value of the `ReplicationTaskIdentifier`
-/// dimension (and likewise for replication instance ARNs).
-pub fn task_resource_id(task_arn: &str) -> &str {
-    task_arn.rsplit(':').next().unwrap_or(task_arn)
 }
 
 fn query(id: &str, metric: &str, instance_dim: &str, task_dim: &str) -> MetricDataQuery {
@@ -127,9 +108,7 @@ pub async fn get_cdc_latency(
         .send()
         .try_collect()
         .await
-        .map_err(|e| AwsError::from_sdk(e, KIND_METRIC, task_dim))?;
-    let mut latency = CdcLatency::default();
-    let mut newest_at: Option<DateTime> = None;
+        .map_err(|e| crate::aws::error::from_sdk(e, KIND_METRIC, task_dim))?;
     let mut best: [Option<(DateTime, f64)>; 2] = [None, None];
     for result in pages.iter().flat_map(|p| p.metric_data_results()) {
         let slot = match result.id() {
@@ -137,44 +116,22 @@ pub async fn get_cdc_latency(
             Some("target") => 1,
             _ => continue,
         };
-        if let Some((t, v)) = newest(result) {
-            if best[slot].is_none_or(|(bt, _)| t > bt) {
-                best[slot] = Some((t, v));
-            }
-            if newest_at.is_none_or(|n| t > n) {
-                newest_at = Some(t);
-            }
+        if let Some((t, v)) = newest(result)
+            && best[slot].is_none_or(|(bt, _)| t > bt)
+        {
+            best[slot] = Some((t, v));
         }
     }
-    latency.source_seconds = best[0].map(|(_, v)| v);
-    latency.target_seconds = best[1].map(|(_, v)| v);
-    latency.observed_at = newest_at.and_then(|t| SystemTime::try_from(t).ok());
+    let latency = CdcLatency {
+        source_seconds: best[0].map(|(_, v)| v),
+        target_seconds: best[1].map(|(_, v)| v),
+    };
     Ok(latency)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn task_dimension_is_the_last_arn_segment() {
-        assert_eq!(
-            task_resource_id("arn:aws:dms:eu-west-1:123456789012:task:ABCDEF"),
-            "ABCDEF"
-        );
-        assert_eq!(task_resource_id("plain"), "plain");
-    }
-
-    #[test]
-    fn lag_is_the_larger_of_source_and_target() {
-        let l = CdcLatency {
-            source_seconds: Some(3.0),
-            target_seconds: Some(7.5),
-            observed_at: None,
-        };
-        assert_eq!(l.max_seconds(), Some(7.5));
-        assert_eq!(CdcLatency::default().max_seconds(), None);
-    }
 
     #[test]
     fn queries_carry_instance_then_task_dimensions_in_order() {

@@ -46,7 +46,7 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_types::SdkConfig;
 use tokio::sync::Semaphore;
 
-use super::error::AwsError;
+use rdsenc_engine::api::AwsError;
 
 /// SDK retries after the first attempt when `max_retries` is not set (see the module docs).
 pub const DEFAULT_MAX_RETRIES: u32 = 10;
@@ -320,7 +320,7 @@ impl Clients {
             .get_or_try_init(|| async {
                 let out = self.sts().get_caller_identity().send().await.map_err(|e| {
                     ConfigError::CredentialsValidation {
-                        source: AwsError::classify(e),
+                        source: crate::aws::error::classify(e),
                     }
                 })?;
                 Ok(CallerIdentity {

@@ -1,100 +1,11 @@
-//! The AWS layer's error: SDK failures normalised so callers only ask `is_not_found()` or
-//! `is_transient()`, never compare error-code strings themselves.
+//! SDK failures classified into the engine's [`AwsError`], so callers only ask `is_not_found()`
+//! or `is_transient()`, never compare error-code strings themselves.
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-/// An AWS call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AwsError {
-    /// The object does not exist (a not-found fault, or an empty describe result).
-    #[error("{kind} ({id}) not found")]
-    NotFound {
-        /// What was looked for, e.g. "RDS DB Instance".
-        kind: &'static str,
-        /// The identifier or ARN.
-        id: String,
-    },
-    /// A describe by unique id returned more than one object.
-    #[error("{kind} ({id}): expected one result, got {count}")]
-    TooManyResults {
-        /// What was looked for.
-        kind: &'static str,
-        /// The identifier.
-        id: String,
-        /// How many came back.
-        count: usize,
-    },
-    /// Creating an object whose identifier is taken.
-    #[error("{code}: {message}")]
-    AlreadyExists {
-        /// The AWS error code, e.g. `DBInstanceAlreadyExists`.
-        code: String,
-        /// The AWS message.
-        message: String,
-    },
-    /// The object exists but is not in a state that allows the call (often transient).
-    #[error("{code}: {message}")]
-    InvalidState {
-        /// The AWS error code, e.g. `InvalidDBInstanceState`.
-        code: String,
-        /// The AWS message.
-        message: String,
-    },
-    /// AWS throttled the call after the SDK's own retries.
-    #[error("throttled by AWS ({code}): {message}")]
-    Throttled {
-        /// The AWS error code.
-        code: String,
-        /// The AWS message.
-        message: String,
-    },
-    /// Any other service error.
-    #[error("{code}: {message}")]
-    Service {
-        /// The AWS error code (or "Unknown").
-        code: String,
-        /// The AWS message.
-        message: String,
-        /// HTTP status, when known; 5xx is transient.
-        status: Option<u16>,
-    },
-    /// The request never got a usable answer (connection, timeout, unparseable response).
-    #[error("{0}")]
-    Transport(String),
-}
-
-impl AwsError {
-    /// True when the object does not exist.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, AwsError::NotFound { .. })
-    }
-
-    /// True when retrying later may succeed (throttling, 5xx, connection trouble, an object
-    /// busy in another state). Configuration mistakes are not transient.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            AwsError::Throttled { .. } | AwsError::Transport(_) | AwsError::InvalidState { .. } => {
-                true
-            }
-            AwsError::Service { status, .. } => status.is_some_and(|s| s >= 500),
-            _ => false,
-        }
-    }
-
-    /// The AWS error code, when there is one.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            AwsError::AlreadyExists { code, .. }
-            | AwsError::InvalidState { code, .. }
-            | AwsError::Throttled { code, .. }
-            | AwsError::Service { code, .. } => Some(code),
-            _ => None,
-        }
-    }
-}
+use rdsenc_engine::api::AwsError;
 
 /// Throttling codes across the services we call (query, JSON and REST-XML protocols differ).
 const THROTTLING_CODES: &[&str] = &[
@@ -131,70 +42,68 @@ macro_rules! operation_errors {
 }
 pub(crate) use operation_errors;
 
-impl AwsError {
-    /// Converts an SDK failure for an object of `kind` identified by `id` (used for the
-    /// not-found message): modelled not-found faults become [`AwsError::NotFound`], everything
-    /// else is classified by [`AwsError::classify`].
-    pub fn from_sdk<E: OperationError>(
-        err: SdkError<E, HttpResponse>,
-        kind: &'static str,
-        id: impl Into<String>,
-    ) -> Self {
-        if let SdkError::ServiceError(service) = &err
-            && service.err().is_not_found_fault()
-        {
-            return AwsError::NotFound {
-                kind,
-                id: id.into(),
-            };
-        }
-        Self::classify(err)
-    }
-
-    /// Classifies an SDK failure without object context: throttling codes -> `Throttled`,
-    /// `*AlreadyExists*` -> `AlreadyExists`, `Invalid*State*` -> `InvalidState`, no usable
-    /// response -> `Transport`, anything else -> `Service` with the HTTP status.
-    pub fn classify<E>(err: SdkError<E, HttpResponse>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+/// Converts an SDK failure for an object of `kind` identified by `id` (used for the
+/// not-found message): modelled not-found faults become [`AwsError::NotFound`], everything
+/// else is classified by [`classify`].
+pub fn from_sdk<E: OperationError>(
+    err: SdkError<E, HttpResponse>,
+    kind: &'static str,
+    id: impl Into<String>,
+) -> AwsError {
+    if let SdkError::ServiceError(service) = &err
+        && service.err().is_not_found_fault()
     {
-        match err {
-            SdkError::ServiceError(service) => {
-                let status = service.raw().status().as_u16();
-                let inner = service.into_err();
-                // A "service error" on a 2xx without an error code is a success response the
-                // SDK could not read (e.g. moto's ISO dates where DMS sends epoch numbers).
-                if status < 300 && inner.code().is_none() {
-                    return AwsError::Transport(format!(
-                        "unreadable response (HTTP {status}): {}",
-                        DisplayErrorContext(&inner)
-                    ));
-                }
-                let code = inner.code().unwrap_or("Unknown").to_owned();
-                let message = match inner.message() {
-                    Some(m) => m.to_owned(),
-                    None => DisplayErrorContext(&inner).to_string(),
-                };
-                classify_code(code, message, Some(status))
-            }
-            SdkError::ConstructionFailure(_) => classify_code(
-                "RequestConstructionFailed".to_owned(),
-                DisplayErrorContext(&err).to_string(),
-                None,
-            ),
-            // Timeouts, dispatch failures (connection refused, TLS) and unparseable responses
-            // (an emulator's HTML error page) never reached a modelled answer.
-            other => AwsError::Transport(DisplayErrorContext(&other).to_string()),
-        }
+        return AwsError::NotFound {
+            kind,
+            id: id.into(),
+        };
     }
+    classify(err)
+}
 
-    /// A closure for `map_err` that converts with object context.
-    pub fn context<'a, E: OperationError>(
-        kind: &'static str,
-        id: &'a str,
-    ) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError + 'a {
-        move |err| AwsError::from_sdk(err, kind, id)
+/// Classifies an SDK failure without object context: throttling codes -> `Throttled`,
+/// `*AlreadyExists*` -> `AlreadyExists`, `Invalid*State*` -> `InvalidState`, no usable
+/// response -> `Transport`, anything else -> `Service` with the HTTP status.
+pub fn classify<E>(err: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let inner = service.into_err();
+            // A "service error" on a 2xx without an error code is a success response the
+            // SDK could not read (e.g. moto's ISO dates where DMS sends epoch numbers).
+            if status < 300 && inner.code().is_none() {
+                return AwsError::Transport(format!(
+                    "unreadable response (HTTP {status}): {}",
+                    DisplayErrorContext(&inner)
+                ));
+            }
+            let code = inner.code().unwrap_or("Unknown").to_owned();
+            let message = match inner.message() {
+                Some(m) => m.to_owned(),
+                None => DisplayErrorContext(&inner).to_string(),
+            };
+            classify_code(code, message, Some(status))
+        }
+        SdkError::ConstructionFailure(_) => classify_code(
+            "RequestConstructionFailed".to_owned(),
+            DisplayErrorContext(&err).to_string(),
+            None,
+        ),
+        // Timeouts, dispatch failures (connection refused, TLS) and unparseable responses
+        // (an emulator's HTML error page) never reached a modelled answer.
+        other => AwsError::Transport(DisplayErrorContext(&other).to_string()),
     }
+}
+
+/// A closure for `map_err` that converts with object context.
+pub fn context<'a, E: OperationError>(
+    kind: &'static str,
+    id: &'a str,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError + 'a {
+    move |err| from_sdk(err, kind, id)
 }
 
 /// Codes meaning AWS did not accept the credentials themselves (not a missing permission).
@@ -242,59 +151,9 @@ fn classify_code(code: String, message: String, status: Option<u16>) -> AwsError
     }
 }
 
-impl<E: OperationError> From<SdkError<E, HttpResponse>> for AwsError {
-    /// Context-free conversion: a modelled not-found fault still becomes `NotFound`, naming
-    /// the AWS message as the id.
-    fn from(err: SdkError<E, HttpResponse>) -> Self {
-        if let SdkError::ServiceError(service) = &err
-            && service.err().is_not_found_fault()
-        {
-            let id = service.err().message().unwrap_or_default().to_owned();
-            return AwsError::NotFound {
-                kind: "AWS resource",
-                id,
-            };
-        }
-        AwsError::classify(err)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn throttling_and_server_errors_are_transient_but_not_found_is_not() {
-        assert!(
-            AwsError::Throttled {
-                code: "Throttling".into(),
-                message: String::new()
-            }
-            .is_transient()
-        );
-        assert!(
-            AwsError::Service {
-                code: "X".into(),
-                message: String::new(),
-                status: Some(503)
-            }
-            .is_transient()
-        );
-        assert!(
-            !AwsError::Service {
-                code: "X".into(),
-                message: String::new(),
-                status: Some(400)
-            }
-            .is_transient()
-        );
-        let nf = AwsError::NotFound {
-            kind: "RDS DB Instance",
-            id: "orders".into(),
-        };
-        assert!(nf.is_not_found() && !nf.is_transient());
-        assert_eq!(nf.to_string(), "RDS DB Instance (orders) not found");
-    }
 
     #[test]
     fn rejected_credentials_name_the_credential_sources_and_are_not_retried() {

@@ -1,14 +1,15 @@
-//! AWS access: one module per service with finders (not-found normalised), typed status enums
-//! and small declarative waiters.
+//! AWS access through the official SDK: one module per service with its finders (not-found
+//! normalised) and the SDK calls the adapter needs. No waiting and no status vocabulary here:
+//! the adapter maps SDK types to the engine's domain types, whose status enums say which
+//! statuses are pending, and the engine's waiter polls.
 //!
 //! - [`config`]: [`AwsSettings`] (the provider block) -> [`Clients`] (one shared `SdkConfig`,
 //!   lazily built per-service clients, STS credential check).
-//! - [`error`]: [`AwsError`], the only error of this layer; SDK errors are classified once
-//!   ([`AwsError::from_sdk`]) so callers ask `is_not_found()` / `is_transient()`.
+//! - [`error`]: SDK errors are classified once ([`error::from_sdk`]) into the engine's
+//!   [`AwsError`], so callers ask `is_not_found()` / `is_transient()`.
 //! - [`rds`], [`dms`], [`kms`], [`cloudwatch`], [`route53`], [`secretsmanager`]: per service,
-//!   in the order finders -> lists (paginated) -> status -> waiters.
-//! - [`wait`]: the declarative waiter and the status-enum macro.
-//! - [`adapter`]: `impl crate::engine::api::AwsApi for Clients` (SDK <-> domain types).
+//!   finders first.
+//! - [`adapter`]: `impl rdsenc_engine::api::AwsApi for Clients` (SDK <-> domain types).
 
 pub mod adapter;
 pub mod cloudwatch;
@@ -19,28 +20,18 @@ pub mod kms;
 pub mod rds;
 pub mod route53;
 pub mod secretsmanager;
-pub mod wait;
 
 pub use config::{AssumeRole, AwsSettings, Clients, ConfigError, Endpoints};
-pub use error::AwsError;
+use rdsenc_engine::api::AwsError;
 
-/// `tracing` filter directives to append to any subscriber filter (e.g. the one built from
+/// SDK `tracing` targets to cap at DEBUG in any subscriber filter (e.g. the one built from
 /// `TF_LOG`), as defence in depth: at TRACE the SDK's orchestrator logs the outgoing request
 /// with `Debug`, which prints an in-memory body verbatim (DMS CreateEndpoint/ModifyEndpoint
 /// bodies carry the database password). The current SDK wraps bodies for stalled-stream
 /// protection first, so nothing leaks today (`tests/aws_secrets_logging.rs` checks both), but
-/// that is an implementation detail; capping these targets at DEBUG does not depend on it.
-pub const SDK_LOG_DIRECTIVES: &[&str] = &[
-    "aws_smithy_runtime=debug",
-    "aws_smithy_http_client=debug",
-    "aws_sigv4=debug",
-];
-
-/// The targets [`SDK_LOG_DIRECTIVES`] caps, for filters built with
+/// that is an implementation detail; capping these targets does not depend on it. With
 /// `tracing_subscriber::filter::Targets`: `.with_target(t, level.min(LevelFilter::DEBUG))`.
 pub const SDK_LOG_TARGETS: &[&str] = &["aws_smithy_runtime", "aws_smithy_http_client", "aws_sigv4"];
-
-use wait::WaitError;
 
 /// Exactly one item whose identity matches, else `NotFound` / `TooManyResults`.
 pub(crate) fn single<T>(
@@ -61,35 +52,5 @@ pub(crate) fn single<T>(
             id: id.to_owned(),
             count,
         }),
-    }
-}
-
-/// `NotFound` -> `Ok(None)`, for status functions.
-pub(crate) fn optional<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-pub(crate) fn gone(kind: &'static str, id: &str) -> WaitError {
-    WaitError::Gone {
-        kind,
-        id: id.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_directives_and_targets_name_the_same_sdk_targets() {
-        let from_directives: Vec<_> = SDK_LOG_DIRECTIVES
-            .iter()
-            .filter_map(|d| d.strip_suffix("=debug"))
-            .collect();
-        assert_eq!(from_directives, SDK_LOG_TARGETS);
     }
 }

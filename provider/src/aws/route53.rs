@@ -1,18 +1,14 @@
 //! Amazon Route 53: the CNAME used for cut-over and change propagation.
 //!
-//! Order: finders -> mutation -> status -> waiters.
-
-use std::time::Duration;
+//! Finder, mutation and the change's status; waiting for INSYNC is the engine's job.
 
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, ChangeStatus, HostedZone, ResourceRecord, ResourceRecordSet,
-    RrType,
+    Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use super::error::{AwsError, operation_errors};
-use super::wait::{WaitError, WaitOptions, WaitSpec, wait_for};
-use super::{gone, optional};
+use super::error::operation_errors;
+use rdsenc_engine::api::AwsError;
 
 /// Object kind used in messages for hosted zones.
 pub const KIND_HOSTED_ZONE: &str = "Route 53 Hosted Zone";
@@ -21,18 +17,11 @@ pub const KIND_RECORD: &str = "Route 53 Record";
 /// Object kind used in messages for changes.
 pub const KIND_CHANGE: &str = "Route 53 Change";
 
-/// Default wait for a change to become INSYNC (terraform-provider-aws uses 30 minutes).
-pub const CHANGE_INSYNC_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
 operation_errors! {
-    aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError => NoSuchHostedZone;
     aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsError => NoSuchHostedZone;
     aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError => NoSuchHostedZone;
     aws_sdk_route53::operation::get_change::GetChangeError => NoSuchChange;
 }
-
-const CHANGE_PENDING: &[ChangeStatus] = &[ChangeStatus::Pending];
-const CHANGE_INSYNC: &[ChangeStatus] = &[ChangeStatus::Insync];
 
 /// `/hostedzone/Z123` and `/change/C123` -> `Z123` / `C123`.
 pub fn clean_id(id: &str) -> &str {
@@ -42,24 +31,6 @@ pub fn clean_id(id: &str) -> &str {
 /// `name` with exactly one trailing dot, lower-case: Route 53's canonical form.
 pub fn fqdn(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
-}
-
-/// The hosted zone with id `zone_id` (with or without the `/hostedzone/` prefix).
-pub async fn find_hosted_zone_by_id(
-    client: &Client,
-    zone_id: &str,
-) -> Result<HostedZone, AwsError> {
-    let id = clean_id(zone_id);
-    let out = client
-        .get_hosted_zone()
-        .id(id)
-        .send()
-        .await
-        .map_err(AwsError::context(KIND_HOSTED_ZONE, id))?;
-    out.hosted_zone.ok_or_else(|| AwsError::NotFound {
-        kind: KIND_HOSTED_ZONE,
-        id: id.to_owned(),
-    })
 }
 
 /// The record set `name`/`rr_type` in the zone (simple routing: no set identifier).
@@ -80,7 +51,7 @@ pub async fn find_record_set(
         .max_items(1)
         .send()
         .await
-        .map_err(AwsError::context(KIND_HOSTED_ZONE, zone))?;
+        .map_err(crate::aws::error::context(KIND_HOSTED_ZONE, zone))?;
     // The list starts AT the name but may return the next record when it is missing.
     out.resource_record_sets
         .into_iter()
@@ -137,7 +108,7 @@ pub async fn upsert_cname(
         .change_batch(batch)
         .send()
         .await
-        .map_err(AwsError::context(KIND_HOSTED_ZONE, zone))?;
+        .map_err(crate::aws::error::context(KIND_HOSTED_ZONE, zone))?;
     out.change_info
         .map(|c| clean_id(c.id()).to_owned())
         .ok_or_else(|| AwsError::Service {
@@ -147,41 +118,22 @@ pub async fn upsert_cname(
         })
 }
 
-/// The change's status, or `None` when Route 53 no longer knows it.
-pub async fn status_change(
-    client: &Client,
-    change_id: &str,
-) -> Result<Option<((), ChangeStatus)>, AwsError> {
+/// The change's status (`PENDING` or `INSYNC`). `NotFound` when Route 53 no longer knows the
+/// change (or answers without a `ChangeInfo`).
+pub async fn status_change(client: &Client, change_id: &str) -> Result<ChangeStatus, AwsError> {
     let id = clean_id(change_id);
     let out = client
         .get_change()
         .id(id)
         .send()
         .await
-        .map_err(AwsError::context(KIND_CHANGE, id));
-    optional(out).map(|o| {
-        o.and_then(|out| out.change_info)
-            .map(|c| ((), c.status().clone()))
-    })
-}
-
-/// Waits until the change is `INSYNC` on all Route 53 name servers.
-pub async fn wait_change_insync(
-    client: &Client,
-    change_id: &str,
-    timeout: Duration,
-    opts: &WaitOptions,
-) -> Result<(), WaitError> {
-    let spec = WaitSpec {
-        kind: KIND_CHANGE,
-        id: change_id,
-        pending: CHANGE_PENDING,
-        target: CHANGE_INSYNC,
-        timeout,
-    };
-    wait_for(spec, opts, || status_change(client, change_id))
-        .await?
-        .ok_or_else(|| gone(KIND_CHANGE, change_id))
+        .map_err(crate::aws::error::context(KIND_CHANGE, id))?;
+    out.change_info
+        .map(|c| c.status().clone())
+        .ok_or_else(|| AwsError::NotFound {
+            kind: KIND_CHANGE,
+            id: id.to_owned(),
+        })
 }
 
 #[cfg(test)]

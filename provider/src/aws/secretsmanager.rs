@@ -5,7 +5,8 @@
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 
-use super::error::{AwsError, operation_errors};
+use super::error::operation_errors;
+use rdsenc_engine::api::AwsError;
 
 /// Object kind used in messages for secrets.
 pub const KIND_SECRET: &str = "Secrets Manager Secret";
@@ -25,7 +26,7 @@ pub async fn find_secret_by_id(
         .secret_id(id)
         .send()
         .await
-        .map_err(AwsError::context(KIND_SECRET, id))?;
+        .map_err(crate::aws::error::context(KIND_SECRET, id))?;
     if out.deleted_date().is_some() {
         return Err(AwsError::NotFound {
             kind: KIND_SECRET,

@@ -5,15 +5,15 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::engine::spec::Strategy;
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DataSource, Known, ReadDataRequest, ReadDataResponse,
     Schema, Type, ValidateRequest, ValidateResponse, Value,
 };
-use crate::preflight::{self, Finding, PreflightInput};
 use crate::provider::ProviderData;
 use crate::resources::migration::validate::MIGRATION_STRATEGIES;
 use crate::validators::{arn, check_string, db_identifier, kms_key_reference, one_of};
+use rdsenc_engine::Strategy;
+use rdsenc_engine::preflight::{self, Finding, PreflightInput};
 
 /// The `rdsenc_preflight` data source.
 #[derive(Debug, Clone, Copy)]
@@ -185,8 +185,7 @@ impl DataSource for PreflightDataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::Severity;
-    use crate::preflight::Check;
+    use rdsenc_engine::preflight::{Check, Severity};
 
     #[test]
     fn findings_export_as_objects_of_the_declared_type() {

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::engine::api::DbInstance;
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DataSource, ReadDataRequest, ReadDataResponse, Schema,
     Type, ValidateRequest, ValidateResponse, Value,
 };
-use crate::preflight::inventory::{InventoryFilter, list_unencrypted};
 use crate::provider::ProviderData;
+use rdsenc_engine::api::DbInstance;
+use rdsenc_engine::preflight::inventory::{InventoryFilter, list_unencrypted};
 
 /// The `rdsenc_unencrypted_db_instances` data source.
 #[derive(Debug, Clone, Copy)]

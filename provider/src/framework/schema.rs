@@ -197,6 +197,10 @@ pub struct Attribute {
     pub deprecated: bool,
     /// Changing it forces replacement (applied by the server's planning).
     pub requires_replace: bool,
+    /// The value planned when the attribute is null or unknown in the proposed new state, for
+    /// an `optional` + `computed` attribute (applied by the server's planning, before the
+    /// resource's own `plan`, so the resource reads it as set).
+    pub default: Option<Value>,
 }
 
 impl Attribute {
@@ -213,6 +217,7 @@ impl Attribute {
             write_only: false,
             deprecated: false,
             requires_replace: false,
+            default: None,
         }
     }
     /// A string attribute.
@@ -262,6 +267,13 @@ impl Attribute {
     #[must_use]
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;
+        self
+    }
+    /// Planned as `v` when null or unknown (see [`Attribute::default`]); only meaningful with
+    /// `optional()` + `computed()`.
+    #[must_use]
+    pub fn default(mut self, v: Value) -> Self {
+        self.default = Some(v);
         self
     }
     /// Deprecated.

@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use aws_sdk_rds::types as rds_t;
 
-use super::api::{PreflightApi, SecretMetadata, SourceInstance};
 use crate::aws::adapter::{db_instance, kms_key, replication_instance, replication_subnet_group};
 use crate::aws::error::operation_errors;
 use crate::aws::{Clients, dms, kms, rds, secretsmanager};
-use crate::engine::api::{
+use rdsenc_engine::api::{
     AwsError, DbInstance, KmsKey, ReplicationInstance, ReplicationSubnetGroup,
 };
+use rdsenc_engine::preflight::{PreflightApi, SecretMetadata, SourceInstance};
 
 /// Object kind used in messages for DB parameter groups.
 const KIND_DB_PARAMETER_GROUP: &str = "RDS DB Parameter Group";
@@ -58,7 +58,7 @@ pub async fn find_db_parameters(
         .send()
         .try_collect()
         .await;
-    match listed.map_err(AwsError::context(KIND_DB_PARAMETER_GROUP, group)) {
+    match listed.map_err(crate::aws::error::context(KIND_DB_PARAMETER_GROUP, group)) {
         Ok(params) => Ok(wanted(&params, &names)),
         Err(e) if e.is_not_found() && group.starts_with("default.") => {
             let family = group.trim_start_matches("default.");
@@ -72,7 +72,7 @@ pub async fn find_db_parameters(
                 .await;
             params
                 .map(|p| wanted(&p, &names))
-                .map_err(AwsError::context(KIND_DB_PARAMETER_GROUP, group))
+                .map_err(crate::aws::error::context(KIND_DB_PARAMETER_GROUP, group))
         }
         Err(e) => Err(e),
     }

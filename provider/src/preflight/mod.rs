@@ -1,382 +1,46 @@
-//! Preflight: everything knowable before `apply` that would stop a migration, found at plan
-//! time so the reviewer of a pull request sees it in `terraform plan`.
-//!
-//! [`run`] is plain Rust over the small [`PreflightApi`] trait (implemented for
-//! [`crate::aws::Clients`] in [`aws`], and by an in-memory fake in the tests). It returns
-//! [`Finding`]s; [`to_diagnostics`] is the one place they become Terraform diagnostics.
-//! Findings never carry secret values: the input only says whether a password is set, and
-//! Secrets Manager secrets are only described, never read.
+//! Preflight's Terraform side: the input read from an `rdsenc_migration` configuration and the
+//! findings turned into diagnostics. The checks themselves are [`rdsenc_engine::preflight`];
+//! [`aws`] implements its `PreflightApi` for [`crate::aws::Clients`].
 
-pub mod api;
 pub mod aws;
-mod checks;
-pub mod engines;
-pub mod inventory;
 
-#[cfg(test)]
-mod fake;
-#[cfg(test)]
-mod tests;
+use rdsenc_engine::preflight::{
+    CredentialsInput, Finding, PreflightApi, PreflightInput, Severity as FindingSeverity, run,
+};
 
-use std::fmt;
-
-pub use api::{PreflightApi, SecretMetadata, SourceInstance};
-pub use checks::run;
-
-use crate::engine::names::Names;
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Severity, Value};
 
-/// The tag the migration puts on every object it creates; its value is the source identifier.
-pub use crate::engine::names::TAG_MIGRATION as MIGRATION_TAG;
-
-/// What [`run`] checks. Fields the configuration leaves unknown at plan time are `None`: their
-/// checks are skipped (and run again on the next plan once known).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PreflightInput {
-    /// `source_db_instance_identifier`.
-    pub source_db_instance_identifier: String,
-    /// `kms_key_id` (key id, key ARN, alias name or alias ARN); `None` when unknown.
-    pub kms_key_id: Option<String>,
-    /// `target_db_instance_identifier`; `None` means the default `<source>-encrypted`.
-    pub target_db_instance_identifier: Option<String>,
-    /// `dms.replication_instance_arn`; `None` when the migration makes its own.
-    pub replication_instance_arn: Option<String>,
-    /// `dms.replication_subnet_ids`: when given, the managed replication instance does not need
-    /// the source's DB subnet group.
-    pub replication_subnet_ids: Vec<String>,
-    /// Credentials as configured; `None` skips the credential checks (the data source has no
-    /// credentials to check).
-    pub credentials: Option<CredentialsInput>,
-    /// `strategy = "blue_green"`: only the checks that apply to an RDS blue/green deployment
-    /// run (source, blue/green engine support and master password, backups, key), none of
-    /// the DMS ones; the engine adds the read replicas' keys, which need the full spec.
-    pub blue_green: bool,
-}
-
-impl PreflightInput {
-    /// A minimal input for a source and a key.
-    pub fn new(source: impl Into<String>, kms_key_id: impl Into<String>) -> Self {
-        Self {
-            source_db_instance_identifier: source.into(),
-            kms_key_id: Some(kms_key_id.into()),
-            ..Self::default()
+/// The preflight input for an `rdsenc_migration` configuration (or planned state: write-only
+/// passwords are only in the configuration, so pass the configuration). `None` when the
+/// source identifier is not known yet. Unknown values skip their checks; an unknown
+/// password or secret counts as configured.
+pub fn input_from_migration_config(config: &Value) -> Option<PreflightInput> {
+    let known = |v: &Value| v.as_str().value().map(str::to_owned);
+    let source = known(config.get("source_db_instance_identifier"))?;
+    let dms = config.block("dms");
+    let credentials = (!dms.is_null() && !dms.is_unknown()).then(|| {
+        let password = dms.get("source_password_wo");
+        let secret = dms.get("secrets_manager_arn");
+        CredentialsInput {
+            source_password_set: !password.is_null() || secret.is_unknown(),
+            secrets_manager_arn: known(secret),
+            target_secrets_manager_arn: known(dms.get("target_secrets_manager_arn")),
         }
-    }
-
-    /// The target identifier: the configured one or `<source>-encrypted`, exactly as the
-    /// engine names it.
-    pub fn target_identifier(&self) -> String {
-        Names::new(
-            &self.source_db_instance_identifier,
-            self.target_db_instance_identifier.as_deref(),
-        )
-        .target
-    }
-
-    /// The input for an `rdsenc_migration` configuration (or planned state: write-only
-    /// passwords are only in the configuration, so pass the configuration). `None` when the
-    /// source identifier is not known yet. Unknown values skip their checks; an unknown
-    /// password or secret counts as configured.
-    pub fn from_migration_config(config: &Value) -> Option<PreflightInput> {
-        let known = |v: &Value| v.as_str().value().map(str::to_owned);
-        let source = known(config.get("source_db_instance_identifier"))?;
-        let dms = config.block("dms");
-        let credentials = (!dms.is_null() && !dms.is_unknown()).then(|| {
-            let password = dms.get("source_password_wo");
-            let secret = dms.get("secrets_manager_arn");
-            CredentialsInput {
-                source_password_set: !password.is_null() || secret.is_unknown(),
-                secrets_manager_arn: known(secret),
-                target_secrets_manager_arn: known(dms.get("target_secrets_manager_arn")),
-            }
-        });
-        Some(PreflightInput {
-            source_db_instance_identifier: source,
-            kms_key_id: known(config.get("kms_key_id")),
-            target_db_instance_identifier: known(config.get("target_db_instance_identifier")),
-            replication_instance_arn: known(dms.get("replication_instance_arn")),
-            replication_subnet_ids: dms
-                .get("replication_subnet_ids")
-                .elements()
-                .iter()
-                .filter_map(known)
-                .collect(),
-            credentials,
-            blue_green: config.get("strategy").as_str().value() == Some("blue_green"),
-        })
-    }
-}
-
-/// How DMS will authenticate, as far as plan time can tell without reading any secret.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CredentialsInput {
-    /// True when `dms.source_password_wo` is set (its value is never passed here).
-    pub source_password_set: bool,
-    /// `dms.secrets_manager_arn`.
-    pub secrets_manager_arn: Option<String>,
-    /// `dms.target_secrets_manager_arn`.
-    pub target_secrets_manager_arn: Option<String>,
-}
-
-/// The checks preflight runs, each with a stable id (exported by `rdsenc_preflight`), a
-/// title (the diagnostic summary) and the `rdsenc_migration` attribute it concerns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Check {
-    /// The source DB instance exists.
-    SourceExists,
-    /// The source is `available`.
-    SourceAvailable,
-    /// The source is not encrypted already.
-    SourceUnencrypted,
-    /// DMS supports the source's engine and version as source and target.
-    EngineSupported,
-    /// `strategy = "blue_green"`: RDS blue/green deployments support the source's engine
-    /// and version.
-    BlueGreenEngineSupported,
-    /// `strategy = "blue_green"`: the source's master password is not managed in Secrets
-    /// Manager (RDS blue/green deployments refuse such a source).
-    BlueGreenMasterPassword,
-    /// The source is not itself a read replica.
-    SourceNotReplica,
-    /// The KMS key exists.
-    KmsKeyExists,
-    /// The KMS key is enabled.
-    KmsKeyEnabled,
-    /// The KMS key is symmetric and for encrypt/decrypt.
-    KmsKeySymmetric,
-    /// The KMS key is in the provider's region.
-    KmsKeyRegion,
-    /// The KMS key is customer managed.
-    KmsKeyCustomerManaged,
-    /// The parameter group's changes are in effect (not `pending-reboot`).
-    ParametersApplied,
-    /// MySQL/MariaDB: automated backups are on (binary logs need them).
-    AutomatedBackups,
-    /// MySQL/MariaDB: `binlog_format = ROW`.
-    BinlogFormat,
-    /// MySQL/MariaDB: `binlog_row_image = FULL`.
-    BinlogRowImage,
-    /// MySQL/MariaDB: binlog retention hours (advice; not readable through the API).
-    BinlogRetention,
-    /// PostgreSQL: `rds.logical_replication = 1`.
-    LogicalReplication,
-    /// PostgreSQL: `max_replication_slots` leaves room for DMS.
-    ReplicationSlots,
-    /// PostgreSQL: `max_wal_senders` leaves room for DMS.
-    WalSenders,
-    /// The target identifier is free, or already this migration's.
-    TargetIdentifierFree,
-    /// The given DMS replication instance exists.
-    ReplicationInstanceExists,
-    /// The given DMS replication instance is `available`.
-    ReplicationInstanceAvailable,
-    /// The given DMS replication instance is in a VPC (the source's).
-    ReplicationInstanceVpc,
-    /// A managed replication instance can be placed: the source has a DB subnet group.
-    SourceSubnetGroup,
-    /// A source password or Secrets Manager secret is configured.
-    CredentialsPresent,
-    /// The source Secrets Manager secret exists and is not deleted.
-    SecretExists,
-    /// The target Secrets Manager secret exists and is not deleted.
-    TargetSecretExists,
-}
-
-impl Check {
-    /// Every check, in the order [`run`] reports them.
-    pub const ALL: &'static [Check] = &[
-        Check::SourceExists,
-        Check::SourceAvailable,
-        Check::SourceUnencrypted,
-        Check::EngineSupported,
-        Check::BlueGreenEngineSupported,
-        Check::BlueGreenMasterPassword,
-        Check::SourceNotReplica,
-        Check::ParametersApplied,
-        Check::KmsKeyExists,
-        Check::KmsKeyEnabled,
-        Check::KmsKeySymmetric,
-        Check::KmsKeyRegion,
-        Check::KmsKeyCustomerManaged,
-        Check::AutomatedBackups,
-        Check::BinlogFormat,
-        Check::BinlogRowImage,
-        Check::BinlogRetention,
-        Check::LogicalReplication,
-        Check::ReplicationSlots,
-        Check::WalSenders,
-        Check::TargetIdentifierFree,
-        Check::ReplicationInstanceExists,
-        Check::ReplicationInstanceAvailable,
-        Check::ReplicationInstanceVpc,
-        Check::SourceSubnetGroup,
-        Check::CredentialsPresent,
-        Check::SecretExists,
-        Check::TargetSecretExists,
-    ];
-
-    /// The stable id, e.g. `source_available` (exported by `rdsenc_preflight`).
-    pub fn id(self) -> &'static str {
-        match self {
-            Check::SourceExists => "source_exists",
-            Check::SourceAvailable => "source_available",
-            Check::SourceUnencrypted => "source_unencrypted",
-            Check::EngineSupported => "engine_supported",
-            Check::BlueGreenEngineSupported => "blue_green_engine_supported",
-            Check::BlueGreenMasterPassword => "blue_green_master_password_unmanaged",
-            Check::SourceNotReplica => "source_not_replica",
-            Check::ParametersApplied => "parameters_applied",
-            Check::KmsKeyExists => "kms_key_exists",
-            Check::KmsKeyEnabled => "kms_key_enabled",
-            Check::KmsKeySymmetric => "kms_key_symmetric",
-            Check::KmsKeyRegion => "kms_key_region",
-            Check::KmsKeyCustomerManaged => "kms_key_customer_managed",
-            Check::AutomatedBackups => "automated_backups",
-            Check::BinlogFormat => "binlog_format",
-            Check::BinlogRowImage => "binlog_row_image",
-            Check::BinlogRetention => "binlog_retention",
-            Check::LogicalReplication => "logical_replication",
-            Check::ReplicationSlots => "replication_slots",
-            Check::WalSenders => "wal_senders",
-            Check::TargetIdentifierFree => "target_identifier_free",
-            Check::ReplicationInstanceExists => "replication_instance_exists",
-            Check::ReplicationInstanceAvailable => "replication_instance_available",
-            Check::ReplicationInstanceVpc => "replication_instance_vpc",
-            Check::SourceSubnetGroup => "source_subnet_group",
-            Check::CredentialsPresent => "credentials_present",
-            Check::SecretExists => "secret_exists",
-            Check::TargetSecretExists => "target_secret_exists",
-        }
-    }
-
-    /// The short, title-case summary of a finding of this check.
-    pub fn title(self) -> &'static str {
-        match self {
-            Check::SourceExists => "Source DB Instance Not Found",
-            Check::SourceAvailable => "Source DB Instance Not Available",
-            Check::SourceUnencrypted => "Source DB Instance Already Encrypted",
-            Check::EngineSupported => "Engine Version Not Supported by AWS DMS",
-            Check::BlueGreenEngineSupported => "Engine Version Not Supported by RDS Blue/Green",
-            Check::BlueGreenMasterPassword => "Master Password Managed in Secrets Manager",
-            Check::SourceNotReplica => "Source Is a Read Replica",
-            Check::ParametersApplied => "Parameter Group Changes Not Applied",
-            Check::KmsKeyExists => "KMS Key Not Found",
-            Check::KmsKeyEnabled => "KMS Key Not Enabled",
-            Check::KmsKeySymmetric => "KMS Key Not Usable by RDS",
-            Check::KmsKeyRegion => "KMS Key in Another Region",
-            Check::KmsKeyCustomerManaged => "AWS Managed KMS Key",
-            Check::AutomatedBackups => "Automated Backups Off",
-            Check::BinlogFormat => "Binary Log Format Not ROW",
-            Check::BinlogRowImage => "Binary Log Row Image Not FULL",
-            Check::BinlogRetention => "Binary Log Retention Not Verifiable",
-            Check::LogicalReplication => "Logical Replication Off",
-            Check::ReplicationSlots => "Few Replication Slots",
-            Check::WalSenders => "Few WAL Senders",
-            Check::TargetIdentifierFree => "Target Identifier Taken",
-            Check::ReplicationInstanceExists => "Replication Instance Not Found",
-            Check::ReplicationInstanceAvailable => "Replication Instance Not Available",
-            Check::ReplicationInstanceVpc => "Replication Instance Network",
-            Check::SourceSubnetGroup => "Source Has No DB Subnet Group",
-            Check::CredentialsPresent => "No Source Credentials",
-            Check::SecretExists => "Secrets Manager Secret Not Found",
-            Check::TargetSecretExists => "Target Secrets Manager Secret Not Found",
-        }
-    }
-
-    /// The `rdsenc_migration` attribute the check concerns.
-    pub fn attribute(self) -> AttributePath {
-        let dms = |name: &str| AttributePath::attr("dms").at(name);
-        match self {
-            Check::SourceExists
-            | Check::SourceAvailable
-            | Check::SourceUnencrypted
-            | Check::EngineSupported
-            | Check::SourceNotReplica
-            | Check::ParametersApplied
-            | Check::AutomatedBackups
-            | Check::BinlogFormat
-            | Check::BinlogRowImage
-            | Check::BinlogRetention
-            | Check::LogicalReplication
-            | Check::ReplicationSlots
-            | Check::WalSenders => AttributePath::attr("source_db_instance_identifier"),
-            Check::KmsKeyExists
-            | Check::KmsKeyEnabled
-            | Check::KmsKeySymmetric
-            | Check::KmsKeyRegion
-            | Check::KmsKeyCustomerManaged => AttributePath::attr("kms_key_id"),
-            // The source is fine for DMS: the strategy is what does not fit it.
-            Check::BlueGreenEngineSupported | Check::BlueGreenMasterPassword => {
-                AttributePath::attr("strategy")
-            }
-            Check::TargetIdentifierFree => AttributePath::attr("target_db_instance_identifier"),
-            Check::ReplicationInstanceExists
-            | Check::ReplicationInstanceAvailable
-            | Check::ReplicationInstanceVpc => dms("replication_instance_arn"),
-            Check::SourceSubnetGroup => dms("replication_subnet_ids"),
-            Check::CredentialsPresent => dms("source_password_wo"),
-            Check::SecretExists => dms("secrets_manager_arn"),
-            Check::TargetSecretExists => dms("target_secrets_manager_arn"),
-        }
-    }
-}
-
-impl fmt::Display for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-/// One thing that will stop the migration (error) or that the reviewer should know (warning).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// Error (the migration cannot succeed) or warning.
-    pub severity: Severity,
-    /// Which check found it.
-    pub check: Check,
-    /// What is wrong, in full sentences.
-    pub message: String,
-    /// What to do about it.
-    pub remedy: String,
-    /// The `rdsenc_migration` attribute it concerns.
-    pub attribute: AttributePath,
-}
-
-impl Finding {
-    /// An error finding of `check`.
-    pub fn error(check: Check, message: impl Into<String>, remedy: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Error,
-            check,
-            message: message.into(),
-            remedy: remedy.into(),
-            attribute: check.attribute(),
-        }
-    }
-
-    /// A warning finding of `check`.
-    pub fn warning(check: Check, message: impl Into<String>, remedy: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Warning,
-            check,
-            message: message.into(),
-            remedy: remedy.into(),
-            attribute: check.attribute(),
-        }
-    }
-
-    /// `"error"` or `"warning"`, as `rdsenc_preflight` exports it.
-    pub fn severity_str(&self) -> &'static str {
-        match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// True when no finding is an error: the migration can start.
-pub fn is_ready(findings: &[Finding]) -> bool {
-    findings.iter().all(|f| f.severity != Severity::Error)
+    });
+    Some(PreflightInput {
+        source_db_instance_identifier: source,
+        kms_key_id: known(config.get("kms_key_id")),
+        target_db_instance_identifier: known(config.get("target_db_instance_identifier")),
+        replication_instance_arn: known(dms.get("replication_instance_arn")),
+        replication_subnet_ids: dms
+            .get("replication_subnet_ids")
+            .elements()
+            .iter()
+            .filter_map(known)
+            .collect(),
+        credentials,
+        blue_green: config.get("strategy").as_str().value() == Some("blue_green"),
+    })
 }
 
 /// The findings as diagnostics on their `rdsenc_migration` attributes: the summary is the
@@ -386,13 +50,13 @@ pub fn to_diagnostics(findings: &[Finding]) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for f in findings {
         diags.push(Diagnostic {
-            severity: f.severity,
+            severity: severity(f.severity),
             summary: f.check.title().to_owned(),
             detail: format!(
                 "{} {} (rdsenc preflight check `{}`.)",
                 f.message, f.remedy, f.check
             ),
-            attribute: Some(f.attribute.clone()),
+            attribute: Some(AttributePath::parse(f.attribute)),
         });
     }
     diags
@@ -406,8 +70,134 @@ pub fn to_diagnostics(findings: &[Finding]) -> Diagnostics {
 /// target, and after an identifier-swap cutover the encrypted instance under the source's
 /// name) would trip the checks that guard its start.
 pub async fn check_new_migration(api: &dyn PreflightApi, config: &Value) -> Diagnostics {
-    match PreflightInput::from_migration_config(config) {
+    match input_from_migration_config(config) {
         Some(input) => to_diagnostics(&run(api, &input).await),
         None => Diagnostics::new(),
+    }
+}
+
+/// A finding's severity as a diagnostic's.
+pub fn severity(s: FindingSeverity) -> Severity {
+    match s {
+        FindingSeverity::Error => Severity::Error,
+        FindingSeverity::Warning => Severity::Warning,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rdsenc_engine::preflight::fake::{Fake, KEY_ARN, SECRET_ARN};
+    use rdsenc_engine::preflight::{Check, Finding};
+
+    use super::*;
+
+    fn run_now(f: &Fake, i: &PreflightInput) -> Vec<Finding> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a test runtime")
+            .block_on(run(f, i))
+    }
+
+    fn input() -> PreflightInput {
+        PreflightInput::new("orders", KEY_ARN)
+    }
+
+    #[test]
+    fn findings_become_diagnostics_on_their_attributes_with_title_remedy_and_check_id() {
+        let mut f = Fake::good_mysql();
+        f.source_mut().backup_retention_period = 0;
+        let fs = run_now(&f, &input());
+        let diags = to_diagnostics(&fs);
+        assert!(diags.has_error());
+        let d = diags
+            .iter()
+            .find(|d| d.summary == "Automated Backups Off")
+            .expect("a diagnostic for the backups finding");
+        assert_eq!(d.severity, Severity::Error);
+        assert_eq!(
+            d.attribute,
+            Some(AttributePath::attr("source_db_instance_identifier"))
+        );
+        assert!(
+            d.detail.contains("--backup-retention-period")
+                && d.detail.contains("`automated_backups`")
+        );
+        let w = diags
+            .iter()
+            .find(|d| d.summary == Check::BinlogRetention.title())
+            .expect("the retention warning");
+        assert_eq!(w.severity, Severity::Warning);
+    }
+
+    // --- input from the migration's configuration ---
+
+    #[test]
+    fn the_input_is_read_from_a_migration_configuration_without_the_password_value() {
+        let schema = crate::resources::migration::schema::schema();
+        let mut config = schema.block.empty_value();
+        config.set("source_db_instance_identifier", Value::string("orders"));
+        config.set("kms_key_id", Value::Unknown);
+        let mut dms = schema
+            .block
+            .find_block("dms")
+            .expect("dms block")
+            .block
+            .empty_value();
+        dms.set("source_password_wo", Value::string("hunter2-secret"));
+        dms.set("replication_subnet_ids", Value::string_list(["subnet-a"]));
+        dms.set("target_secrets_manager_arn", Value::string(SECRET_ARN));
+        config.set("dms", dms);
+        let i = input_from_migration_config(&config).expect("a known source");
+        assert_eq!(i.source_db_instance_identifier, "orders");
+        assert_eq!(i.kms_key_id, None, "an unknown key skips the key checks");
+        assert_eq!(i.target_identifier(), "orders-encrypted");
+        assert_eq!(i.replication_subnet_ids, vec!["subnet-a".to_owned()]);
+        let c = i
+            .credentials
+            .clone()
+            .expect("credentials from the dms block");
+        assert!(c.source_password_set);
+        assert_eq!(c.target_secrets_manager_arn.as_deref(), Some(SECRET_ARN));
+        assert!(
+            !format!("{i:?}").contains("hunter2"),
+            "the password never enters the input"
+        );
+        let fs = run_now(&Fake::good_mysql(), &i);
+        assert!(
+            fs.iter()
+                .all(|f| !f.message.contains("hunter2") && !f.remedy.contains("hunter2"))
+        );
+        assert!(
+            fs.iter()
+                .any(|f| f.check == Check::TargetSecretExists
+                    && f.severity == FindingSeverity::Error),
+            "{fs:#?}"
+        );
+
+        config.set("source_db_instance_identifier", Value::Unknown);
+        assert_eq!(input_from_migration_config(&config), None);
+    }
+
+    #[test]
+    fn a_new_migration_with_backups_off_gets_an_error_diagnostic_on_the_source() {
+        let schema = crate::resources::migration::schema::schema();
+        let mut config = schema.block.empty_value();
+        config.set("source_db_instance_identifier", Value::string("orders"));
+        config.set("kms_key_id", Value::string(KEY_ARN));
+        let mut f = Fake::good_mysql();
+        f.source_mut().backup_retention_period = 0;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a test runtime");
+        let diags = rt.block_on(check_new_migration(&f, &config));
+        assert!(diags.has_error());
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.summary == Check::AutomatedBackups.title()
+                    && d.attribute == Some(AttributePath::attr("source_db_instance_identifier")))
+        );
+        config.set("source_db_instance_identifier", Value::Unknown);
+        assert!(rt.block_on(check_new_migration(&f, &config)).is_empty());
     }
 }

@@ -1,9 +1,12 @@
 //! Shared by the tests that drive the real SDK adapter against the rdsenc emulator: starting
 //! the emulator as a child process on a free 127.0.0.1 port (`$RDSENC_PYTHON`,
-//! `$RDSENC_EMULATOR`), AWS settings pointing at it, and its control API.
+//! `$RDSENC_EMULATOR`), AWS settings pointing at it, its control API, and [`poll`], a bounded
+//! poll for tests that drive `Clients` through `AwsApi` and must wait for the emulator.
 
 #![allow(dead_code)]
 
+use std::fmt::Debug;
+use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -11,6 +14,45 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdsenc::aws::{AwsSettings, Clients, Endpoints};
+use rdsenc_engine::PollPolicy;
+use rdsenc_engine::api::AwsError;
+
+/// How long [`poll`] waits before failing the test (the emulator runs at 1000x).
+pub(crate) const POLL_LIMIT: Duration = Duration::from_secs(120);
+
+/// Reads `read` until `done` accepts its answer, sleeping the engine's own backoff
+/// ([`PollPolicy::interval`], scaled to the emulator) between reads; returns that answer.
+/// Transient AWS errors are read again, as the engine's waiter does. Panics naming `what`
+/// and the last answer after [`POLL_LIMIT`].
+pub(crate) async fn poll<T, F, Fut>(
+    what: &str,
+    mut read: F,
+    done: impl Fn(&Result<T, AwsError>) -> bool,
+) -> Result<T, AwsError>
+where
+    T: Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let policy = PollPolicy::production().scaled(0.005);
+    let deadline = tokio::time::Instant::now() + POLL_LIMIT;
+    let mut polls = 0u32;
+    loop {
+        let answer = read().await;
+        if done(&answer) {
+            return answer;
+        }
+        let transient = matches!(&answer, Err(e) if e.is_transient() && !e.is_not_found());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not done after {POLL_LIMIT:?}; last answer {answer:?}"
+        );
+        if !transient {
+            polls = polls.saturating_add(1);
+        }
+        tokio::time::sleep(policy.interval(polls)).await;
+    }
+}
 
 pub(crate) struct Emulator {
     pub child: Child,

@@ -609,3 +609,42 @@ async fn a_plan_that_changes_a_configured_attribute_is_a_provider_bug_naming_the
     let (s, _) = server(Mode::Good);
     assert!(plan_create(&s).await.diagnostics.is_empty());
 }
+
+#[test]
+fn schema_defaults_fill_null_and_unknown_planned_values_and_keep_set_ones() {
+    let block = Block::new("d")
+        .attribute(
+            Attribute::string("mode")
+                .optional()
+                .computed()
+                .default(Value::string("none")),
+        )
+        .attribute(
+            Attribute::bool("flag")
+                .optional()
+                .computed()
+                .default(Value::Bool(false)),
+        )
+        .attribute(
+            Attribute::string("kept")
+                .optional()
+                .computed()
+                .default(Value::string("x")),
+        )
+        .attribute(Attribute::string("plain").optional());
+    let mut planned = Value::Object(
+        [
+            ("mode".to_owned(), Value::Null),
+            ("flag".to_owned(), Value::Unknown),
+            ("kept".to_owned(), Value::string("chosen")),
+            ("plain".to_owned(), Value::Null),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    apply_defaults(&block, &mut planned);
+    assert_eq!(planned.get("mode"), &Value::string("none"));
+    assert_eq!(planned.get("flag"), &Value::Bool(false));
+    assert_eq!(planned.get("kept"), &Value::string("chosen"));
+    assert!(planned.get("plain").is_null());
+}

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use crate::engine::api::{EndpointCredentials, MigrationType, SecretString, Tags};
-use crate::engine::{
+use crate::framework::{AttributePath, Diagnostics, Value};
+use crate::validators::parse_go_duration;
+use rdsenc_engine::api::{EndpointCredentials, MigrationType, SecretString, Tags};
+use rdsenc_engine::{
     BlueGreenSpec, CutoverSpec, CutoverStrategy, DmsChange, DmsSpec, KnownIds, MigrationSpec,
     Observed, Phase, RetireSource, Route53Record, Strategy, TablePrepMode, TargetOverrides,
     WriteFence,
 };
-use crate::framework::{AttributePath, Diagnostics, Value};
-use crate::validators::parse_go_duration;
 
 /// Default `timeouts.create`: a multi-TB snapshot, copy and restore plus full load.
 pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
@@ -242,7 +242,7 @@ pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec,
     });
     // Engine errors become diagnostics in the resource's one place for that.
     let engine_err =
-        |e: crate::engine::EngineError, d: &mut Diagnostics| super::engine_diagnostic(&e, d);
+        |e: rdsenc_engine::EngineError, d: &mut Diagnostics| super::engine_diagnostic(&e, d);
     let strategy = match CutoverStrategy::from_config(
         s(v.get("cutover_strategy")).as_deref().unwrap_or("none"),
         record,

@@ -1,6 +1,7 @@
 //! The `rdsenc_migration` schema: one definition feeds Terraform, validation and docs.
 
-use crate::framework::{Attribute, Block, NestedBlock, Schema, Type};
+use crate::framework::{Attribute, Block, NestedBlock, Schema, Type, Value};
+use rdsenc_engine::Strategy;
 
 /// Phases in the order a migration passes them (documented in the schema and docs).
 pub const PHASES_DOC: &str = "`snapshotting`, `copying_encrypted`, `restoring`, \
@@ -30,7 +31,7 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(
-            s("strategy").optional().computed().requires_replace().description(
+            s("strategy").optional().computed().default(Value::string(Strategy::Dms.as_str())).requires_replace().description(
                 "How the encrypted twin is made and kept in sync: `dms` (default: snapshot, \
                  encrypted copy, restore, then AWS DMS full load and CDC; failback by a reverse DMS \
                  task) or `blue_green` (an RDS blue/green deployment whose green instances, the \
@@ -57,11 +58,11 @@ pub fn schema() -> Schema {
                      identifier exists and was not made by this migration.",
                 ),
         )
-        .attribute(Attribute::bool("skip_target_final_snapshot").optional().computed().description(
+        .attribute(Attribute::bool("skip_target_final_snapshot").optional().computed().default(Value::Bool(false)).description(
             "With `delete_target_on_destroy`, skip the final snapshot of the target. Default \
              `false`: a final snapshot is taken before the target is deleted.",
         ))
-        .attribute(Attribute::bool("delete_target_on_destroy").optional().computed().description(
+        .attribute(Attribute::bool("delete_target_on_destroy").optional().computed().default(Value::Bool(false)).description(
             "Whether `terraform destroy` deletes the encrypted target instance (with a final \
              snapshot). Default `false`: destroy removes only the DMS objects and intermediate \
              snapshots and leaves both databases in place.",
@@ -70,7 +71,7 @@ pub fn schema() -> Schema {
             "Tags added to every AWS object this migration creates, besides the `rdsenc:*` tags \
              that identify them.",
         ))
-        .attribute(Attribute::bool("cutover").optional().computed().description(
+        .attribute(Attribute::bool("cutover").optional().computed().default(Value::Bool(false)).description(
             "Point the application at the encrypted instance. Flip `false -> true` in a reviewed \
              change on a replicating migration: the plan says what will switch, from what to what, \
              at which lag; apply checks the task, lag (`max_cutover_lag_seconds`) and validation, \
@@ -78,14 +79,14 @@ pub fn schema() -> Schema {
              `cutover_strategy` and starts a reverse DMS task so writes on the encrypted instance \
              flow back to the source. `true -> false` fails back losslessly. Default `false`.",
         ))
-        .attribute(s("cutover_strategy").optional().computed().description(
+        .attribute(s("cutover_strategy").optional().computed().default(Value::string("none")).description(
             "How the application is switched: `route53` (UPSERT the CNAME in `route53` to the active \
              instance), `identifier_swap` (rename source -> `<source>-unencrypted`, then target -> \
              `<source>`, so the existing hostname names the encrypted instance) or `none` (only \
              `active_endpoint` / `active_db_instance_identifier` change, for other resources to \
              use). Default `none`.",
         ))
-        .attribute(s("write_fence").optional().computed().description(
+        .attribute(s("write_fence").optional().computed().default(Value::string("none")).description(
             "How writes are stopped at cutover before CDC drains: `none` (you run a maintenance page) \
              or `security_groups` (the source, and on failback the target, is moved to \
              `fence_security_group_ids`, which admit DMS but not the application; its own groups \
@@ -103,12 +104,12 @@ pub fn schema() -> Schema {
             "Refuse cutover unless DMS validation reports every table validated. Default: \
              `dms.validation`.",
         ))
-        .attribute(Attribute::bool("finalize").optional().computed().description(
+        .attribute(Attribute::bool("finalize").optional().computed().default(Value::Bool(false)).description(
             "After a cutover the team is sure of: delete the DMS tasks (both directions), endpoints \
              and managed replication instance, and retire the source per `retire_source`. Failback \
              is impossible afterwards. Only valid with `cutover = true`. Default `false`.",
         ))
-        .attribute(s("retire_source").optional().computed().description(
+        .attribute(s("retire_source").optional().computed().default(Value::string("keep")).description(
             "What finalize does with the unencrypted source: `keep` (default), `stop` \
              (StopDBInstance; AWS restarts a stopped instance after 7 days) or \
              `snapshot_and_delete` (a final snapshot `<source>-rdsenc-final`, then delete; \

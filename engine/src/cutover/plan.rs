@@ -1,0 +1,110 @@
+//! The plan-time description of what a cutover would do (pure, from the last observed state).
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Plan-time description
+// ---------------------------------------------------------------------------------------------
+
+pub(super) fn addr(i: Option<&DbInstance>) -> String {
+    i.and_then(|i| i.endpoint.as_ref())
+        .map_or_else(|| "(unknown address)".to_owned(), |e| e.address.clone())
+}
+
+pub(super) fn lag_text(l: &CdcLatency) -> String {
+    match l.target_seconds {
+        Some(s) => format!("{s:.1}s"),
+        None => "unknown (no CDCLatencyTarget datapoint)".into(),
+    }
+}
+
+pub(crate) fn fence_text(fence: &WriteFence, who: &str) -> String {
+    match fence {
+        WriteFence::None => format!(
+            "Write fence: none; the engine does not stop writes to {who}, so keep the application from writing (maintenance page) until the switch completes."
+        ),
+        WriteFence::SecurityGroups(sgs) => format!(
+            "Write fence: {who} moves to security groups {} (they must admit DMS but not the application); its current groups are recorded in tag {TAG_ORIGINAL_SGS} and restored at failback or finalize.",
+            sgs.join(", ")
+        ),
+    }
+}
+
+/// Sentences saying what `cutover = true` will do, for `terraform plan` warnings. Pure.
+pub fn describe_cutover(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
+    if spec.strategy == crate::spec::Strategy::BlueGreen {
+        return crate::blue_green::describe_blue_green_cutover(spec, cut, o);
+    }
+    let n = spec.names();
+    let src = o.source.as_ref();
+    let tgt = o.target.as_ref();
+    let mut out = vec![format!(
+        "Cutover of {} to the encrypted instance {}: now phase {}, replication lag {} (allowed {:.0}s), validation {}{}.",
+        n.migration,
+        tgt.map_or(n.target.as_str(), |t| t.identifier.as_str()),
+        o.phase,
+        lag_text(&o.lag),
+        cut.max_lag.as_secs_f64(),
+        o.validation,
+        if cut.require_validation {
+            " (required)"
+        } else {
+            " (not required)"
+        },
+    )];
+    if let Err(fails) = cutover_checks(o, cut.max_lag, cut.require_validation) {
+        let lag_only = fails.iter().all(|f| {
+            matches!(
+                f,
+                CheckFailure::LagTooHigh { .. } | CheckFailure::LagUnknown
+            )
+        });
+        let list: Vec<String> = fails.iter().map(ToString::to_string).collect();
+        out.push(if lag_only {
+            format!(
+                "Not ready yet: {}; apply waits for the lag within the update timeout.",
+                list.join("; ")
+            )
+        } else {
+            format!(
+                "Apply will refuse and change nothing unless this is fixed: {}.",
+                list.join("; ")
+            )
+        });
+    }
+    out.push(fence_text(
+        &cut.write_fence,
+        &format!("the source {}", n.migration),
+    ));
+    out.push(format!(
+        "Writes pause from the fence until the switch completes: DMS drains to lag 0 ({DRAIN_READS} consecutive reads), then the forward task {} is stopped.",
+        n.task
+    ));
+    out.push(match &cut.strategy {
+        CutoverStrategy::Route53(r) => format!(
+            "Route 53: CNAME {} in zone {} changes from {} to {} (TTL {}s), and apply waits until the change is INSYNC.",
+            r.record_name,
+            r.zone_id,
+            addr(src),
+            addr(tgt),
+            r.ttl
+        ),
+        CutoverStrategy::IdentifierSwap => format!(
+            "Identifier swap: {} is renamed to {}, then {} to {}, so the application's host name names the encrypted instance (each rename takes minutes; RDS keeps the old name reserved meanwhile).",
+            n.migration,
+            unencrypted_name(&n),
+            n.target,
+            n.migration
+        ),
+        CutoverStrategy::None => format!(
+            "No DNS or identifier change: only active_endpoint and active_db_instance_identifier move to {} ({}); repoint the application yourself.",
+            n.target,
+            addr(tgt)
+        ),
+    });
+    out.push(format!(
+        "Failback stays possible: a reverse DMS task {} (CDC only, encrypted -> original, from the drain time) keeps {} up to date until finalize.",
+        n.reverse_task, n.migration
+    ));
+    out
+}

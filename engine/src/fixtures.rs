@@ -1,0 +1,259 @@
+//! Builder fixtures for engine tests: `World::test().mysql()`, `MigrationSpec::test()`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::api::*;
+use super::clock::{PollPolicy, VirtualClock};
+use super::core::{Engine, Progress};
+use super::fake::FakeAws;
+use super::observe::{KnownIds, Observed};
+use super::reconcile::EngineFailure;
+use super::spec::{DmsSpec, MigrationSpec, TablePrepMode, TargetOverrides};
+
+/// Test constructors and modifiers for [`MigrationSpec`].
+pub trait SpecExt: Sized {
+    /// Source `orders`, key `alias/rds-at-rest`, managed DMS, password credentials.
+    fn test() -> Self;
+    /// Sets `target_db_instance_identifier`.
+    fn target_id(self, id: &str) -> Self;
+    /// Sets `delete_target_on_destroy`.
+    #[allow(dead_code)]
+    fn delete_target_on_destroy(self) -> Self;
+}
+
+impl SpecExt for MigrationSpec {
+    fn test() -> Self {
+        MigrationSpec {
+            source_db_instance_identifier: "orders".into(),
+            kms_key_id: "alias/rds-at-rest".into(),
+            target_db_instance_identifier: None,
+            dms: DmsSpec {
+                replication_instance_arn: None,
+                replication_instance_class: None,
+                allocated_storage: None,
+                replication_subnet_group_id: None,
+                vpc_security_group_ids: Vec::new(),
+                source_from_read_replica: false,
+                source_credentials: EndpointCredentials::Password {
+                    username: "dms".into(),
+                    password: SecretString::new("s3cret-pw"),
+                },
+                target_credentials: None,
+                database_name: None,
+                table_mappings: None,
+                target_table_prep_mode: TablePrepMode::TruncateBeforeLoad,
+                migration_type: MigrationType::FullLoadAndCdc,
+                cdc_start_position: None,
+                validation: true,
+            },
+            target: TargetOverrides::default(),
+            delete_target_on_destroy: false,
+            skip_final_snapshot: false,
+            strategy: super::spec::Strategy::Dms,
+            blue_green: super::spec::BlueGreenSpec::default(),
+        }
+    }
+    fn target_id(mut self, id: &str) -> Self {
+        self.target_db_instance_identifier = Some(id.into());
+        self
+    }
+    fn delete_target_on_destroy(mut self) -> Self {
+        self.delete_target_on_destroy = true;
+        self
+    }
+}
+
+/// A realistic unencrypted source: PostgreSQL, gp3, enhanced monitoring, Performance
+/// Insights, 7-day backups, custom parameter group.
+pub fn source_instance(engine: DbEngine) -> DbInstance {
+    let port = match engine {
+        DbEngine::Postgres => 5432,
+        _ => 3306,
+    };
+    DbInstance {
+        identifier: "orders".into(),
+        status: DbInstanceStatus::Available,
+        engine,
+        engine_version: "16.4".into(),
+        instance_class: "db.r6g.large".into(),
+        allocated_storage: 400,
+        storage_type: Some("gp3".into()),
+        iops: Some(12000),
+        storage_throughput: Some(500),
+        storage_encrypted: false,
+        port: Some(port),
+        db_name: Some("app".into()),
+        master_username: Some("admin".into()),
+        multi_az: false,
+        availability_zone: Some("us-east-1a".into()),
+        publicly_accessible: false,
+        deletion_protection: false,
+        copy_tags_to_snapshot: true,
+        auto_minor_version_upgrade: true,
+        db_parameter_group_name: Some("orders-params".into()),
+        option_group_name: Some("default:postgres-16".into()),
+        db_subnet_group: Some(DbSubnetGroupInfo {
+            name: "db-private".into(),
+            vpc_id: "vpc-1".into(),
+            subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
+        }),
+        vpc_security_group_ids: vec!["sg-db".into()],
+        backup_retention_period: 7,
+        monitoring_interval: 60,
+        monitoring_role_arn: Some("arn:aws:iam::123456789012:role/rds-monitoring".into()),
+        performance_insights: PerformanceInsights {
+            enabled: true,
+            kms_key_id: None,
+            retention_period_days: Some(7),
+        },
+        tags: Tags::from([("team".to_owned(), "payments".to_owned())]),
+        ..Default::default()
+    }
+}
+
+/// A fake AWS with a source and a key, an engine over it, and a spec.
+pub struct World {
+    /// The fake AWS the engine calls.
+    pub fake: FakeAws,
+    /// The engine under test, over [`World::fake`] on a virtual clock.
+    pub engine: Engine,
+    /// The migration the test runs.
+    pub spec: MigrationSpec,
+    /// Cancels the engine's calls.
+    pub cancel: CancellationToken,
+    /// The ARN of the key the fake made for `alias/rds-at-rest`.
+    pub key_arn: String,
+    /// Every progress report the engine made, in order.
+    pub progress: Arc<Mutex<Vec<Progress>>>,
+}
+
+impl World {
+    /// PostgreSQL source `orders`; key with alias `alias/rds-at-rest`. Call inside a
+    /// `start_paused` runtime.
+    pub fn test() -> Self {
+        let clock = Arc::new(VirtualClock::default());
+        let fake = FakeAws::new(clock.clone());
+        fake.add_instance(source_instance(DbEngine::Postgres));
+        let key_arn = fake.add_kms_key(&["alias/rds-at-rest"]);
+        let progress = Arc::new(Mutex::new(Vec::new()));
+        let sink = progress.clone();
+        let poll = PollPolicy {
+            jitter: 0.0,
+            ..PollPolicy::production()
+        };
+        let engine = Engine::new(Arc::new(fake.clone()), clock, poll).with_progress(Arc::new(
+            move |p: &Progress| {
+                sink.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(p.clone());
+            },
+        ));
+        Self {
+            fake,
+            engine,
+            spec: MigrationSpec::test(),
+            cancel: CancellationToken::new(),
+            key_arn,
+            progress,
+        }
+    }
+
+    /// Replaces the source with one of `engine`.
+    pub fn engine(self, engine: DbEngine) -> Self {
+        self.fake.add_instance(source_instance(engine));
+        self
+    }
+
+    /// MySQL source.
+    pub fn mysql(self) -> Self {
+        self.engine(DbEngine::Mysql)
+    }
+
+    /// PostgreSQL source (the default).
+    pub fn postgres(self) -> Self {
+        self.engine(DbEngine::Postgres)
+    }
+
+    /// `strategy = "blue_green"` over the source with one same-region read replica
+    /// `orders-replica`, whose green twin is encrypted with `alias/replica-key`. Returns
+    /// the world and the replica key's ARN.
+    pub fn blue_green(mut self) -> (Self, String) {
+        let replica_key = self.fake.add_kms_key(&["alias/replica-key"]);
+        if let Some(mut src) = self.fake.instance("orders") {
+            src.read_replica_identifiers = vec!["orders-replica".into()];
+            self.fake.add_instance(src);
+        }
+        self.fake.add_instance(DbInstance {
+            identifier: "orders-replica".into(),
+            read_replica_source: Some("orders".into()),
+            backup_retention_period: 0,
+            ..source_instance(DbEngine::Postgres)
+        });
+        self.spec.strategy = super::spec::Strategy::BlueGreen;
+        self.spec
+            .blue_green
+            .replica_kms_key_ids
+            .insert("orders-replica".into(), "alias/replica-key".into());
+        (self, replica_key)
+    }
+
+    /// Changes the spec.
+    pub fn spec(mut self, f: impl FnOnce(&mut MigrationSpec)) -> Self {
+        f(&mut self.spec);
+        self
+    }
+
+    /// Runs the create path with a 24 h budget.
+    pub async fn reconcile(&self) -> Result<Observed, Box<EngineFailure>> {
+        self.reconcile_within(Duration::from_secs(24 * 3600)).await
+    }
+
+    /// Runs the create path within `timeout`.
+    pub async fn reconcile_within(
+        &self,
+        timeout: Duration,
+    ) -> Result<Observed, Box<EngineFailure>> {
+        self.engine
+            .reconcile_to_replicating(&self.spec, &KnownIds::default(), timeout, &self.cancel)
+            .await
+    }
+
+    /// Observes with no recorded ids.
+    pub async fn observe(&self) -> Observed {
+        match self
+            .engine
+            .observe(&self.spec, &KnownIds::default(), &CancellationToken::new())
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => panic!("observe failed: {e}"),
+        }
+    }
+
+    /// The progress reports so far.
+    pub fn progress(&self) -> Vec<Progress> {
+        self.progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Unwraps a reconcile result in tests with a readable panic.
+pub fn ok(r: Result<Observed, Box<EngineFailure>>) -> Observed {
+    match r {
+        Ok(o) => o,
+        Err(f) => panic!("expected success, got: {}", f.error),
+    }
+}
+
+/// Unwraps a reconcile failure in tests.
+pub fn failed(r: Result<Observed, Box<EngineFailure>>) -> EngineFailure {
+    match r {
+        Ok(o) => panic!("expected failure, got phase {}", o.phase),
+        Err(f) => *f,
+    }
+}

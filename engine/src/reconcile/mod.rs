@@ -1,0 +1,317 @@
+//! The create path, level-triggered: every step makes sure one object exists and is ready,
+//! adopting what an earlier (interrupted) run left behind when it carries our tags.
+//!
+//! Order: KMS key and source checks; then, in parallel, the RDS chain (snapshot ->
+//! encrypted copy -> restore -> post-restore settings) and the DMS base (replication subnet
+//! group + instance, read replica, source endpoint); then the target endpoint, the task,
+//! its start, and the wait for full load 100 % with CDC running.
+//!
+//! The intermediate snapshots stay until teardown: they cost little next to the target, and
+//! keeping them lets a failed restore be retried without taking and copying a new snapshot.
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::api::*;
+use super::core::{Engine, Run, Waiter, with_status};
+use super::error::{EngineError, Step};
+use super::names::Role;
+use super::observe::{KnownIds, Observed, is_replicating};
+use super::spec::{Phase, default_table_mappings, target_after_connect_script, task_settings_json};
+use super::timeouts;
+
+mod dms;
+mod rds;
+
+/// An engine operation failed; `observed` is what exists afterwards, so state records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineFailure {
+    /// What failed.
+    pub error: EngineError,
+    /// What exists now. When `observed_ok` is false, observing failed too and this is a
+    /// default: keep the prior state instead (names are deterministic, so the next
+    /// refresh finds everything anyway).
+    pub observed: Observed,
+    /// True when `observed` was actually read from AWS after the failure.
+    pub observed_ok: bool,
+}
+
+/// Default class of a managed replication instance.
+pub const DEFAULT_REPLICATION_INSTANCE_CLASS: &str = "dms.t3.medium";
+/// Default storage of a managed replication instance, GiB.
+pub const DEFAULT_REPLICATION_INSTANCE_STORAGE: i32 = 50;
+
+const SNAPSHOT_PENDING: &[SnapshotStatus] = &[
+    SnapshotStatus::Creating,
+    SnapshotStatus::Pending,
+    SnapshotStatus::Copying,
+];
+const SNAPSHOT_READY: &[SnapshotStatus] = &[SnapshotStatus::Available];
+
+const WAIT_SOURCE: Waiter<DbInstanceStatus> = Waiter {
+    step: Step::WaitSource,
+    phase: Phase::Snapshotting,
+    pending: DbInstanceStatus::PENDING,
+    target: DbInstanceStatus::READY,
+    gone_is_target: false,
+    timeout: timeouts::SOURCE_READY,
+    continuous_target: None,
+};
+const WAIT_SNAPSHOT: Waiter<SnapshotStatus> = Waiter {
+    step: Step::WaitSnapshot,
+    phase: Phase::Snapshotting,
+    pending: SNAPSHOT_PENDING,
+    target: SNAPSHOT_READY,
+    gone_is_target: false,
+    timeout: timeouts::SNAPSHOT,
+    continuous_target: None,
+};
+const WAIT_COPY: Waiter<SnapshotStatus> = Waiter {
+    step: Step::WaitEncryptedCopy,
+    phase: Phase::CopyingEncrypted,
+    pending: SNAPSHOT_PENDING,
+    target: SNAPSHOT_READY,
+    gone_is_target: false,
+    timeout: timeouts::ENCRYPTED_COPY,
+    continuous_target: None,
+};
+const WAIT_TARGET: Waiter<DbInstanceStatus> = Waiter {
+    step: Step::WaitTarget,
+    phase: Phase::Restoring,
+    pending: DbInstanceStatus::PENDING,
+    target: DbInstanceStatus::READY,
+    gone_is_target: false,
+    timeout: timeouts::RESTORE,
+    // A restore flips available -> backing-up -> available; two reads avoid stopping at
+    // the first.
+    continuous_target: Some(2),
+};
+const WAIT_TARGET_MODIFIED: Waiter<DbInstanceStatus> = Waiter {
+    step: Step::ModifyTarget,
+    phase: Phase::Restoring,
+    pending: DbInstanceStatus::PENDING,
+    target: DbInstanceStatus::READY,
+    gone_is_target: false,
+    timeout: timeouts::MODIFY,
+    continuous_target: Some(2),
+};
+const WAIT_REPLICA: Waiter<DbInstanceStatus> = Waiter {
+    step: Step::WaitReadReplica,
+    phase: Phase::ProvisioningReplication,
+    pending: DbInstanceStatus::PENDING,
+    target: DbInstanceStatus::READY,
+    gone_is_target: false,
+    timeout: timeouts::READ_REPLICA,
+    continuous_target: None,
+};
+pub(crate) const WAIT_REPLICATION_INSTANCE: Waiter<ReplicationInstanceStatus> = Waiter {
+    step: Step::WaitReplicationInstance,
+    phase: Phase::ProvisioningReplication,
+    pending: &[
+        ReplicationInstanceStatus::Creating,
+        ReplicationInstanceStatus::Modifying,
+        ReplicationInstanceStatus::Upgrading,
+        ReplicationInstanceStatus::Rebooting,
+        ReplicationInstanceStatus::Maintenance,
+    ],
+    target: &[ReplicationInstanceStatus::Available],
+    gone_is_target: false,
+    timeout: timeouts::REPLICATION_INSTANCE,
+    continuous_target: None,
+};
+const WAIT_TASK_SETTLED: Waiter<ReplicationTaskStatus> = Waiter {
+    step: Step::WaitTaskReady,
+    phase: Phase::ProvisioningReplication,
+    pending: &[
+        ReplicationTaskStatus::Creating,
+        ReplicationTaskStatus::Modifying,
+        ReplicationTaskStatus::Starting,
+        ReplicationTaskStatus::Stopping,
+        ReplicationTaskStatus::Moving,
+        ReplicationTaskStatus::Testing,
+    ],
+    target: &[
+        ReplicationTaskStatus::Ready,
+        ReplicationTaskStatus::Stopped,
+        ReplicationTaskStatus::Running,
+        ReplicationTaskStatus::Failed,
+    ],
+    gone_is_target: false,
+    timeout: timeouts::TASK_READY,
+    continuous_target: None,
+};
+
+const WAIT_CONNECTION: Waiter<ConnectionStatus> = Waiter {
+    step: Step::TestConnection,
+    phase: Phase::ProvisioningReplication,
+    pending: &[ConnectionStatus::Testing],
+    target: &[ConnectionStatus::Successful],
+    gone_is_target: false,
+    timeout: timeouts::CONNECTION_TEST,
+    continuous_target: None,
+};
+
+/// The full-load wait's view of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoadState {
+    Starting,
+    Loading,
+    Replicating,
+    Stopped,
+    Failed,
+}
+
+impl fmt::Display for LoadState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LoadState::Starting => "starting",
+            LoadState::Loading => "running (full load)",
+            LoadState::Replicating => "running (cdc)",
+            LoadState::Stopped => "stopped",
+            LoadState::Failed => "failed",
+        })
+    }
+}
+
+fn load_state(t: &ReplicationTask) -> LoadState {
+    if is_replicating(t) {
+        return LoadState::Replicating;
+    }
+    match t.status {
+        ReplicationTaskStatus::Running => LoadState::Loading,
+        ReplicationTaskStatus::Stopped | ReplicationTaskStatus::Stopping => LoadState::Stopped,
+        ReplicationTaskStatus::Failed
+        | ReplicationTaskStatus::FailedMove
+        | ReplicationTaskStatus::Deleting => LoadState::Failed,
+        ReplicationTaskStatus::Creating
+        | ReplicationTaskStatus::Ready
+        | ReplicationTaskStatus::Starting
+        | ReplicationTaskStatus::Modifying
+        | ReplicationTaskStatus::Moving
+        | ReplicationTaskStatus::Testing
+        | ReplicationTaskStatus::Other(_) => LoadState::Starting,
+    }
+}
+
+const WAIT_FULL_LOAD: Waiter<LoadState> = Waiter {
+    step: Step::WaitFullLoad,
+    phase: Phase::FullLoad,
+    pending: &[LoadState::Starting, LoadState::Loading],
+    target: &[LoadState::Replicating],
+    gone_is_target: false,
+    timeout: timeouts::FULL_LOAD,
+    continuous_target: None,
+};
+
+pub(crate) fn task_failure(t: &ReplicationTask) -> Option<String> {
+    match (&t.last_failure_message, &t.stop_reason) {
+        (Some(m), Some(r)) => Some(format!("{m} ({r})")),
+        (Some(m), None) => Some(m.clone()),
+        (None, Some(r)) => Some(r.clone()),
+        (None, None) => None,
+    }
+}
+
+fn snapshot_percent(s: &DbSnapshot) -> Option<i32> {
+    Some(s.percent_progress)
+}
+fn task_percent(t: &ReplicationTask) -> Option<i32> {
+    t.stats.as_ref().map(|s| s.full_load_progress_percent)
+}
+fn none<T>(_: &T) -> Option<i32> {
+    None
+}
+fn no_reason<T>(_: &T) -> Option<String> {
+    None
+}
+
+/// Keys the target does not inherit: AWS-reserved and the migration's own.
+fn inheritable(tags: &Tags) -> Tags {
+    tags.iter()
+        .filter(|(k, _)| !k.starts_with("aws:") && !k.starts_with("rdsenc:"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The description that marks a replication subnet group as ours (DMS subnet groups carry
+/// no ARN in describe output, so tags cannot be read without guessing one).
+pub(crate) fn subnet_group_description(migration: &str) -> String {
+    format!("Managed by terraform-provider-rdsenc for migration {migration}")
+}
+
+fn first_error<A, B>(
+    a: Result<A, EngineError>,
+    b: Result<B, EngineError>,
+) -> Result<(A, B), EngineError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        // A branch cancelled because its sibling failed reports the sibling's error.
+        (Err(e), Err(f)) if e.is_cancelled() && !f.is_cancelled() => Err(f),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+impl Engine {
+    /// Drives the migration to `replicating`: every step idempotent, adopting objects that
+    /// exist by deterministic name and our tags, refusing same-named objects that are not
+    /// ours. Skips the snapshot chain when the target exists.
+    ///
+    /// **Errors**: the first failing step, with the objects that exist (`observed`), so
+    /// nothing is orphaned. `timeout` bounds the whole call; `cancel` stops it promptly.
+    ///
+    /// **Guarantees**: never modifies or deletes the source; never deletes anything.
+    pub async fn reconcile_to_replicating(
+        &self,
+        spec: &super::spec::MigrationSpec,
+        known: &KnownIds,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Observed, Box<EngineFailure>> {
+        let run = self.run(spec, timeout, cancel);
+        let result = if spec.strategy == super::spec::Strategy::BlueGreen {
+            Box::pin(run.reconcile_blue_green(known)).await
+        } else {
+            run.reconcile().await
+        };
+        self.finish(spec, known, result).await
+    }
+
+    /// Observes after an operation, pairing any error with what exists.
+    pub(crate) async fn finish(
+        &self,
+        spec: &super::spec::MigrationSpec,
+        known: &KnownIds,
+        result: Result<(), EngineError>,
+    ) -> Result<Observed, Box<EngineFailure>> {
+        // A fresh token: after StopProvider the state must still be recorded; a few
+        // describes are quick.
+        let fresh = CancellationToken::new();
+        let observed = self
+            .run(spec, Duration::from_secs(120), &fresh)
+            .observe(known)
+            .await;
+        match (result, observed) {
+            (Ok(()), Ok(o)) => Ok(o),
+            (Ok(()), Err(error)) => Err(Box::new(EngineFailure {
+                error,
+                observed: Observed::default(),
+                observed_ok: false,
+            })),
+            (Err(error), Ok(observed)) => Err(Box::new(EngineFailure {
+                error,
+                observed,
+                observed_ok: true,
+            })),
+            (Err(error), Err(obs_err)) => {
+                tracing::warn!(error = %obs_err, "could not observe after a failure");
+                Err(Box::new(EngineFailure {
+                    error,
+                    observed: Observed::default(),
+                    observed_ok: false,
+                }))
+            }
+        }
+    }
+}
