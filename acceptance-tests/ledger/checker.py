@@ -213,8 +213,11 @@ def _check_key(key: str, key_ops: list[Op], contents: Contents, add: Any) -> Non
     if setter.status == "failed":
         add(Finding("unexpected", key, setter.op_id, "row carries a write that never reached COMMIT"))
     applied = key_ops[: p + 1]
-    want_version = sum(1 for op in applied if op.kind == "update")
-    want_balance = sum(op.amount for op in applied if op.kind == "update")
+    # An update whose entries show it applied n times (already reported above as duplicated)
+    # counts n times here, so the row names only duplicates its entries do not explain.
+    times = {op.op_id: max(1, contents.entries.get(op.op_id, 0)) for op in applied}
+    want_version = sum(times[op.op_id] for op in applied if op.kind == "update")
+    want_balance = sum(op.amount * times[op.op_id] for op in applied if op.kind == "update")
     if row.version > want_version:
         extra = row.balance - want_balance
         twice = [op.op_id for op in applied if op.kind == "update" and op.amount == extra]

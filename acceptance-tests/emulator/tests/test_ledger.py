@@ -481,7 +481,20 @@ def test_an_unresolved_last_write_may_or_may_not_have_applied_but_not_twice() ->
     assert check_database(by_key, ops, applied).clean
     twice = Contents("db", entries={"k.0": 1, "k.1": 1, "k.2": 2})  # type: ignore[arg-type]
     twice.accounts["k"] = AccountRow("k", 0, 19, 3, "k.2")
-    assert {f.category for f in check_database(by_key, ops, twice).findings} == {"duplicated"}
+    assert [(f.category, f.op_id) for f in check_database(by_key, ops, twice).findings] == [("duplicated", "k.2")]
+
+
+def test_a_write_retried_into_three_entries_is_one_duplicated_finding() -> None:
+    # An update acknowledged on its third attempt after two ambiguous COMMITs that did commit.
+    ops = [_op("k", 0, "create"), _op("k", 1, "update", 5), _op("k", 2, "update", 7)]
+    thrice = Contents("db", entries={"k.0": 1, "k.1": 1, "k.2": 3})  # type: ignore[arg-type]
+    thrice.accounts["k"] = AccountRow("k", 0, 26, 4, "k.2")
+    findings = check_database({"k": ops}, ops, thrice).findings
+    assert [(f.category, f.op_id) for f in findings] == [("duplicated", "k.2")]
+    # A fourth application that left no entry is still seen, by the row's version.
+    thrice.accounts["k"] = AccountRow("k", 0, 33, 5, "k.2")
+    findings = check_database({"k": ops}, ops, thrice).findings
+    assert [(f.category, f.op_id) for f in findings] == [("duplicated", "k.2"), ("duplicated", "k.2")]
 
 
 def test_a_write_that_never_reached_commit_must_not_be_there() -> None:
