@@ -309,6 +309,16 @@ class TaskRun:
         self._check_binlog(src)
         if resumed is not None:
             return resumed
+        position = self._mysql_start(src)
+        with self.lock:
+            # Until a change is applied, the start position is the checkpoint: a restart after
+            # a recoverable error resumes there, not at the end of the log it then finds (the
+            # changes committed meanwhile would be lost). A PostgreSQL slot keeps its own.
+            self.carry.position = position
+        return position
+
+    def _mysql_start(self, src: Any) -> Any:
+        """The first CDC position of a task that has no checkpoint yet."""
         if self.cdc_start:
             try:
                 point = parse_start(self.cdc_start, "mysql")
@@ -320,7 +330,7 @@ class TaskRun:
             return mysql_position_at(self.source.dial(), point.date, self.server_id)
         if self.cdc_start_time is not None:
             return mysql_position_at(self.source.dial(), self.cdc_start_time, self.server_id)
-        return side.current_position(src)
+        return self.source.side.current_position(src)
 
     def _check_binlog(self, src: Any) -> None:
         with src.cursor() as cur:
@@ -597,6 +607,10 @@ class TaskRun:
         """ApplyError{Insert,Update,Delete}Policy: LOG_ERROR / IGNORE_RECORD go on;
         SUSPEND_TABLE suspends the table; STOP_TASK fails the task.
         """
+        if _is_connection_error(exc):
+            # The connection went (the key lookup opens its own): an environmental error, not
+            # the row's. The task restarts from its checkpoint and applies the row again.
+            raise _Recoverable(f"{type(exc).__name__}: {exc}") from exc
         policy = {
             "insert": self.settings.apply_error_insert_policy,
             "update": self.settings.apply_error_update_policy,
