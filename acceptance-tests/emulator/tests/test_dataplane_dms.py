@@ -565,11 +565,10 @@ def test_cdc_latency_rises_when_apply_is_slowed(
         fast = _latency(cloudwatch, task_id, "CDCLatencyTarget", t0 - 1, t1)
         slow = _latency(cloudwatch, task_id, "CDCLatencyTarget", t1, t2 + 1)
         assert fast and slow
-        # Emulated seconds: the last change waited ~5 x 1 s real = ~5000 AWS seconds; without
-        # the delay a change waits for the emulator's own work only (well under 2 s real even
-        # on a loaded machine).
-        assert max(fast) < 2000
-        assert max(slow) > 3500
+        # Emulated seconds: the last change waited ~5 x 1 s real = ~5000 AWS seconds on top of
+        # whatever the emulator's own work costs (which a loaded machine stretches, so it is
+        # compared side by side, not with a fixed bound).
+        assert max(slow) > max(fast) + 3500
         # Capture kept up: the bottleneck shows on the target side only.
         assert max(_latency(cloudwatch, task_id, "CDCLatencySource", t1, t2 + 1)) < max(slow) / 2
         pair.stop(arn)
