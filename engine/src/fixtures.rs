@@ -8,10 +8,37 @@ use tokio_util::sync::CancellationToken;
 use super::api::*;
 use super::clock::{PollPolicy, VirtualClock};
 use super::core::{Engine, Progress};
+use super::cutover::CutoverSpec;
 use super::fake::FakeAws;
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
 use super::spec::{DmsSpec, MigrationSpec, TablePrepMode, TargetOverrides};
+use super::teardown::TeardownOutcome;
+
+/// The budget the scenarios give every operation after the create path: long enough that
+/// only a stuck waiter runs out of it on the virtual clock.
+pub const BUDGET: Duration = Duration::from_secs(6 * 3600);
+
+/// An operation of the switch family, run by [`World::switch`].
+#[derive(Debug, Clone, Copy)]
+pub enum Switch {
+    /// [`Engine::cutover`].
+    Cutover,
+    /// [`Engine::failback`].
+    Failback,
+    /// [`Engine::finalize`].
+    Finalize,
+    /// [`Engine::apply_switch`] with these settings.
+    Apply {
+        /// The configured `cutover`.
+        cutover: bool,
+        /// The configured `finalize`.
+        finalize: bool,
+    },
+}
+
+/// The result of an engine operation that drives the migration.
+pub type Outcome = Result<Observed, Box<EngineFailure>>;
 
 /// Test constructors and modifiers for [`MigrationSpec`].
 pub trait SpecExt: Sized {
@@ -200,6 +227,18 @@ impl World {
         (self, replica_key)
     }
 
+    /// The same world (one fake, one engine, one spec) whose operations run under `cancel`.
+    pub fn with_cancel(&self, cancel: CancellationToken) -> Self {
+        Self {
+            fake: self.fake.clone(),
+            engine: self.engine.clone(),
+            spec: self.spec.clone(),
+            cancel,
+            key_arn: self.key_arn.clone(),
+            progress: self.progress.clone(),
+        }
+    }
+
     /// Changes the spec.
     pub fn spec(mut self, f: impl FnOnce(&mut MigrationSpec)) -> Self {
         f(&mut self.spec);
@@ -219,6 +258,29 @@ impl World {
         self.engine
             .reconcile_to_replicating(&self.spec, &KnownIds::default(), timeout, &self.cancel)
             .await
+    }
+
+    /// Runs `op` within [`BUDGET`], with no recorded ids.
+    pub async fn switch(&self, op: Switch, cut: &CutoverSpec) -> Outcome {
+        let (e, s, k, c) = (&self.engine, &self.spec, &KnownIds::default(), &self.cancel);
+        match op {
+            Switch::Cutover => e.cutover(s, cut, k, BUDGET, c).await,
+            Switch::Failback => e.failback(s, cut, k, BUDGET, c).await,
+            Switch::Finalize => e.finalize(s, cut, k, BUDGET, c).await,
+            Switch::Apply { cutover, finalize } => {
+                e.apply_switch(s, cut, cutover, finalize, k, BUDGET, c)
+                    .await
+            }
+        }
+    }
+
+    /// Runs [`Engine::teardown`] within [`BUDGET`], with no recorded ids.
+    pub async fn teardown(&self) -> TeardownOutcome {
+        let known = KnownIds::default();
+        let run = self
+            .engine
+            .teardown(&self.spec, &known, BUDGET, &self.cancel);
+        run.await
     }
 
     /// Observes with no recorded ids.
