@@ -12,7 +12,7 @@ use super::cutover::CutoverSpec;
 use super::fake::FakeAws;
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
-use super::spec::{DmsSpec, MigrationSpec, TablePrepMode, TargetOverrides};
+use super::spec::MigrationSpec;
 use super::teardown::TeardownOutcome;
 
 /// The budget the scenarios give every operation after the create path: long enough that
@@ -53,35 +53,11 @@ pub trait SpecExt: Sized {
 
 impl SpecExt for MigrationSpec {
     fn test() -> Self {
-        MigrationSpec {
-            source_db_instance_identifier: "orders".into(),
-            kms_key_id: "alias/rds-at-rest".into(),
-            target_db_instance_identifier: None,
-            dms: DmsSpec {
-                replication_instance_arn: None,
-                replication_instance_class: None,
-                allocated_storage: None,
-                replication_subnet_group_id: None,
-                vpc_security_group_ids: Vec::new(),
-                source_from_read_replica: false,
-                source_credentials: EndpointCredentials::Password {
-                    username: "dms".into(),
-                    password: SecretString::new("s3cret-pw"),
-                },
-                target_credentials: None,
-                database_name: None,
-                table_mappings: None,
-                target_table_prep_mode: TablePrepMode::TruncateBeforeLoad,
-                migration_type: MigrationType::FullLoadAndCdc,
-                cdc_start_position: None,
-                validation: true,
-            },
-            target: TargetOverrides::default(),
-            delete_target_on_destroy: false,
-            skip_final_snapshot: false,
-            strategy: super::spec::Strategy::Dms,
-            blue_green: super::spec::BlueGreenSpec::default(),
-        }
+        let password = EndpointCredentials::Password {
+            username: "dms".into(),
+            password: SecretString::new("s3cret-pw"),
+        };
+        MigrationSpec::new("orders", "alias/rds-at-rest", password)
     }
     fn target_id(mut self, id: &str) -> Self {
         self.target_db_instance_identifier = Some(id.into());
