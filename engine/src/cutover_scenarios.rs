@@ -7,7 +7,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::*;
 use super::cutover::{
-    CutoverSpec, CutoverStrategy, RetireSource, Route53Record, WriteFence, describe_cutover,
+    CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
+    describe_cutover,
 };
 use super::error::EngineError;
 use super::failback::describe_failback;
@@ -323,14 +324,7 @@ async fn a_lag_above_the_bound_is_refused_with_the_measured_value_and_nothing_ch
     w.fake.set_cdc_latency(FORWARD, lag(12.0));
     w.fake.clear_calls();
     let r = w
-        .engine
-        .cutover(
-            &w.spec,
-            &cut(route53()),
-            &KnownIds::default(),
-            Duration::from_secs(20 * 60),
-            &CancellationToken::new(),
-        )
+        .switch_within(Cutover, &cut(route53()), Duration::from_secs(20 * 60))
         .await;
     let f = failed(r);
     let msg = refusal(&f);
@@ -566,9 +560,9 @@ async fn switch_futures_are_no_larger_than_the_create_path_so_worker_stacks_hold
     let d = Duration::from_secs(1);
     let create = std::mem::size_of_val(&w.engine.reconcile_to_replicating(&w.spec, &k, d, &c));
     let sizes = [
-        std::mem::size_of_val(&w.engine.cutover(&w.spec, &cs, &k, d, &c)),
-        std::mem::size_of_val(&w.engine.failback(&w.spec, &cs, &k, d, &c)),
-        std::mem::size_of_val(&w.engine.finalize(&w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.switch(SwitchOp::Cutover, &w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.switch(SwitchOp::Failback, &w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.switch(SwitchOp::Finalize, &w.spec, &cs, &k, d, &c)),
     ];
     assert!(
         sizes.iter().all(|s| *s <= create + 64),
@@ -751,14 +745,7 @@ async fn failback_with_the_reverse_lag_above_the_bound_is_refused_and_nothing_ch
     w.fake.set_cdc_latency(REVERSE, lag(20.0));
     w.fake.clear_calls();
     let r = w
-        .engine
-        .failback(
-            &w.spec,
-            &c,
-            &KnownIds::default(),
-            Duration::from_secs(20 * 60),
-            &CancellationToken::new(),
-        )
+        .switch_within(Failback, &c, Duration::from_secs(20 * 60))
         .await;
     let f = failed(r);
     let msg = refusal(&f);
@@ -911,7 +898,7 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
     });
     let f = failed(
         w.engine
-            .cutover(&w.spec, &c, &stale, HOURS, &wc.cancel)
+            .switch(SwitchOp::Cutover, &w.spec, &c, &stale, HOURS, &wc.cancel)
             .await,
     );
     assert!(f.error.is_cancelled(), "{}", f.error);

@@ -103,36 +103,12 @@ pub fn describe_failback(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) 
     out
 }
 
-impl Engine {
-    /// `cutover = true -> false`. Level-triggered like [`Engine::cutover`]; it also rolls
-    /// back a half-done cutover (`cutting_over`) as long as no write can have reached the
-    /// target unreplicated.
-    ///
-    /// From `cut_over`: reverse task running and reverse lag <= `max_lag` (polled within
-    /// half of `timeout`), else [`EngineError::Refused`] with nothing changed. Then: phase tag
-    /// `failing_back` -> fence the target (if configured) -> drain and stop reverse -> switch
-    /// back -> forward task made CDC-only and started from the failback drain time -> lift
-    /// fences -> phase `replicating`.
-    ///
-    /// `replicating` (or earlier): no-op. `finalizing`/`finalized`: refused.
-    ///
-    /// **Errors**: [`EngineFailure`] with what exists.
-    pub async fn failback(
+impl Run<'_> {
+    pub(crate) async fn failback(
         &self,
-        spec: &MigrationSpec,
         cut: &CutoverSpec,
         known: &KnownIds,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<Observed, Box<EngineFailure>> {
-        let run = self.run(spec, timeout, cancel);
-        let result = Box::pin(run.failback(cut, known)).await;
-        self.finish(spec, known, result).await
-    }
-}
-
-impl Run<'_> {
-    async fn failback(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
+    ) -> Result<(), EngineError> {
         if let Err(mut errs) = cut.validate(self.spec) {
             return Err(errs.remove(0));
         }

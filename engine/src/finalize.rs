@@ -3,16 +3,11 @@
 //! original instance as `retire_source` says. The encrypted instance and the intermediate
 //! snapshots stay (teardown removes the snapshots).
 
-use std::time::Duration;
-
-use tokio_util::sync::CancellationToken;
-
 use super::api::*;
-use super::core::{Engine, Run, Waiter, with_status};
+use super::core::{Run, Waiter, with_status};
 use super::cutover::{CutoverSpec, RetireSource, TAG_PHASE, source_final_snapshot_name};
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
-use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase};
 use super::teardown::TeardownOutcome;
 
@@ -102,30 +97,12 @@ pub fn describe_finalize(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) 
     out
 }
 
-impl Engine {
-    /// `finalize = true`. Only from `cut_over` (or a re-run from `finalizing`); `finalized`
-    /// is a no-op. Refuses, before changing anything, a `snapshot_and_delete` of a source
-    /// with deletion protection or whose final snapshot name is taken.
-    ///
-    /// **Errors**: [`EngineFailure`] with what exists; DMS deletions go on past failures
-    /// and the first error is returned (the phase stays `finalizing` so a re-run
-    /// continues).
-    pub async fn finalize(
+impl Run<'_> {
+    pub(crate) async fn finalize(
         &self,
-        spec: &MigrationSpec,
         cut: &CutoverSpec,
         known: &KnownIds,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<Observed, Box<EngineFailure>> {
-        let run = self.run(spec, timeout, cancel);
-        let result = Box::pin(run.finalize(cut, known)).await;
-        self.finish(spec, known, result).await
-    }
-}
-
-impl Run<'_> {
-    async fn finalize(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
+    ) -> Result<(), EngineError> {
         let o = Box::pin(self.observe(known)).await?;
         match o.phase {
             Phase::Finalized => return Ok(()),

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::api::*;
 use super::clock::{PollPolicy, VirtualClock};
 use super::core::{Engine, Progress};
-use super::cutover::CutoverSpec;
+use super::cutover::{CutoverSpec, SwitchOp};
 use super::fake::FakeAws;
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
@@ -22,11 +22,11 @@ pub const BUDGET: Duration = Duration::from_secs(6 * 3600);
 /// An operation of the switch family, run by [`World::switch`].
 #[derive(Debug, Clone, Copy)]
 pub enum Switch {
-    /// [`Engine::cutover`].
+    /// [`SwitchOp::Cutover`].
     Cutover,
-    /// [`Engine::failback`].
+    /// [`SwitchOp::Failback`].
     Failback,
-    /// [`Engine::finalize`].
+    /// [`SwitchOp::Finalize`].
     Finalize,
     /// [`Engine::apply_switch`] with these settings.
     Apply {
@@ -238,16 +238,23 @@ impl World {
 
     /// Runs `op` within [`BUDGET`], with no recorded ids.
     pub async fn switch(&self, op: Switch, cut: &CutoverSpec) -> Outcome {
+        self.switch_within(op, cut, BUDGET).await
+    }
+
+    /// Runs `op` within `timeout`, with no recorded ids.
+    pub async fn switch_within(&self, op: Switch, cut: &CutoverSpec, timeout: Duration) -> Outcome {
         let (e, s, k, c) = (&self.engine, &self.spec, &KnownIds::default(), &self.cancel);
-        match op {
-            Switch::Cutover => e.cutover(s, cut, k, BUDGET, c).await,
-            Switch::Failback => e.failback(s, cut, k, BUDGET, c).await,
-            Switch::Finalize => e.finalize(s, cut, k, BUDGET, c).await,
+        let op = match op {
+            Switch::Cutover => SwitchOp::Cutover,
+            Switch::Failback => SwitchOp::Failback,
+            Switch::Finalize => SwitchOp::Finalize,
             Switch::Apply { cutover, finalize } => {
-                e.apply_switch(s, cut, cutover, finalize, k, BUDGET, c)
-                    .await
+                return e
+                    .apply_switch(s, cut, cutover, finalize, k, timeout, c)
+                    .await;
             }
-        }
+        };
+        e.switch(op, s, cut, k, timeout, c).await
     }
 
     /// Runs [`Engine::teardown`] within [`BUDGET`], with no recorded ids.

@@ -29,8 +29,8 @@
 //!
 //! - Update where `cutover` or `finalize` changed (or a re-run after an interrupted one):
 //!   [`Engine::apply_switch`]`(spec, cut, cutover, finalize, known, timeout, cancel)`. It calls
-//!   [`Engine::cutover`] (`false -> true`), [`Engine::failback`] (`true -> false`) and then
-//!   [`Engine::finalize`] (`finalize = true`); each is also public, level-triggered, and a
+//!   [`SwitchOp::Cutover`] (`false -> true`), [`SwitchOp::Failback`] (`true -> false`) and then
+//!   [`SwitchOp::Finalize`] (`finalize = true`); each is also public, level-triggered, and a
 //!   no-op when already there. Refusals are [`EngineError::Refused`] (`attribute()` =
 //!   `cutover`, `cutover_strategy`, `route53.zone_id`, `finalize` or `retire_source`) with
 //!   the measured values in the message, and AWS untouched.
@@ -111,7 +111,7 @@ pub use checks::{CheckFailure, cutover_checks};
 pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{AWS_CALLS_IN_FLIGHT, Engine, Progress, ProgressFn};
 pub use cutover::{
-    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, WriteFence,
+    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
     describe_cutover,
 };
 pub use error::{EngineError, Step};

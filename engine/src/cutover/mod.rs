@@ -60,6 +60,35 @@ pub use config::*;
 pub use plan::*;
 pub use record::*;
 
+/// An operation that moves a migration between `replicating`, `cut_over` and `finalized`,
+/// run by [`Engine::switch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwitchOp {
+    /// `cutover = false -> true`. From `replicating`: checks task running, full load
+    /// complete, validation (when `require_validation`), and lag <= `max_lag`; a failed check
+    /// returns [`EngineError::Refused`] with the measured values and changes nothing. Then:
+    /// phase tag `cutting_over` -> write fence -> drain forward CDC -> stop forward task ->
+    /// switch per strategy -> reverse endpoints and CDC-only reverse task from the drain
+    /// time -> phase tag `cut_over`. Already `cut_over`/`finalizing`/`finalized`: returns
+    /// the observed state (no-op). Also refused when the swap's names collide or a failback
+    /// is in progress.
+    Cutover,
+    /// `cutover = true -> false`. It also rolls back a half-done cutover (`cutting_over`) as
+    /// long as no write can have reached the target unreplicated. From `cut_over`: reverse
+    /// task running and reverse lag <= `max_lag`, else [`EngineError::Refused`] with nothing
+    /// changed. Then: phase tag `failing_back` -> fence the target (if configured) -> drain
+    /// and stop reverse -> switch back -> forward task made CDC-only and started from the
+    /// failback drain time -> lift fences -> phase `replicating`. `replicating` (or
+    /// earlier): no-op. `finalizing`/`finalized`: refused.
+    Failback,
+    /// `finalize = true`. Only from `cut_over` (or a re-run from `finalizing`); `finalized`
+    /// is a no-op. Refuses, before changing anything, a `snapshot_and_delete` of a source
+    /// with deletion protection or whose final snapshot name is taken. DMS deletions go on
+    /// past failures and the first error is returned (the phase stays `finalizing` so a
+    /// re-run continues).
+    Finalize,
+}
+
 /// Tag on the target: the phase, once past `replicating`.
 pub(crate) const TAG_PHASE: &str = "rdsenc:phase";
 /// Tag on the target: when the current cutover started (RFC 3339 UTC).

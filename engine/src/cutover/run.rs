@@ -7,22 +7,14 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 
 impl Engine {
-    /// `cutover = false -> true`. Level-triggered: a re-run after an interruption continues
-    /// from what AWS shows (the phase tag, the names, the task states).
+    /// Runs one [`SwitchOp`]. Level-triggered: a re-run after an interruption continues
+    /// from what AWS shows (the phase tag, the names, the task states); checks poll within
+    /// half of `timeout`.
     ///
-    /// From `replicating`: checks task running, full load complete, validation (when
-    /// `require_validation`), and lag <= `max_lag`, polling for the lag within half of
-    /// `timeout`; a failed check returns [`EngineError::Refused`] with the measured values
-    /// and changes nothing. Then: phase tag `cutting_over` -> write fence -> drain forward
-    /// CDC -> stop forward task -> switch per strategy -> reverse endpoints and CDC-only
-    /// reverse task from the drain time -> phase tag `cut_over`.
-    ///
-    /// Already `cut_over`/`finalizing`/`finalized`: returns the observed state (no-op).
-    ///
-    /// **Errors**: [`EngineFailure`] with what exists; `Refused` when a check fails, the
-    /// swap's names collide, or a failback is in progress.
-    pub async fn cutover(
+    /// **Errors**: [`EngineFailure`] with what exists; `Refused` as each operation says.
+    pub async fn switch(
         &self,
+        op: SwitchOp,
         spec: &MigrationSpec,
         cut: &CutoverSpec,
         known: &KnownIds,
@@ -30,16 +22,20 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = Box::pin(run.cutover(cut, known)).await;
+        let result = match op {
+            SwitchOp::Cutover => Box::pin(run.cutover(cut, known)).await,
+            SwitchOp::Failback => Box::pin(run.failback(cut, known)).await,
+            SwitchOp::Finalize => Box::pin(run.finalize(cut, known)).await,
+        };
         self.finish(spec, known, result).await
     }
 }
 
 impl Engine {
     /// One call for an update that touches `cutover` or `finalize`: drives the migration to
-    /// the configured switch state. `cutover = true` -> [`Engine::cutover`] (no-op when cut
-    /// over), then [`Engine::finalize`] when `finalize = true`; `cutover = false` ->
-    /// [`Engine::failback`] (no-op when replicating). `finalize = true` with
+    /// the configured switch state. `cutover = true` -> [`SwitchOp::Cutover`] (no-op when cut
+    /// over), then [`SwitchOp::Finalize`] when `finalize = true`; `cutover = false` ->
+    /// [`SwitchOp::Failback`] (no-op when replicating). `finalize = true` with
     /// `cutover = false` is refused (attribute `finalize`) without touching AWS.
     ///
     /// **Errors**: as the operation it runs.
@@ -61,15 +57,21 @@ impl Engine {
             .await;
         }
         match (cutover, finalize) {
-            (true, false) => Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await,
+            (true, false) => {
+                Box::pin(self.switch(SwitchOp::Cutover, spec, cut, known, timeout, cancel)).await
+            }
             (true, true) => {
                 let started = self.clock.now();
-                let o = Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await?;
+                let o = Box::pin(self.switch(SwitchOp::Cutover, spec, cut, known, timeout, cancel))
+                    .await?;
                 let left =
                     timeout.saturating_sub(self.clock.now().saturating_duration_since(started));
-                Box::pin(self.finalize(spec, cut, &o.known_ids(), left, cancel)).await
+                Box::pin(self.switch(SwitchOp::Finalize, spec, cut, &o.known_ids(), left, cancel))
+                    .await
             }
-            (false, false) => Box::pin(self.failback(spec, cut, known, timeout, cancel)).await,
+            (false, false) => {
+                Box::pin(self.switch(SwitchOp::Failback, spec, cut, known, timeout, cancel)).await
+            }
             (false, true) => {
                 let err = refused(
                     "finalize",
