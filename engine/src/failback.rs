@@ -109,10 +109,7 @@ impl Run<'_> {
         cut: &CutoverSpec,
         known: &KnownIds,
     ) -> Result<(), EngineError> {
-        if let Err(mut errs) = cut.validate(self.spec) {
-            return Err(errs.remove(0));
-        }
-        let o = Box::pin(self.observe(known)).await?;
+        let o = self.observe_for_switch(cut, known).await?;
         match o.phase {
             Phase::Finalizing | Phase::Finalized => {
                 return Err(refused(vec![format!(

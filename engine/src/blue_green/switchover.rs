@@ -75,10 +75,7 @@ impl Run<'_> {
         cut: &CutoverSpec,
         known: &KnownIds,
     ) -> Result<(), EngineError> {
-        if let Err(mut errs) = cut.validate(self.spec) {
-            return Err(errs.remove(0));
-        }
-        let o = Box::pin(self.observe(known)).await?;
+        let o = self.observe_for_switch(cut, known).await?;
         let d = match o.phase {
             Phase::CutOver | Phase::Finalizing | Phase::Finalized => return Ok(()),
             Phase::CuttingOver => o.blue_green.clone(),

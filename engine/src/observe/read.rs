@@ -94,6 +94,19 @@ impl Run<'_> {
         }
     }
 
+    /// Checks `cut` against the spec (the first problem is the error), then observes: the
+    /// start of every switch operation.
+    pub(crate) async fn observe_for_switch(
+        &self,
+        cut: &crate::cutover::CutoverSpec,
+        known: &KnownIds,
+    ) -> Result<Observed, EngineError> {
+        if let Err(mut errs) = cut.validate(self.spec) {
+            return Err(errs.remove(0));
+        }
+        Box::pin(self.observe(known)).await
+    }
+
     pub(crate) async fn observe(&self, known: &KnownIds) -> Result<Observed, EngineError> {
         self.observe_scoped(known, Scope::Full).await
     }
