@@ -8,14 +8,14 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::api::*;
-use super::core::{Engine, Run, Waiter, with_status};
+use super::core::{Engine, Run, Waiter};
 use super::cutover::{
     CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_PHASE, WriteFence, cdc_start_position,
     fence_text, stamp, unencrypted_name,
 };
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed, is_replicating};
-use super::reconcile::{EngineFailure, task_failure};
+use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase};
 
 const WAIT_TASK_MODIFIED: Waiter<ReplicationTaskStatus> = Waiter {
@@ -310,19 +310,8 @@ impl Run<'_> {
             })
             .await?;
             let which = DmsRef::Arn(task.arn.clone());
-            self.wait(
-                &WAIT_TASK_MODIFIED,
-                &task.identifier,
-                true,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                |_| None,
-                task_failure,
-            )
-            .await?;
+            self.wait_task(&WAIT_TASK_MODIFIED, &task.identifier, &which, true)
+                .await?;
         }
         let which = DmsRef::Arn(task.arn.clone());
         let now = self

@@ -318,19 +318,8 @@ impl Run<'_> {
             .await?;
         }
         let which = DmsRef::Arn(t.arn.clone());
-        self.wait(
-            &waiter,
-            &t.identifier,
-            fresh,
-            || async {
-                with_status(aws.describe_replication_task(&which).await, |t| {
-                    t.status.clone()
-                })
-            },
-            none,
-            super::reconcile::task_failure,
-        )
-        .await?;
+        self.wait_task(&waiter, &t.identifier, &which, fresh)
+            .await?;
         Ok(())
     }
 
@@ -346,19 +335,8 @@ impl Run<'_> {
             )?;
         }
         let which = DmsRef::Arn(t.arn.clone());
-        self.wait(
-            &WAIT_TASK_GONE,
-            &t.identifier,
-            true,
-            || async {
-                with_status(aws.describe_replication_task(&which).await, |t| {
-                    t.status.clone()
-                })
-            },
-            none,
-            super::reconcile::task_failure,
-        )
-        .await?;
+        self.wait_task(&WAIT_TASK_GONE, &t.identifier, &which, true)
+            .await?;
         Ok(())
     }
 

@@ -7,10 +7,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::api::*;
-use super::core::{Engine, Run, Waiter, with_status};
+use super::core::{Engine, Run, Waiter};
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
-use super::reconcile::{EngineFailure, task_failure};
+use super::reconcile::EngineFailure;
 use super::spec::{Phase, task_settings_json};
 use super::timeouts;
 
@@ -164,19 +164,8 @@ impl Run<'_> {
             })
             .await?;
             let which = DmsRef::Arn(task.arn.clone());
-            self.wait(
-                &WAIT_TASK_MODIFIED,
-                &task.identifier,
-                true,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                |_| None,
-                task_failure,
-            )
-            .await?;
+            self.wait_task(&WAIT_TASK_MODIFIED, &task.identifier, &which, true)
+                .await?;
         }
         if was_running || was_failed {
             let input = StartReplicationTaskInput {
@@ -189,19 +178,8 @@ impl Run<'_> {
             })
             .await?;
             let which = DmsRef::Arn(task.arn.clone());
-            self.wait(
-                &WAIT_TASK_RESUMED,
-                &task.identifier,
-                true,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                |_| None,
-                task_failure,
-            )
-            .await?;
+            self.wait_task(&WAIT_TASK_RESUMED, &task.identifier, &which, true)
+                .await?;
         }
         Ok(())
     }

@@ -164,19 +164,7 @@ impl Run<'_> {
             phase: Phase::CutOver,
             ..WAIT_CDC_RUNNING
         };
-        self.wait(
-            &w,
-            &rt.identifier,
-            true,
-            || async {
-                with_status(aws.describe_replication_task(&which).await, |t| {
-                    t.status.clone()
-                })
-            },
-            no_percent,
-            task_failure,
-        )
-        .await?;
+        self.wait_task(&w, &rt.identifier, &which, true).await?;
         Ok(())
     }
 

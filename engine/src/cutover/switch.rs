@@ -331,18 +331,7 @@ impl Run<'_> {
         };
         let which = DmsRef::Arn(task.arn.clone());
         let task = self
-            .wait(
-                &WAIT_TASK_IDLE,
-                &task.identifier,
-                fresh,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                no_percent,
-                task_failure,
-            )
+            .wait_task(&WAIT_TASK_IDLE, &task.identifier, &which, fresh)
             .await?
             .unwrap_or(task);
         if task.status == ReplicationTaskStatus::Running {
@@ -385,20 +374,7 @@ impl Run<'_> {
             phase,
             ..WAIT_CDC_RUNNING
         };
-        let t = self
-            .wait(
-                &w,
-                &task.identifier,
-                true,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                no_percent,
-                task_failure,
-            )
-            .await?;
+        let t = self.wait_task(&w, &task.identifier, &which, true).await?;
         if t.as_ref()
             .is_some_and(|t| !is_replicating(t) && t.status != ReplicationTaskStatus::Running)
         {

@@ -462,25 +462,14 @@ impl Run<'_> {
             true
         };
         let which = DmsRef::Id(id.clone());
-        self.wait(
-            &WAIT_TASK_SETTLED,
-            id,
-            fresh,
-            || async {
-                with_status(aws.describe_replication_task(&which).await, |t| {
-                    t.status.clone()
-                })
-            },
-            none,
-            task_failure,
-        )
-        .await?
-        .ok_or_else(|| EngineError::Failed {
-            step: Step::WaitTaskReady,
-            id: id.clone(),
-            status: "deleted".into(),
-            reason: None,
-        })
+        self.wait_task(&WAIT_TASK_SETTLED, id, &which, fresh)
+            .await?
+            .ok_or_else(|| EngineError::Failed {
+                step: Step::WaitTaskReady,
+                id: id.clone(),
+                status: "deleted".into(),
+                reason: None,
+            })
     }
 
     pub(super) async fn ensure_replicating(

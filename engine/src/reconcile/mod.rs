@@ -205,6 +205,26 @@ const WAIT_FULL_LOAD: Waiter<LoadState> = Waiter {
     continuous_target: None,
 };
 
+impl Run<'_> {
+    /// Waits for replication task `which` (shown as `id`) to pass `w`, with its failure
+    /// message as the explanation: every task waiter reads the task the same way.
+    pub(crate) async fn wait_task(
+        &self,
+        w: &Waiter<ReplicationTaskStatus>,
+        id: &str,
+        which: &DmsRef,
+        fresh: bool,
+    ) -> Result<Option<ReplicationTask>, EngineError> {
+        let aws = self.aws();
+        let status = || async {
+            with_status(aws.describe_replication_task(which).await, |t| {
+                t.status.clone()
+            })
+        };
+        self.wait(w, id, fresh, status, none, task_failure).await
+    }
+}
+
 pub(crate) fn task_failure(t: &ReplicationTask) -> Option<String> {
     match (&t.last_failure_message, &t.stop_reason) {
         (Some(m), Some(r)) => Some(format!("{m} ({r})")),
