@@ -17,20 +17,7 @@ use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed, is_replicating};
 use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase};
-
-const WAIT_TASK_MODIFIED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::ModifyTask,
-    phase: Phase::FailingBack,
-    pending: &[ReplicationTaskStatus::Modifying],
-    target: &[
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Failed,
-    ],
-    gone_is_target: false,
-    timeout: super::timeouts::TASK_STOP,
-    continuous_target: None,
-};
+use super::waiters::WAIT_TASK_MODIFIED;
 
 fn refused(reasons: Vec<String>) -> EngineError {
     EngineError::Refused {
@@ -310,8 +297,11 @@ impl Run<'_> {
             })
             .await?;
             let which = DmsRef::Arn(task.arn.clone());
-            self.wait_task(&WAIT_TASK_MODIFIED, &task.identifier, &which, true)
-                .await?;
+            let w = Waiter {
+                phase: Phase::FailingBack,
+                ..WAIT_TASK_MODIFIED
+            };
+            self.wait_task(&w, &task.identifier, &which, true).await?;
         }
         let which = DmsRef::Arn(task.arn.clone());
         let now = self

@@ -4,26 +4,13 @@
 //! snapshots stay (teardown removes the snapshots).
 
 use super::api::*;
-use super::core::{Run, Waiter, with_status};
+use super::core::{Run, with_status};
 use super::cutover::{CutoverSpec, RetireSource, TAG_PHASE, source_final_snapshot_name};
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
 use super::spec::{MigrationSpec, Phase};
 use super::teardown::TeardownOutcome;
-
-const WAIT_STOPPED: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::RetireSource,
-    phase: Phase::Finalizing,
-    pending: &[
-        DbInstanceStatus::Stopping,
-        DbInstanceStatus::Available,
-        DbInstanceStatus::Modifying,
-    ],
-    target: &[DbInstanceStatus::Stopped],
-    gone_is_target: false,
-    timeout: super::timeouts::MODIFY,
-    continuous_target: None,
-};
+use super::waiters::WAIT_STOPPED;
 
 fn refused(attribute: &'static str, reasons: Vec<String>) -> EngineError {
     EngineError::Refused {

@@ -99,8 +99,8 @@ pub mod preflight;
 mod reconcile;
 mod spec;
 mod teardown;
-mod timeouts;
 mod update;
+mod waiters;
 
 pub use api::AwsApi;
 pub use blue_green::{

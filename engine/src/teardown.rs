@@ -12,7 +12,7 @@ use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
 use super::reconcile::subnet_group_description;
 use super::spec::{MigrationSpec, Phase};
-use super::timeouts;
+use super::waiters::*;
 
 /// What teardown did.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -33,57 +33,6 @@ impl TeardownOutcome {
         self.errors.is_empty()
     }
 }
-
-const WAIT_TASK_STOPPED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::WaitTaskStopped,
-    phase: Phase::Finalizing,
-    pending: &[
-        ReplicationTaskStatus::Stopping,
-        ReplicationTaskStatus::Running,
-        ReplicationTaskStatus::Starting,
-        ReplicationTaskStatus::Modifying,
-        ReplicationTaskStatus::Creating,
-    ],
-    target: &[
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Failed,
-        ReplicationTaskStatus::Ready,
-    ],
-    gone_is_target: false,
-    timeout: timeouts::TASK_STOP,
-    continuous_target: None,
-};
-
-const WAIT_TASK_GONE: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::DeleteTask,
-    phase: Phase::Finalizing,
-    // Right after the call, describe may still show the previous state.
-    pending: &[
-        ReplicationTaskStatus::Deleting,
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Failed,
-        ReplicationTaskStatus::Ready,
-    ],
-    target: &[],
-    gone_is_target: true,
-    timeout: timeouts::DMS_DELETE,
-    continuous_target: Some(2),
-};
-
-const WAIT_INSTANCE_GONE: Waiter<ReplicationInstanceStatus> = Waiter {
-    step: Step::DeleteReplicationInstance,
-    phase: Phase::Finalizing,
-    pending: &[
-        ReplicationInstanceStatus::Deleting,
-        ReplicationInstanceStatus::Available,
-        ReplicationInstanceStatus::Modifying,
-        ReplicationInstanceStatus::Creating,
-    ],
-    target: &[],
-    gone_is_target: true,
-    timeout: timeouts::DMS_DELETE,
-    continuous_target: Some(2),
-};
 
 fn none<T>(_: &T) -> Option<i32> {
     None
@@ -352,7 +301,7 @@ impl Run<'_> {
         ) {
             // DMS refuses to delete an instance mid-create; let it settle first.
             self.wait(
-                &super::reconcile::WAIT_REPLICATION_INSTANCE,
+                &WAIT_REPLICATION_INSTANCE,
                 &ri.identifier,
                 false,
                 || async {

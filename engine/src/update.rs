@@ -7,12 +7,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::api::*;
-use super::core::{Engine, Run, Waiter};
+use super::core::{Engine, Run};
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
 use super::spec::{Phase, task_settings_json};
-use super::timeouts;
+use super::waiters::*;
 
 /// What changed between state and plan. `migration_type` and `cdc_start_position` are not
 /// here: the lead marks them RequiresReplace (a different start needs a new task).
@@ -32,34 +32,6 @@ impl DmsChange {
         !(self.task || self.source_endpoint || self.target_endpoint)
     }
 }
-
-const WAIT_TASK_RESUMED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::StartTask,
-    phase: Phase::Replicating,
-    pending: &[
-        ReplicationTaskStatus::Starting,
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Modifying,
-    ],
-    target: &[ReplicationTaskStatus::Running],
-    gone_is_target: false,
-    timeout: timeouts::TASK_READY,
-    continuous_target: None,
-};
-
-const WAIT_TASK_MODIFIED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::ModifyTask,
-    phase: Phase::Replicating,
-    pending: &[ReplicationTaskStatus::Modifying],
-    target: &[
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Failed,
-    ],
-    gone_is_target: false,
-    timeout: timeouts::TASK_STOP,
-    continuous_target: None,
-};
 
 impl Engine {
     /// Applies DMS setting changes in place: stop the task (wait stopped), modify the task

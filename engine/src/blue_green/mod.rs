@@ -45,7 +45,7 @@ use super::observe::{KnownIds, Observed, ValidationSummary};
 use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase, Strategy};
 use super::teardown::TeardownOutcome;
-use super::timeouts;
+use super::waiters::{self, *};
 
 mod checks;
 mod run;
@@ -70,7 +70,7 @@ const REPLICA_KEYS: &str = "blue_green.replica_kms_key_ids";
 
 /// The create wait's view of the deployment and its green instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GreenWait {
+pub(crate) enum GreenWait {
     Provisioning,
     GreenBusy,
     Ready,
@@ -87,48 +87,6 @@ impl fmt::Display for GreenWait {
         })
     }
 }
-
-const WAIT_GREEN: Waiter<GreenWait> = Waiter {
-    step: Step::WaitBlueGreen,
-    phase: Phase::ProvisioningGreen,
-    pending: &[GreenWait::Provisioning, GreenWait::GreenBusy],
-    target: &[GreenWait::Ready],
-    gone_is_target: false,
-    timeout: timeouts::GREEN_PROVISION,
-    continuous_target: None,
-};
-
-const WAIT_SWITCHOVER: Waiter<BlueGreenStatus> = Waiter {
-    step: Step::SwitchoverBlueGreen,
-    phase: Phase::CuttingOver,
-    // Right after the call, describe may still show AVAILABLE.
-    pending: &[
-        BlueGreenStatus::Available,
-        BlueGreenStatus::SwitchoverInProgress,
-    ],
-    target: &[BlueGreenStatus::SwitchoverCompleted],
-    gone_is_target: false,
-    timeout: timeouts::SWITCHOVER_MARGIN,
-    continuous_target: None,
-};
-
-const WAIT_DELETED: Waiter<BlueGreenStatus> = Waiter {
-    step: Step::DeleteBlueGreen,
-    phase: Phase::Finalizing,
-    pending: &[
-        BlueGreenStatus::Deleting,
-        BlueGreenStatus::Provisioning,
-        BlueGreenStatus::Available,
-        BlueGreenStatus::SwitchoverCompleted,
-        BlueGreenStatus::SwitchoverFailed,
-        BlueGreenStatus::InvalidConfiguration,
-        BlueGreenStatus::ProvisioningFailed,
-    ],
-    target: &[],
-    gone_is_target: true,
-    timeout: timeouts::BLUE_GREEN_DELETE,
-    continuous_target: Some(2),
-};
 
 fn explain(d: &BlueGreenDeployment) -> Option<String> {
     let what = match &d.status_details {

@@ -107,7 +107,7 @@ impl Run<'_> {
             .unwrap_or(DEFAULT_SWITCHOVER_TIMEOUT_SECONDS);
         let w = Waiter {
             timeout: Duration::from_secs(u64::try_from(secs).unwrap_or(0))
-                + timeouts::SWITCHOVER_MARGIN,
+                + waiters::SWITCHOVER_MARGIN,
             ..WAIT_SWITCHOVER
         };
         self.wait_deployment(&w, &d.identifier).await?;

@@ -47,7 +47,7 @@ use super::names::{Names, RDS_INSTANCE_ID_MAX, Role, TAG_ROLE, fit};
 use super::observe::{KnownIds, Observed, is_replicating};
 use super::reconcile::{EngineFailure, task_failure};
 use super::spec::{MigrationSpec, Phase, target_after_connect_script, task_settings_json};
-use super::timeouts;
+use super::waiters::{self, *};
 
 mod config;
 mod plan;
@@ -120,61 +120,6 @@ pub(crate) const DRAINED_BELOW_SECONDS: f64 = 1.0;
 // ---------------------------------------------------------------------------------------------
 // Waiters
 // ---------------------------------------------------------------------------------------------
-
-const WAIT_RENAMED: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::RenameInstance,
-    phase: Phase::CuttingOver,
-    pending: DbInstanceStatus::PENDING,
-    target: DbInstanceStatus::READY,
-    gone_is_target: false,
-    timeout: timeouts::RENAME,
-    // A modify shows `available` for a moment before `modifying`/`renaming`.
-    continuous_target: Some(2),
-};
-
-const WAIT_ROUTE53: Waiter<ChangeStatus> = Waiter {
-    step: Step::WaitRoute53,
-    phase: Phase::CuttingOver,
-    pending: &[ChangeStatus::Pending],
-    target: &[ChangeStatus::Insync],
-    gone_is_target: false,
-    timeout: timeouts::ROUTE53_INSYNC,
-    continuous_target: None,
-};
-
-const WAIT_CDC_RUNNING: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::StartCdc,
-    phase: Phase::CuttingOver,
-    pending: &[
-        ReplicationTaskStatus::Creating,
-        ReplicationTaskStatus::Modifying,
-        ReplicationTaskStatus::Starting,
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Stopped,
-    ],
-    target: &[ReplicationTaskStatus::Running],
-    gone_is_target: false,
-    timeout: timeouts::REVERSE_TASK,
-    continuous_target: None,
-};
-
-const WAIT_TASK_IDLE: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::CreateReverseTask,
-    phase: Phase::CuttingOver,
-    pending: &[
-        ReplicationTaskStatus::Creating,
-        ReplicationTaskStatus::Modifying,
-    ],
-    target: &[
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Failed,
-        ReplicationTaskStatus::Running,
-    ],
-    gone_is_target: false,
-    timeout: timeouts::REVERSE_TASK,
-    continuous_target: None,
-};
 
 fn no_percent<T>(_: &T) -> Option<i32> {
     None

@@ -137,7 +137,7 @@ impl Run<'_> {
         phase: Phase,
     ) -> Result<SystemTime, EngineError> {
         let start = self.now();
-        let limit = (start + timeouts::DRAIN).min(self.deadline);
+        let limit = (start + waiters::DRAIN).min(self.deadline);
         let mut seen = 0u32;
         let mut first: Option<SystemTime> = None;
         loop {
