@@ -292,16 +292,11 @@ impl Run<'_> {
                 cdc_start_position: Some(position.to_owned()),
                 ..Default::default()
             };
-            self.call(Step::ModifyTask, &task.identifier, || {
-                aws.modify_replication_task(&input)
-            })
-            .await?;
-            let which = DmsRef::Arn(task.arn.clone());
             let w = Waiter {
                 phase: Phase::FailingBack,
                 ..WAIT_TASK_MODIFIED
             };
-            self.wait_task(&w, &task.identifier, &which, true).await?;
+            self.modify_task(task, &input, &w).await?;
         }
         let which = DmsRef::Arn(task.arn.clone());
         let now = self
@@ -351,43 +346,23 @@ impl Run<'_> {
         let Some(rt) = &o.reverse_task else {
             return Ok(());
         };
-        let aws = self.aws();
         let was_running = rt.status == ReplicationTaskStatus::Running;
         if was_running {
             self.stop_task(rt, o.phase).await?;
         }
         let dms = &self.spec.dms;
-        let target_creds = dms
-            .target_credentials
-            .clone()
-            .unwrap_or_else(|| dms.source_credentials.clone());
+        let target_creds = dms.target_credentials_or_source();
         let updates = [
             (&o.reverse_source_endpoint, target_creds),
             (&o.reverse_target_endpoint, dms.source_credentials.clone()),
         ];
         for (ep, creds) in updates {
             if let Some(ep) = ep {
-                let input = ModifyEndpointInput {
-                    arn: ep.arn.clone(),
-                    credentials: Some(creds),
-                    ..Default::default()
-                };
-                self.call(Step::ModifyEndpoint, &ep.identifier, || {
-                    aws.modify_endpoint(&input)
-                })
-                .await?;
+                self.set_endpoint_credentials(ep, creds).await?;
             }
         }
         if was_running {
-            let input = StartReplicationTaskInput {
-                arn: rt.arn.clone(),
-                start_type: StartType::ResumeProcessing,
-                cdc_start_position: None,
-            };
-            self.call(Step::StartTask, &rt.identifier, || {
-                aws.start_replication_task(&input)
-            })
-            .await?;
+            self.resume_task(Step::StartTask, rt, None).await?;
         }
         Ok(())
     }

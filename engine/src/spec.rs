@@ -255,6 +255,16 @@ pub struct DmsSpec {
     pub validation: bool,
 }
 
+impl DmsSpec {
+    /// The credentials DMS uses on the target: the configured ones, else the source's (the
+    /// target is a restore of the source, so its users are the same).
+    pub(crate) fn target_credentials_or_source(&self) -> EndpointCredentials {
+        self.target_credentials
+            .clone()
+            .unwrap_or_else(|| self.source_credentials.clone())
+    }
+}
+
 /// The `target` block: overrides of settings the target otherwise inherits from the source.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TargetOverrides {

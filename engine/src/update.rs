@@ -62,7 +62,6 @@ impl Engine {
 
 impl Run<'_> {
     async fn update(&self, known: &KnownIds, change: &DmsChange) -> Result<(), EngineError> {
-        let aws = self.aws();
         let o = self.observe(known).await?;
         let source = o.source.clone().ok_or_else(|| EngineError::Missing {
             attribute: "source_db_instance_identifier",
@@ -89,15 +88,8 @@ impl Run<'_> {
         if change.source_endpoint
             && let Some(ep) = &o.source_endpoint
         {
-            let input = ModifyEndpointInput {
-                arn: ep.arn.clone(),
-                credentials: Some(self.spec.dms.source_credentials.clone()),
-                ..Default::default()
-            };
-            self.call(Step::ModifyEndpoint, &ep.identifier, || {
-                aws.modify_endpoint(&input)
-            })
-            .await?;
+            let creds = self.spec.dms.source_credentials.clone();
+            self.set_endpoint_credentials(ep, creds).await?;
         }
         // Target credentials default to the source's, so a source change moves them too.
         let target_follows_source =
@@ -105,21 +97,8 @@ impl Run<'_> {
         if (change.target_endpoint || target_follows_source)
             && let Some(ep) = &o.target_endpoint
         {
-            let creds = self
-                .spec
-                .dms
-                .target_credentials
-                .clone()
-                .unwrap_or_else(|| self.spec.dms.source_credentials.clone());
-            let input = ModifyEndpointInput {
-                arn: ep.arn.clone(),
-                credentials: Some(creds),
-                ..Default::default()
-            };
-            self.call(Step::ModifyEndpoint, &ep.identifier, || {
-                aws.modify_endpoint(&input)
-            })
-            .await?;
+            let creds = self.spec.dms.target_credentials_or_source();
+            self.set_endpoint_credentials(ep, creds).await?;
         }
         let Some(task) = &o.task else {
             return Ok(());
@@ -131,27 +110,11 @@ impl Run<'_> {
                 task_settings: Some(task_settings_json(&self.spec.dms)),
                 ..Default::default()
             };
-            self.call(Step::ModifyTask, &task.identifier, || {
-                aws.modify_replication_task(&input)
-            })
-            .await?;
-            let which = DmsRef::Arn(task.arn.clone());
-            self.wait_task(&WAIT_TASK_MODIFIED, &task.identifier, &which, true)
-                .await?;
+            self.modify_task(task, &input, &WAIT_TASK_MODIFIED).await?;
         }
         if was_running || was_failed {
-            let input = StartReplicationTaskInput {
-                arn: task.arn.clone(),
-                start_type: StartType::ResumeProcessing,
-                cdc_start_position: None,
-            };
-            self.call(Step::StartTask, &task.identifier, || {
-                aws.start_replication_task(&input)
-            })
-            .await?;
-            let which = DmsRef::Arn(task.arn.clone());
-            self.wait_task(&WAIT_TASK_RESUMED, &task.identifier, &which, true)
-                .await?;
+            let resumed = Some(&WAIT_TASK_RESUMED);
+            self.resume_task(Step::StartTask, task, resumed).await?;
         }
         Ok(())
     }

@@ -149,23 +149,11 @@ impl Run<'_> {
             reason = task_failure(rt).unwrap_or_default(),
             "resuming the reverse replication task"
         );
-        let aws = self.aws();
-        let input = StartReplicationTaskInput {
-            arn: rt.arn.clone(),
-            start_type: StartType::ResumeProcessing,
-            cdc_start_position: None,
-        };
-        self.call(Step::StartCdc, &rt.identifier, || {
-            aws.start_replication_task(&input)
-        })
-        .await?;
-        let which = DmsRef::Arn(rt.arn.clone());
         let w = Waiter {
             phase: Phase::CutOver,
             ..WAIT_CDC_RUNNING
         };
-        self.wait_task(&w, &rt.identifier, &which, true).await?;
-        Ok(())
+        self.resume_task(Step::StartCdc, rt, Some(&w)).await
     }
 
     /// Observes until the checks pass or only the lag is wrong and the lag budget is spent.

@@ -229,12 +229,7 @@ impl Run<'_> {
                 reason: Some("the DMS replication instance does not exist".into()),
             })?;
         let n = &self.names;
-        let target_creds = self
-            .spec
-            .dms
-            .target_credentials
-            .clone()
-            .unwrap_or_else(|| self.spec.dms.source_credentials.clone());
+        let target_creds = self.spec.dms.target_credentials_or_source();
         let db_name = match source.engine {
             DbEngine::Postgres => Some(
                 self.spec

@@ -339,12 +339,7 @@ impl Run<'_> {
             server_name: addr.address,
             port: addr.port,
             database_name: self.database_name(source),
-            credentials: self
-                .spec
-                .dms
-                .target_credentials
-                .clone()
-                .unwrap_or_else(|| self.spec.dms.source_credentials.clone()),
+            credentials: self.spec.dms.target_credentials_or_source(),
             ssl_mode: SslMode::Require,
             after_connect_script: target_after_connect_script(&source.engine),
             extra_connection_attributes: None,

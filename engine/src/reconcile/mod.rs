@@ -103,6 +103,67 @@ impl Run<'_> {
         };
         self.wait(w, id, fresh, status, none, task_failure).await
     }
+
+    /// ModifyReplicationTask, then waits for `w` (the task settles stopped or ready).
+    pub(crate) async fn modify_task(
+        &self,
+        task: &ReplicationTask,
+        input: &ModifyReplicationTaskInput,
+        w: &Waiter<ReplicationTaskStatus>,
+    ) -> Result<(), EngineError> {
+        let aws = self.aws();
+        self.call(Step::ModifyTask, &task.identifier, || {
+            aws.modify_replication_task(input)
+        })
+        .await?;
+        let which = DmsRef::Arn(task.arn.clone());
+        self.wait_task(w, &task.identifier, &which, true).await?;
+        Ok(())
+    }
+
+    /// StartReplicationTask from the task's checkpoint (`resume-processing`) as `step`,
+    /// then waits for `w` when given.
+    pub(crate) async fn resume_task(
+        &self,
+        step: Step,
+        task: &ReplicationTask,
+        w: Option<&Waiter<ReplicationTaskStatus>>,
+    ) -> Result<(), EngineError> {
+        let aws = self.aws();
+        let input = StartReplicationTaskInput {
+            arn: task.arn.clone(),
+            start_type: StartType::ResumeProcessing,
+            cdc_start_position: None,
+        };
+        self.call(step, &task.identifier, || {
+            aws.start_replication_task(&input)
+        })
+        .await?;
+        if let Some(w) = w {
+            let which = DmsRef::Arn(task.arn.clone());
+            self.wait_task(w, &task.identifier, &which, true).await?;
+        }
+        Ok(())
+    }
+
+    /// ModifyEndpoint with new credentials (a password rotation reaching DMS).
+    pub(crate) async fn set_endpoint_credentials(
+        &self,
+        ep: &Endpoint,
+        credentials: EndpointCredentials,
+    ) -> Result<(), EngineError> {
+        let aws = self.aws();
+        let input = ModifyEndpointInput {
+            arn: ep.arn.clone(),
+            credentials: Some(credentials),
+            ..Default::default()
+        };
+        self.call(Step::ModifyEndpoint, &ep.identifier, || {
+            aws.modify_endpoint(&input)
+        })
+        .await?;
+        Ok(())
+    }
 }
 
 pub(crate) fn task_failure(t: &ReplicationTask) -> Option<String> {
