@@ -29,9 +29,15 @@ fn refused(reasons: Vec<String>) -> EngineError {
 
 /// Sentences saying what `cutover = true -> false` will do, for plan warnings. Pure.
 pub fn describe_failback(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
-    if spec.strategy == super::spec::Strategy::BlueGreen {
-        return super::blue_green::describe_blue_green_failback(spec, o);
-    }
+    super::strategy::ops(spec.strategy).describe(super::cutover::SwitchOp::Failback, spec, cut, o)
+}
+
+/// [`describe_failback`] for the DMS strategy.
+pub(crate) fn describe_dms_failback(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
     let n = spec.names();
     if matches!(o.phase, Phase::Finalizing | Phase::Finalized) {
         return vec![format!(

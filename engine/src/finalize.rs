@@ -22,9 +22,15 @@ fn refused(attribute: &'static str, reasons: Vec<String>) -> EngineError {
 
 /// Sentences saying what `finalize = true` will do, for plan warnings. Pure.
 pub fn describe_finalize(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
-    if spec.strategy == super::spec::Strategy::BlueGreen {
-        return super::blue_green::describe_blue_green_finalize(spec, cut, o);
-    }
+    super::strategy::ops(spec.strategy).describe(super::cutover::SwitchOp::Finalize, spec, cut, o)
+}
+
+/// [`describe_finalize`] for the DMS strategy.
+pub(crate) fn describe_dms_finalize(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
     let n = spec.names();
     if o.phase != Phase::CutOver && o.phase != Phase::Finalizing {
         return vec![format!(

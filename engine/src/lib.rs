@@ -11,7 +11,8 @@
 //! - Update of DMS settings / password rotation: [`Engine::update_dms_settings`].
 //! - Delete: [`Engine::teardown`], which returns every error and what it kept.
 //! - `strategy = "blue_green"` ([`Strategy::BlueGreen`]): the same entry points dispatch to
-//!   `blue_green/` (an RDS blue/green deployment with encrypted green instances); plan-time
+//!   `blue_green/` (an RDS blue/green deployment with encrypted green instances), through the
+//!   one strategy interface in `strategy.rs` (chosen from the spec once per run); plan-time
 //!   AWS checks: [`Engine::blue_green_preflight`]; failback refusal at plan time:
 //!   [`blue_green_failback_refusal`]; state records `blue_green_deployment_id`
 //!   ([`KnownIds::blue_green_deployment_id`], [`Computed::blue_green_deployment_id`]).
@@ -98,6 +99,7 @@ mod observe;
 pub mod preflight;
 mod reconcile;
 mod spec;
+mod strategy;
 mod teardown;
 mod update;
 mod waiters;

@@ -65,10 +65,7 @@ impl Engine {
         let run = self.run(spec, timeout, cancel);
         let mut out = TeardownOutcome::default();
         match run.observe(known).await {
-            Ok(o) if spec.strategy == super::spec::Strategy::BlueGreen => {
-                Box::pin(run.teardown_blue_green(&o, &mut out)).await;
-            }
-            Ok(o) => run.teardown(&o, &mut out).await,
+            Ok(o) => run.ops().teardown(&run, &o, &mut out).await,
             Err(e) => out.errors.push(e),
         }
         out
@@ -140,7 +137,7 @@ impl Run<'_> {
         }
     }
 
-    async fn teardown(&self, o: &Observed, out: &mut TeardownOutcome) {
+    pub(crate) async fn teardown(&self, o: &Observed, out: &mut TeardownOutcome) {
         let aws = self.aws();
         let record = |out: &mut TeardownOutcome, what: String, r: Result<(), EngineError>| match r {
             Ok(()) => out.deleted.push(what),

@@ -50,18 +50,21 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        // Blue/green has no DMS settings: RDS replicates green itself.
-        let result = if change.is_empty() || spec.strategy == super::spec::Strategy::BlueGreen {
+        let result = if change.is_empty() {
             Ok(())
         } else {
-            run.update(known, change).await
+            run.ops().update(&run, known, change).await
         };
         self.finish(spec, known, result).await
     }
 }
 
 impl Run<'_> {
-    async fn update(&self, known: &KnownIds, change: &DmsChange) -> Result<(), EngineError> {
+    pub(crate) async fn update(
+        &self,
+        known: &KnownIds,
+        change: &DmsChange,
+    ) -> Result<(), EngineError> {
         let o = self.observe(known).await?;
         let source = o.source.clone().ok_or_else(|| EngineError::Missing {
             attribute: "source_db_instance_identifier",

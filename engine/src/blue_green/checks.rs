@@ -141,7 +141,7 @@ pub(crate) fn already_encrypted(source: &DbInstance) -> Option<EngineError> {
 
 /// Plan-time check of the cutover settings for blue/green (called by
 /// [`CutoverSpec::validate`]).
-pub(crate) fn validate_cutover(cut: &CutoverSpec, bad: &mut impl FnMut(&'static str, String)) {
+pub(crate) fn validate_cutover(cut: &CutoverSpec, bad: &mut dyn FnMut(&'static str, String)) {
     if let CutoverStrategy::Route53(_) = cut.strategy {
         bad(
             "route53",

@@ -42,7 +42,6 @@ use super::cutover::{
 use super::error::{EngineError, Step};
 use super::names::{RDS_INSTANCE_ID_MAX, Role, fit};
 use super::observe::{KnownIds, Observed, ValidationSummary};
-use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase, Strategy};
 use super::teardown::TeardownOutcome;
 use super::waiters::{self, *};
@@ -144,46 +143,14 @@ impl Engine {
         let run = self.run(spec, Duration::from_secs(5 * 60), cancel);
         Box::pin(run.blue_green_preflight()).await
     }
+}
 
-    /// `apply_switch` for blue/green: `cutover = true` switches over (then finalizes when
-    /// `finalize = true`); `cutover = false` is a no-op before the switchover and refused
-    /// after it; `finalize` without `cutover` is refused. Nothing changes in AWS when
-    /// refused.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn blue_green_switch(
-        &self,
-        spec: &MigrationSpec,
-        cut: &CutoverSpec,
-        cutover: bool,
-        finalize: bool,
-        known: &KnownIds,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<Observed, Box<EngineFailure>> {
-        let run = self.run(spec, timeout, cancel);
-        let result = match (cutover, finalize) {
-            (true, f) => {
-                let r = Box::pin(run.blue_green_cutover(cut, known)).await;
-                if r.is_ok() && f {
-                    Box::pin(run.blue_green_finalize(cut, known)).await
-                } else {
-                    r
-                }
-            }
-            (false, false) => {
-                let o = Box::pin(run.observe(known)).await;
-                match o {
-                    Ok(o) => blue_green_failback_refusal(spec, &o).map_or(Ok(()), Err),
-                    Err(e) => Err(e),
-                }
-            }
-            (false, true) => Err(refused(
-                "finalize",
-                "finalize",
-                vec!["finalize = true needs cutover = true".into()],
-            )),
-        };
-        self.finish(spec, known, result).await
+impl Run<'_> {
+    /// Failback for blue/green: a no-op before the switchover, refused after it (RDS has no
+    /// way back). Nothing changes in AWS.
+    pub(crate) async fn blue_green_failback(&self, known: &KnownIds) -> Result<(), EngineError> {
+        let o = Box::pin(self.observe(known)).await?;
+        blue_green_failback_refusal(self.spec, &o).map_or(Ok(()), Err)
     }
 }
 

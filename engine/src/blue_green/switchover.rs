@@ -70,7 +70,7 @@ impl Run<'_> {
     // Switch
     // -----------------------------------------------------------------------------------------
 
-    pub(super) async fn blue_green_cutover(
+    pub(crate) async fn blue_green_cutover(
         &self,
         cut: &CutoverSpec,
         known: &KnownIds,
@@ -194,7 +194,7 @@ impl Run<'_> {
     // Finalize
     // -----------------------------------------------------------------------------------------
 
-    pub(super) async fn blue_green_finalize(
+    pub(crate) async fn blue_green_finalize(
         &self,
         cut: &CutoverSpec,
         known: &KnownIds,

@@ -61,7 +61,9 @@ pub use plan::*;
 pub use record::*;
 
 /// An operation that moves a migration between `replicating`, `cut_over` and `finalized`,
-/// run by [`Engine::switch`].
+/// run by [`Engine::switch`]. The variants describe the DMS strategy; with blue/green the
+/// cutover is the RDS switchover, failback is refused once it happened, and finalize deletes
+/// the deployment and retires the old instances (`blue_green/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwitchOp {
     /// `cutover = false -> true`. From `replicating`: checks task running, full load

@@ -22,11 +22,7 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = match op {
-            SwitchOp::Cutover => Box::pin(run.cutover(cut, known)).await,
-            SwitchOp::Failback => Box::pin(run.failback(cut, known)).await,
-            SwitchOp::Finalize => Box::pin(run.finalize(cut, known)).await,
-        };
+        let result = run.ops().switch(&run, op, cut, known).await;
         self.finish(spec, known, result).await
     }
 }
@@ -50,12 +46,6 @@ impl Engine {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
-        if spec.strategy == crate::spec::Strategy::BlueGreen {
-            return Box::pin(
-                self.blue_green_switch(spec, cut, cutover, finalize, known, timeout, cancel),
-            )
-            .await;
-        }
         match (cutover, finalize) {
             (true, false) => {
                 Box::pin(self.switch(SwitchOp::Cutover, spec, cut, known, timeout, cancel)).await
@@ -85,7 +75,7 @@ impl Engine {
 }
 
 impl Run<'_> {
-    pub(super) async fn cutover(
+    pub(crate) async fn cutover(
         &self,
         cut: &CutoverSpec,
         known: &KnownIds,

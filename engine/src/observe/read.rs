@@ -116,9 +116,15 @@ impl Run<'_> {
         known: &KnownIds,
         scope: Scope,
     ) -> Result<Observed, EngineError> {
-        if self.spec.strategy == crate::spec::Strategy::BlueGreen {
-            return Box::pin(self.observe_blue_green(known)).await;
-        }
+        self.ops().observe(self, known, scope).await
+    }
+
+    /// [`Run::observe_scoped`] for the DMS strategy.
+    pub(crate) async fn observe_dms(
+        &self,
+        known: &KnownIds,
+        scope: Scope,
+    ) -> Result<Observed, EngineError> {
         let n = &self.names;
         let spec = self.spec;
         let owned_rds = |i: Option<DbInstance>| i.filter(|i| n.owns(&i.tags));

@@ -231,11 +231,7 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = if spec.strategy == super::spec::Strategy::BlueGreen {
-            Box::pin(run.reconcile_blue_green(known)).await
-        } else {
-            run.reconcile().await
-        };
+        let result = run.ops().create(&run, known).await;
         self.finish(spec, known, result).await
     }
 

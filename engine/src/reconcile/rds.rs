@@ -3,7 +3,7 @@
 use super::*;
 
 impl Run<'_> {
-    pub(super) async fn reconcile(&self) -> Result<(), EngineError> {
+    pub(crate) async fn reconcile(&self) -> Result<(), EngineError> {
         if let Err(mut errs) = self.spec.validate() {
             return Err(errs.remove(0));
         }
