@@ -8,17 +8,15 @@ use tokio_util::sync::CancellationToken;
 use super::api::*;
 use super::cutover::{
     CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
-    describe_cutover,
 };
 use super::error::EngineError;
-use super::failback::describe_failback;
 use super::fake::Op;
-use super::finalize::describe_finalize;
 use super::fixtures::Switch::{Apply, Cutover, Failback, Finalize};
 use super::fixtures::{World, failed, ok};
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
 use super::spec::Phase;
+use super::{describe_cutover, describe_failback, describe_finalize};
 
 const ZONE: &str = "Z0123456789";
 const RECORD: &str = "orders-db.internal.example.com";
@@ -575,28 +573,11 @@ async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_w
     let w = replicating().await;
     let c = cut(route53());
     w.fake.clear_calls();
-    let f = failed(
-        w.switch(
-            Apply {
-                cutover: false,
-                finalize: true,
-            },
-            &c,
-        )
-        .await,
-    );
+    let f = failed(w.switch(Apply(false, true), &c).await);
     assert_eq!(f.error.attribute(), Some("finalize"));
     assert!(w.fake.mutations().is_empty());
 
-    let o = ok(w
-        .switch(
-            Apply {
-                cutover: false,
-                finalize: false,
-            },
-            &c,
-        )
-        .await);
+    let o = ok(w.switch(Apply(false, false), &c).await);
     assert_eq!(
         o.phase,
         Phase::Replicating,
@@ -604,15 +585,7 @@ async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_w
     );
     assert!(w.fake.mutations().is_empty());
 
-    let o = ok(w
-        .switch(
-            Apply {
-                cutover: true,
-                finalize: true,
-            },
-            &c,
-        )
-        .await);
+    let o = ok(w.switch(Apply(true, true), &c).await);
     assert_eq!(o.phase, Phase::Finalized);
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
     assert!(w.fake.dms_objects().is_empty());

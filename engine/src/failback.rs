@@ -27,12 +27,7 @@ fn refused(reasons: Vec<String>) -> EngineError {
     }
 }
 
-/// Sentences saying what `cutover = true -> false` will do, for plan warnings. Pure.
-pub fn describe_failback(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
-    super::strategy::ops(spec.strategy).describe(super::cutover::SwitchOp::Failback, spec, cut, o)
-}
-
-/// [`describe_failback`] for the DMS strategy.
+/// [`describe_failback`](crate::describe_failback) for the DMS strategy.
 pub(crate) fn describe_dms_failback(
     spec: &MigrationSpec,
     cut: &CutoverSpec,

@@ -20,12 +20,7 @@ fn refused(attribute: &'static str, reasons: Vec<String>) -> EngineError {
     }
 }
 
-/// Sentences saying what `finalize = true` will do, for plan warnings. Pure.
-pub fn describe_finalize(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
-    super::strategy::ops(spec.strategy).describe(super::cutover::SwitchOp::Finalize, spec, cut, o)
-}
-
-/// [`describe_finalize`] for the DMS strategy.
+/// [`describe_finalize`](crate::describe_finalize) for the DMS strategy.
 pub(crate) fn describe_dms_finalize(
     spec: &MigrationSpec,
     cut: &CutoverSpec,

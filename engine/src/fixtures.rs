@@ -28,13 +28,8 @@ pub enum Switch {
     Failback,
     /// [`SwitchOp::Finalize`].
     Finalize,
-    /// [`Engine::apply_switch`] with these settings.
-    Apply {
-        /// The configured `cutover`.
-        cutover: bool,
-        /// The configured `finalize`.
-        finalize: bool,
-    },
+    /// [`Engine::apply_switch`] with the configured `cutover` and `finalize`.
+    Apply(bool, bool),
 }
 
 /// The result of an engine operation that drives the migration.
@@ -248,7 +243,7 @@ impl World {
             Switch::Cutover => SwitchOp::Cutover,
             Switch::Failback => SwitchOp::Failback,
             Switch::Finalize => SwitchOp::Finalize,
-            Switch::Apply { cutover, finalize } => {
+            Switch::Apply(cutover, finalize) => {
                 return e
                     .apply_switch(s, cut, cutover, finalize, k, timeout, c)
                     .await;

@@ -114,11 +114,8 @@ pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{AWS_CALLS_IN_FLIGHT, Engine, Progress, ProgressFn};
 pub use cutover::{
     CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
-    describe_cutover,
 };
 pub use error::{EngineError, Step};
-pub use failback::describe_failback;
-pub use finalize::describe_finalize;
 pub use names::Names;
 pub use observe::{
     Computed, KeptSnapshots, KnownIds, MigrationSummary, Observed, ValidationSummary,
@@ -130,6 +127,7 @@ pub use spec::{
     BlueGreenSpec, DmsSpec, MigrationSpec, Phase, Strategy, TablePrepMode, TargetOverrides,
     default_table_mappings,
 };
+pub use strategy::{describe_cutover, describe_failback, describe_finalize};
 pub use teardown::TeardownOutcome;
 pub use update::DmsChange;
 

@@ -85,6 +85,21 @@ pub(crate) fn ops(strategy: Strategy) -> &'static dyn StrategyOps {
     }
 }
 
+/// Sentences saying what `cutover = true` will do, for `terraform plan` warnings. Pure.
+pub fn describe_cutover(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
+    ops(spec.strategy).describe(SwitchOp::Cutover, spec, cut, o)
+}
+
+/// Sentences saying what `cutover = true -> false` will do, for plan warnings. Pure.
+pub fn describe_failback(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
+    ops(spec.strategy).describe(SwitchOp::Failback, spec, cut, o)
+}
+
+/// Sentences saying what `finalize = true` will do, for plan warnings. Pure.
+pub fn describe_finalize(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
+    ops(spec.strategy).describe(SwitchOp::Finalize, spec, cut, o)
+}
+
 #[async_trait]
 impl StrategyOps for Dms {
     async fn create(&self, run: &Run<'_>, _known: &KnownIds) -> Result<(), EngineError> {

@@ -57,7 +57,7 @@ mod steps;
 mod switch;
 
 pub use config::*;
-pub use plan::*;
+pub(crate) use plan::*;
 pub use record::*;
 
 /// An operation that moves a migration between `replicating`, `cut_over` and `finalized`,

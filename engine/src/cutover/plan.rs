@@ -30,12 +30,7 @@ pub(crate) fn fence_text(fence: &WriteFence, who: &str) -> String {
     }
 }
 
-/// Sentences saying what `cutover = true` will do, for `terraform plan` warnings. Pure.
-pub fn describe_cutover(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
-    crate::strategy::ops(spec.strategy).describe(crate::cutover::SwitchOp::Cutover, spec, cut, o)
-}
-
-/// [`describe_cutover`] for the DMS strategy.
+/// [`describe_cutover`](crate::describe_cutover) for the DMS strategy.
 pub(crate) fn describe_dms_cutover(
     spec: &MigrationSpec,
     cut: &CutoverSpec,
