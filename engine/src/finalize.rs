@@ -33,21 +33,13 @@ pub(crate) fn describe_dms_finalize(
             o.phase
         )];
     }
-    let mut deleted: Vec<String> = [&o.task, &o.reverse_task]
-        .into_iter()
-        .flatten()
+    let mut deleted: Vec<String> = o
+        .tasks()
         .map(|t| format!("DMS Replication Task {}", t.identifier))
         .collect();
     deleted.extend(
-        [
-            &o.source_endpoint,
-            &o.target_endpoint,
-            &o.reverse_source_endpoint,
-            &o.reverse_target_endpoint,
-        ]
-        .into_iter()
-        .flatten()
-        .map(|e| format!("DMS Endpoint {}", e.identifier)),
+        o.endpoints()
+            .map(|e| format!("DMS Endpoint {}", e.identifier)),
     );
     if let (Some(ri), true) = (&o.replication_instance, o.replication_instance_managed) {
         deleted.push(format!("DMS Replication Instance {}", ri.identifier));

@@ -83,19 +83,11 @@ impl Run<'_> {
             Err(e) => out.errors.push(e),
         };
         // Both directions: the reverse task exists once a cutover happened.
-        for t in [&o.task, &o.reverse_task].into_iter().flatten() {
+        for t in o.tasks() {
             let r = self.delete_task(t).await;
             record(out, format!("DMS Replication Task ({})", t.identifier), r);
         }
-        for ep in [
-            &o.source_endpoint,
-            &o.target_endpoint,
-            &o.reverse_source_endpoint,
-            &o.reverse_target_endpoint,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for ep in o.endpoints() {
             let r = gone_ok(
                 self.call(Step::DeleteEndpoint, &ep.identifier, || {
                     aws.delete_endpoint(&ep.arn)
