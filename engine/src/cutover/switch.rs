@@ -230,17 +230,7 @@ impl Run<'_> {
             })?;
         let n = &self.names;
         let target_creds = self.spec.dms.target_credentials_or_source();
-        let db_name = match source.engine {
-            DbEngine::Postgres => Some(
-                self.spec
-                    .dms
-                    .database_name
-                    .clone()
-                    .or_else(|| source.db_name.clone())
-                    .unwrap_or_else(|| "postgres".into()),
-            ),
-            _ => self.spec.dms.database_name.clone(),
-        };
+        let db_name = self.database_name(&source);
         let rev_src = self
             .ensure_reverse_endpoint(
                 o.reverse_source_endpoint.as_ref(),

@@ -245,7 +245,9 @@ impl Run<'_> {
         Ok(replica)
     }
 
-    pub(super) fn database_name(&self, source: &DbInstance) -> Option<String> {
+    /// The database DMS connects to: `dms.database_name`, else for PostgreSQL the source's
+    /// DBName or `postgres` (MySQL and MariaDB endpoints name none).
+    pub(crate) fn database_name(&self, source: &DbInstance) -> Option<String> {
         match source.engine {
             DbEngine::Postgres => Some(
                 self.spec
