@@ -452,12 +452,11 @@ impl Run<'_> {
                     tracing::debug!(step = %w.step, id, "not visible yet after create");
                 }
                 Ok(None) => {
-                    return Err(EngineError::Failed {
-                        step: w.step,
-                        id: id.to_owned(),
-                        status: "deleted".into(),
-                        reason: Some("the object disappeared while waiting for it".into()),
-                    });
+                    return Err(EngineError::deleted(
+                        w.step,
+                        id.to_owned(),
+                        Some("the object disappeared while waiting for it"),
+                    ));
                 }
                 Err(e) if e.is_transient() => {
                     tracing::debug!(step = %w.step, id, error = %e, "transient AWS error while waiting");

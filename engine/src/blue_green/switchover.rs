@@ -58,11 +58,12 @@ impl Run<'_> {
                 |(d, _): &(BlueGreenDeployment, Vec<DbInstance>)| explain(d),
             )
             .await?;
-        got.ok_or_else(|| EngineError::Failed {
-            step: Step::WaitBlueGreen,
-            id: id.to_owned(),
-            status: "deleted".into(),
-            reason: Some("the blue/green deployment disappeared".into()),
+        got.ok_or_else(|| {
+            EngineError::deleted(
+                Step::WaitBlueGreen,
+                id.to_owned(),
+                Some("the blue/green deployment disappeared"),
+            )
         })
     }
 
@@ -96,11 +97,12 @@ impl Run<'_> {
                 ));
             }
         };
-        let d = d.ok_or_else(|| EngineError::Failed {
-            step: Step::SwitchoverBlueGreen,
-            id: self.names.blue_green_deployment_name(),
-            status: "deleted".into(),
-            reason: Some("the blue/green deployment does not exist".into()),
+        let d = d.ok_or_else(|| {
+            EngineError::deleted(
+                Step::SwitchoverBlueGreen,
+                self.names.blue_green_deployment_name(),
+                Some("the blue/green deployment does not exist"),
+            )
         })?;
         let secs = cut
             .switchover_timeout_seconds

@@ -281,11 +281,12 @@ impl Run<'_> {
     }
 
     pub(crate) fn require_target(&self, o: &Observed) -> Result<DbInstance, EngineError> {
-        o.target.clone().ok_or_else(|| EngineError::Failed {
-            step: Step::CheckCutover,
-            id: self.names.target.clone(),
-            status: "deleted".into(),
-            reason: Some("the encrypted target instance does not exist".into()),
+        o.target.clone().ok_or_else(|| {
+            EngineError::deleted(
+                Step::CheckCutover,
+                self.names.target.clone(),
+                Some("the encrypted target instance does not exist"),
+            )
         })
     }
 
@@ -319,11 +320,12 @@ impl Run<'_> {
         }
 
         // 2. Drain forward CDC, record the drain time, stop the forward task.
-        let task = o.task.clone().ok_or_else(|| EngineError::Failed {
-            step: Step::DrainReplication,
-            id: self.names.task.clone(),
-            status: "deleted".into(),
-            reason: Some("the forward replication task does not exist".into()),
+        let task = o.task.clone().ok_or_else(|| {
+            EngineError::deleted(
+                Step::DrainReplication,
+                self.names.task.clone(),
+                Some("the forward replication task does not exist"),
+            )
         })?;
         let drained_at = match (o.cutover.drained_at, &task.status) {
             // Recorded by an interrupted run: every change written before it was applied,

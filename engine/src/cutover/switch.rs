@@ -219,15 +219,13 @@ impl Run<'_> {
     ) -> Result<(), EngineError> {
         let source = self.require_source(o)?;
         let target = self.require_target(o)?;
-        let ri = o
-            .replication_instance
-            .clone()
-            .ok_or_else(|| EngineError::Failed {
-                step: Step::CreateReverseTask,
-                id: self.names.replication_instance.clone(),
-                status: "deleted".into(),
-                reason: Some("the DMS replication instance does not exist".into()),
-            })?;
+        let ri = o.replication_instance.clone().ok_or_else(|| {
+            EngineError::deleted(
+                Step::CreateReverseTask,
+                self.names.replication_instance.clone(),
+                Some("the DMS replication instance does not exist"),
+            )
+        })?;
         let n = &self.names;
         let target_creds = self.spec.dms.target_credentials_or_source();
         let db_name = self.database_name(&source);

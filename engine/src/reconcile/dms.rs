@@ -155,12 +155,7 @@ impl Run<'_> {
             no_reason,
         )
         .await?
-        .ok_or_else(|| EngineError::Failed {
-            step: Step::WaitReplicationInstance,
-            id,
-            status: "deleted".into(),
-            reason: None,
-        })
+        .ok_or_else(|| EngineError::deleted(Step::WaitReplicationInstance, id, None))
     }
 
     /// Finds a DMS object by deterministic name; refuses it when it lacks our tags.
@@ -288,11 +283,9 @@ impl Run<'_> {
             |r| async move { aws.describe_endpoint(&r).await },
         )
         .await?
-        .ok_or_else(|| EngineError::Failed {
-            step,
-            id,
-            status: "deleted".into(),
-            reason: Some("the endpoint disappeared right after it was created".into()),
+        .ok_or_else(|| {
+            let why = "the endpoint disappeared right after it was created";
+            EngineError::deleted(step, id, Some(why))
         })
     }
 
@@ -461,12 +454,7 @@ impl Run<'_> {
         let which = DmsRef::Id(id.clone());
         self.wait_task(&WAIT_TASK_SETTLED, id, &which, fresh)
             .await?
-            .ok_or_else(|| EngineError::Failed {
-                step: Step::WaitTaskReady,
-                id: id.clone(),
-                status: "deleted".into(),
-                reason: None,
-            })
+            .ok_or_else(|| EngineError::deleted(Step::WaitTaskReady, id.clone(), None))
     }
 
     pub(super) async fn ensure_replicating(
