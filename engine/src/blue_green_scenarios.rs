@@ -10,10 +10,10 @@ use super::blue_green::blue_green_failback_refusal;
 use super::cutover::{CutoverSpec, CutoverStrategy, RetireSource, WriteFence};
 use super::error::EngineError;
 use super::fake::Op;
+use super::fixtures::Switch::{Apply, Cutover, Failback};
 use super::fixtures::{World, failed, ok};
 use super::names::Names;
-use super::observe::{KnownIds, Observed};
-use super::reconcile::EngineFailure;
+use super::observe::KnownIds;
 use super::spec::Phase;
 
 const HOURS: Duration = Duration::from_secs(6 * 3600);
@@ -27,25 +27,6 @@ fn cut(retire: RetireSource) -> CutoverSpec {
         retire_source: retire,
         switchover_timeout_seconds: Some(600),
     }
-}
-
-async fn switch(
-    w: &World,
-    c: &CutoverSpec,
-    cutover: bool,
-    finalize: bool,
-) -> Result<Observed, Box<EngineFailure>> {
-    w.engine
-        .apply_switch(
-            &w.spec,
-            c,
-            cutover,
-            finalize,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await
 }
 
 /// A blue/green migration that reached `replicating`, and the replica key's ARN.
@@ -164,7 +145,7 @@ async fn green_created_unencrypted_is_an_error_and_never_switched_over_to() {
     );
     assert_eq!(f.observed.phase, Phase::ProvisioningGreen);
 
-    let s = failed(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    let s = failed(w.switch(Cutover, &cut(RetireSource::Keep)).await);
     assert_eq!(s.error.attribute(), Some("cutover"));
     assert_eq!(w.fake.count(Op::SwitchoverBlueGreenDeployment), 0);
     assert!(!instance(&w, "orders").storage_encrypted);
@@ -182,7 +163,7 @@ async fn green_under_another_key_is_refused_before_switchover() {
     });
     w.fake.clear_calls();
 
-    let f = failed(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    let f = failed(w.switch(Cutover, &cut(RetireSource::Keep)).await);
     assert_eq!(f.error.attribute(), Some("cutover"));
     assert!(f.error.to_string().contains("instead of"), "{}", f.error);
     assert_eq!(w.fake.count(Op::SwitchoverBlueGreenDeployment), 0);
@@ -192,7 +173,7 @@ async fn green_under_another_key_is_refused_before_switchover() {
 #[tokio::test(start_paused = true)]
 async fn switchover_gives_the_original_identifiers_to_the_encrypted_instances() {
     let (w, replica_key) = replicating().await;
-    let o = ok(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    let o = ok(w.switch(Cutover, &cut(RetireSource::Keep)).await);
 
     assert_eq!(o.phase, Phase::CutOver);
     let orders = instance(&w, "orders");
@@ -221,7 +202,7 @@ async fn switchover_gives_the_original_identifiers_to_the_encrypted_instances() 
 
     // Level-triggered: a second apply changes nothing, and a refresh agrees.
     w.fake.clear_calls();
-    let again = ok(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    let again = ok(w.switch(Cutover, &cut(RetireSource::Keep)).await);
     assert_eq!(again.phase, Phase::CutOver);
     assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
     assert_eq!(w.observe().await.phase, Phase::CutOver);
@@ -230,7 +211,7 @@ async fn switchover_gives_the_original_identifiers_to_the_encrypted_instances() 
 #[tokio::test(start_paused = true)]
 async fn failback_after_the_switchover_is_refused_and_aws_is_untouched() {
     let (w, _) = replicating().await;
-    let o = ok(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    let o = ok(w.switch(Cutover, &cut(RetireSource::Keep)).await);
     let plan = blue_green_failback_refusal(&w.spec, &o);
     assert_eq!(
         plan.as_ref().and_then(EngineError::attribute),
@@ -238,7 +219,7 @@ async fn failback_after_the_switchover_is_refused_and_aws_is_untouched() {
     );
     w.fake.clear_calls();
 
-    let f = failed(switch(&w, &cut(RetireSource::Keep), false, false).await);
+    let f = failed(w.switch(Failback, &cut(RetireSource::Keep)).await);
     assert_eq!(f.error.attribute(), Some("cutover"));
     assert!(f.error.to_string().contains("no failback"), "{}", f.error);
     assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
@@ -249,7 +230,7 @@ async fn failback_after_the_switchover_is_refused_and_aws_is_untouched() {
     let o2 = w2.observe().await;
     assert!(blue_green_failback_refusal(&w2.spec, &o2).is_none());
     w2.fake.clear_calls();
-    let same = ok(switch(&w2, &cut(RetireSource::Keep), false, false).await);
+    let same = ok(w2.switch(Failback, &cut(RetireSource::Keep)).await);
     assert_eq!(same.phase, Phase::Replicating);
     assert!(w2.fake.mutations().is_empty());
 }
@@ -258,7 +239,7 @@ async fn failback_after_the_switchover_is_refused_and_aws_is_untouched() {
 async fn finalize_deletes_the_deployment_and_retires_the_old_instances() {
     let (w, _) = replicating().await;
     let c = cut(RetireSource::SnapshotAndDelete);
-    let o = ok(switch(&w, &c, true, true).await);
+    let o = ok(w.switch(Apply(true, true), &c).await);
 
     assert_eq!(o.phase, Phase::Finalized);
     assert!(w.fake.blue_green_deployments().is_empty());
@@ -290,9 +271,9 @@ async fn finalize_deletes_the_deployment_and_retires_the_old_instances() {
 #[tokio::test(start_paused = true)]
 async fn stopping_old_instances_that_have_replicas_is_refused_before_anything_changes() {
     let (w, _) = replicating().await;
-    ok(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    ok(w.switch(Cutover, &cut(RetireSource::Keep)).await);
     w.fake.clear_calls();
-    let f = failed(switch(&w, &cut(RetireSource::Stop), true, true).await);
+    let f = failed(w.switch(Apply(true, true), &cut(RetireSource::Stop)).await);
     assert_eq!(f.error.attribute(), Some("retire_source"));
     assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
     assert_eq!(w.fake.blue_green_deployments().len(), 1);
@@ -303,10 +284,7 @@ async fn teardown_before_the_switchover_keeps_green_without_delete_target_on_des
     let (w, _) = replicating().await;
     let o = w.observe().await;
     let green = o.target.clone().unwrap_or_default().identifier;
-    let out = w
-        .engine
-        .teardown(&w.spec, &KnownIds::default(), HOURS, &w.cancel)
-        .await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(w.fake.blue_green_deployments().is_empty());
     assert!(w.fake.has_instance(&green));
@@ -327,10 +305,7 @@ async fn teardown_before_the_switchover_deletes_green_with_delete_target_on_dest
     ok(w.reconcile().await);
     let o = w.observe().await;
     let green = o.target.clone().unwrap_or_default().identifier;
-    let out = w
-        .engine
-        .teardown(&w.spec, &KnownIds::default(), HOURS, &w.cancel)
-        .await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(
         w.fake
@@ -357,11 +332,8 @@ async fn teardown_after_the_switchover_deletes_only_the_deployment_and_keeps_eve
     let (w, _) = World::test().blue_green();
     let w = w.spec(|s| s.delete_target_on_destroy = true);
     ok(w.reconcile().await);
-    ok(switch(&w, &cut(RetireSource::Keep), true, false).await);
-    let out = w
-        .engine
-        .teardown(&w.spec, &KnownIds::default(), HOURS, &w.cancel)
-        .await;
+    ok(w.switch(Cutover, &cut(RetireSource::Keep)).await);
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(w.fake.blue_green_deployments().is_empty());
     assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
@@ -549,7 +521,7 @@ async fn a_failed_switchover_is_an_error_and_blue_keeps_serving() {
         BlueGreenStatus::SwitchoverFailed,
         "Replica lag exceeded the switchover timeout",
     );
-    let f = failed(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    let f = failed(w.switch(Cutover, &cut(RetireSource::Keep)).await);
     let text = f.error.to_string();
     assert!(text.contains("SWITCHOVER_FAILED"), "{text}");
     assert!(text.contains("Replica lag"), "{text}");
@@ -560,7 +532,7 @@ async fn a_failed_switchover_is_an_error_and_blue_keeps_serving() {
     assert_eq!(f.observed.active_db_instance_identifier(), Some("orders"));
 
     // Applying again retries the switchover.
-    let o = ok(switch(&w, &cut(RetireSource::Keep), true, false).await);
+    let o = ok(w.switch(Cutover, &cut(RetireSource::Keep)).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(w.fake.count(Op::SwitchoverBlueGreenDeployment), 2);
     assert!(instance(&w, "orders").storage_encrypted);
@@ -571,21 +543,21 @@ async fn plan_descriptions_speak_of_the_switchover_not_of_dms() {
     let (w, _) = replicating().await;
     let c = cut(RetireSource::SnapshotAndDelete);
     let o = w.observe().await;
-    let text = super::cutover::describe_cutover(&w.spec, &c, &o).join(" ");
+    let text = super::describe_cutover(&w.spec, &c, &o).join(" ");
     assert!(text.contains("renames orders to orders-old1"), "{text}");
     assert!(text.contains("switchover_timeout = 600s"), "{text}");
     assert!(!text.contains("reverse DMS task"), "{text}");
     assert!(!text.contains("Apply will refuse"), "{text}");
     assert!(
-        super::failback::describe_failback(&w.spec, &c, &o)
+        super::describe_failback(&w.spec, &c, &o)
             .join(" ")
             .contains("changes nothing")
     );
 
-    let o = ok(switch(&w, &c, true, false).await);
-    let failback = super::failback::describe_failback(&w.spec, &c, &o).join(" ");
+    let o = ok(w.switch(Cutover, &c).await);
+    let failback = super::describe_failback(&w.spec, &c, &o).join(" ");
     assert!(failback.contains("no failback"), "{failback}");
-    let fin = super::finalize::describe_finalize(&w.spec, &c, &o).join(" ");
+    let fin = super::describe_finalize(&w.spec, &c, &o).join(" ");
     assert!(
         fin.contains("deletes the blue/green deployment rdsenc-orders"),
         "{fin}"

@@ -135,6 +135,50 @@ pub(crate) struct Waiter<S: 'static> {
     pub(crate) continuous_target: Option<u32>,
 }
 
+impl<S: 'static> Waiter<S> {
+    /// Waits in `phase` for `step` to reach a `target` status through `pending` ones.
+    pub(crate) const fn new(
+        step: Step,
+        phase: Phase,
+        pending: &'static [S],
+        target: &'static [S],
+        timeout: Duration,
+    ) -> Self {
+        Waiter {
+            step,
+            phase,
+            pending,
+            target,
+            gone_is_target: false,
+            timeout,
+            continuous_target: None,
+        }
+    }
+
+    /// Waits for a deletion: `pending` until the object is gone, seen gone twice (a describe
+    /// right after the call may still find it).
+    pub(crate) const fn gone(
+        step: Step,
+        phase: Phase,
+        pending: &'static [S],
+        timeout: Duration,
+    ) -> Self {
+        Waiter {
+            gone_is_target: true,
+            continuous_target: Some(2),
+            ..Waiter::new(step, phase, pending, &[], timeout)
+        }
+    }
+
+    /// The same waiter, needing `n` consecutive target reads.
+    pub(crate) const fn reads(self, n: u32) -> Self {
+        Waiter {
+            continuous_target: Some(n),
+            ..self
+        }
+    }
+}
+
 /// The last progress report per object (parallel branches interleave), to emit only
 /// changes.
 type LastProgress = HashMap<String, (Step, Option<i32>, String)>;
@@ -408,12 +452,11 @@ impl Run<'_> {
                     tracing::debug!(step = %w.step, id, "not visible yet after create");
                 }
                 Ok(None) => {
-                    return Err(EngineError::Failed {
-                        step: w.step,
-                        id: id.to_owned(),
-                        status: "deleted".into(),
-                        reason: Some("the object disappeared while waiting for it".into()),
-                    });
+                    return Err(EngineError::deleted(
+                        w.step,
+                        id.to_owned(),
+                        Some("the object disappeared while waiting for it"),
+                    ));
                 }
                 Err(e) if e.is_transient() => {
                     tracing::debug!(step = %w.step, id, error = %e, "transient AWS error while waiting");

@@ -7,16 +7,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::*;
 use super::cutover::{
-    CutoverSpec, CutoverStrategy, RetireSource, Route53Record, WriteFence, describe_cutover,
+    CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
 };
 use super::error::EngineError;
-use super::failback::describe_failback;
 use super::fake::Op;
-use super::finalize::describe_finalize;
+use super::fixtures::Switch::{Apply, Cutover, Failback, Finalize};
 use super::fixtures::{World, failed, ok};
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
 use super::spec::Phase;
+use super::{describe_cutover, describe_failback, describe_finalize};
 
 const ZONE: &str = "Z0123456789";
 const RECORD: &str = "orders-db.internal.example.com";
@@ -63,42 +63,6 @@ async fn replicating() -> World {
     w.fake.set_cdc_latency(FORWARD, lag(0.0));
     w.fake.set_cdc_latency(REVERSE, lag(0.0));
     w
-}
-
-async fn cutover(w: &World, c: &CutoverSpec) -> Result<Observed, Box<EngineFailure>> {
-    w.engine
-        .cutover(
-            &w.spec,
-            c,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await
-}
-
-async fn failback(w: &World, c: &CutoverSpec) -> Result<Observed, Box<EngineFailure>> {
-    w.engine
-        .failback(
-            &w.spec,
-            c,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await
-}
-
-async fn finalize(w: &World, c: &CutoverSpec) -> Result<Observed, Box<EngineFailure>> {
-    w.engine
-        .finalize(
-            &w.spec,
-            c,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await
 }
 
 fn task(w: &World, id: &str) -> ReplicationTask {
@@ -148,7 +112,7 @@ async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving
     let c = cut(route53());
 
     // Cutover.
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
     assert_eq!(o.active_db_instance_identifier(), Some("orders-encrypted"));
@@ -162,7 +126,7 @@ async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving
     assert!(pause > 0.0 && pause < 3600.0, "{pause}");
 
     // Failback.
-    let o = ok(failback(&w, &c).await);
+    let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(SOURCE_ADDR));
     assert_eq!(o.active_db_instance_identifier(), Some("orders"));
@@ -190,7 +154,7 @@ async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving
     );
 
     // Cutover again: the reverse task restarts from the new drain point; never a second one.
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
     assert_reverse_from_drain(&o, &w);
@@ -198,7 +162,7 @@ async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving
     assert_eq!(creates_of(&w, FORWARD), 1);
 
     // Finalize.
-    let o = ok(finalize(&w, &c).await);
+    let o = ok(w.switch(Finalize, &c).await);
     assert_eq!(o.phase, Phase::Finalized);
     assert!(
         w.fake.dms_objects().is_empty(),
@@ -212,20 +176,12 @@ async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving
 
     // Failback after finalize is refused and changes nothing.
     w.fake.clear_calls();
-    let f = failed(failback(&w, &c).await);
+    let f = failed(w.switch(Failback, &c).await);
     assert!(refusal(&f).contains("finalized"), "{}", f.error);
     assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
 
     // Teardown keeps the serving (encrypted) instance despite delete_target_on_destroy.
-    let out = w
-        .engine
-        .teardown(
-            &w.spec,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(w.fake.has_instance("orders-encrypted"));
     assert!(w.fake.has_instance("orders"));
@@ -238,7 +194,7 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
     let mut c = cut(CutoverStrategy::IdentifierSwap);
     c.retire_source = RetireSource::Stop;
 
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     let now_orders = w.fake.instance("orders").expect("orders exists");
     assert!(
@@ -281,7 +237,7 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
         .count();
     assert!(renames_onto_orders >= 2, "{renames_onto_orders}");
 
-    let o = ok(failback(&w, &c).await);
+    let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
     assert!(!w.fake.instance("orders").expect("orders").storage_encrypted);
     assert!(
@@ -295,11 +251,11 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
     assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Stopped);
     assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
 
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(creates_of(&w, REVERSE), 1);
 
-    let o = ok(finalize(&w, &c).await);
+    let o = ok(w.switch(Finalize, &c).await);
     assert_eq!(o.phase, Phase::Finalized);
     assert!(w.fake.dms_objects().is_empty());
     let original = w
@@ -309,15 +265,7 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
     assert_eq!(original.status, DbInstanceStatus::Stopped);
     assert_eq!(original.vpc_security_group_ids, vec!["sg-db".to_owned()]);
 
-    let out = w
-        .engine
-        .teardown(
-            &w.spec,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(
         w.fake
@@ -335,7 +283,7 @@ async fn strategy_none_moves_only_the_active_endpoint_and_finalize_snapshots_the
     c.write_fence = WriteFence::None;
     c.retire_source = RetireSource::SnapshotAndDelete;
 
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(
         o.active_endpoint().map(|e| e.address.as_str()),
@@ -346,15 +294,15 @@ async fn strategy_none_moves_only_the_active_endpoint_and_finalize_snapshots_the
     assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
     assert_reverse_from_drain(&o, &w);
 
-    let o = ok(failback(&w, &c).await);
+    let o = ok(w.switch(Failback, &c).await);
     assert_eq!(
         o.active_endpoint().map(|e| e.address.as_str()),
         Some(SOURCE_ADDR)
     );
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
 
-    let o = ok(finalize(&w, &c).await);
+    let o = ok(w.switch(Finalize, &c).await);
     assert_eq!(o.phase, Phase::Finalized);
     assert!(w.fake.has_snapshot("orders-rdsenc-final"));
     assert!(
@@ -363,15 +311,7 @@ async fn strategy_none_moves_only_the_active_endpoint_and_finalize_snapshots_the
             .iter()
             .any(|c| c.op == Op::DeleteDbInstance && c.id == "orders")
     );
-    let out = w
-        .engine
-        .teardown(
-            &w.spec,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(w.fake.has_instance("orders-encrypted"));
 }
@@ -382,14 +322,7 @@ async fn a_lag_above_the_bound_is_refused_with_the_measured_value_and_nothing_ch
     w.fake.set_cdc_latency(FORWARD, lag(12.0));
     w.fake.clear_calls();
     let r = w
-        .engine
-        .cutover(
-            &w.spec,
-            &cut(route53()),
-            &KnownIds::default(),
-            Duration::from_secs(20 * 60),
-            &CancellationToken::new(),
-        )
+        .switch_within(Cutover, &cut(route53()), Duration::from_secs(20 * 60))
         .await;
     let f = failed(r);
     let msg = refusal(&f);
@@ -409,7 +342,7 @@ async fn cutover_waits_for_the_lag_to_drop_within_the_timeout() {
         tokio::time::sleep(Duration::from_secs(10 * 60)).await;
         fake.set_cdc_latency(FORWARD, lag(0.0));
     });
-    let o = ok(cutover(&w, &cut(route53())).await);
+    let o = ok(w.switch(Cutover, &cut(route53())).await);
     assert_eq!(o.phase, Phase::CutOver);
 }
 
@@ -433,7 +366,7 @@ async fn a_validation_mismatch_is_refused_and_nothing_changes() {
         }],
     );
     w.fake.clear_calls();
-    let f = failed(cutover(&w, &cut(route53())).await);
+    let f = failed(w.switch(Cutover, &cut(route53())).await);
     assert!(refusal(&f).contains("mismatched: 1 table"), "{}", f.error);
     assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
 }
@@ -447,7 +380,10 @@ async fn a_taken_swap_name_is_refused_before_any_rename() {
     squatter.endpoint = None;
     w.fake.add_instance(squatter);
     w.fake.clear_calls();
-    let f = failed(cutover(&w, &cut(CutoverStrategy::IdentifierSwap)).await);
+    let f = failed(
+        w.switch(Cutover, &cut(CutoverStrategy::IdentifierSwap))
+            .await,
+    );
     let msg = refusal(&f);
     assert!(msg.contains("orders-unencrypted"), "{msg}");
     assert_eq!(f.error.attribute(), Some("cutover_strategy"));
@@ -458,7 +394,7 @@ async fn a_taken_swap_name_is_refused_before_any_rename() {
 async fn finalize_before_cutover_is_refused_and_nothing_changes() {
     let w = replicating().await;
     w.fake.clear_calls();
-    let f = failed(finalize(&w, &cut(route53())).await);
+    let f = failed(w.switch(Finalize, &cut(route53())).await);
     assert!(refusal(&f).contains("replicating"), "{}", f.error);
     assert_eq!(f.error.attribute(), Some("finalize"));
     assert!(w.fake.mutations().is_empty());
@@ -469,61 +405,46 @@ async fn snapshot_and_delete_of_a_protected_source_is_refused_before_anything_is
     let w = replicating().await;
     let mut c = cut(route53());
     c.retire_source = RetireSource::SnapshotAndDelete;
-    ok(cutover(&w, &c).await);
+    ok(w.switch(Cutover, &c).await);
     let mut protected = w.fake.instance("orders").expect("source");
     protected.deletion_protection = true;
     w.fake.add_instance(protected);
     w.fake.clear_calls();
-    let f = failed(finalize(&w, &c).await);
+    let f = failed(w.switch(Finalize, &c).await);
     assert!(refusal(&f).contains("deletion protection"), "{}", f.error);
     assert_eq!(f.error.attribute(), Some("retire_source"));
     assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
     assert_eq!(f.observed.phase, Phase::CutOver);
 }
 
-/// Cancels `cancel` once `done` holds (checked every virtual second).
-fn cancel_when(
-    w: &World,
-    cancel: CancellationToken,
-    done: impl Fn(&World) -> bool + Send + 'static,
-) {
-    let probe = World {
-        fake: w.fake.clone(),
-        engine: w.engine.clone(),
-        spec: w.spec.clone(),
-        cancel: CancellationToken::new(),
-        key_arn: w.key_arn.clone(),
-        progress: w.progress.clone(),
-    };
+/// `w` under a token that is cancelled once `done` holds (checked every virtual second).
+fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> World {
+    let cancel = CancellationToken::new();
+    let probe = w.with_cancel(CancellationToken::new());
+    let token = cancel.clone();
     tokio::spawn(async move {
         loop {
             if done(&probe) {
-                cancel.cancel();
+                token.cancel();
                 return;
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
+    w.with_cancel(cancel)
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_identifier_swap_interrupted_after_the_first_rename_completes_on_rerun() {
     let w = replicating().await;
     let c = cut(CutoverStrategy::IdentifierSwap);
-    let cancel = CancellationToken::new();
-    cancel_when(&w, cancel.clone(), |p| {
-        p.fake.has_instance("orders-unencrypted")
-    });
-    let f = failed(
-        w.engine
-            .cutover(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
-            .await,
-    );
+    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-unencrypted"));
+    let f = failed(wc.switch(Cutover, &c).await);
     assert!(f.error.is_cancelled(), "{}", f.error);
     assert_eq!(f.observed.phase, Phase::CuttingOver);
     assert!(f.observed.identifiers_swapped);
 
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert!(
         w.fake
@@ -539,17 +460,12 @@ async fn an_identifier_swap_interrupted_after_the_first_rename_completes_on_reru
 async fn a_cutover_interrupted_after_the_reverse_task_was_created_never_creates_a_second() {
     let w = replicating().await;
     let c = cut(route53());
-    let cancel = CancellationToken::new();
-    cancel_when(&w, cancel.clone(), |p| {
+    let wc = cancel_when(&w, |p| {
         p.fake.tasks().iter().any(|t| t.identifier == REVERSE)
     });
-    let f = failed(
-        w.engine
-            .cutover(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
-            .await,
-    );
+    let f = failed(wc.switch(Cutover, &c).await);
     assert!(f.error.is_cancelled(), "{}", f.error);
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(creates_of(&w, REVERSE), 1);
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
@@ -559,18 +475,11 @@ async fn a_cutover_interrupted_after_the_reverse_task_was_created_never_creates_
 async fn a_half_done_swap_is_rolled_back_deterministically_by_failback() {
     let w = replicating().await;
     let c = cut(CutoverStrategy::IdentifierSwap);
-    let cancel = CancellationToken::new();
-    cancel_when(&w, cancel.clone(), |p| {
-        p.fake.has_instance("orders-unencrypted")
-    });
-    let f = failed(
-        w.engine
-            .cutover(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
-            .await,
-    );
+    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-unencrypted"));
+    let f = failed(wc.switch(Cutover, &c).await);
     assert!(f.error.is_cancelled());
 
-    let o = ok(failback(&w, &c).await);
+    let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
     assert!(
         w.fake
@@ -614,7 +523,7 @@ async fn plan_descriptions_say_what_changes_from_what_to_what() {
     assert!(waiting.contains("9.0s"), "{waiting}");
 
     w.fake.set_cdc_latency(FORWARD, lag(0.0));
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     let back = describe_failback(&w.spec, &c, &o).join("\n");
     assert!(
         back.contains(&format!(
@@ -649,9 +558,9 @@ async fn switch_futures_are_no_larger_than_the_create_path_so_worker_stacks_hold
     let d = Duration::from_secs(1);
     let create = std::mem::size_of_val(&w.engine.reconcile_to_replicating(&w.spec, &k, d, &c));
     let sizes = [
-        std::mem::size_of_val(&w.engine.cutover(&w.spec, &cs, &k, d, &c)),
-        std::mem::size_of_val(&w.engine.failback(&w.spec, &cs, &k, d, &c)),
-        std::mem::size_of_val(&w.engine.finalize(&w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.switch(SwitchOp::Cutover, &w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.switch(SwitchOp::Failback, &w.spec, &cs, &k, d, &c)),
+        std::mem::size_of_val(&w.engine.switch(SwitchOp::Finalize, &w.spec, &cs, &k, d, &c)),
     ];
     assert!(
         sizes.iter().all(|s| *s <= create + 64),
@@ -663,36 +572,12 @@ async fn switch_futures_are_no_larger_than_the_create_path_so_worker_stacks_hold
 async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_without_cutover() {
     let w = replicating().await;
     let c = cut(route53());
-    let k = KnownIds::default();
     w.fake.clear_calls();
-    let f = failed(
-        w.engine
-            .apply_switch(
-                &w.spec,
-                &c,
-                false,
-                true,
-                &k,
-                HOURS,
-                &CancellationToken::new(),
-            )
-            .await,
-    );
+    let f = failed(w.switch(Apply(false, true), &c).await);
     assert_eq!(f.error.attribute(), Some("finalize"));
     assert!(w.fake.mutations().is_empty());
 
-    let o = ok(w
-        .engine
-        .apply_switch(
-            &w.spec,
-            &c,
-            false,
-            false,
-            &k,
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await);
+    let o = ok(w.switch(Apply(false, false), &c).await);
     assert_eq!(
         o.phase,
         Phase::Replicating,
@@ -700,18 +585,7 @@ async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_w
     );
     assert!(w.fake.mutations().is_empty());
 
-    let o = ok(w
-        .engine
-        .apply_switch(
-            &w.spec,
-            &c,
-            true,
-            true,
-            &k,
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await);
+    let o = ok(w.switch(Apply(true, true), &c).await);
     assert_eq!(o.phase, Phase::Finalized);
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
     assert!(w.fake.dms_objects().is_empty());
@@ -721,10 +595,10 @@ async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_w
 async fn failback_after_finalize_is_refused_and_nothing_changes() {
     let w = replicating().await;
     let c = cut(CutoverStrategy::None);
-    ok(cutover(&w, &c).await);
-    ok(finalize(&w, &c).await);
+    ok(w.switch(Cutover, &c).await);
+    ok(w.switch(Finalize, &c).await);
     w.fake.clear_calls();
-    let f = failed(failback(&w, &c).await);
+    let f = failed(w.switch(Failback, &c).await);
     let msg = refusal(&f);
     assert!(msg.contains("finalized"), "{msg}");
     assert_eq!(f.error.attribute(), Some("cutover"));
@@ -737,17 +611,9 @@ async fn teardown_after_a_failback_removes_both_tasks_and_the_unserving_target_w
  {
     let w = replicating().await;
     let c = cut(route53());
-    ok(cutover(&w, &c).await);
-    ok(failback(&w, &c).await);
-    let out = w
-        .engine
-        .teardown(
-            &w.spec,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await;
+    ok(w.switch(Cutover, &c).await);
+    ok(w.switch(Failback, &c).await);
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(
         out.deleted
@@ -771,16 +637,8 @@ async fn teardown_after_a_failback_removes_both_tasks_and_the_unserving_target_w
 #[tokio::test(start_paused = true)]
 async fn teardown_while_cut_over_keeps_the_serving_target_and_reports_the_fenced_source() {
     let w = replicating().await;
-    ok(cutover(&w, &cut(route53())).await);
-    let out = w
-        .engine
-        .teardown(
-            &w.spec,
-            &KnownIds::default(),
-            HOURS,
-            &CancellationToken::new(),
-        )
-        .await;
+    ok(w.switch(Cutover, &cut(route53())).await);
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(w.fake.has_instance("orders-encrypted"));
     assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
@@ -806,7 +664,7 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
         fake.set_cdc_latency(FORWARD, lag(0.0));
     });
     w.fake.clear_calls();
-    let o = ok(cutover(&w, &cut(route53())).await);
+    let o = ok(w.switch(Cutover, &cut(route53())).await);
     let calls = w.fake.calls();
     let fenced = calls
         .iter()
@@ -856,18 +714,11 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
 async fn failback_with_the_reverse_lag_above_the_bound_is_refused_and_nothing_changes() {
     let w = replicating().await;
     let c = cut(route53());
-    ok(cutover(&w, &c).await);
+    ok(w.switch(Cutover, &c).await);
     w.fake.set_cdc_latency(REVERSE, lag(20.0));
     w.fake.clear_calls();
     let r = w
-        .engine
-        .failback(
-            &w.spec,
-            &c,
-            &KnownIds::default(),
-            Duration::from_secs(20 * 60),
-            &CancellationToken::new(),
-        )
+        .switch_within(Failback, &c, Duration::from_secs(20 * 60))
         .await;
     let f = failed(r);
     let msg = refusal(&f);
@@ -881,21 +732,14 @@ async fn failback_with_the_reverse_lag_above_the_bound_is_refused_and_nothing_ch
 async fn a_failback_interrupted_mid_swap_completes_on_rerun_and_restarts_forward_once() {
     let w = replicating().await;
     let c = cut(CutoverStrategy::IdentifierSwap);
-    ok(cutover(&w, &c).await);
-    let cancel = CancellationToken::new();
+    ok(w.switch(Cutover, &c).await);
     // After the first reverse rename, "orders-encrypted" exists again.
-    cancel_when(&w, cancel.clone(), |p| {
-        p.fake.has_instance("orders-encrypted")
-    });
-    let f = failed(
-        w.engine
-            .failback(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
-            .await,
-    );
+    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-encrypted"));
+    let f = failed(wc.switch(Failback, &c).await);
     assert!(f.error.is_cancelled(), "{}", f.error);
     assert_eq!(f.observed.phase, Phase::FailingBack);
 
-    let o = ok(failback(&w, &c).await);
+    let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
     assert!(
         w.fake
@@ -929,7 +773,7 @@ async fn a_cutover_whose_failback_could_not_be_lossless_is_refused_before_anythi
     ok(w.reconcile().await);
     w.fake.set_cdc_latency(FORWARD, lag(0.0));
     w.fake.clear_calls();
-    let f = failed(cutover(&w, &cut(CutoverStrategy::None)).await);
+    let f = failed(w.switch(Cutover, &cut(CutoverStrategy::None)).await);
     let msg = refusal(&f);
     assert!(msg.contains("transformation rules"), "{msg}");
     assert!(msg.contains("backup_retention_period 0"), "{msg}");
@@ -942,7 +786,7 @@ async fn a_reverse_task_that_failed_while_cut_over_is_resumed_by_the_next_apply(
     let c = cut(route53());
     w.fake
         .fail_task_after(REVERSE, Duration::from_secs(10 * 60), "connection reset");
-    ok(cutover(&w, &c).await);
+    ok(w.switch(Cutover, &c).await);
     tokio::time::sleep(Duration::from_secs(20 * 60)).await;
     let o = w.observe().await;
     assert_eq!(
@@ -950,7 +794,7 @@ async fn a_reverse_task_that_failed_while_cut_over_is_resumed_by_the_next_apply(
         Some("failed")
     );
     w.fake.clear_calls();
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Running);
     assert!(
@@ -966,7 +810,7 @@ async fn a_reverse_task_that_failed_while_cut_over_is_resumed_by_the_next_apply(
 #[tokio::test(start_paused = true)]
 async fn a_password_rotation_while_cut_over_reaches_the_reverse_endpoints() {
     let mut w = replicating().await;
-    ok(cutover(&w, &cut(route53())).await);
+    ok(w.switch(Cutover, &cut(route53())).await);
     w.spec.dms.source_credentials = EndpointCredentials::Password {
         username: "dms".into(),
         password: SecretString::new("rotated-pw"),
@@ -1022,11 +866,14 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
     );
 
     let c = cut(route53());
-    let cancel = CancellationToken::new();
-    cancel_when(&w, cancel.clone(), |p| {
+    let wc = cancel_when(&w, |p| {
         p.fake.tasks().iter().any(|t| t.identifier == REVERSE)
     });
-    let f = failed(w.engine.cutover(&w.spec, &c, &stale, HOURS, &cancel).await);
+    let f = failed(
+        w.engine
+            .switch(SwitchOp::Cutover, &w.spec, &c, &stale, HOURS, &wc.cancel)
+            .await,
+    );
     assert!(f.error.is_cancelled(), "{}", f.error);
 
     // Terraform saved nothing: the refresh still starts from the stale state.
@@ -1052,21 +899,16 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
 async fn a_cutover_interrupted_after_the_switch_keeps_the_recorded_drain_time() {
     let w = replicating().await;
     let c = cut(route53());
-    let cancel = CancellationToken::new();
-    cancel_when(&w, cancel.clone(), |p| {
+    let wc = cancel_when(&w, |p| {
         p.fake.cname(ZONE, RECORD).as_deref() == Some(TARGET_ADDR)
     });
-    let f = failed(
-        w.engine
-            .cutover(&w.spec, &c, &KnownIds::default(), HOURS, &cancel)
-            .await,
-    );
+    let f = failed(wc.switch(Cutover, &c).await);
     assert!(f.error.is_cancelled(), "{}", f.error);
     let drained = f.observed.cutover.drained_at.expect("drain recorded");
     // The application may write to the target from here on: a second drain would start
     // the reverse task after those writes.
     tokio::time::sleep(Duration::from_secs(600)).await;
-    let o = ok(cutover(&w, &c).await);
+    let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(o.cutover.drained_at, Some(drained));
     assert_reverse_from_drain(&o, &w);

@@ -287,6 +287,17 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// [`EngineError::Failed`] with status `deleted`: the object `id` that `step` needs is
+    /// gone, for `reason` when one is known.
+    pub(crate) fn deleted(step: Step, id: impl Into<String>, reason: Option<&str>) -> Self {
+        EngineError::Failed {
+            step,
+            id: id.into(),
+            status: "deleted".into(),
+            reason: reason.map(str::to_owned),
+        }
+    }
+
     /// True when retrying the same operation later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {

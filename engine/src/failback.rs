@@ -8,29 +8,16 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::api::*;
-use super::core::{Engine, Run, Waiter, with_status};
+use super::core::{Engine, Run, Waiter};
 use super::cutover::{
     CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_PHASE, WriteFence, cdc_start_position,
     fence_text, stamp, unencrypted_name,
 };
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed, is_replicating};
-use super::reconcile::{EngineFailure, task_failure};
+use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase};
-
-const WAIT_TASK_MODIFIED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::ModifyTask,
-    phase: Phase::FailingBack,
-    pending: &[ReplicationTaskStatus::Modifying],
-    target: &[
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Failed,
-    ],
-    gone_is_target: false,
-    timeout: super::timeouts::TASK_STOP,
-    continuous_target: None,
-};
+use super::waiters::WAIT_TASK_MODIFIED;
 
 fn refused(reasons: Vec<String>) -> EngineError {
     EngineError::Refused {
@@ -40,11 +27,12 @@ fn refused(reasons: Vec<String>) -> EngineError {
     }
 }
 
-/// Sentences saying what `cutover = true -> false` will do, for plan warnings. Pure.
-pub fn describe_failback(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
-    if spec.strategy == super::spec::Strategy::BlueGreen {
-        return super::blue_green::describe_blue_green_failback(spec, o);
-    }
+/// [`describe_failback`](crate::describe_failback) for the DMS strategy.
+pub(crate) fn describe_dms_failback(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
     let n = spec.names();
     if matches!(o.phase, Phase::Finalizing | Phase::Finalized) {
         return vec![format!(
@@ -103,40 +91,13 @@ pub fn describe_failback(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) 
     out
 }
 
-impl Engine {
-    /// `cutover = true -> false`. Level-triggered like [`Engine::cutover`]; it also rolls
-    /// back a half-done cutover (`cutting_over`) as long as no write can have reached the
-    /// target unreplicated.
-    ///
-    /// From `cut_over`: reverse task running and reverse lag <= `max_lag` (polled within
-    /// half of `timeout`), else [`EngineError::Refused`] with nothing changed. Then: phase tag
-    /// `failing_back` -> fence the target (if configured) -> drain and stop reverse -> switch
-    /// back -> forward task made CDC-only and started from the failback drain time -> lift
-    /// fences -> phase `replicating`.
-    ///
-    /// `replicating` (or earlier): no-op. `finalizing`/`finalized`: refused.
-    ///
-    /// **Errors**: [`EngineFailure`] with what exists.
-    pub async fn failback(
+impl Run<'_> {
+    pub(crate) async fn failback(
         &self,
-        spec: &MigrationSpec,
         cut: &CutoverSpec,
         known: &KnownIds,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<Observed, Box<EngineFailure>> {
-        let run = self.run(spec, timeout, cancel);
-        let result = Box::pin(run.failback(cut, known)).await;
-        self.finish(spec, known, result).await
-    }
-}
-
-impl Run<'_> {
-    async fn failback(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
-        if let Err(mut errs) = cut.validate(self.spec) {
-            return Err(errs.remove(0));
-        }
-        let o = Box::pin(self.observe(known)).await?;
+    ) -> Result<(), EngineError> {
+        let o = self.observe_for_switch(cut, known).await?;
         match o.phase {
             Phase::Finalizing | Phase::Finalized => {
                 return Err(refused(vec![format!(
@@ -332,24 +293,11 @@ impl Run<'_> {
                 cdc_start_position: Some(position.to_owned()),
                 ..Default::default()
             };
-            self.call(Step::ModifyTask, &task.identifier, || {
-                aws.modify_replication_task(&input)
-            })
-            .await?;
-            let which = DmsRef::Arn(task.arn.clone());
-            self.wait(
-                &WAIT_TASK_MODIFIED,
-                &task.identifier,
-                true,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                |_| None,
-                task_failure,
-            )
-            .await?;
+            let w = Waiter {
+                phase: Phase::FailingBack,
+                ..WAIT_TASK_MODIFIED
+            };
+            self.modify_task(task, &input, &w).await?;
         }
         let which = DmsRef::Arn(task.arn.clone());
         let now = self
@@ -399,43 +347,23 @@ impl Run<'_> {
         let Some(rt) = &o.reverse_task else {
             return Ok(());
         };
-        let aws = self.aws();
         let was_running = rt.status == ReplicationTaskStatus::Running;
         if was_running {
             self.stop_task(rt, o.phase).await?;
         }
         let dms = &self.spec.dms;
-        let target_creds = dms
-            .target_credentials
-            .clone()
-            .unwrap_or_else(|| dms.source_credentials.clone());
+        let target_creds = dms.target_credentials_or_source();
         let updates = [
             (&o.reverse_source_endpoint, target_creds),
             (&o.reverse_target_endpoint, dms.source_credentials.clone()),
         ];
         for (ep, creds) in updates {
             if let Some(ep) = ep {
-                let input = ModifyEndpointInput {
-                    arn: ep.arn.clone(),
-                    credentials: Some(creds),
-                    ..Default::default()
-                };
-                self.call(Step::ModifyEndpoint, &ep.identifier, || {
-                    aws.modify_endpoint(&input)
-                })
-                .await?;
+                self.set_endpoint_credentials(ep, creds).await?;
             }
         }
         if was_running {
-            let input = StartReplicationTaskInput {
-                arn: rt.arn.clone(),
-                start_type: StartType::ResumeProcessing,
-                cdc_start_position: None,
-            };
-            self.call(Step::StartTask, &rt.identifier, || {
-                aws.start_replication_task(&input)
-            })
-            .await?;
+            self.resume_task(Step::StartTask, rt, None).await?;
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use super::api::*;
 use super::clock::Clock;
+use super::preflight::{PreflightApi, SecretMetadata, SourceInstance};
 
 /// One operation of [`AwsApi`], for the call log and fault injection.
 #[allow(missing_docs)]
@@ -59,6 +60,12 @@ pub enum Op {
     DescribeBlueGreenDeployment,
     SwitchoverBlueGreenDeployment,
     DeleteBlueGreenDeployment,
+    /// `DescribeDBInstances` of the whole region (preflight's inventory).
+    ListDbInstances,
+    /// `DescribeDBParameters` (preflight).
+    DescribeDbParameters,
+    /// `DescribeSecret` (preflight).
+    DescribeSecret,
 }
 
 impl Op {
@@ -81,6 +88,9 @@ impl Op {
                 | Op::Route53ChangeStatus
                 | Op::DescribeCname
                 | Op::DescribeBlueGreenDeployment
+                | Op::ListDbInstances
+                | Op::DescribeDbParameters
+                | Op::DescribeSecret
         )
     }
 }
@@ -302,6 +312,14 @@ struct State {
     /// The next create (`PROVISIONING_FAILED`, `INVALID_CONFIGURATION`) or switchover
     /// (`SWITCHOVER_FAILED`) ends in this status with these details.
     bg_failure: Option<(BlueGreenStatus, String)>,
+    /// DB parameter groups: name -> parameter values (engine defaults included).
+    parameters: BTreeMap<String, BTreeMap<String, String>>,
+    /// Secrets Manager secrets by name or ARN.
+    secrets: BTreeMap<String, SecretMetadata>,
+    /// `ParameterApplyStatus` by instance (absent: `in-sync`).
+    apply_status: BTreeMap<String, String>,
+    /// When set, every call fails with this error.
+    fail_every_call: Option<AwsError>,
 }
 
 /// The in-memory AWS. Cheap to clone (shared state).
@@ -390,8 +408,9 @@ impl FakeAws {
     fn enter(&self, op: Op, id: &str) -> Result<(), AwsError> {
         let at = self.now().saturating_duration_since(self.start);
         let mut st = self.lock();
-        let mut failure = None;
-        if let Some(i) = st.faults.iter().position(|f| f.op == op) {
+        let mut failure = st.fail_every_call.clone();
+        let fault = st.faults.iter().position(|f| f.op == op);
+        if let (None, Some(i)) = (&failure, fault) {
             let f = &mut st.faults[i];
             if f.skip > 0 {
                 f.skip -= 1;
@@ -485,6 +504,54 @@ impl FakeAws {
             aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
         });
         arn
+    }
+
+    /// Adds `key` as is, found by its id, its ARN and each of `lookups` (aliases, or any
+    /// other text a test looks it up by).
+    pub fn add_kms_key_as(&self, key: KmsKey, lookups: &[&str]) {
+        self.lock().keys.push(Key {
+            v: key,
+            aliases: lookups.iter().map(|a| (*a).to_owned()).collect(),
+        });
+    }
+
+    /// Adds a replication instance (`available` unless it says otherwise).
+    pub fn add_replication_instance(&self, v: ReplicationInstance) {
+        let tl = Timeline::new(self.now(), v.status.clone());
+        let ri = Ri {
+            v,
+            tl,
+            tags: Tags::new(),
+        };
+        self.lock().ris.insert(ri.v.arn.clone(), ri);
+    }
+
+    /// Adds a replication subnet group.
+    pub fn add_replication_subnet_group(&self, g: ReplicationSubnetGroup) {
+        let id = g.identifier.clone();
+        self.lock().subnet_groups.insert(id, (g, Tags::new()));
+    }
+
+    /// Sets the values of DB parameter group `group` (creating it).
+    pub fn set_db_parameters(&self, group: &str, values: BTreeMap<String, String>) {
+        self.lock().parameters.insert(group.to_owned(), values);
+    }
+
+    /// Adds a Secrets Manager secret, found by `lookup` (its name or ARN).
+    pub fn add_secret(&self, lookup: &str, secret: SecretMetadata) {
+        self.lock().secrets.insert(lookup.to_owned(), secret);
+    }
+
+    /// Sets an instance's `ParameterApplyStatus`.
+    pub fn set_parameter_apply_status(&self, identifier: &str, status: &str) {
+        self.lock()
+            .apply_status
+            .insert(identifier.to_owned(), status.to_owned());
+    }
+
+    /// Makes every call from now on fail with `error`.
+    pub fn fail_every_call(&self, error: AwsError) {
+        self.lock().fail_every_call = Some(error);
     }
 
     /// Changes a key's state (e.g. `Disabled`).
@@ -2329,17 +2396,96 @@ impl AwsApi for FakeAws {
 }
 
 impl FakeAws {
+    /// The key `key_id` names. A lookup registered for a key wins over another key's id or
+    /// ARN (a test that changes a key's ARN still finds it by the old one).
     fn resolve_key(&self, key_id: &str) -> Option<KmsKey> {
         let st = self.lock();
+        let by_lookup = |k: &&Key| {
+            k.aliases
+                .iter()
+                .any(|a| a == key_id || key_id.ends_with(&format!(":{a}")))
+        };
         st.keys
             .iter()
-            .find(|k| {
-                k.v.key_id == key_id
-                    || k.v.arn == key_id
-                    || k.aliases
-                        .iter()
-                        .any(|a| a == key_id || key_id.ends_with(&format!(":{a}")))
+            .find(by_lookup)
+            .or_else(|| {
+                st.keys
+                    .iter()
+                    .find(|k| k.v.key_id == key_id || k.v.arn == key_id)
             })
             .map(|k| k.v.clone())
+    }
+}
+
+/// Preflight reads the same fake world the engine changes.
+#[async_trait]
+impl PreflightApi for FakeAws {
+    fn region(&self) -> Option<String> {
+        REGION_ACCOUNT.split(':').next().map(str::to_owned)
+    }
+
+    async fn describe_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError> {
+        AwsApi::describe_db_instance(self, identifier).await
+    }
+
+    async fn describe_source(&self, identifier: &str) -> Result<SourceInstance, AwsError> {
+        let instance = AwsApi::describe_db_instance(self, identifier).await?;
+        let status = self.lock().apply_status.get(identifier).cloned();
+        Ok(SourceInstance {
+            instance,
+            parameter_apply_status: Some(status.unwrap_or_else(|| "in-sync".to_owned())),
+        })
+    }
+
+    async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
+        let mut st = self.open(Op::ListDbInstances, "")?;
+        let ids: Vec<String> = st.instances.keys().cloned().collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.instance_view(&mut st, id))
+            .collect())
+    }
+
+    async fn describe_db_parameters(
+        &self,
+        group: &str,
+        names: &[&str],
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        let st = self.open(Op::DescribeDbParameters, group)?;
+        let all = st
+            .parameters
+            .get(group)
+            .ok_or_else(|| not_found("RDS DB Parameter Group", group))?;
+        Ok(all
+            .iter()
+            .filter(|(k, _)| names.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
+    async fn describe_kms_key(&self, key_id: &str) -> Result<KmsKey, AwsError> {
+        AwsApi::describe_kms_key(self, key_id).await
+    }
+
+    async fn describe_replication_instance(
+        &self,
+        arn: &str,
+    ) -> Result<ReplicationInstance, AwsError> {
+        AwsApi::describe_replication_instance(self, &DmsRef::Arn(arn.to_owned())).await
+    }
+
+    async fn describe_replication_subnet_group(
+        &self,
+        identifier: &str,
+    ) -> Result<ReplicationSubnetGroup, AwsError> {
+        AwsApi::describe_replication_subnet_group(self, identifier).await
+    }
+
+    async fn describe_secret(&self, id: &str) -> Result<SecretMetadata, AwsError> {
+        let st = self.open(Op::DescribeSecret, id)?;
+        st.secrets
+            .get(id)
+            .cloned()
+            .ok_or_else(|| not_found("Secrets Manager Secret", id))
     }
 }

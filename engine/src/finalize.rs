@@ -3,32 +3,14 @@
 //! original instance as `retire_source` says. The encrypted instance and the intermediate
 //! snapshots stay (teardown removes the snapshots).
 
-use std::time::Duration;
-
-use tokio_util::sync::CancellationToken;
-
 use super::api::*;
-use super::core::{Engine, Run, Waiter, with_status};
+use super::core::{Run, with_status};
 use super::cutover::{CutoverSpec, RetireSource, TAG_PHASE, source_final_snapshot_name};
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
-use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase};
 use super::teardown::TeardownOutcome;
-
-const WAIT_STOPPED: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::RetireSource,
-    phase: Phase::Finalizing,
-    pending: &[
-        DbInstanceStatus::Stopping,
-        DbInstanceStatus::Available,
-        DbInstanceStatus::Modifying,
-    ],
-    target: &[DbInstanceStatus::Stopped],
-    gone_is_target: false,
-    timeout: super::timeouts::MODIFY,
-    continuous_target: None,
-};
+use super::waiters::WAIT_STOPPED;
 
 fn refused(attribute: &'static str, reasons: Vec<String>) -> EngineError {
     EngineError::Refused {
@@ -38,11 +20,12 @@ fn refused(attribute: &'static str, reasons: Vec<String>) -> EngineError {
     }
 }
 
-/// Sentences saying what `finalize = true` will do, for plan warnings. Pure.
-pub fn describe_finalize(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
-    if spec.strategy == super::spec::Strategy::BlueGreen {
-        return super::blue_green::describe_blue_green_finalize(spec, cut, o);
-    }
+/// [`describe_finalize`](crate::describe_finalize) for the DMS strategy.
+pub(crate) fn describe_dms_finalize(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
     let n = spec.names();
     if o.phase != Phase::CutOver && o.phase != Phase::Finalizing {
         return vec![format!(
@@ -50,21 +33,13 @@ pub fn describe_finalize(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) 
             o.phase
         )];
     }
-    let mut deleted: Vec<String> = [&o.task, &o.reverse_task]
-        .into_iter()
-        .flatten()
+    let mut deleted: Vec<String> = o
+        .tasks()
         .map(|t| format!("DMS Replication Task {}", t.identifier))
         .collect();
     deleted.extend(
-        [
-            &o.source_endpoint,
-            &o.target_endpoint,
-            &o.reverse_source_endpoint,
-            &o.reverse_target_endpoint,
-        ]
-        .into_iter()
-        .flatten()
-        .map(|e| format!("DMS Endpoint {}", e.identifier)),
+        o.endpoints()
+            .map(|e| format!("DMS Endpoint {}", e.identifier)),
     );
     if let (Some(ri), true) = (&o.replication_instance, o.replication_instance_managed) {
         deleted.push(format!("DMS Replication Instance {}", ri.identifier));
@@ -102,30 +77,12 @@ pub fn describe_finalize(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) 
     out
 }
 
-impl Engine {
-    /// `finalize = true`. Only from `cut_over` (or a re-run from `finalizing`); `finalized`
-    /// is a no-op. Refuses, before changing anything, a `snapshot_and_delete` of a source
-    /// with deletion protection or whose final snapshot name is taken.
-    ///
-    /// **Errors**: [`EngineFailure`] with what exists; DMS deletions go on past failures
-    /// and the first error is returned (the phase stays `finalizing` so a re-run
-    /// continues).
-    pub async fn finalize(
+impl Run<'_> {
+    pub(crate) async fn finalize(
         &self,
-        spec: &MigrationSpec,
         cut: &CutoverSpec,
         known: &KnownIds,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<Observed, Box<EngineFailure>> {
-        let run = self.run(spec, timeout, cancel);
-        let result = Box::pin(run.finalize(cut, known)).await;
-        self.finish(spec, known, result).await
-    }
-}
-
-impl Run<'_> {
-    async fn finalize(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
+    ) -> Result<(), EngineError> {
         let o = Box::pin(self.observe(known)).await?;
         match o.phase {
             Phase::Finalized => return Ok(()),

@@ -8,10 +8,32 @@ use tokio_util::sync::CancellationToken;
 use super::api::*;
 use super::clock::{PollPolicy, VirtualClock};
 use super::core::{Engine, Progress};
+use super::cutover::{CutoverSpec, SwitchOp};
 use super::fake::FakeAws;
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
-use super::spec::{DmsSpec, MigrationSpec, TablePrepMode, TargetOverrides};
+use super::spec::MigrationSpec;
+use super::teardown::TeardownOutcome;
+
+/// The budget the scenarios give every operation after the create path: long enough that
+/// only a stuck waiter runs out of it on the virtual clock.
+pub const BUDGET: Duration = Duration::from_secs(6 * 3600);
+
+/// An operation of the switch family, run by [`World::switch`].
+#[derive(Debug, Clone, Copy)]
+pub enum Switch {
+    /// [`SwitchOp::Cutover`].
+    Cutover,
+    /// [`SwitchOp::Failback`].
+    Failback,
+    /// [`SwitchOp::Finalize`].
+    Finalize,
+    /// [`Engine::apply_switch`] with the configured `cutover` and `finalize`.
+    Apply(bool, bool),
+}
+
+/// The result of an engine operation that drives the migration.
+pub type Outcome = Result<Observed, Box<EngineFailure>>;
 
 /// Test constructors and modifiers for [`MigrationSpec`].
 pub trait SpecExt: Sized {
@@ -26,35 +48,11 @@ pub trait SpecExt: Sized {
 
 impl SpecExt for MigrationSpec {
     fn test() -> Self {
-        MigrationSpec {
-            source_db_instance_identifier: "orders".into(),
-            kms_key_id: "alias/rds-at-rest".into(),
-            target_db_instance_identifier: None,
-            dms: DmsSpec {
-                replication_instance_arn: None,
-                replication_instance_class: None,
-                allocated_storage: None,
-                replication_subnet_group_id: None,
-                vpc_security_group_ids: Vec::new(),
-                source_from_read_replica: false,
-                source_credentials: EndpointCredentials::Password {
-                    username: "dms".into(),
-                    password: SecretString::new("s3cret-pw"),
-                },
-                target_credentials: None,
-                database_name: None,
-                table_mappings: None,
-                target_table_prep_mode: TablePrepMode::TruncateBeforeLoad,
-                migration_type: MigrationType::FullLoadAndCdc,
-                cdc_start_position: None,
-                validation: true,
-            },
-            target: TargetOverrides::default(),
-            delete_target_on_destroy: false,
-            skip_final_snapshot: false,
-            strategy: super::spec::Strategy::Dms,
-            blue_green: super::spec::BlueGreenSpec::default(),
-        }
+        let password = EndpointCredentials::Password {
+            username: "dms".into(),
+            password: SecretString::new("s3cret-pw"),
+        };
+        MigrationSpec::new("orders", "alias/rds-at-rest", password)
     }
     fn target_id(mut self, id: &str) -> Self {
         self.target_db_instance_identifier = Some(id.into());
@@ -200,6 +198,18 @@ impl World {
         (self, replica_key)
     }
 
+    /// The same world (one fake, one engine, one spec) whose operations run under `cancel`.
+    pub fn with_cancel(&self, cancel: CancellationToken) -> Self {
+        Self {
+            fake: self.fake.clone(),
+            engine: self.engine.clone(),
+            spec: self.spec.clone(),
+            cancel,
+            key_arn: self.key_arn.clone(),
+            progress: self.progress.clone(),
+        }
+    }
+
     /// Changes the spec.
     pub fn spec(mut self, f: impl FnOnce(&mut MigrationSpec)) -> Self {
         f(&mut self.spec);
@@ -219,6 +229,36 @@ impl World {
         self.engine
             .reconcile_to_replicating(&self.spec, &KnownIds::default(), timeout, &self.cancel)
             .await
+    }
+
+    /// Runs `op` within [`BUDGET`], with no recorded ids.
+    pub async fn switch(&self, op: Switch, cut: &CutoverSpec) -> Outcome {
+        self.switch_within(op, cut, BUDGET).await
+    }
+
+    /// Runs `op` within `timeout`, with no recorded ids.
+    pub async fn switch_within(&self, op: Switch, cut: &CutoverSpec, timeout: Duration) -> Outcome {
+        let (e, s, k, c) = (&self.engine, &self.spec, &KnownIds::default(), &self.cancel);
+        let op = match op {
+            Switch::Cutover => SwitchOp::Cutover,
+            Switch::Failback => SwitchOp::Failback,
+            Switch::Finalize => SwitchOp::Finalize,
+            Switch::Apply(cutover, finalize) => {
+                return e
+                    .apply_switch(s, cut, cutover, finalize, k, timeout, c)
+                    .await;
+            }
+        };
+        e.switch(op, s, cut, k, timeout, c).await
+    }
+
+    /// Runs [`Engine::teardown`] within [`BUDGET`], with no recorded ids.
+    pub async fn teardown(&self) -> TeardownOutcome {
+        let known = KnownIds::default();
+        let run = self
+            .engine
+            .teardown(&self.spec, &known, BUDGET, &self.cancel);
+        run.await
     }
 
     /// Observes with no recorded ids.

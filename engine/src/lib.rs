@@ -11,7 +11,8 @@
 //! - Update of DMS settings / password rotation: [`Engine::update_dms_settings`].
 //! - Delete: [`Engine::teardown`], which returns every error and what it kept.
 //! - `strategy = "blue_green"` ([`Strategy::BlueGreen`]): the same entry points dispatch to
-//!   `blue_green/` (an RDS blue/green deployment with encrypted green instances); plan-time
+//!   `blue_green/` (an RDS blue/green deployment with encrypted green instances), through the
+//!   one strategy interface in `strategy.rs` (chosen from the spec once per run); plan-time
 //!   AWS checks: [`Engine::blue_green_preflight`]; failback refusal at plan time:
 //!   [`blue_green_failback_refusal`]; state records `blue_green_deployment_id`
 //!   ([`KnownIds::blue_green_deployment_id`], [`Computed::blue_green_deployment_id`]).
@@ -29,8 +30,8 @@
 //!
 //! - Update where `cutover` or `finalize` changed (or a re-run after an interrupted one):
 //!   [`Engine::apply_switch`]`(spec, cut, cutover, finalize, known, timeout, cancel)`. It calls
-//!   [`Engine::cutover`] (`false -> true`), [`Engine::failback`] (`true -> false`) and then
-//!   [`Engine::finalize`] (`finalize = true`); each is also public, level-triggered, and a
+//!   [`SwitchOp::Cutover`] (`false -> true`), [`SwitchOp::Failback`] (`true -> false`) and then
+//!   [`SwitchOp::Finalize`] (`finalize = true`); each is also public, level-triggered, and a
 //!   no-op when already there. Refusals are [`EngineError::Refused`] (`attribute()` =
 //!   `cutover`, `cutover_strategy`, `route53.zone_id`, `finalize` or `retire_source`) with
 //!   the measured values in the message, and AWS untouched.
@@ -98,9 +99,10 @@ mod observe;
 pub mod preflight;
 mod reconcile;
 mod spec;
+mod strategy;
 mod teardown;
-mod timeouts;
 mod update;
+mod waiters;
 
 pub use api::AwsApi;
 pub use blue_green::{
@@ -111,12 +113,9 @@ pub use checks::{CheckFailure, cutover_checks};
 pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{AWS_CALLS_IN_FLIGHT, Engine, Progress, ProgressFn};
 pub use cutover::{
-    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, WriteFence,
-    describe_cutover,
+    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
 };
 pub use error::{EngineError, Step};
-pub use failback::describe_failback;
-pub use finalize::describe_finalize;
 pub use names::Names;
 pub use observe::{
     Computed, KeptSnapshots, KnownIds, MigrationSummary, Observed, ValidationSummary,
@@ -128,6 +127,7 @@ pub use spec::{
     BlueGreenSpec, DmsSpec, MigrationSpec, Phase, Strategy, TablePrepMode, TargetOverrides,
     default_table_mappings,
 };
+pub use strategy::{describe_cutover, describe_failback, describe_finalize};
 pub use teardown::TeardownOutcome;
 pub use update::DmsChange;
 

@@ -511,23 +511,12 @@ fn deletes(w: &World) -> Vec<(Op, String)> {
         .collect()
 }
 
-async fn teardown(w: &World) -> super::teardown::TeardownOutcome {
-    w.engine
-        .teardown(
-            &w.spec,
-            &super::observe::KnownIds::default(),
-            Duration::from_secs(6 * 3600),
-            &w.cancel,
-        )
-        .await
-}
-
 #[tokio::test(start_paused = true)]
 async fn teardown_removes_dms_before_snapshots_and_keeps_source_and_target() {
     let w = World::test();
     ok(w.reconcile().await);
     w.fake.clear_calls();
-    let out = teardown(&w).await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     let ops: Vec<Op> = deletes(&w).into_iter().map(|(op, _)| op).collect();
     assert_eq!(
@@ -565,7 +554,7 @@ async fn teardown_removes_dms_before_snapshots_and_keeps_source_and_target() {
 #[tokio::test(start_paused = true)]
 async fn teardown_tolerates_phases_that_never_ran() {
     let w = World::test();
-    let out = teardown(&w).await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(out.deleted.is_empty());
     assert!(w.fake.has_instance("orders"));
@@ -581,7 +570,7 @@ async fn teardown_tolerates_phases_that_never_ran() {
         cancel: tokio_util::sync::CancellationToken::new(),
         ..w
     };
-    let out = teardown(&w).await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(!w.fake.has_snapshot("rdsenc-orders-snapshot"));
     assert!(!w.fake.has_snapshot("rdsenc-orders-encrypted"));
@@ -603,7 +592,7 @@ async fn teardown_after_an_interruption_in_any_phase_leaves_only_source_and_targ
             cancel: tokio_util::sync::CancellationToken::new(),
             ..w
         };
-        let out = teardown(&w).await;
+        let out = w.teardown().await;
         assert!(out.is_ok(), "{minutes}m: {:?}", out.errors);
         assert!(
             w.fake.dms_objects().is_empty(),
@@ -652,7 +641,7 @@ async fn teardown_continues_past_failures_and_returns_every_error() {
     };
     w.fake.fail(Op::DeleteEndpoint, 0, 1, denied.clone());
     w.fake.fail(Op::DeleteDbSnapshot, 0, 1, denied);
-    let out = teardown(&w).await;
+    let out = w.teardown().await;
     assert_eq!(out.errors.len(), 2, "{:?}", out.errors);
     assert!(
         out.errors
@@ -674,7 +663,7 @@ async fn teardown_continues_past_failures_and_returns_every_error() {
 async fn teardown_deletes_the_target_only_when_asked_with_a_final_snapshot() {
     let w = World::test().spec(|s| s.delete_target_on_destroy = true);
     ok(w.reconcile().await);
-    let out = teardown(&w).await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     let d = deletes(&w);
     assert!(d.contains(&(Op::DeleteDbInstance, "orders-encrypted".into())));
@@ -694,7 +683,7 @@ async fn teardown_never_turns_off_deletion_protection() {
     });
     ok(w.reconcile().await);
     w.fake.clear_calls();
-    let out = teardown(&w).await;
+    let out = w.teardown().await;
     assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
     assert!(matches!(
         out.errors[0],
@@ -744,7 +733,7 @@ async fn teardown_leaves_a_given_replication_instance_alone() {
         .expect("seed");
     let w = w.spec(|s| s.dms.replication_instance_arn = Some(ri.arn.clone()));
     ok(w.reconcile().await);
-    let out = teardown(&w).await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert_eq!(w.fake.count(Op::DeleteReplicationInstance), 0);
     assert_eq!(w.fake.dms_objects(), vec!["shared-dms".to_owned()]);
@@ -1097,7 +1086,7 @@ async fn a_foreign_dms_endpoint_with_our_name_is_refused_and_left_alone() {
         f.error
     );
     assert!(f.observed.source_endpoint.is_none());
-    let out = teardown(&w).await;
+    let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
     assert!(
         w.fake

@@ -255,6 +255,16 @@ pub struct DmsSpec {
     pub validation: bool,
 }
 
+impl DmsSpec {
+    /// The credentials DMS uses on the target: the configured ones, else the source's (the
+    /// target is a restore of the source, so its users are the same).
+    pub(crate) fn target_credentials_or_source(&self) -> EndpointCredentials {
+        self.target_credentials
+            .clone()
+            .unwrap_or_else(|| self.source_credentials.clone())
+    }
+}
+
 /// The `target` block: overrides of settings the target otherwise inherits from the source.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TargetOverrides {
@@ -324,11 +334,16 @@ pub struct MigrationSpec {
 }
 
 impl MigrationSpec {
-    /// An empty spec for operations not tied to one migration (listing).
-    pub(crate) fn detached() -> Self {
+    /// A DMS migration of `source` encrypted with `kms_key_id`, every other attribute at
+    /// the schema's default (managed DMS, full load and CDC, validation on).
+    pub fn new(
+        source: impl Into<String>,
+        kms_key_id: impl Into<String>,
+        source_credentials: EndpointCredentials,
+    ) -> Self {
         MigrationSpec {
-            source_db_instance_identifier: String::new(),
-            kms_key_id: String::new(),
+            source_db_instance_identifier: source.into(),
+            kms_key_id: kms_key_id.into(),
             target_db_instance_identifier: None,
             dms: DmsSpec {
                 replication_instance_arn: None,
@@ -337,17 +352,14 @@ impl MigrationSpec {
                 replication_subnet_group_id: None,
                 vpc_security_group_ids: Vec::new(),
                 source_from_read_replica: false,
-                source_credentials: EndpointCredentials::SecretsManager {
-                    secret_arn: String::new(),
-                    access_role_arn: String::new(),
-                },
+                source_credentials,
                 target_credentials: None,
                 database_name: None,
                 table_mappings: None,
                 target_table_prep_mode: TablePrepMode::default(),
                 migration_type: MigrationType::FullLoadAndCdc,
                 cdc_start_position: None,
-                validation: false,
+                validation: true,
             },
             target: TargetOverrides::default(),
             delete_target_on_destroy: false,
@@ -355,6 +367,17 @@ impl MigrationSpec {
             strategy: Strategy::Dms,
             blue_green: BlueGreenSpec::default(),
         }
+    }
+
+    /// An empty spec for operations not tied to one migration (listing).
+    pub(crate) fn detached() -> Self {
+        let none = EndpointCredentials::SecretsManager {
+            secret_arn: String::new(),
+            access_role_arn: String::new(),
+        };
+        let mut spec = MigrationSpec::new("", "", none);
+        spec.dms.validation = false;
+        spec
     }
 
     /// The deterministic names of this migration.

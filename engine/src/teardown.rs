@@ -12,7 +12,7 @@ use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
 use super::reconcile::subnet_group_description;
 use super::spec::{MigrationSpec, Phase};
-use super::timeouts;
+use super::waiters::*;
 
 /// What teardown did.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -33,57 +33,6 @@ impl TeardownOutcome {
         self.errors.is_empty()
     }
 }
-
-const WAIT_TASK_STOPPED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::WaitTaskStopped,
-    phase: Phase::Finalizing,
-    pending: &[
-        ReplicationTaskStatus::Stopping,
-        ReplicationTaskStatus::Running,
-        ReplicationTaskStatus::Starting,
-        ReplicationTaskStatus::Modifying,
-        ReplicationTaskStatus::Creating,
-    ],
-    target: &[
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Failed,
-        ReplicationTaskStatus::Ready,
-    ],
-    gone_is_target: false,
-    timeout: timeouts::TASK_STOP,
-    continuous_target: None,
-};
-
-const WAIT_TASK_GONE: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::DeleteTask,
-    phase: Phase::Finalizing,
-    // Right after the call, describe may still show the previous state.
-    pending: &[
-        ReplicationTaskStatus::Deleting,
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Failed,
-        ReplicationTaskStatus::Ready,
-    ],
-    target: &[],
-    gone_is_target: true,
-    timeout: timeouts::DMS_DELETE,
-    continuous_target: Some(2),
-};
-
-const WAIT_INSTANCE_GONE: Waiter<ReplicationInstanceStatus> = Waiter {
-    step: Step::DeleteReplicationInstance,
-    phase: Phase::Finalizing,
-    pending: &[
-        ReplicationInstanceStatus::Deleting,
-        ReplicationInstanceStatus::Available,
-        ReplicationInstanceStatus::Modifying,
-        ReplicationInstanceStatus::Creating,
-    ],
-    target: &[],
-    gone_is_target: true,
-    timeout: timeouts::DMS_DELETE,
-    continuous_target: Some(2),
-};
 
 fn none<T>(_: &T) -> Option<i32> {
     None
@@ -116,10 +65,7 @@ impl Engine {
         let run = self.run(spec, timeout, cancel);
         let mut out = TeardownOutcome::default();
         match run.observe(known).await {
-            Ok(o) if spec.strategy == super::spec::Strategy::BlueGreen => {
-                Box::pin(run.teardown_blue_green(&o, &mut out)).await;
-            }
-            Ok(o) => run.teardown(&o, &mut out).await,
+            Ok(o) => run.ops().teardown(&run, &o, &mut out).await,
             Err(e) => out.errors.push(e),
         }
         out
@@ -137,19 +83,11 @@ impl Run<'_> {
             Err(e) => out.errors.push(e),
         };
         // Both directions: the reverse task exists once a cutover happened.
-        for t in [&o.task, &o.reverse_task].into_iter().flatten() {
+        for t in o.tasks() {
             let r = self.delete_task(t).await;
             record(out, format!("DMS Replication Task ({})", t.identifier), r);
         }
-        for ep in [
-            &o.source_endpoint,
-            &o.target_endpoint,
-            &o.reverse_source_endpoint,
-            &o.reverse_target_endpoint,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for ep in o.endpoints() {
             let r = gone_ok(
                 self.call(Step::DeleteEndpoint, &ep.identifier, || {
                     aws.delete_endpoint(&ep.arn)
@@ -191,7 +129,7 @@ impl Run<'_> {
         }
     }
 
-    async fn teardown(&self, o: &Observed, out: &mut TeardownOutcome) {
+    pub(crate) async fn teardown(&self, o: &Observed, out: &mut TeardownOutcome) {
         let aws = self.aws();
         let record = |out: &mut TeardownOutcome, what: String, r: Result<(), EngineError>| match r {
             Ok(()) => out.deleted.push(what),
@@ -318,19 +256,8 @@ impl Run<'_> {
             .await?;
         }
         let which = DmsRef::Arn(t.arn.clone());
-        self.wait(
-            &waiter,
-            &t.identifier,
-            fresh,
-            || async {
-                with_status(aws.describe_replication_task(&which).await, |t| {
-                    t.status.clone()
-                })
-            },
-            none,
-            super::reconcile::task_failure,
-        )
-        .await?;
+        self.wait_task(&waiter, &t.identifier, &which, fresh)
+            .await?;
         Ok(())
     }
 
@@ -346,19 +273,8 @@ impl Run<'_> {
             )?;
         }
         let which = DmsRef::Arn(t.arn.clone());
-        self.wait(
-            &WAIT_TASK_GONE,
-            &t.identifier,
-            true,
-            || async {
-                with_status(aws.describe_replication_task(&which).await, |t| {
-                    t.status.clone()
-                })
-            },
-            none,
-            super::reconcile::task_failure,
-        )
-        .await?;
+        self.wait_task(&WAIT_TASK_GONE, &t.identifier, &which, true)
+            .await?;
         Ok(())
     }
 
@@ -374,7 +290,7 @@ impl Run<'_> {
         ) {
             // DMS refuses to delete an instance mid-create; let it settle first.
             self.wait(
-                &super::reconcile::WAIT_REPLICATION_INSTANCE,
+                &WAIT_REPLICATION_INSTANCE,
                 &ri.identifier,
                 false,
                 || async {

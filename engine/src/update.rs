@@ -7,12 +7,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::api::*;
-use super::core::{Engine, Run, Waiter, with_status};
+use super::core::{Engine, Run};
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
-use super::reconcile::{EngineFailure, task_failure};
+use super::reconcile::EngineFailure;
 use super::spec::{Phase, task_settings_json};
-use super::timeouts;
+use super::waiters::*;
 
 /// What changed between state and plan. `migration_type` and `cdc_start_position` are not
 /// here: the lead marks them RequiresReplace (a different start needs a new task).
@@ -33,34 +33,6 @@ impl DmsChange {
     }
 }
 
-const WAIT_TASK_RESUMED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::StartTask,
-    phase: Phase::Replicating,
-    pending: &[
-        ReplicationTaskStatus::Starting,
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Modifying,
-    ],
-    target: &[ReplicationTaskStatus::Running],
-    gone_is_target: false,
-    timeout: timeouts::TASK_READY,
-    continuous_target: None,
-};
-
-const WAIT_TASK_MODIFIED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::ModifyTask,
-    phase: Phase::Replicating,
-    pending: &[ReplicationTaskStatus::Modifying],
-    target: &[
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Failed,
-    ],
-    gone_is_target: false,
-    timeout: timeouts::TASK_STOP,
-    continuous_target: None,
-};
-
 impl Engine {
     /// Applies DMS setting changes in place: stop the task (wait stopped), modify the task
     /// and/or endpoints, then resume (`resume-processing`) if it was running. Tables added
@@ -78,19 +50,21 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        // Blue/green has no DMS settings: RDS replicates green itself.
-        let result = if change.is_empty() || spec.strategy == super::spec::Strategy::BlueGreen {
+        let result = if change.is_empty() {
             Ok(())
         } else {
-            run.update(known, change).await
+            run.ops().update(&run, known, change).await
         };
         self.finish(spec, known, result).await
     }
 }
 
 impl Run<'_> {
-    async fn update(&self, known: &KnownIds, change: &DmsChange) -> Result<(), EngineError> {
-        let aws = self.aws();
+    pub(crate) async fn update(
+        &self,
+        known: &KnownIds,
+        change: &DmsChange,
+    ) -> Result<(), EngineError> {
         let o = self.observe(known).await?;
         let source = o.source.clone().ok_or_else(|| EngineError::Missing {
             attribute: "source_db_instance_identifier",
@@ -117,15 +91,8 @@ impl Run<'_> {
         if change.source_endpoint
             && let Some(ep) = &o.source_endpoint
         {
-            let input = ModifyEndpointInput {
-                arn: ep.arn.clone(),
-                credentials: Some(self.spec.dms.source_credentials.clone()),
-                ..Default::default()
-            };
-            self.call(Step::ModifyEndpoint, &ep.identifier, || {
-                aws.modify_endpoint(&input)
-            })
-            .await?;
+            let creds = self.spec.dms.source_credentials.clone();
+            self.set_endpoint_credentials(ep, creds).await?;
         }
         // Target credentials default to the source's, so a source change moves them too.
         let target_follows_source =
@@ -133,21 +100,8 @@ impl Run<'_> {
         if (change.target_endpoint || target_follows_source)
             && let Some(ep) = &o.target_endpoint
         {
-            let creds = self
-                .spec
-                .dms
-                .target_credentials
-                .clone()
-                .unwrap_or_else(|| self.spec.dms.source_credentials.clone());
-            let input = ModifyEndpointInput {
-                arn: ep.arn.clone(),
-                credentials: Some(creds),
-                ..Default::default()
-            };
-            self.call(Step::ModifyEndpoint, &ep.identifier, || {
-                aws.modify_endpoint(&input)
-            })
-            .await?;
+            let creds = self.spec.dms.target_credentials_or_source();
+            self.set_endpoint_credentials(ep, creds).await?;
         }
         let Some(task) = &o.task else {
             return Ok(());
@@ -159,49 +113,11 @@ impl Run<'_> {
                 task_settings: Some(task_settings_json(&self.spec.dms)),
                 ..Default::default()
             };
-            self.call(Step::ModifyTask, &task.identifier, || {
-                aws.modify_replication_task(&input)
-            })
-            .await?;
-            let which = DmsRef::Arn(task.arn.clone());
-            self.wait(
-                &WAIT_TASK_MODIFIED,
-                &task.identifier,
-                true,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                |_| None,
-                task_failure,
-            )
-            .await?;
+            self.modify_task(task, &input, &WAIT_TASK_MODIFIED).await?;
         }
         if was_running || was_failed {
-            let input = StartReplicationTaskInput {
-                arn: task.arn.clone(),
-                start_type: StartType::ResumeProcessing,
-                cdc_start_position: None,
-            };
-            self.call(Step::StartTask, &task.identifier, || {
-                aws.start_replication_task(&input)
-            })
-            .await?;
-            let which = DmsRef::Arn(task.arn.clone());
-            self.wait(
-                &WAIT_TASK_RESUMED,
-                &task.identifier,
-                true,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                |_| None,
-                task_failure,
-            )
-            .await?;
+            let resumed = Some(&WAIT_TASK_RESUMED);
+            self.resume_task(Step::StartTask, task, resumed).await?;
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use rdsenc_engine::api::{
 };
 use rdsenc_engine::{
     CutoverSpec, CutoverStrategy, DmsSpec, Engine, KnownIds, MigrationSpec, Phase, PollPolicy,
-    RetireSource, Route53Record, SystemClock, TablePrepMode, TargetOverrides, WriteFence,
+    RetireSource, Route53Record, SwitchOp, SystemClock, TablePrepMode, TargetOverrides, WriteFence,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -192,7 +192,7 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
         record_name: "orders-db.example.internal".into(),
         ttl: 30,
     }));
-    let o = Box::pin(engine.cutover(&spec, &r53, &known, budget, &cancel))
+    let o = Box::pin(engine.switch(SwitchOp::Cutover, &spec, &r53, &known, budget, &cancel))
         .await
         .unwrap_or_else(|f| panic!("route53 cutover: {}", f.error));
     assert_eq!(o.phase, Phase::CutOver);
@@ -211,7 +211,7 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
         .expect("source");
     assert_eq!(src.vpc_security_group_ids, vec!["sg-fence".to_owned()]);
 
-    let o = Box::pin(engine.failback(&spec, &r53, &known, budget, &cancel))
+    let o = Box::pin(engine.switch(SwitchOp::Failback, &spec, &r53, &known, budget, &cancel))
         .await
         .unwrap_or_else(|f| panic!("route53 failback: {}", f.error));
     assert_eq!(o.phase, Phase::Replicating);
@@ -227,7 +227,7 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
 
     // Identifier swap cutover: two renames, the reverse endpoints follow the names.
     let swap = cut(CutoverStrategy::IdentifierSwap);
-    let o = Box::pin(engine.cutover(&spec, &swap, &known, budget, &cancel))
+    let o = Box::pin(engine.switch(SwitchOp::Cutover, &spec, &swap, &known, budget, &cancel))
         .await
         .unwrap_or_else(|f| panic!("swap cutover: {}", f.error));
     assert_eq!(o.phase, Phase::CutOver);
@@ -259,7 +259,7 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
     assert_eq!(o.active_db_instance_identifier(), Some("orders"));
 
     // Finalize: DMS gone, the original stopped, the encrypted instance serving.
-    let o = Box::pin(engine.finalize(&spec, &swap, &known, budget, &cancel))
+    let o = Box::pin(engine.switch(SwitchOp::Finalize, &spec, &swap, &known, budget, &cancel))
         .await
         .unwrap_or_else(|f| panic!("finalize: {}", f.error));
     assert_eq!(o.phase, Phase::Finalized);

@@ -31,12 +31,30 @@ pub use crate::aws_error::AwsError;
 pub type Tags = BTreeMap<String, String>;
 
 macro_rules! aws_enum {
+    // `default Other`: the enum defaults to `Other("")` (a field no response filled in);
+    // `default Variant`: to that variant.
+    (@default $name:ident Other) => {
+        impl Default for $name {
+            fn default() -> Self {
+                Self::Other(String::new())
+            }
+        }
+    };
+    (@default $name:ident $def:ident) => {
+        impl Default for $name {
+            fn default() -> Self {
+                Self::$def
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
-        $name:ident {
+        $name:ident $(default $def:ident)? {
             $( $(#[$vmeta:meta])* $variant:ident => $wire:literal ),+ $(,)?
         }
     ) => {
+        $( aws_enum!(@default $name $def); )?
+
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {

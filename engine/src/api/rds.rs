@@ -8,7 +8,7 @@ use super::*;
 
 aws_enum! {
     /// `DBInstanceStatus`.
-    DbInstanceStatus {
+    DbInstanceStatus default Other {
         /// `available`: ready to serve.
         Available => "available",
         /// `backing-up`: the first automated backup after create/restore.
@@ -108,7 +108,7 @@ impl DbInstanceStatus {
 
 aws_enum! {
     /// The database engine of an RDS instance or snapshot (`Engine`).
-    DbEngine {
+    DbEngine default Other {
         /// `mysql`.
         Mysql => "mysql",
         /// `mariadb`.
@@ -120,7 +120,7 @@ aws_enum! {
 
 aws_enum! {
     /// `DBSnapshot.Status`.
-    SnapshotStatus {
+    SnapshotStatus default Other {
         /// `creating` (also reported while a copy is in progress).
         Creating => "creating",
         /// `copying`.
@@ -138,7 +138,7 @@ aws_enum! {
 
 aws_enum! {
     /// `DBSnapshot.SnapshotType`.
-    SnapshotType {
+    SnapshotType default Manual {
         /// `manual`: made by a CreateDBSnapshot or CopyDBSnapshot call.
         Manual => "manual",
         /// `automated`: made by the backup window.
@@ -265,18 +265,6 @@ pub struct DbInstance {
     pub tags: Tags,
 }
 
-impl Default for DbInstanceStatus {
-    fn default() -> Self {
-        DbInstanceStatus::Other(String::new())
-    }
-}
-
-impl Default for DbEngine {
-    fn default() -> Self {
-        DbEngine::Other(String::new())
-    }
-}
-
 /// An RDS DB snapshot (manual snapshot or encrypted copy).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DbSnapshot {
@@ -308,20 +296,6 @@ pub struct DbSnapshot {
     pub create_time: Option<SystemTime>,
     /// `TagList`.
     pub tags: Tags,
-}
-
-impl Default for SnapshotStatus {
-    fn default() -> Self {
-        SnapshotStatus::Other(String::new())
-    }
-}
-
-// The macro cannot place `#[default]` on one variant.
-#[allow(clippy::derivable_impls)]
-impl Default for SnapshotType {
-    fn default() -> Self {
-        SnapshotType::Manual
-    }
 }
 
 /// `CreateDBSnapshot` input.
@@ -479,7 +453,7 @@ pub struct CreateReadReplicaInput {
 
 aws_enum! {
     /// `BlueGreenDeployment.Status`.
-    BlueGreenStatus {
+    BlueGreenStatus default Other {
         /// `PROVISIONING`: the green environment is being created.
         Provisioning => "PROVISIONING",
         /// `AVAILABLE`: green exists and replicates from blue.
@@ -496,12 +470,6 @@ aws_enum! {
         SwitchoverFailed => "SWITCHOVER_FAILED",
         /// `DELETING`.
         Deleting => "DELETING",
-    }
-}
-
-impl Default for BlueGreenStatus {
-    fn default() -> Self {
-        BlueGreenStatus::Other(String::new())
     }
 }
 

@@ -141,7 +141,7 @@ pub(crate) fn already_encrypted(source: &DbInstance) -> Option<EngineError> {
 
 /// Plan-time check of the cutover settings for blue/green (called by
 /// [`CutoverSpec::validate`]).
-pub(crate) fn validate_cutover(cut: &CutoverSpec, bad: &mut impl FnMut(&'static str, String)) {
+pub(crate) fn validate_cutover(cut: &CutoverSpec, bad: &mut dyn FnMut(&'static str, String)) {
     if let CutoverStrategy::Route53(_) = cut.strategy {
         bad(
             "route53",
@@ -207,7 +207,7 @@ pub(super) fn names_of(list: &[&DbInstance]) -> String {
 }
 
 /// Sentences saying what `cutover = true` will do with blue/green, for `terraform plan`
-/// warnings (what [`describe_cutover`](crate::cutover::describe_cutover) returns then). Pure.
+/// warnings (what [`describe_cutover`](crate::describe_cutover) returns then). Pure.
 pub(crate) fn describe_blue_green_cutover(
     spec: &MigrationSpec,
     cut: &CutoverSpec,
@@ -267,7 +267,7 @@ pub(crate) fn describe_blue_green_cutover(
 }
 
 /// What `cutover = true -> false` would do with blue/green, for plan warnings (what
-/// [`describe_failback`](crate::failback::describe_failback) returns then). Pure.
+/// [`describe_failback`](crate::describe_failback) returns then). Pure.
 pub(crate) fn describe_blue_green_failback(spec: &MigrationSpec, o: &Observed) -> Vec<String> {
     match blue_green_failback_refusal(spec, o) {
         Some(e) => vec![format!("{e}.")],
@@ -279,7 +279,7 @@ pub(crate) fn describe_blue_green_failback(spec: &MigrationSpec, o: &Observed) -
 }
 
 /// Sentences saying what `finalize = true` will do with blue/green, for plan warnings (what
-/// [`describe_finalize`](crate::finalize::describe_finalize) returns then). Pure.
+/// [`describe_finalize`](crate::describe_finalize) returns then). Pure.
 pub(crate) fn describe_blue_green_finalize(
     spec: &MigrationSpec,
     cut: &CutoverSpec,

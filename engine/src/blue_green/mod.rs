@@ -42,10 +42,9 @@ use super::cutover::{
 use super::error::{EngineError, Step};
 use super::names::{RDS_INSTANCE_ID_MAX, Role, fit};
 use super::observe::{KnownIds, Observed, ValidationSummary};
-use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase, Strategy};
 use super::teardown::TeardownOutcome;
-use super::timeouts;
+use super::waiters::{self, *};
 
 mod checks;
 mod run;
@@ -70,7 +69,7 @@ const REPLICA_KEYS: &str = "blue_green.replica_kms_key_ids";
 
 /// The create wait's view of the deployment and its green instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GreenWait {
+pub(crate) enum GreenWait {
     Provisioning,
     GreenBusy,
     Ready,
@@ -87,48 +86,6 @@ impl fmt::Display for GreenWait {
         })
     }
 }
-
-const WAIT_GREEN: Waiter<GreenWait> = Waiter {
-    step: Step::WaitBlueGreen,
-    phase: Phase::ProvisioningGreen,
-    pending: &[GreenWait::Provisioning, GreenWait::GreenBusy],
-    target: &[GreenWait::Ready],
-    gone_is_target: false,
-    timeout: timeouts::GREEN_PROVISION,
-    continuous_target: None,
-};
-
-const WAIT_SWITCHOVER: Waiter<BlueGreenStatus> = Waiter {
-    step: Step::SwitchoverBlueGreen,
-    phase: Phase::CuttingOver,
-    // Right after the call, describe may still show AVAILABLE.
-    pending: &[
-        BlueGreenStatus::Available,
-        BlueGreenStatus::SwitchoverInProgress,
-    ],
-    target: &[BlueGreenStatus::SwitchoverCompleted],
-    gone_is_target: false,
-    timeout: timeouts::SWITCHOVER_MARGIN,
-    continuous_target: None,
-};
-
-const WAIT_DELETED: Waiter<BlueGreenStatus> = Waiter {
-    step: Step::DeleteBlueGreen,
-    phase: Phase::Finalizing,
-    pending: &[
-        BlueGreenStatus::Deleting,
-        BlueGreenStatus::Provisioning,
-        BlueGreenStatus::Available,
-        BlueGreenStatus::SwitchoverCompleted,
-        BlueGreenStatus::SwitchoverFailed,
-        BlueGreenStatus::InvalidConfiguration,
-        BlueGreenStatus::ProvisioningFailed,
-    ],
-    target: &[],
-    gone_is_target: true,
-    timeout: timeouts::BLUE_GREEN_DELETE,
-    continuous_target: Some(2),
-};
 
 fn explain(d: &BlueGreenDeployment) -> Option<String> {
     let what = match &d.status_details {
@@ -186,46 +143,14 @@ impl Engine {
         let run = self.run(spec, Duration::from_secs(5 * 60), cancel);
         Box::pin(run.blue_green_preflight()).await
     }
+}
 
-    /// `apply_switch` for blue/green: `cutover = true` switches over (then finalizes when
-    /// `finalize = true`); `cutover = false` is a no-op before the switchover and refused
-    /// after it; `finalize` without `cutover` is refused. Nothing changes in AWS when
-    /// refused.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn blue_green_switch(
-        &self,
-        spec: &MigrationSpec,
-        cut: &CutoverSpec,
-        cutover: bool,
-        finalize: bool,
-        known: &KnownIds,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<Observed, Box<EngineFailure>> {
-        let run = self.run(spec, timeout, cancel);
-        let result = match (cutover, finalize) {
-            (true, f) => {
-                let r = Box::pin(run.blue_green_cutover(cut, known)).await;
-                if r.is_ok() && f {
-                    Box::pin(run.blue_green_finalize(cut, known)).await
-                } else {
-                    r
-                }
-            }
-            (false, false) => {
-                let o = Box::pin(run.observe(known)).await;
-                match o {
-                    Ok(o) => blue_green_failback_refusal(spec, &o).map_or(Ok(()), Err),
-                    Err(e) => Err(e),
-                }
-            }
-            (false, true) => Err(refused(
-                "finalize",
-                "finalize",
-                vec!["finalize = true needs cutover = true".into()],
-            )),
-        };
-        self.finish(spec, known, result).await
+impl Run<'_> {
+    /// Failback for blue/green: a no-op before the switchover, refused after it (RDS has no
+    /// way back). Nothing changes in AWS.
+    pub(crate) async fn blue_green_failback(&self, known: &KnownIds) -> Result<(), EngineError> {
+        let o = Box::pin(self.observe(known)).await?;
+        blue_green_failback_refusal(self.spec, &o).map_or(Ok(()), Err)
     }
 }
 

@@ -387,11 +387,12 @@ impl Run<'_> {
             }) => self
                 .find_deployment(&KnownIds::default(), true)
                 .await?
-                .ok_or_else(|| EngineError::Failed {
-                    step: Step::CreateBlueGreen,
-                    id: name,
-                    status: "deleted".into(),
-                    reason: Some("RDS said the name is taken, but no deployment has it".into()),
+                .ok_or_else(|| {
+                    EngineError::deleted(
+                        Step::CreateBlueGreen,
+                        name,
+                        Some("RDS said the name is taken, but no deployment has it"),
+                    )
                 }),
             Err(e) => Err(e),
         }

@@ -58,11 +58,12 @@ impl Run<'_> {
                 |(d, _): &(BlueGreenDeployment, Vec<DbInstance>)| explain(d),
             )
             .await?;
-        got.ok_or_else(|| EngineError::Failed {
-            step: Step::WaitBlueGreen,
-            id: id.to_owned(),
-            status: "deleted".into(),
-            reason: Some("the blue/green deployment disappeared".into()),
+        got.ok_or_else(|| {
+            EngineError::deleted(
+                Step::WaitBlueGreen,
+                id.to_owned(),
+                Some("the blue/green deployment disappeared"),
+            )
         })
     }
 
@@ -70,15 +71,12 @@ impl Run<'_> {
     // Switch
     // -----------------------------------------------------------------------------------------
 
-    pub(super) async fn blue_green_cutover(
+    pub(crate) async fn blue_green_cutover(
         &self,
         cut: &CutoverSpec,
         known: &KnownIds,
     ) -> Result<(), EngineError> {
-        if let Err(mut errs) = cut.validate(self.spec) {
-            return Err(errs.remove(0));
-        }
-        let o = Box::pin(self.observe(known)).await?;
+        let o = self.observe_for_switch(cut, known).await?;
         let d = match o.phase {
             Phase::CutOver | Phase::Finalizing | Phase::Finalized => return Ok(()),
             Phase::CuttingOver => o.blue_green.clone(),
@@ -99,18 +97,19 @@ impl Run<'_> {
                 ));
             }
         };
-        let d = d.ok_or_else(|| EngineError::Failed {
-            step: Step::SwitchoverBlueGreen,
-            id: self.names.blue_green_deployment_name(),
-            status: "deleted".into(),
-            reason: Some("the blue/green deployment does not exist".into()),
+        let d = d.ok_or_else(|| {
+            EngineError::deleted(
+                Step::SwitchoverBlueGreen,
+                self.names.blue_green_deployment_name(),
+                Some("the blue/green deployment does not exist"),
+            )
         })?;
         let secs = cut
             .switchover_timeout_seconds
             .unwrap_or(DEFAULT_SWITCHOVER_TIMEOUT_SECONDS);
         let w = Waiter {
             timeout: Duration::from_secs(u64::try_from(secs).unwrap_or(0))
-                + timeouts::SWITCHOVER_MARGIN,
+                + waiters::SWITCHOVER_MARGIN,
             ..WAIT_SWITCHOVER
         };
         self.wait_deployment(&w, &d.identifier).await?;
@@ -197,7 +196,7 @@ impl Run<'_> {
     // Finalize
     // -----------------------------------------------------------------------------------------
 
-    pub(super) async fn blue_green_finalize(
+    pub(crate) async fn blue_green_finalize(
         &self,
         cut: &CutoverSpec,
         known: &KnownIds,

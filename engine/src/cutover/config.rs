@@ -111,6 +111,27 @@ pub struct CutoverSpec {
     pub switchover_timeout_seconds: Option<i32>,
 }
 
+/// [`CutoverSpec::validate`]'s checks for the DMS strategy: the identifier swap's rename
+/// must fit RDS's identifier length.
+pub(crate) fn validate_dms_cutover(
+    cut: &CutoverSpec,
+    spec: &MigrationSpec,
+    bad: &mut dyn FnMut(&'static str, String),
+) {
+    if cut.strategy == CutoverStrategy::IdentifierSwap {
+        let n = spec.names();
+        let renamed = format!("{}{UNENCRYPTED_SUFFIX}", n.migration);
+        if renamed.len() > RDS_INSTANCE_ID_MAX {
+            bad(
+                "cutover_strategy",
+                format!(
+                    "identifier_swap renames the source to {renamed:?}, longer than the {RDS_INSTANCE_ID_MAX} characters RDS allows; use \"route53\" or \"none\""
+                ),
+            );
+        }
+    }
+}
+
 impl CutoverSpec {
     /// Checks what can be checked without AWS; every error names its attribute.
     ///
@@ -134,20 +155,7 @@ impl CutoverSpec {
                 );
             }
         }
-        if spec.strategy == crate::spec::Strategy::BlueGreen {
-            crate::blue_green::validate_cutover(self, &mut bad);
-        } else if self.strategy == CutoverStrategy::IdentifierSwap {
-            let n = spec.names();
-            let renamed = format!("{}{UNENCRYPTED_SUFFIX}", n.migration);
-            if renamed.len() > RDS_INSTANCE_ID_MAX {
-                bad(
-                    "cutover_strategy",
-                    format!(
-                        "identifier_swap renames the source to {renamed:?}, longer than the {RDS_INSTANCE_ID_MAX} characters RDS allows; use \"route53\" or \"none\""
-                    ),
-                );
-            }
-        }
+        crate::strategy::ops(spec.strategy).validate_cutover(self, spec, &mut bad);
         if let WriteFence::SecurityGroups(sgs) = &self.write_fence
             && (sgs.is_empty() || sgs.iter().any(|s| !s.starts_with("sg-")))
         {

@@ -47,7 +47,7 @@ use super::names::{Names, RDS_INSTANCE_ID_MAX, Role, TAG_ROLE, fit};
 use super::observe::{KnownIds, Observed, is_replicating};
 use super::reconcile::{EngineFailure, task_failure};
 use super::spec::{MigrationSpec, Phase, target_after_connect_script, task_settings_json};
-use super::timeouts;
+use super::waiters::{self, *};
 
 mod config;
 mod plan;
@@ -57,8 +57,39 @@ mod steps;
 mod switch;
 
 pub use config::*;
-pub use plan::*;
+pub(crate) use plan::*;
 pub use record::*;
+
+/// An operation that moves a migration between `replicating`, `cut_over` and `finalized`,
+/// run by [`Engine::switch`]. The variants describe the DMS strategy; with blue/green the
+/// cutover is the RDS switchover, failback is refused once it happened, and finalize deletes
+/// the deployment and retires the old instances (`blue_green/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwitchOp {
+    /// `cutover = false -> true`. From `replicating`: checks task running, full load
+    /// complete, validation (when `require_validation`), and lag <= `max_lag`; a failed check
+    /// returns [`EngineError::Refused`] with the measured values and changes nothing. Then:
+    /// phase tag `cutting_over` -> write fence -> drain forward CDC -> stop forward task ->
+    /// switch per strategy -> reverse endpoints and CDC-only reverse task from the drain
+    /// time -> phase tag `cut_over`. Already `cut_over`/`finalizing`/`finalized`: returns
+    /// the observed state (no-op). Also refused when the swap's names collide or a failback
+    /// is in progress.
+    Cutover,
+    /// `cutover = true -> false`. It also rolls back a half-done cutover (`cutting_over`) as
+    /// long as no write can have reached the target unreplicated. From `cut_over`: reverse
+    /// task running and reverse lag <= `max_lag`, else [`EngineError::Refused`] with nothing
+    /// changed. Then: phase tag `failing_back` -> fence the target (if configured) -> drain
+    /// and stop reverse -> switch back -> forward task made CDC-only and started from the
+    /// failback drain time -> lift fences -> phase `replicating`. `replicating` (or
+    /// earlier): no-op. `finalizing`/`finalized`: refused.
+    Failback,
+    /// `finalize = true`. Only from `cut_over` (or a re-run from `finalizing`); `finalized`
+    /// is a no-op. Refuses, before changing anything, a `snapshot_and_delete` of a source
+    /// with deletion protection or whose final snapshot name is taken. DMS deletions go on
+    /// past failures and the first error is returned (the phase stays `finalizing` so a
+    /// re-run continues).
+    Finalize,
+}
 
 /// Tag on the target: the phase, once past `replicating`.
 pub(crate) const TAG_PHASE: &str = "rdsenc:phase";
@@ -91,61 +122,6 @@ pub(crate) const DRAINED_BELOW_SECONDS: f64 = 1.0;
 // ---------------------------------------------------------------------------------------------
 // Waiters
 // ---------------------------------------------------------------------------------------------
-
-const WAIT_RENAMED: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::RenameInstance,
-    phase: Phase::CuttingOver,
-    pending: DbInstanceStatus::PENDING,
-    target: DbInstanceStatus::READY,
-    gone_is_target: false,
-    timeout: timeouts::RENAME,
-    // A modify shows `available` for a moment before `modifying`/`renaming`.
-    continuous_target: Some(2),
-};
-
-const WAIT_ROUTE53: Waiter<ChangeStatus> = Waiter {
-    step: Step::WaitRoute53,
-    phase: Phase::CuttingOver,
-    pending: &[ChangeStatus::Pending],
-    target: &[ChangeStatus::Insync],
-    gone_is_target: false,
-    timeout: timeouts::ROUTE53_INSYNC,
-    continuous_target: None,
-};
-
-const WAIT_CDC_RUNNING: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::StartCdc,
-    phase: Phase::CuttingOver,
-    pending: &[
-        ReplicationTaskStatus::Creating,
-        ReplicationTaskStatus::Modifying,
-        ReplicationTaskStatus::Starting,
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Stopped,
-    ],
-    target: &[ReplicationTaskStatus::Running],
-    gone_is_target: false,
-    timeout: timeouts::REVERSE_TASK,
-    continuous_target: None,
-};
-
-const WAIT_TASK_IDLE: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::CreateReverseTask,
-    phase: Phase::CuttingOver,
-    pending: &[
-        ReplicationTaskStatus::Creating,
-        ReplicationTaskStatus::Modifying,
-    ],
-    target: &[
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Failed,
-        ReplicationTaskStatus::Running,
-    ],
-    gone_is_target: false,
-    timeout: timeouts::REVERSE_TASK,
-    continuous_target: None,
-};
 
 fn no_percent<T>(_: &T) -> Option<i32> {
     None

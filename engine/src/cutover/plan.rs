@@ -30,11 +30,12 @@ pub(crate) fn fence_text(fence: &WriteFence, who: &str) -> String {
     }
 }
 
-/// Sentences saying what `cutover = true` will do, for `terraform plan` warnings. Pure.
-pub fn describe_cutover(spec: &MigrationSpec, cut: &CutoverSpec, o: &Observed) -> Vec<String> {
-    if spec.strategy == crate::spec::Strategy::BlueGreen {
-        return crate::blue_green::describe_blue_green_cutover(spec, cut, o);
-    }
+/// [`describe_cutover`](crate::describe_cutover) for the DMS strategy.
+pub(crate) fn describe_dms_cutover(
+    spec: &MigrationSpec,
+    cut: &CutoverSpec,
+    o: &Observed,
+) -> Vec<String> {
     let n = spec.names();
     let src = o.source.as_ref();
     let tgt = o.target.as_ref();

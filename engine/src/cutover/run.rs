@@ -7,22 +7,14 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 
 impl Engine {
-    /// `cutover = false -> true`. Level-triggered: a re-run after an interruption continues
-    /// from what AWS shows (the phase tag, the names, the task states).
+    /// Runs one [`SwitchOp`]. Level-triggered: a re-run after an interruption continues
+    /// from what AWS shows (the phase tag, the names, the task states); checks poll within
+    /// half of `timeout`.
     ///
-    /// From `replicating`: checks task running, full load complete, validation (when
-    /// `require_validation`), and lag <= `max_lag`, polling for the lag within half of
-    /// `timeout`; a failed check returns [`EngineError::Refused`] with the measured values
-    /// and changes nothing. Then: phase tag `cutting_over` -> write fence -> drain forward
-    /// CDC -> stop forward task -> switch per strategy -> reverse endpoints and CDC-only
-    /// reverse task from the drain time -> phase tag `cut_over`.
-    ///
-    /// Already `cut_over`/`finalizing`/`finalized`: returns the observed state (no-op).
-    ///
-    /// **Errors**: [`EngineFailure`] with what exists; `Refused` when a check fails, the
-    /// swap's names collide, or a failback is in progress.
-    pub async fn cutover(
+    /// **Errors**: [`EngineFailure`] with what exists; `Refused` as each operation says.
+    pub async fn switch(
         &self,
+        op: SwitchOp,
         spec: &MigrationSpec,
         cut: &CutoverSpec,
         known: &KnownIds,
@@ -30,16 +22,16 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = Box::pin(run.cutover(cut, known)).await;
+        let result = run.ops().switch(&run, op, cut, known).await;
         self.finish(spec, known, result).await
     }
 }
 
 impl Engine {
     /// One call for an update that touches `cutover` or `finalize`: drives the migration to
-    /// the configured switch state. `cutover = true` -> [`Engine::cutover`] (no-op when cut
-    /// over), then [`Engine::finalize`] when `finalize = true`; `cutover = false` ->
-    /// [`Engine::failback`] (no-op when replicating). `finalize = true` with
+    /// the configured switch state. `cutover = true` -> [`SwitchOp::Cutover`] (no-op when cut
+    /// over), then [`SwitchOp::Finalize`] when `finalize = true`; `cutover = false` ->
+    /// [`SwitchOp::Failback`] (no-op when replicating). `finalize = true` with
     /// `cutover = false` is refused (attribute `finalize`) without touching AWS.
     ///
     /// **Errors**: as the operation it runs.
@@ -54,22 +46,22 @@ impl Engine {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
-        if spec.strategy == crate::spec::Strategy::BlueGreen {
-            return Box::pin(
-                self.blue_green_switch(spec, cut, cutover, finalize, known, timeout, cancel),
-            )
-            .await;
-        }
         match (cutover, finalize) {
-            (true, false) => Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await,
+            (true, false) => {
+                Box::pin(self.switch(SwitchOp::Cutover, spec, cut, known, timeout, cancel)).await
+            }
             (true, true) => {
                 let started = self.clock.now();
-                let o = Box::pin(self.cutover(spec, cut, known, timeout, cancel)).await?;
+                let o = Box::pin(self.switch(SwitchOp::Cutover, spec, cut, known, timeout, cancel))
+                    .await?;
                 let left =
                     timeout.saturating_sub(self.clock.now().saturating_duration_since(started));
-                Box::pin(self.finalize(spec, cut, &o.known_ids(), left, cancel)).await
+                Box::pin(self.switch(SwitchOp::Finalize, spec, cut, &o.known_ids(), left, cancel))
+                    .await
             }
-            (false, false) => Box::pin(self.failback(spec, cut, known, timeout, cancel)).await,
+            (false, false) => {
+                Box::pin(self.switch(SwitchOp::Failback, spec, cut, known, timeout, cancel)).await
+            }
             (false, true) => {
                 let err = refused(
                     "finalize",
@@ -83,15 +75,12 @@ impl Engine {
 }
 
 impl Run<'_> {
-    pub(super) async fn cutover(
+    pub(crate) async fn cutover(
         &self,
         cut: &CutoverSpec,
         known: &KnownIds,
     ) -> Result<(), EngineError> {
-        if let Err(mut errs) = cut.validate(self.spec) {
-            return Err(errs.remove(0));
-        }
-        let o = Box::pin(self.observe(known)).await?;
+        let o = self.observe_for_switch(cut, known).await?;
         match o.phase {
             Phase::CutOver => return self.keep_reverse_running(&o).await,
             Phase::Finalizing | Phase::Finalized => return Ok(()),
@@ -150,35 +139,11 @@ impl Run<'_> {
             reason = task_failure(rt).unwrap_or_default(),
             "resuming the reverse replication task"
         );
-        let aws = self.aws();
-        let input = StartReplicationTaskInput {
-            arn: rt.arn.clone(),
-            start_type: StartType::ResumeProcessing,
-            cdc_start_position: None,
-        };
-        self.call(Step::StartCdc, &rt.identifier, || {
-            aws.start_replication_task(&input)
-        })
-        .await?;
-        let which = DmsRef::Arn(rt.arn.clone());
         let w = Waiter {
             phase: Phase::CutOver,
             ..WAIT_CDC_RUNNING
         };
-        self.wait(
-            &w,
-            &rt.identifier,
-            true,
-            || async {
-                with_status(aws.describe_replication_task(&which).await, |t| {
-                    t.status.clone()
-                })
-            },
-            no_percent,
-            task_failure,
-        )
-        .await?;
-        Ok(())
+        self.resume_task(Step::StartCdc, rt, Some(&w)).await
     }
 
     /// Observes until the checks pass or only the lag is wrong and the lag budget is spent.
@@ -316,11 +281,12 @@ impl Run<'_> {
     }
 
     pub(crate) fn require_target(&self, o: &Observed) -> Result<DbInstance, EngineError> {
-        o.target.clone().ok_or_else(|| EngineError::Failed {
-            step: Step::CheckCutover,
-            id: self.names.target.clone(),
-            status: "deleted".into(),
-            reason: Some("the encrypted target instance does not exist".into()),
+        o.target.clone().ok_or_else(|| {
+            EngineError::deleted(
+                Step::CheckCutover,
+                self.names.target.clone(),
+                Some("the encrypted target instance does not exist"),
+            )
         })
     }
 
@@ -354,11 +320,12 @@ impl Run<'_> {
         }
 
         // 2. Drain forward CDC, record the drain time, stop the forward task.
-        let task = o.task.clone().ok_or_else(|| EngineError::Failed {
-            step: Step::DrainReplication,
-            id: self.names.task.clone(),
-            status: "deleted".into(),
-            reason: Some("the forward replication task does not exist".into()),
+        let task = o.task.clone().ok_or_else(|| {
+            EngineError::deleted(
+                Step::DrainReplication,
+                self.names.task.clone(),
+                Some("the forward replication task does not exist"),
+            )
         })?;
         let drained_at = match (o.cutover.drained_at, &task.status) {
             // Recorded by an interrupted run: every change written before it was applied,

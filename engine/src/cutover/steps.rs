@@ -44,12 +44,7 @@ impl Run<'_> {
             |_| None,
         )
         .await?
-        .ok_or_else(|| EngineError::Failed {
-            step,
-            id: id.to_owned(),
-            status: "deleted".into(),
-            reason: None,
-        })
+        .ok_or_else(|| EngineError::deleted(step, id.to_owned(), None))
     }
 
     /// Moves `inst` to the fence groups, remembering its own in a tag first (a crash
@@ -137,7 +132,7 @@ impl Run<'_> {
         phase: Phase,
     ) -> Result<SystemTime, EngineError> {
         let start = self.now();
-        let limit = (start + timeouts::DRAIN).min(self.deadline);
+        let limit = (start + waiters::DRAIN).min(self.deadline);
         let mut seen = 0u32;
         let mut first: Option<SystemTime> = None;
         loop {

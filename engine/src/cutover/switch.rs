@@ -219,33 +219,16 @@ impl Run<'_> {
     ) -> Result<(), EngineError> {
         let source = self.require_source(o)?;
         let target = self.require_target(o)?;
-        let ri = o
-            .replication_instance
-            .clone()
-            .ok_or_else(|| EngineError::Failed {
-                step: Step::CreateReverseTask,
-                id: self.names.replication_instance.clone(),
-                status: "deleted".into(),
-                reason: Some("the DMS replication instance does not exist".into()),
-            })?;
+        let ri = o.replication_instance.clone().ok_or_else(|| {
+            EngineError::deleted(
+                Step::CreateReverseTask,
+                self.names.replication_instance.clone(),
+                Some("the DMS replication instance does not exist"),
+            )
+        })?;
         let n = &self.names;
-        let target_creds = self
-            .spec
-            .dms
-            .target_credentials
-            .clone()
-            .unwrap_or_else(|| self.spec.dms.source_credentials.clone());
-        let db_name = match source.engine {
-            DbEngine::Postgres => Some(
-                self.spec
-                    .dms
-                    .database_name
-                    .clone()
-                    .or_else(|| source.db_name.clone())
-                    .unwrap_or_else(|| "postgres".into()),
-            ),
-            _ => self.spec.dms.database_name.clone(),
-        };
+        let target_creds = self.spec.dms.target_credentials_or_source();
+        let db_name = self.database_name(&source);
         let rev_src = self
             .ensure_reverse_endpoint(
                 o.reverse_source_endpoint.as_ref(),
@@ -331,18 +314,7 @@ impl Run<'_> {
         };
         let which = DmsRef::Arn(task.arn.clone());
         let task = self
-            .wait(
-                &WAIT_TASK_IDLE,
-                &task.identifier,
-                fresh,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                no_percent,
-                task_failure,
-            )
+            .wait_task(&WAIT_TASK_IDLE, &task.identifier, &which, fresh)
             .await?
             .unwrap_or(task);
         if task.status == ReplicationTaskStatus::Running {
@@ -385,20 +357,7 @@ impl Run<'_> {
             phase,
             ..WAIT_CDC_RUNNING
         };
-        let t = self
-            .wait(
-                &w,
-                &task.identifier,
-                true,
-                || async {
-                    with_status(aws.describe_replication_task(&which).await, |t| {
-                        t.status.clone()
-                    })
-                },
-                no_percent,
-                task_failure,
-            )
-            .await?;
+        let t = self.wait_task(&w, &task.identifier, &which, true).await?;
         if t.as_ref()
             .is_some_and(|t| !is_replicating(t) && t.status != ReplicationTaskStatus::Running)
         {

@@ -195,6 +195,23 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// The replication tasks that exist: forward, then reverse (once a cutover happened).
+    pub(crate) fn tasks(&self) -> impl Iterator<Item = &ReplicationTask> {
+        [&self.task, &self.reverse_task].into_iter().flatten()
+    }
+
+    /// The DMS endpoints that exist: the forward pair, then the reverse pair.
+    pub(crate) fn endpoints(&self) -> impl Iterator<Item = &Endpoint> {
+        [
+            &self.source_endpoint,
+            &self.target_endpoint,
+            &self.reverse_source_endpoint,
+            &self.reverse_target_endpoint,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// `full_load_progress_percent`.
     pub fn full_load_progress_percent(&self) -> Option<i32> {
         self.task

@@ -94,6 +94,19 @@ impl Run<'_> {
         }
     }
 
+    /// Checks `cut` against the spec (the first problem is the error), then observes: the
+    /// start of every switch operation.
+    pub(crate) async fn observe_for_switch(
+        &self,
+        cut: &crate::cutover::CutoverSpec,
+        known: &KnownIds,
+    ) -> Result<Observed, EngineError> {
+        if let Err(mut errs) = cut.validate(self.spec) {
+            return Err(errs.remove(0));
+        }
+        Box::pin(self.observe(known)).await
+    }
+
     pub(crate) async fn observe(&self, known: &KnownIds) -> Result<Observed, EngineError> {
         self.observe_scoped(known, Scope::Full).await
     }
@@ -103,9 +116,15 @@ impl Run<'_> {
         known: &KnownIds,
         scope: Scope,
     ) -> Result<Observed, EngineError> {
-        if self.spec.strategy == crate::spec::Strategy::BlueGreen {
-            return Box::pin(self.observe_blue_green(known)).await;
-        }
+        self.ops().observe(self, known, scope).await
+    }
+
+    /// [`Run::observe_scoped`] for the DMS strategy.
+    pub(crate) async fn observe_dms(
+        &self,
+        known: &KnownIds,
+        scope: Scope,
+    ) -> Result<Observed, EngineError> {
         let n = &self.names;
         let spec = self.spec;
         let owned_rds = |i: Option<DbInstance>| i.filter(|i| n.owns(&i.tags));

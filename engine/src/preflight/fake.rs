@@ -1,16 +1,18 @@
-//! An in-memory [`PreflightApi`] with builder fixtures: a good MySQL source, a good key, and
-//! knobs to break each prerequisite.
+//! The world preflight's tests describe: a good MySQL source, a good key, and knobs to break
+//! each prerequisite. [`Fake::aws`] turns it into the engine's [`FakeAws`], which answers
+//! [`PreflightApi`](super::PreflightApi) as it answers the engine.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use super::api::{PreflightApi, SecretMetadata, SourceInstance};
+use super::api::SecretMetadata;
 use crate::api::{
     AwsError, DbEngine, DbInstance, DbInstanceStatus, DbSubnetGroupInfo, KmsKey, KmsKeyManager,
     KmsKeySpec, KmsKeyState, KmsKeyUsage, ReplicationInstance, ReplicationInstanceStatus,
     ReplicationSubnetGroup, SubnetGroupStatus,
 };
+use crate::clock::VirtualClock;
+use crate::fake::FakeAws;
 
 /// The fake's region (the key ARN's).
 pub const REGION: &str = "us-east-1";
@@ -22,7 +24,7 @@ pub const RI_ARN: &str = "arn:aws:dms:us-east-1:123456789012:rep:RI1";
 /// A Secrets Manager secret ARN the tests add.
 pub const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-AbCdEf";
 
-/// The fake AWS: maps from ids to objects; `fail` makes every call fail with that error.
+/// The world: maps from ids to objects; `fail` makes every call fail with that error.
 #[derive(Debug, Clone, Default)]
 pub struct Fake {
     /// DB instances by identifier.
@@ -41,13 +43,6 @@ pub struct Fake {
     pub apply_status: BTreeMap<String, String>,
     /// When set, every call fails with this error.
     pub fail: Option<AwsError>,
-}
-
-fn not_found(kind: &'static str, id: &str) -> AwsError {
-    AwsError::NotFound {
-        kind,
-        id: id.to_owned(),
-    }
 }
 
 /// An available, unencrypted MySQL 8.0 source with backups on and a binlog parameter group.
@@ -184,95 +179,34 @@ impl Fake {
             })
     }
 
-    fn check_fail(&self) -> Result<(), AwsError> {
-        self.fail.clone().map_or(Ok(()), Err)
-    }
-}
-
-#[async_trait]
-impl PreflightApi for Fake {
-    fn region(&self) -> Option<String> {
-        Some(REGION.to_owned())
-    }
-
-    async fn describe_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError> {
-        self.check_fail()?;
-        self.instances
-            .get(identifier)
-            .cloned()
-            .ok_or_else(|| not_found("RDS DB Instance", identifier))
-    }
-
-    async fn describe_source(&self, identifier: &str) -> Result<SourceInstance, AwsError> {
-        let instance = self.describe_db_instance(identifier).await?;
-        Ok(SourceInstance {
-            instance,
-            parameter_apply_status: Some(
-                self.apply_status
-                    .get(identifier)
-                    .cloned()
-                    .unwrap_or_else(|| "in-sync".to_owned()),
-            ),
-        })
-    }
-
-    async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-        self.check_fail()?;
-        Ok(self.instances.values().cloned().collect())
-    }
-
-    async fn describe_db_parameters(
-        &self,
-        group: &str,
-        names: &[&str],
-    ) -> Result<BTreeMap<String, String>, AwsError> {
-        self.check_fail()?;
-        let all = self
-            .parameters
-            .get(group)
-            .ok_or_else(|| not_found("RDS DB Parameter Group", group))?;
-        Ok(all
-            .iter()
-            .filter(|(k, _)| names.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
-    }
-
-    async fn describe_kms_key(&self, key_id: &str) -> Result<KmsKey, AwsError> {
-        self.check_fail()?;
-        self.keys
-            .get(key_id)
-            .cloned()
-            .ok_or_else(|| not_found("KMS Key", key_id))
-    }
-
-    async fn describe_replication_instance(
-        &self,
-        arn: &str,
-    ) -> Result<ReplicationInstance, AwsError> {
-        self.check_fail()?;
-        self.replication_instances
-            .get(arn)
-            .cloned()
-            .ok_or_else(|| not_found("DMS Replication Instance", arn))
-    }
-
-    async fn describe_replication_subnet_group(
-        &self,
-        identifier: &str,
-    ) -> Result<ReplicationSubnetGroup, AwsError> {
-        self.check_fail()?;
-        self.subnet_groups
-            .get(identifier)
-            .cloned()
-            .ok_or_else(|| not_found("DMS Replication Subnet Group", identifier))
-    }
-
-    async fn describe_secret(&self, id: &str) -> Result<SecretMetadata, AwsError> {
-        self.check_fail()?;
-        self.secrets
-            .get(id)
-            .cloned()
-            .ok_or_else(|| not_found("Secrets Manager Secret", id))
+    /// The fake AWS holding this world (on its own virtual clock): preflight reads it through
+    /// the same [`FakeAws`] the engine's tests drive.
+    pub fn aws(&self) -> FakeAws {
+        let aws = FakeAws::new(Arc::new(VirtualClock::default()));
+        for v in self.instances.values() {
+            aws.add_instance(v.clone());
+        }
+        for (group, values) in &self.parameters {
+            aws.set_db_parameters(group, values.clone());
+        }
+        for (lookup, key) in &self.keys {
+            aws.add_kms_key_as(key.clone(), &[lookup]);
+        }
+        for v in self.replication_instances.values() {
+            aws.add_replication_instance(v.clone());
+        }
+        for g in self.subnet_groups.values() {
+            aws.add_replication_subnet_group(g.clone());
+        }
+        for (lookup, secret) in &self.secrets {
+            aws.add_secret(lookup, secret.clone());
+        }
+        for (id, status) in &self.apply_status {
+            aws.set_parameter_apply_status(id, status);
+        }
+        if let Some(e) = &self.fail {
+            aws.fail_every_call(e.clone());
+        }
+        aws
     }
 }

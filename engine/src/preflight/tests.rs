@@ -18,7 +18,7 @@ fn run_now(f: &Fake, i: &PreflightInput) -> Vec<Finding> {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a test runtime")
-        .block_on(run(f, i))
+        .block_on(run(&f.aws(), i))
 }
 
 fn found(fs: &[Finding], check: Check) -> Option<&Finding> {

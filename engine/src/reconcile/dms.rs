@@ -155,12 +155,7 @@ impl Run<'_> {
             no_reason,
         )
         .await?
-        .ok_or_else(|| EngineError::Failed {
-            step: Step::WaitReplicationInstance,
-            id,
-            status: "deleted".into(),
-            reason: None,
-        })
+        .ok_or_else(|| EngineError::deleted(Step::WaitReplicationInstance, id, None))
     }
 
     /// Finds a DMS object by deterministic name; refuses it when it lacks our tags.
@@ -245,7 +240,9 @@ impl Run<'_> {
         Ok(replica)
     }
 
-    pub(super) fn database_name(&self, source: &DbInstance) -> Option<String> {
+    /// The database DMS connects to: `dms.database_name`, else for PostgreSQL the source's
+    /// DBName or `postgres` (MySQL and MariaDB endpoints name none).
+    pub(crate) fn database_name(&self, source: &DbInstance) -> Option<String> {
         match source.engine {
             DbEngine::Postgres => Some(
                 self.spec
@@ -286,11 +283,9 @@ impl Run<'_> {
             |r| async move { aws.describe_endpoint(&r).await },
         )
         .await?
-        .ok_or_else(|| EngineError::Failed {
-            step,
-            id,
-            status: "deleted".into(),
-            reason: Some("the endpoint disappeared right after it was created".into()),
+        .ok_or_else(|| {
+            let why = "the endpoint disappeared right after it was created";
+            EngineError::deleted(step, id, Some(why))
         })
     }
 
@@ -339,12 +334,7 @@ impl Run<'_> {
             server_name: addr.address,
             port: addr.port,
             database_name: self.database_name(source),
-            credentials: self
-                .spec
-                .dms
-                .target_credentials
-                .clone()
-                .unwrap_or_else(|| self.spec.dms.source_credentials.clone()),
+            credentials: self.spec.dms.target_credentials_or_source(),
             ssl_mode: SslMode::Require,
             after_connect_script: target_after_connect_script(&source.engine),
             extra_connection_attributes: None,
@@ -462,25 +452,9 @@ impl Run<'_> {
             true
         };
         let which = DmsRef::Id(id.clone());
-        self.wait(
-            &WAIT_TASK_SETTLED,
-            id,
-            fresh,
-            || async {
-                with_status(aws.describe_replication_task(&which).await, |t| {
-                    t.status.clone()
-                })
-            },
-            none,
-            task_failure,
-        )
-        .await?
-        .ok_or_else(|| EngineError::Failed {
-            step: Step::WaitTaskReady,
-            id: id.clone(),
-            status: "deleted".into(),
-            reason: None,
-        })
+        self.wait_task(&WAIT_TASK_SETTLED, id, &which, fresh)
+            .await?
+            .ok_or_else(|| EngineError::deleted(Step::WaitTaskReady, id.clone(), None))
     }
 
     pub(super) async fn ensure_replicating(

@@ -20,7 +20,7 @@ use super::error::{EngineError, Step};
 use super::names::Role;
 use super::observe::{KnownIds, Observed, is_replicating};
 use super::spec::{Phase, default_table_mappings, target_after_connect_script, task_settings_json};
-use super::timeouts;
+use super::waiters::*;
 
 mod dms;
 mod rds;
@@ -42,116 +42,6 @@ pub struct EngineFailure {
 pub const DEFAULT_REPLICATION_INSTANCE_CLASS: &str = "dms.t3.medium";
 /// Default storage of a managed replication instance, GiB.
 pub const DEFAULT_REPLICATION_INSTANCE_STORAGE: i32 = 50;
-
-const SNAPSHOT_PENDING: &[SnapshotStatus] = &[
-    SnapshotStatus::Creating,
-    SnapshotStatus::Pending,
-    SnapshotStatus::Copying,
-];
-const SNAPSHOT_READY: &[SnapshotStatus] = &[SnapshotStatus::Available];
-
-const WAIT_SOURCE: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::WaitSource,
-    phase: Phase::Snapshotting,
-    pending: DbInstanceStatus::PENDING,
-    target: DbInstanceStatus::READY,
-    gone_is_target: false,
-    timeout: timeouts::SOURCE_READY,
-    continuous_target: None,
-};
-const WAIT_SNAPSHOT: Waiter<SnapshotStatus> = Waiter {
-    step: Step::WaitSnapshot,
-    phase: Phase::Snapshotting,
-    pending: SNAPSHOT_PENDING,
-    target: SNAPSHOT_READY,
-    gone_is_target: false,
-    timeout: timeouts::SNAPSHOT,
-    continuous_target: None,
-};
-const WAIT_COPY: Waiter<SnapshotStatus> = Waiter {
-    step: Step::WaitEncryptedCopy,
-    phase: Phase::CopyingEncrypted,
-    pending: SNAPSHOT_PENDING,
-    target: SNAPSHOT_READY,
-    gone_is_target: false,
-    timeout: timeouts::ENCRYPTED_COPY,
-    continuous_target: None,
-};
-const WAIT_TARGET: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::WaitTarget,
-    phase: Phase::Restoring,
-    pending: DbInstanceStatus::PENDING,
-    target: DbInstanceStatus::READY,
-    gone_is_target: false,
-    timeout: timeouts::RESTORE,
-    // A restore flips available -> backing-up -> available; two reads avoid stopping at
-    // the first.
-    continuous_target: Some(2),
-};
-const WAIT_TARGET_MODIFIED: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::ModifyTarget,
-    phase: Phase::Restoring,
-    pending: DbInstanceStatus::PENDING,
-    target: DbInstanceStatus::READY,
-    gone_is_target: false,
-    timeout: timeouts::MODIFY,
-    continuous_target: Some(2),
-};
-const WAIT_REPLICA: Waiter<DbInstanceStatus> = Waiter {
-    step: Step::WaitReadReplica,
-    phase: Phase::ProvisioningReplication,
-    pending: DbInstanceStatus::PENDING,
-    target: DbInstanceStatus::READY,
-    gone_is_target: false,
-    timeout: timeouts::READ_REPLICA,
-    continuous_target: None,
-};
-pub(crate) const WAIT_REPLICATION_INSTANCE: Waiter<ReplicationInstanceStatus> = Waiter {
-    step: Step::WaitReplicationInstance,
-    phase: Phase::ProvisioningReplication,
-    pending: &[
-        ReplicationInstanceStatus::Creating,
-        ReplicationInstanceStatus::Modifying,
-        ReplicationInstanceStatus::Upgrading,
-        ReplicationInstanceStatus::Rebooting,
-        ReplicationInstanceStatus::Maintenance,
-    ],
-    target: &[ReplicationInstanceStatus::Available],
-    gone_is_target: false,
-    timeout: timeouts::REPLICATION_INSTANCE,
-    continuous_target: None,
-};
-const WAIT_TASK_SETTLED: Waiter<ReplicationTaskStatus> = Waiter {
-    step: Step::WaitTaskReady,
-    phase: Phase::ProvisioningReplication,
-    pending: &[
-        ReplicationTaskStatus::Creating,
-        ReplicationTaskStatus::Modifying,
-        ReplicationTaskStatus::Starting,
-        ReplicationTaskStatus::Stopping,
-        ReplicationTaskStatus::Moving,
-        ReplicationTaskStatus::Testing,
-    ],
-    target: &[
-        ReplicationTaskStatus::Ready,
-        ReplicationTaskStatus::Stopped,
-        ReplicationTaskStatus::Running,
-        ReplicationTaskStatus::Failed,
-    ],
-    gone_is_target: false,
-    timeout: timeouts::TASK_READY,
-    continuous_target: None,
-};
-
-const WAIT_CONNECTION: Waiter<ConnectionStatus> = Waiter {
-    step: Step::TestConnection,
-    phase: Phase::ProvisioningReplication,
-    pending: &[ConnectionStatus::Testing],
-    target: &[ConnectionStatus::Successful],
-    gone_is_target: false,
-    timeout: timeouts::CONNECTION_TEST,
-    continuous_target: None,
-};
 
 /// The full-load wait's view of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,15 +85,86 @@ fn load_state(t: &ReplicationTask) -> LoadState {
     }
 }
 
-const WAIT_FULL_LOAD: Waiter<LoadState> = Waiter {
-    step: Step::WaitFullLoad,
-    phase: Phase::FullLoad,
-    pending: &[LoadState::Starting, LoadState::Loading],
-    target: &[LoadState::Replicating],
-    gone_is_target: false,
-    timeout: timeouts::FULL_LOAD,
-    continuous_target: None,
-};
+impl Run<'_> {
+    /// Waits for replication task `which` (shown as `id`) to pass `w`, with its failure
+    /// message as the explanation: every task waiter reads the task the same way.
+    pub(crate) async fn wait_task(
+        &self,
+        w: &Waiter<ReplicationTaskStatus>,
+        id: &str,
+        which: &DmsRef,
+        fresh: bool,
+    ) -> Result<Option<ReplicationTask>, EngineError> {
+        let aws = self.aws();
+        let status = || async {
+            with_status(aws.describe_replication_task(which).await, |t| {
+                t.status.clone()
+            })
+        };
+        self.wait(w, id, fresh, status, none, task_failure).await
+    }
+
+    /// ModifyReplicationTask, then waits for `w` (the task settles stopped or ready).
+    pub(crate) async fn modify_task(
+        &self,
+        task: &ReplicationTask,
+        input: &ModifyReplicationTaskInput,
+        w: &Waiter<ReplicationTaskStatus>,
+    ) -> Result<(), EngineError> {
+        let aws = self.aws();
+        self.call(Step::ModifyTask, &task.identifier, || {
+            aws.modify_replication_task(input)
+        })
+        .await?;
+        let which = DmsRef::Arn(task.arn.clone());
+        self.wait_task(w, &task.identifier, &which, true).await?;
+        Ok(())
+    }
+
+    /// StartReplicationTask from the task's checkpoint (`resume-processing`) as `step`,
+    /// then waits for `w` when given.
+    pub(crate) async fn resume_task(
+        &self,
+        step: Step,
+        task: &ReplicationTask,
+        w: Option<&Waiter<ReplicationTaskStatus>>,
+    ) -> Result<(), EngineError> {
+        let aws = self.aws();
+        let input = StartReplicationTaskInput {
+            arn: task.arn.clone(),
+            start_type: StartType::ResumeProcessing,
+            cdc_start_position: None,
+        };
+        self.call(step, &task.identifier, || {
+            aws.start_replication_task(&input)
+        })
+        .await?;
+        if let Some(w) = w {
+            let which = DmsRef::Arn(task.arn.clone());
+            self.wait_task(w, &task.identifier, &which, true).await?;
+        }
+        Ok(())
+    }
+
+    /// ModifyEndpoint with new credentials (a password rotation reaching DMS).
+    pub(crate) async fn set_endpoint_credentials(
+        &self,
+        ep: &Endpoint,
+        credentials: EndpointCredentials,
+    ) -> Result<(), EngineError> {
+        let aws = self.aws();
+        let input = ModifyEndpointInput {
+            arn: ep.arn.clone(),
+            credentials: Some(credentials),
+            ..Default::default()
+        };
+        self.call(Step::ModifyEndpoint, &ep.identifier, || {
+            aws.modify_endpoint(&input)
+        })
+        .await?;
+        Ok(())
+    }
+}
 
 pub(crate) fn task_failure(t: &ReplicationTask) -> Option<String> {
     match (&t.last_failure_message, &t.stop_reason) {
@@ -270,11 +231,7 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Observed, Box<EngineFailure>> {
         let run = self.run(spec, timeout, cancel);
-        let result = if spec.strategy == super::spec::Strategy::BlueGreen {
-            Box::pin(run.reconcile_blue_green(known)).await
-        } else {
-            run.reconcile().await
-        };
+        let result = run.ops().create(&run, known).await;
         self.finish(spec, known, result).await
     }
 

@@ -3,7 +3,7 @@
 use super::*;
 
 impl Run<'_> {
-    pub(super) async fn reconcile(&self) -> Result<(), EngineError> {
+    pub(crate) async fn reconcile(&self) -> Result<(), EngineError> {
         if let Err(mut errs) = self.spec.validate() {
             return Err(errs.remove(0));
         }
@@ -213,12 +213,7 @@ impl Run<'_> {
             no_reason,
         )
         .await?
-        .ok_or_else(|| EngineError::Failed {
-            step: w.step,
-            id: id.to_owned(),
-            status: "deleted".into(),
-            reason: None,
-        })
+        .ok_or_else(|| EngineError::deleted(w.step, id.to_owned(), None))
     }
 
     pub(super) async fn wait_snapshot(
@@ -237,12 +232,7 @@ impl Run<'_> {
             no_reason,
         )
         .await?
-        .ok_or_else(|| EngineError::Failed {
-            step: w.step,
-            id: id.to_owned(),
-            status: "deleted".into(),
-            reason: None,
-        })
+        .ok_or_else(|| EngineError::deleted(w.step, id.to_owned(), None))
     }
 
     pub(super) async fn ensure_source_snapshot(

@@ -95,7 +95,7 @@ mod tests {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a test runtime")
-            .block_on(run(f, i))
+            .block_on(run(&f.aws(), i))
     }
 
     fn input() -> PreflightInput {
@@ -186,10 +186,11 @@ mod tests {
         config.set("kms_key_id", Value::string(KEY_ARN));
         let mut f = Fake::good_mysql();
         f.source_mut().backup_retention_period = 0;
+        let aws = f.aws();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a test runtime");
-        let diags = rt.block_on(check_new_migration(&f, &config));
+        let diags = rt.block_on(check_new_migration(&aws, &config));
         assert!(diags.has_error());
         assert!(
             diags
@@ -198,6 +199,6 @@ mod tests {
                     && d.attribute == Some(AttributePath::attr("source_db_instance_identifier")))
         );
         config.set("source_db_instance_identifier", Value::Unknown);
-        assert!(rt.block_on(check_new_migration(&f, &config)).is_empty());
+        assert!(rt.block_on(check_new_migration(&aws, &config)).is_empty());
     }
 }
