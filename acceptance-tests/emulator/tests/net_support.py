@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 #: The address tests' and applications' clients connect from.
 CLIENT_IP = "127.0.0.1"
@@ -36,14 +37,15 @@ def client_security_group(ec2: Any, name: str, ports: tuple[int, ...] = (3306, 5
     return group_id
 
 
-def aws_client(service: str, url: str) -> Any:
-    """A boto3 client for ``service`` against the emulator at ``url``."""
+def aws_client(service: str, url: str, config: Config | None = None) -> Any:
+    """A boto3 client for ``service`` against the emulator at ``url`` (``config``: e.g. retries)."""
     return boto3.client(
         service,
         region_name="us-east-1",
         endpoint_url=url,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
+        config=config,
     )
 
 

@@ -25,9 +25,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from net_support import assert_own_front, aws_client, client_security_group
-
 from client import EmulatorClient
+from net_support import assert_own_front, aws_client, client_security_group
 
 #: Real seconds per AWS second in these tests.
 SCALE = 0.01

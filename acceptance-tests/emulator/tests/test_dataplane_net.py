@@ -26,9 +26,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from net_support import allow_client, assert_own_front, aws_client, client_security_group
-
 from client import EmulatorClient
+from net_support import allow_client, assert_own_front, aws_client, client_security_group
 
 moto = pytest.importorskip("moto")
 

@@ -20,10 +20,11 @@ from typing import Any
 import psycopg
 import pymysql
 import pytest
-from conftest import _client, launch_emulator, stop_emulator
+from conftest import launch_emulator, stop_emulator
 
 from client import EmulatorClient
 from emu_support import wait_for
+from net_support import aws_client
 
 pytestmark = pytest.mark.dataplane
 
@@ -383,7 +384,7 @@ def test_no_server_or_data_dir_survives_the_emulator(how: str) -> None:
     proc, url = launch_emulator("--data-plane", new_session=True)
     try:
         emu = EmulatorClient(url, timeout=60)
-        rds = _client("rds", url)
+        rds = aws_client("rds", url)
         create(rds, "orphan-my")
         create(rds, "orphan-pg", "postgres")
         view = emu.dataplane()

@@ -33,10 +33,10 @@ from ledger import (
     identity,
     read_contents,
 )
-from net_support import client_security_group
 
 from client import EmulatorClient
 from emu_support import wait_for
+from net_support import client_security_group
 
 PASSWORD = "not-a-secret-1"
 TTL = 1  # the CNAME's TTL, seconds
