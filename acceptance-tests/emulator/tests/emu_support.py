@@ -38,20 +38,39 @@ def distinct_in_order(values: list[Any]) -> list[Any]:
     return out
 
 
-def create_instance(rds: Any, ident: str, engine: str = "mysql", storage: int = 20, **extra: Any) -> dict[str, Any]:
-    """Create an RDS instance and wait until it is available."""
-    rds.create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine=engine,
-        AllocatedStorage=storage,
-        MasterUsername="admin",
-        MasterUserPassword="not-a-secret-1",
-        **extra,
+def request_instance(rds: Any, ident: str, engine: str = "mysql", storage: int = 20, **extra: Any) -> dict[str, Any]:
+    """CreateDBInstance (db.t3.micro, master user ``admin``, password ``not-a-secret-1`` unless
+    ``extra`` names another or None for none); returns the new DBInstance without waiting.
+    """
+    params = {"MasterUserPassword": "not-a-secret-1", **extra}
+    return dict(
+        rds.create_db_instance(
+            DBInstanceIdentifier=ident,
+            DBInstanceClass="db.t3.micro",
+            Engine=engine,
+            AllocatedStorage=storage,
+            MasterUsername="admin",
+            **{k: v for k, v in params.items() if v is not None},
+        )["DBInstance"]
     )
+
+
+def create_instance(
+    rds: Any,
+    ident: str,
+    engine: str = "mysql",
+    storage: int = 20,
+    timeout: float = 15.0,
+    interval: float = 0.01,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Create an RDS instance (see ``request_instance``) and wait until it is available."""
+    request_instance(rds, ident, engine, storage, **extra)
     return wait_for(
         lambda: rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0],
         lambda db: db["DBInstanceStatus"] == "available",
+        timeout,
+        interval,
     )[-1]
 
 

@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from emu_support import create_instance, distinct_in_order, wait_for
+from emu_support import create_instance, distinct_in_order, request_instance, wait_for
 
 ACCOUNT_ARN = "arn:aws:rds:us-east-1:123456789012"
 
@@ -251,15 +251,7 @@ def test_bad_target_resource_configurations_are_invalid_parameter_value(rds: Any
 
 
 def test_a_source_with_a_secrets_manager_managed_password_is_not_supported(rds: Any) -> None:
-    rds.create_db_instance(
-        DBInstanceIdentifier="managed",
-        DBInstanceClass="db.t3.micro",
-        Engine="mysql",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        ManageMasterUserPassword=True,
-        BackupRetentionPeriod=7,
-    )
+    request_instance(rds, "managed", MasterUserPassword=None, ManageMasterUserPassword=True, BackupRetentionPeriod=7)
     arn = wait_for(lambda: db(rds, "managed"), lambda d: d["DBInstanceStatus"] == "available")[-1]["DBInstanceArn"]
     with pytest.raises(ClientError) as exc:
         rds.create_blue_green_deployment(BlueGreenDeploymentName="m", Source=arn)

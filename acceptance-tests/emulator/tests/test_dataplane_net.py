@@ -27,6 +27,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from client import EmulatorClient
+from emu_support import request_instance
 from net_support import allow_client, assert_own_front, aws_client, client_security_group
 
 moto = pytest.importorskip("moto")
@@ -205,16 +206,7 @@ def echo() -> Iterator[EchoBackend]:
 def make_instance(aws: dict[str, Any], ident: str, groups: list[str] | None, port: int = 3306) -> str:
     """A moto DB instance; returns its DbiResourceId."""
     extra: dict[str, Any] = {"VpcSecurityGroupIds": groups} if groups is not None else {}
-    db = aws["rds"].create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine="mysql",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="not-a-secret-1",
-        Port=port,
-        **extra,
-    )["DBInstance"]
+    db = request_instance(aws["rds"], ident, Port=port, **extra)
     return str(db["DbiResourceId"])
 
 
@@ -496,15 +488,7 @@ def resolve(emu: Any, name: str) -> str:
 
 def create_db(dp: dict[str, Any], ident: str, engine: str, groups: list[str]) -> tuple[str, int]:
     """Create an instance with ``groups``, wait for it, and return its resolved (address, port)."""
-    dp["rds"].create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine=engine,
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="not-a-secret-1",
-        VpcSecurityGroupIds=groups,
-    )
+    request_instance(dp["rds"], ident, engine, VpcSecurityGroupIds=groups)
     db = wait_available(dp, ident)
     address = resolve(dp["emu"], db["Endpoint"]["Address"])
     front = assert_own_front(dp["emu"], ident)

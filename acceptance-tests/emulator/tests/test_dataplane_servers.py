@@ -23,7 +23,7 @@ import pytest
 from conftest import launch_emulator, stop_emulator
 
 from client import EmulatorClient
-from emu_support import wait_for
+from emu_support import request_instance, wait_for
 from net_support import aws_client
 
 pytestmark = pytest.mark.dataplane
@@ -96,16 +96,7 @@ def wait_status(rds: Any, ident: str, wanted: str, timeout: float = 90) -> list[
 
 def create(rds: Any, ident: str, engine: str = "mysql", **extra: Any) -> None:
     """CreateDBInstance with the test's master credentials; wait for ``available``."""
-    rds.create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine=engine,
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword=PASSWORD,
-        BackupRetentionPeriod=1,
-        **extra,
-    )
+    request_instance(rds, ident, engine, MasterUserPassword=PASSWORD, BackupRetentionPeriod=1, **extra)
     wait_status(rds, ident, "available")
 
 
