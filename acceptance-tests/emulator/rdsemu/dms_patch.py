@@ -835,20 +835,23 @@ def _known_arn(backend: Backend, arn: str) -> bool:
     )
 
 
-def _r_add_tags_to_resource(self: Response) -> str:
+def _tagged_resource(self: Response) -> tuple[dict[str, Any], str]:
+    """A tagging request's parameters and its ResourceArn, which must name a known resource."""
     p = _params(self)
     arn = p.get("ResourceArn", "")
     if not _known_arn(self.dms_backend, arn):
         raise ResourceNotFoundFault(f"Resource {arn} could not be found.")
+    return p, arn
+
+
+def _r_add_tags_to_resource(self: Response) -> str:
+    p, arn = _tagged_resource(self)
     self.dms_backend.tagger.tag_resource(arn, p.get("Tags") or [])
     return json.dumps({})
 
 
 def _r_remove_tags_from_resource(self: Response) -> str:
-    p = _params(self)
-    arn = p.get("ResourceArn", "")
-    if not _known_arn(self.dms_backend, arn):
-        raise ResourceNotFoundFault(f"Resource {arn} could not be found.")
+    p, arn = _tagged_resource(self)
     self.dms_backend.tagger.untag_resource_using_names(arn, p.get("TagKeys") or [])
     return json.dumps({})
 
