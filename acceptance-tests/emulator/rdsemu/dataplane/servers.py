@@ -441,7 +441,10 @@ class DbServer:
                     self._provision_from_snapshot(snapshot)
                 else:
                     self._provision_empty()
-            DATAPLANE.notify("server_up", self)
+                # Under the lock, so that a destroy() racing this (a reset while the instance is
+                # still being created) either stops the front opening or closes it afterwards.
+                if not self.destroyed:
+                    DATAPLANE.notify("server_up", self)
         except Exception as exc:
             LOG.exception("provisioning %s failed", self)
             self.error = str(exc)
@@ -785,6 +788,8 @@ class DbServer:
         self.destroyed = True
         DATAPLANE.notify("server_down", self)
         self._stop_process()
+        # Again once the lock was free: a provision() under way may have opened a front meanwhile.
+        DATAPLANE.notify("server_down", self)
         shutil.rmtree(self.dir, ignore_errors=True)
         DATAPLANE.servers.remove(self)
 
