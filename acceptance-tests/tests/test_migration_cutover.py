@@ -82,28 +82,25 @@ def test_cutover_failback_cutover_finalize_then_destroy_keeps_the_serving_databa
 ) -> None:
     key, zone_id = seed_cutover(aws)
     k = key["Arn"]
+
+    def switch(cutover: bool) -> Step:
+        """Set ``cutover`` after validation: who serves and which way DMS replicates follow it."""
+        return Step(
+            config=cutover_config(strategy, k, zone_id, cutover=cutover),
+            pre_config=validated(emulator, aws),
+            checks=[
+                attr(M, "phase", "cut_over" if cutover else "replicating"),
+                serving(strategy, aws, zone_id, cutover),
+                replication_direction(aws, forward_running=not cutover),
+            ],
+        )
+
     run_case(
         tf,
         [
             Step(config=cutover_config(strategy, k, zone_id, cutover=False), checks=[attr(M, "phase", "replicating")]),
-            Step(
-                config=cutover_config(strategy, k, zone_id, cutover=True),
-                pre_config=validated(emulator, aws),
-                checks=[
-                    attr(M, "phase", "cut_over"),
-                    serving(strategy, aws, zone_id, True),
-                    replication_direction(aws, forward_running=False),
-                ],
-            ),
-            Step(
-                config=cutover_config(strategy, k, zone_id, cutover=False),
-                pre_config=validated(emulator, aws),
-                checks=[
-                    attr(M, "phase", "replicating"),
-                    serving(strategy, aws, zone_id, False),
-                    replication_direction(aws, forward_running=True),
-                ],
-            ),
+            switch(True),
+            switch(False),
             Step(
                 config=cutover_config(strategy, k, zone_id, cutover=True),
                 pre_config=validated(emulator, aws),

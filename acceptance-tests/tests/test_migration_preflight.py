@@ -5,6 +5,8 @@ configuration plans cleanly. And a compliance team's `for_each` over the discove
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rig import Step, Terraform, attr, run_case
@@ -12,6 +14,12 @@ from rig.aws import Aws
 from rig.case import with_required_providers
 from rig.configs import DMS_PASSWORD, config, migration, q
 from rig.emulator import Emulator
+
+
+@pytest.fixture
+def key(aws: Aws) -> dict[str, Any]:
+    """The customer managed key the refused migrations name (alias orders-at-rest)."""
+    return aws.create_kms_key(alias="orders-at-rest")
 
 
 def nothing_created(emulator: Emulator) -> None:
@@ -71,9 +79,8 @@ def strategy_config(strategy: str, source: str, key_arn: str) -> str:
 
 @pytest.mark.parametrize("strategy", ["dms", "blue_green"])
 def test_an_already_encrypted_source_is_refused_at_plan_time_once(
-    tf: Terraform, aws: Aws, emulator: Emulator, strategy: str
+    tf: Terraform, aws: Aws, emulator: Emulator, key: dict[str, Any], strategy: str
 ) -> None:
-    key = aws.create_kms_key(alias="orders-at-rest")
     aws.create_replication_ready_source("orders", StorageEncrypted=True, KmsKeyId=key["Arn"])
     err = plan_fails(
         tf, strategy_config(strategy, "orders", key["Arn"]), "source_db_instance_identifier", "already encrypted"
@@ -85,9 +92,8 @@ def test_an_already_encrypted_source_is_refused_at_plan_time_once(
 
 @pytest.mark.parametrize("problem", ["engine_version", "managed_master_password"])
 def test_a_source_blue_green_cannot_take_is_refused_at_plan_time_on_strategy_once(
-    tf: Terraform, aws: Aws, emulator: Emulator, problem: str
+    tf: Terraform, aws: Aws, emulator: Emulator, key: dict[str, Any], problem: str
 ) -> None:
-    key = aws.create_kms_key(alias="orders-at-rest")
     if problem == "engine_version":
         # PostgreSQL 10: DMS supports it, RDS blue/green deployments start at 11.1.
         aws.create_replication_ready_source("orders", "postgres", EngineVersion="10.21")
@@ -109,9 +115,8 @@ def test_a_source_blue_green_cannot_take_is_refused_at_plan_time_on_strategy_onc
 
 @pytest.mark.parametrize("strategy", ["dms", "blue_green"])
 def test_a_missing_source_is_refused_at_plan_time_once(
-    tf: Terraform, aws: Aws, emulator: Emulator, strategy: str
+    tf: Terraform, emulator: Emulator, key: dict[str, Any], strategy: str
 ) -> None:
-    key = aws.create_kms_key(alias="orders-at-rest")
     err = plan_fails(
         tf, strategy_config(strategy, "no-such-db", key["Arn"]), "Source DB Instance Not Found", "no-such-db"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rig import Step, Terraform, attr, output, run_case
@@ -25,6 +26,13 @@ def preflight_config(blocks: dict[str, dict[str, str]]) -> str:
             f'output "{name}_errors" {{\n  value = [for f in {ds}.findings : f.check if f.severity == "error"]\n}}'
         )
     return "\n\n".join(parts) + "\n"
+
+
+def run_checks(
+    tf: Terraform, blocks: dict[str, dict[str, str]], checks: list[Any], secrets: Sequence[str] = ()
+) -> None:
+    """One step: the `rdsenc_preflight` data sources of `blocks` (see `preflight_config`), then `checks`."""
+    run_case(tf, [Step(config=preflight_config(blocks), checks=checks)], secrets=secrets)
 
 
 def subnet_group(aws: Aws, name: str = "main") -> str:
@@ -53,52 +61,43 @@ def test_a_source_that_trips_checks_is_not_ready_and_lists_each_problem(tf: Terr
     aws.create_mysql_instance("secure", StorageEncrypted=True, KmsKeyId=key["Arn"])
     # Someone else's instance sits on the default target identifier of "secure".
     aws.create_mysql_instance("secure-encrypted")
-    config = preflight_config(
+    run_checks(
+        tf,
         {
             "legacy": {"source_db_instance_identifier": "legacy", "kms_key_id": "alias/no-such-key"},
             "secure": {"source_db_instance_identifier": "secure", "kms_key_id": key["Arn"]},
             "missing": {"source_db_instance_identifier": "no-such-db", "kms_key_id": "alias/orders"},
-        }
-    )
-    run_case(
-        tf,
+        },
         [
-            Step(
-                config=config,
-                checks=[
-                    output("legacy_ready", False),
-                    output(
-                        "legacy_errors",
-                        ["automated_backups", "binlog_format", "kms_key_exists", "source_subnet_group"],
-                    ),
-                    # binlog_row_image defaults to full: only the retention advice besides the errors.
-                    output(
-                        "legacy_checks",
-                        [
-                            "automated_backups",
-                            "binlog_format",
-                            "binlog_retention",
-                            "kms_key_exists",
-                            "source_subnet_group",
-                        ],
-                    ),
-                    output("secure_ready", False),
-                    output(
-                        "secure_errors",
-                        ["source_unencrypted", "binlog_format", "target_identifier_free", "source_subnet_group"],
-                    ),
-                    output("missing_ready", False),
-                    output("missing_checks", ["source_exists"]),
-                    attr("data.rdsenc_preflight.legacy", "id", "legacy"),
-                    attr("data.rdsenc_preflight.legacy", "findings.1.severity", "error"),
-                    attr("data.rdsenc_preflight.legacy", "findings.2.severity", "warning"),
-                    _finding_text("legacy", "binlog_format", "default.mysql8.0", "custom DB parameter group"),
-                    _finding_text(
-                        "legacy", "automated_backups", "backup retention period 0", "--backup-retention-period"
-                    ),
-                    _finding_text("missing", "source_exists", "no-such-db", "source_db_instance_identifier"),
+            output("legacy_ready", False),
+            output(
+                "legacy_errors",
+                ["automated_backups", "binlog_format", "kms_key_exists", "source_subnet_group"],
+            ),
+            # binlog_row_image defaults to full: only the retention advice besides the errors.
+            output(
+                "legacy_checks",
+                [
+                    "automated_backups",
+                    "binlog_format",
+                    "binlog_retention",
+                    "kms_key_exists",
+                    "source_subnet_group",
                 ],
-            )
+            ),
+            output("secure_ready", False),
+            output(
+                "secure_errors",
+                ["source_unencrypted", "binlog_format", "target_identifier_free", "source_subnet_group"],
+            ),
+            output("missing_ready", False),
+            output("missing_checks", ["source_exists"]),
+            attr("data.rdsenc_preflight.legacy", "id", "legacy"),
+            attr("data.rdsenc_preflight.legacy", "findings.1.severity", "error"),
+            attr("data.rdsenc_preflight.legacy", "findings.2.severity", "warning"),
+            _finding_text("legacy", "binlog_format", "default.mysql8.0", "custom DB parameter group"),
+            _finding_text("legacy", "automated_backups", "backup retention period 0", "--backup-retention-period"),
+            _finding_text("missing", "source_exists", "no-such-db", "source_db_instance_identifier"),
         ],
         secrets=[PASSWORD],
     )
@@ -120,20 +119,15 @@ def _finding_text(ds: str, check: str, in_message: str, in_remedy: str) -> Any:
 def test_a_good_mysql_source_is_ready_with_only_the_binlog_retention_advice(tf: Terraform, aws: Aws) -> None:
     key = aws.create_kms_key(alias="orders")
     good_mysql_source(aws, "orders")
-    config = preflight_config({"orders": {"source_db_instance_identifier": "orders", "kms_key_id": "alias/orders"}})
-    run_case(
+    run_checks(
         tf,
+        {"orders": {"source_db_instance_identifier": "orders", "kms_key_id": "alias/orders"}},
         [
-            Step(
-                config=config,
-                checks=[
-                    output("orders_ready", True),
-                    output("orders_errors", []),
-                    output("orders_checks", ["binlog_retention"]),
-                    attr("data.rdsenc_preflight.orders", "findings.0.severity", "warning"),
-                    attr("data.rdsenc_preflight.orders", "kms_key_id", "alias/orders"),
-                ],
-            )
+            output("orders_ready", True),
+            output("orders_errors", []),
+            output("orders_checks", ["binlog_retention"]),
+            attr("data.rdsenc_preflight.orders", "findings.0.severity", "warning"),
+            attr("data.rdsenc_preflight.orders", "kms_key_id", "alias/orders"),
         ],
         secrets=[PASSWORD],
     )
@@ -149,25 +143,18 @@ def test_a_postgres_source_needs_logical_replication_and_passes_with_it(tf: Terr
         aws.create_mysql_instance(
             identifier, Engine="postgres", EngineVersion="16.6", Port=5432, DBSubnetGroupName=subnets, **extra
         )
-    config = preflight_config(
+    run_checks(
+        tf,
         {
             "bad": {"source_db_instance_identifier": "pg-default", "kms_key_id": "alias/pg"},
             "good": {"source_db_instance_identifier": "pg-good", "kms_key_id": "alias/pg"},
-        }
-    )
-    run_case(
-        tf,
+        },
         [
-            Step(
-                config=config,
-                checks=[
-                    output("bad_ready", False),
-                    output("bad_checks", ["logical_replication"]),
-                    _finding_text("bad", "logical_replication", "default.postgres16", "reboot"),
-                    output("good_ready", True),
-                    output("good_checks", []),
-                ],
-            )
+            output("bad_ready", False),
+            output("bad_checks", ["logical_replication"]),
+            _finding_text("bad", "logical_replication", "default.postgres16", "reboot"),
+            output("good_ready", True),
+            output("good_checks", []),
         ],
     )
 
@@ -176,25 +163,18 @@ def test_a_disabled_key_and_a_missing_replication_instance_are_errors(tf: Terraf
     key = aws.create_kms_key(alias="off")
     aws.kms.disable_key(KeyId=key["KeyId"])
     good_mysql_source(aws, "orders")
-    config = preflight_config(
+    run_checks(
+        tf,
         {
             "orders": {
                 "source_db_instance_identifier": "orders",
                 "kms_key_id": key["Arn"],
                 "replication_instance_arn": "arn:aws:dms:us-east-1:123456789012:rep:NOSUCHINSTANCE",
             }
-        }
-    )
-    run_case(
-        tf,
+        },
         [
-            Step(
-                config=config,
-                checks=[
-                    output("orders_ready", False),
-                    output("orders_errors", ["kms_key_enabled", "replication_instance_exists"]),
-                ],
-            )
+            output("orders_ready", False),
+            output("orders_errors", ["kms_key_enabled", "replication_instance_exists"]),
         ],
     )
 
@@ -232,7 +212,8 @@ def test_a_source_blue_green_cannot_take_is_not_ready_under_blue_green_only(tf: 
         "managed", MasterUserPassword=None, ManageMasterUserPassword=True, **good_mysql_source_args(aws)
     )
     both = {"source_db_instance_identifier": "pg10", "kms_key_id": "alias/pg"}
-    config = preflight_config(
+    run_checks(
+        tf,
         {
             "dms": both,
             "explicit_dms": {**both, "strategy": "dms"},
@@ -243,36 +224,28 @@ def test_a_source_blue_green_cannot_take_is_not_ready_under_blue_green_only(tf: 
                 "kms_key_id": "alias/pg",
                 "strategy": "blue_green",
             },
-        }
-    )
-    run_case(
-        tf,
+        },
         [
-            Step(
-                config=config,
-                checks=[
-                    # The DMS checks pass: DMS supports PostgreSQL 10 and logical replication is on.
-                    output("dms_ready", True),
-                    output("dms_checks", []),
-                    output("explicit_dms_ready", True),
-                    output("explicit_dms_checks", []),
-                    output("bg_ready", False),
-                    output("bg_checks", ["blue_green_engine_supported"]),
-                    _finding_text("bg", "blue_green_engine_supported", "10.21", 'strategy = "dms"'),
-                    # DMS logs in with the configured credentials, whoever manages the password:
-                    # only the binlog retention advice. Blue/green skips the binlog checks.
-                    output("managed_dms_ready", True),
-                    output("managed_dms_checks", ["binlog_retention"]),
-                    output("managed_bg_ready", False),
-                    output("managed_bg_checks", ["blue_green_master_password_unmanaged"]),
-                    _finding_text(
-                        "managed_bg",
-                        "blue_green_master_password_unmanaged",
-                        "Secrets Manager",
-                        "--no-manage-master-user-password",
-                    ),
-                ],
-            )
+            # The DMS checks pass: DMS supports PostgreSQL 10 and logical replication is on.
+            output("dms_ready", True),
+            output("dms_checks", []),
+            output("explicit_dms_ready", True),
+            output("explicit_dms_checks", []),
+            output("bg_ready", False),
+            output("bg_checks", ["blue_green_engine_supported"]),
+            _finding_text("bg", "blue_green_engine_supported", "10.21", 'strategy = "dms"'),
+            # DMS logs in with the configured credentials, whoever manages the password:
+            # only the binlog retention advice. Blue/green skips the binlog checks.
+            output("managed_dms_ready", True),
+            output("managed_dms_checks", ["binlog_retention"]),
+            output("managed_bg_ready", False),
+            output("managed_bg_checks", ["blue_green_master_password_unmanaged"]),
+            _finding_text(
+                "managed_bg",
+                "blue_green_master_password_unmanaged",
+                "Secrets Manager",
+                "--no-manage-master-user-password",
+            ),
         ],
         secrets=[PASSWORD],
     )

@@ -114,6 +114,20 @@ def _green_suffix() -> str:
     return "".join(random.choices(string.ascii_lowercase + string.digits, k=6))
 
 
+def _primary_arn(name: str, side: str, doc: str) -> Any:
+    """Property ``name``: the ARN of the primary member's ``side`` (blue or green) instance;
+    assigning it is an error (it follows the members, whose names change on switchover).
+    """
+
+    def get(self: EmuBlueGreenDeployment) -> str:
+        return str(getattr(self.primary, side).db_instance_arn)
+
+    def refuse(self: EmuBlueGreenDeployment, _value: str) -> None:
+        raise AttributeError(f"{name} is derived from the members")
+
+    return property(get, refuse, doc=doc)
+
+
 class Member:
     """One blue instance and its green counterpart (object references: names change on switchover)."""
 
@@ -161,23 +175,8 @@ class EmuBlueGreenDeployment(BlueGreenDeployment):
         """The member for the deployment's source."""
         return self.members[0]
 
-    @property
-    def source(self) -> str:  # type: ignore[override]
-        """Blue primary ARN (``<id>-old1`` after switchover, as the name changed)."""
-        return str(self.primary.blue.db_instance_arn)
-
-    @source.setter
-    def source(self, _value: str) -> None:
-        raise AttributeError("source is derived from the members")
-
-    @property
-    def target(self) -> str:  # type: ignore[override]
-        """Green primary ARN (the original identifier after switchover)."""
-        return str(self.primary.green.db_instance_arn)
-
-    @target.setter
-    def target(self, _value: str) -> None:
-        raise AttributeError("target is derived from the members")
+    source = _primary_arn("source", "blue", "Blue primary ARN (``<id>-old1`` after switchover, as the name changed).")
+    target = _primary_arn("target", "green", "Green primary ARN (the original identifier after switchover).")
 
     def _present(self, db: DBInstance) -> bool:
         current = self.backend.databases.get(db.db_instance_identifier)

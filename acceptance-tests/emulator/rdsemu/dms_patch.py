@@ -835,20 +835,23 @@ def _known_arn(backend: Backend, arn: str) -> bool:
     )
 
 
-def _r_add_tags_to_resource(self: Response) -> str:
+def _tagged_resource(self: Response) -> tuple[dict[str, Any], str]:
+    """A tagging request's parameters and its ResourceArn, which must name a known resource."""
     p = _params(self)
     arn = p.get("ResourceArn", "")
     if not _known_arn(self.dms_backend, arn):
         raise ResourceNotFoundFault(f"Resource {arn} could not be found.")
+    return p, arn
+
+
+def _r_add_tags_to_resource(self: Response) -> str:
+    p, arn = _tagged_resource(self)
     self.dms_backend.tagger.tag_resource(arn, p.get("Tags") or [])
     return json.dumps({})
 
 
 def _r_remove_tags_from_resource(self: Response) -> str:
-    p = _params(self)
-    arn = p.get("ResourceArn", "")
-    if not _known_arn(self.dms_backend, arn):
-        raise ResourceNotFoundFault(f"Resource {arn} could not be found.")
+    p, arn = _tagged_resource(self)
     self.dms_backend.tagger.untag_resource_using_names(arn, p.get("TagKeys") or [])
     return json.dumps({})
 
@@ -877,11 +880,15 @@ def apply() -> None:
     Backend.test_connection = _test_connection  # type: ignore[method-assign]
     Backend.delete_replication_subnet_group = _delete_replication_subnet_group  # type: ignore[method-assign]
 
-    Response.create_replication_task = _r_create_replication_task  # type: ignore[method-assign]
-    Response.start_replication_task = _r_start_replication_task  # type: ignore[method-assign]
-    Response.modify_replication_task = _r_modify_replication_task  # type: ignore[attr-defined]
-    Response.describe_table_statistics = _r_describe_table_statistics  # type: ignore[attr-defined]
-    Response.reload_tables = _r_reload_tables  # type: ignore[attr-defined]
-    Response.modify_endpoint = _r_modify_endpoint  # type: ignore[attr-defined]
-    Response.add_tags_to_resource = _r_add_tags_to_resource  # type: ignore[attr-defined]
-    Response.remove_tags_from_resource = _r_remove_tags_from_resource  # type: ignore[attr-defined]
+    # Response handlers: operation ``x`` is served by ``_r_x`` (moto lacks some of them).
+    for operation in (
+        "create_replication_task",
+        "start_replication_task",
+        "modify_replication_task",
+        "describe_table_statistics",
+        "reload_tables",
+        "modify_endpoint",
+        "add_tags_to_resource",
+        "remove_tags_from_resource",
+    ):
+        setattr(Response, operation, globals()[f"_r_{operation}"])

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -25,6 +24,7 @@ sys.path.insert(0, str(EMULATOR_DIR))
 
 from client import EmulatorClient  # noqa: E402
 from emu_support import TIME_SCALE  # noqa: E402
+from net_support import aws_client  # noqa: E402
 
 
 def _free_port() -> int:
@@ -135,7 +135,7 @@ def dp_emu(dataplane_url: str) -> EmulatorClient:
 @pytest.fixture()
 def dp_rds(dp_emu: EmulatorClient) -> Any:
     """boto3 RDS client against the data-plane emulator."""
-    return _client("rds", dp_emu.url)
+    return aws_client("rds", dp_emu.url)
 
 
 @pytest.fixture()
@@ -146,35 +146,17 @@ def emu(emulator_url: str) -> EmulatorClient:
     return client
 
 
-def _client(service: str, url: str) -> Any:
-    return boto3.client(
-        service,
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def _service_fixture(service: str, note: str = "") -> Any:
+    """A fixture named ``service``: a boto3 client for it against the (reset) emulator."""
+
+    def fixture(emu: EmulatorClient) -> Any:
+        return aws_client(service, emu.url)
+
+    fixture.__doc__ = f"boto3 {service} client against the emulator{note}."
+    return pytest.fixture(name=service)(fixture)
 
 
-@pytest.fixture()
-def rds(emu: EmulatorClient) -> Any:
-    """boto3 RDS client against the emulator."""
-    return _client("rds", emu.url)
-
-
-@pytest.fixture()
-def dms(emu: EmulatorClient) -> Any:
-    """boto3 DMS client against the emulator."""
-    return _client("dms", emu.url)
-
-
-@pytest.fixture()
-def cloudwatch(emu: EmulatorClient) -> Any:
-    """boto3 CloudWatch client against the emulator (boto3 1.44 speaks awsJson1.0 here)."""
-    return _client("cloudwatch", emu.url)
-
-
-@pytest.fixture()
-def kms(emu: EmulatorClient) -> Any:
-    """boto3 KMS client against the emulator."""
-    return _client("kms", emu.url)
+rds = _service_fixture("rds")
+dms = _service_fixture("dms")
+cloudwatch = _service_fixture("cloudwatch", " (boto3 1.44 speaks awsJson1.0 here)")
+kms = _service_fixture("kms")

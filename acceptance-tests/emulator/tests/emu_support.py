@@ -38,20 +38,39 @@ def distinct_in_order(values: list[Any]) -> list[Any]:
     return out
 
 
-def create_instance(rds: Any, ident: str, engine: str = "mysql", storage: int = 20, **extra: Any) -> dict[str, Any]:
-    """Create an RDS instance and wait until it is available."""
-    rds.create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine=engine,
-        AllocatedStorage=storage,
-        MasterUsername="admin",
-        MasterUserPassword="not-a-secret-1",
-        **extra,
+def request_instance(rds: Any, ident: str, engine: str = "mysql", storage: int = 20, **extra: Any) -> dict[str, Any]:
+    """CreateDBInstance (db.t3.micro, master user ``admin``, password ``not-a-secret-1`` unless
+    ``extra`` names another or None for none); returns the new DBInstance without waiting.
+    """
+    params = {"MasterUserPassword": "not-a-secret-1", **extra}
+    return dict(
+        rds.create_db_instance(
+            DBInstanceIdentifier=ident,
+            DBInstanceClass="db.t3.micro",
+            Engine=engine,
+            AllocatedStorage=storage,
+            MasterUsername="admin",
+            **{k: v for k, v in params.items() if v is not None},
+        )["DBInstance"]
     )
+
+
+def create_instance(
+    rds: Any,
+    ident: str,
+    engine: str = "mysql",
+    storage: int = 20,
+    timeout: float = 15.0,
+    interval: float = 0.01,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Create an RDS instance (see ``request_instance``) and wait until it is available."""
+    request_instance(rds, ident, engine, storage, **extra)
     return wait_for(
         lambda: rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0],
         lambda db: db["DBInstanceStatus"] == "available",
+        timeout,
+        interval,
     )[-1]
 
 
@@ -71,40 +90,52 @@ def replication_setup(dms: Any, prefix: str = "m") -> dict[str, str]:
         )["ReplicationInstances"][0]["ReplicationInstanceStatus"],
         lambda s: s == "available",
     )
-    src = dms.create_endpoint(
-        EndpointIdentifier=f"{prefix}-src",
-        EndpointType="source",
-        EngineName="mysql",
-        Username="u",
-        Password="p",
-        ServerName="src.example",
-        Port=3306,
-    )["Endpoint"]
-    tgt = dms.create_endpoint(
-        EndpointIdentifier=f"{prefix}-tgt",
-        EndpointType="target",
-        EngineName="mysql",
-        Username="u",
-        Password="p",
-        ServerName="tgt.example",
-        Port=3306,
-    )["Endpoint"]
+    src = create_endpoint(dms, f"{prefix}-src", "source", "src.example")
+    tgt = create_endpoint(dms, f"{prefix}-tgt", "target", "tgt.example")
     return {"ri": ri["ReplicationInstanceArn"], "src": src["EndpointArn"], "tgt": tgt["EndpointArn"]}
+
+
+def create_endpoint(dms: Any, ident: str, kind: str, server: str, port: int = 3306) -> dict[str, Any]:
+    """A MySQL DMS endpoint (``kind``: source or target) with throwaway credentials."""
+    return dict(
+        dms.create_endpoint(
+            EndpointIdentifier=ident,
+            EndpointType=kind,
+            EngineName="mysql",
+            Username="u",
+            Password="p",
+            ServerName=server,
+            Port=port,
+        )["Endpoint"]
+    )
+
+
+#: Table mappings selecting every table of every schema.
+ALL_TABLES = (
+    '{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1",'
+    '"object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"}]}'
+)
+
+
+def task_params(
+    arns: dict[str, str], ident: str, migration_type: str = "full-load-and-cdc", mappings: str = ALL_TABLES
+) -> dict[str, str]:
+    """CreateReplicationTask's parameters over ``replication_setup``'s ARNs."""
+    return {
+        "ReplicationTaskIdentifier": ident,
+        "SourceEndpointArn": arns["src"],
+        "TargetEndpointArn": arns["tgt"],
+        "ReplicationInstanceArn": arns["ri"],
+        "MigrationType": migration_type,
+        "TableMappings": mappings,
+    }
 
 
 def create_task(
     dms: Any, arns: dict[str, str], ident: str = "m-task", migration_type: str = "full-load-and-cdc", **extra: Any
 ) -> dict[str, Any]:
     """A replication task, waited to ``ready``."""
-    task = dms.create_replication_task(
-        ReplicationTaskIdentifier=ident,
-        SourceEndpointArn=arns["src"],
-        TargetEndpointArn=arns["tgt"],
-        ReplicationInstanceArn=arns["ri"],
-        MigrationType=migration_type,
-        TableMappings='{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"}]}',
-        **extra,
-    )["ReplicationTask"]
+    task = dms.create_replication_task(**task_params(arns, ident, migration_type), **extra)["ReplicationTask"]
     wait_for(lambda: task_of(dms, task["ReplicationTaskArn"])["Status"], lambda s: s == "ready")
     return task
 

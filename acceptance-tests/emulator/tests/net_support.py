@@ -7,9 +7,12 @@ group, which admits only its own members (as on AWS): a test client connecting f
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import boto3
+import pytest
+from botocore.config import Config
 
 #: The address tests' and applications' clients connect from.
 CLIENT_IP = "127.0.0.1"
@@ -36,14 +39,15 @@ def client_security_group(ec2: Any, name: str, ports: tuple[int, ...] = (3306, 5
     return group_id
 
 
-def aws_client(service: str, url: str) -> Any:
-    """A boto3 client for ``service`` against the emulator at ``url``."""
+def aws_client(service: str, url: str, config: Config | None = None) -> Any:
+    """A boto3 client for ``service`` against the emulator at ``url`` (``config``: e.g. retries)."""
     return boto3.client(
         service,
         region_name="us-east-1",
         endpoint_url=url,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
+        config=config,
     )
 
 
@@ -55,3 +59,17 @@ def assert_own_front(emu: Any, identifier: str) -> dict[str, Any]:
     fronts = [f for f in network["fronts"] if f["identifier"] == identifier]
     assert fronts, f"no front for {identifier}: bind errors {network['bind_errors']}"
     return dict(fronts[0])
+
+
+def assert_session_dropped(session: Any, within: float = 60) -> None:
+    """A query on ``session`` (a PyMySQL connection) fails within ``within`` seconds: its
+    connection was dropped.
+    """
+    import pymysql  # only the data-plane tests need it; conftest imports this module for all
+
+    with pytest.raises((pymysql.err.OperationalError, pymysql.err.InterfaceError)):
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            with session.cursor() as cur:
+                cur.execute("SELECT 1")
+            time.sleep(0.05)

@@ -17,9 +17,20 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from emu_support import create_instance, distinct_in_order, wait_for
+from emu_support import create_instance, distinct_in_order, request_instance, wait_for
 
 ACCOUNT_ARN = "arn:aws:rds:us-east-1:123456789012"
+
+
+def deploy_with_target_key(rds: Any, name: str, source_arn: str, key: str) -> dict[str, Any]:
+    """CreateBlueGreenDeployment of ``source_arn`` whose green primary is encrypted with ``key``."""
+    return dict(
+        rds.create_blue_green_deployment(
+            BlueGreenDeploymentName=name,
+            Source=source_arn,
+            TargetResourceConfigurations=[{"SourceArn": source_arn, "TargetKmsKeyId": key}],
+        )["BlueGreenDeployment"]
+    )
 
 
 def _error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -205,11 +216,7 @@ def test_an_unknown_or_disabled_target_key_is_refused_and_nothing_is_created(
     if which == "disabled key":
         kms.disable_key(KeyId=key["KeyId"])
     with pytest.raises(ClientError) as exc:
-        rds.create_blue_green_deployment(
-            BlueGreenDeploymentName="bad",
-            Source=blue["source_arn"],
-            TargetResourceConfigurations=[{"SourceArn": blue["source_arn"], "TargetKmsKeyId": ref}],
-        )
+        deploy_with_target_key(rds, "bad", blue["source_arn"], ref)
     assert _error_code(exc) == "KMSKeyNotAccessibleFault"
     inv = emu.inventory()
     assert inv["db_instances"]["ids"] == ["src"] and inv["blue_green_deployments"]["count"] == 0
@@ -221,11 +228,7 @@ def test_a_read_replica_without_its_own_key_entry_is_refused_when_the_source_get
     blue = source_with_replica(rds)
     key = kms.create_key()["KeyMetadata"]["Arn"]
     with pytest.raises(ClientError) as exc:
-        rds.create_blue_green_deployment(
-            BlueGreenDeploymentName="half",
-            Source=blue["source_arn"],
-            TargetResourceConfigurations=[{"SourceArn": blue["source_arn"], "TargetKmsKeyId": key}],
-        )
+        deploy_with_target_key(rds, "half", blue["source_arn"], key)
     assert _error_code(exc) == "InvalidParameterCombination"
     assert blue["replica_arn"] in str(exc.value)
     assert emu.inventory()["db_instances"]["ids"] == ["src", "src-r1"]
@@ -251,15 +254,7 @@ def test_bad_target_resource_configurations_are_invalid_parameter_value(rds: Any
 
 
 def test_a_source_with_a_secrets_manager_managed_password_is_not_supported(rds: Any) -> None:
-    rds.create_db_instance(
-        DBInstanceIdentifier="managed",
-        DBInstanceClass="db.t3.micro",
-        Engine="mysql",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        ManageMasterUserPassword=True,
-        BackupRetentionPeriod=7,
-    )
+    request_instance(rds, "managed", MasterUserPassword=None, ManageMasterUserPassword=True, BackupRetentionPeriod=7)
     arn = wait_for(lambda: db(rds, "managed"), lambda d: d["DBInstanceStatus"] == "available")[-1]["DBInstanceArn"]
     with pytest.raises(ClientError) as exc:
         rds.create_blue_green_deployment(BlueGreenDeploymentName="m", Source=arn)
@@ -383,11 +378,7 @@ def test_delete_without_delete_target_keeps_the_green_instances_replicating_from
 def test_delete_without_delete_target_promotes_a_postgresql_green_primary(rds: Any, kms: Any) -> None:
     src = create_instance(rds, "pg", engine="postgres", BackupRetentionPeriod=7)
     key = kms.create_key()["KeyMetadata"]["Arn"]
-    created = rds.create_blue_green_deployment(
-        BlueGreenDeploymentName="pg",
-        Source=src["DBInstanceArn"],
-        TargetResourceConfigurations=[{"SourceArn": src["DBInstanceArn"], "TargetKmsKeyId": key}],
-    )["BlueGreenDeployment"]
+    created = deploy_with_target_key(rds, "pg", src["DBInstanceArn"], key)
     green = green_ids(created)[0]
     assert db(rds, green)["ReadReplicaSourceDBInstanceIdentifier"] == "pg"
     rds.delete_blue_green_deployment(BlueGreenDeploymentIdentifier=created["BlueGreenDeploymentIdentifier"])

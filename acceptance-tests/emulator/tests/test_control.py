@@ -5,24 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from client import EmulatorError
 from emu_support import TIME_SCALE, create_instance, create_task, replication_setup, snapshot_status, wait_for
+from net_support import aws_client
 
 
 def _no_retry(service: str, url: str) -> Any:
-    return boto3.client(
-        service,
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-    )
+    return aws_client(service, url, Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 
 
 def test_calls_log_service_operation_status_and_busy_time_and_can_be_cleared(emu: Any, rds: Any, dms: Any) -> None:

@@ -26,9 +26,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from net_support import allow_client, assert_own_front, aws_client, client_security_group
-
 from client import EmulatorClient
+from emu_support import request_instance
+from net_support import allow_client, assert_own_front, assert_session_dropped, aws_client, client_security_group
+from rdsemu.dataplane.net import accept_until
 
 moto = pytest.importorskip("moto")
 
@@ -76,15 +77,11 @@ class EchoBackend:
         return int(self.sock.getsockname()[1])
 
     def _loop(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, peer = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn, peer[0]), daemon=True).start()
+        accept_until(self.sock, self.stop, self._accepted)
+
+    def _accepted(self, conn: socket.socket, peer: tuple[str, int]) -> None:
+        self.conns.append(conn)
+        threading.Thread(target=self._serve, args=(conn, peer[0]), daemon=True).start()
 
     @staticmethod
     def _serve(conn: socket.socket, peer_ip: str) -> None:
@@ -206,16 +203,7 @@ def echo() -> Iterator[EchoBackend]:
 def make_instance(aws: dict[str, Any], ident: str, groups: list[str] | None, port: int = 3306) -> str:
     """A moto DB instance; returns its DbiResourceId."""
     extra: dict[str, Any] = {"VpcSecurityGroupIds": groups} if groups is not None else {}
-    db = aws["rds"].create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine="mysql",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="not-a-secret-1",
-        Port=port,
-        **extra,
-    )["DBInstance"]
+    db = request_instance(aws["rds"], ident, Port=port, **extra)
     return str(db["DbiResourceId"])
 
 
@@ -272,7 +260,8 @@ def test_default_group_admits_only_its_members(aws: dict[str, Any], network: Any
         assert talk(sock, "from-member") == "127.0.0.1 from-member"
 
 
-def test_group_reference_admits_members_only(aws: dict[str, Any], network: Any, echo: EchoBackend) -> None:
+def app_and_db_groups(aws: dict[str, Any]) -> tuple[str, str]:
+    """Groups ``app`` and ``db``, ``db`` admitting the members of ``app`` on 3306; returns their ids."""
     app_group = new_group(aws, "app")
     db_group = new_group(aws, "db")
     aws["ec2"].authorize_security_group_ingress(
@@ -281,6 +270,11 @@ def test_group_reference_admits_members_only(aws: dict[str, Any], network: Any, 
             {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": [{"GroupId": app_group}]}
         ],
     )
+    return app_group, db_group
+
+
+def test_group_reference_admits_members_only(aws: dict[str, Any], network: Any, echo: EchoBackend) -> None:
+    app_group, db_group = app_and_db_groups(aws)
     target = front_for(network, aws, echo, "target", [db_group])
     member = front_for(network, aws, echo, "member", [app_group])
     outsider = front_for(network, aws, echo, "outsider", [new_group(aws, "other")])
@@ -299,14 +293,7 @@ def test_group_reference_admits_members_only(aws: dict[str, Any], network: Any, 
 def test_replication_instance_is_a_member_of_its_groups(aws: dict[str, Any], network: Any, echo: EchoBackend) -> None:
     from moto.dms.models import dms_backends
 
-    app_group = new_group(aws, "app")
-    db_group = new_group(aws, "db")
-    aws["ec2"].authorize_security_group_ingress(
-        GroupId=db_group,
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": [{"GroupId": app_group}]}
-        ],
-    )
+    app_group, db_group = app_and_db_groups(aws)
     target = front_for(network, aws, echo, "target", [db_group])
     dms = boto3.client("dms", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
     ri = dms.create_replication_instance(
@@ -497,15 +484,7 @@ def resolve(emu: Any, name: str) -> str:
 
 def create_db(dp: dict[str, Any], ident: str, engine: str, groups: list[str]) -> tuple[str, int]:
     """Create an instance with ``groups``, wait for it, and return its resolved (address, port)."""
-    dp["rds"].create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine=engine,
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="not-a-secret-1",
-        VpcSecurityGroupIds=groups,
-    )
+    request_instance(dp["rds"], ident, engine, VpcSecurityGroupIds=groups)
     db = wait_available(dp, ident)
     address = resolve(dp["emu"], db["Endpoint"]["Address"])
     front = assert_own_front(dp["emu"], ident)
@@ -551,12 +530,7 @@ def test_mariadb_session_keeps_writing_across_sg_changes_while_new_ones_are_refu
     # A reboot drops the session (once the modification is over: RDS refuses a reboot while modifying).
     wait_available(dp, "ledger")
     rds.reboot_db_instance(DBInstanceIdentifier="ledger")
-    with pytest.raises((pymysql.err.OperationalError, pymysql.err.InterfaceError)):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with session.cursor() as cur:
-                cur.execute("SELECT 1")
-            time.sleep(0.05)
+    assert_session_dropped(session)
     wait_available(dp, "ledger")
     allow_client(ec2, closed, 3306)
     with connect() as again, again.cursor() as cur:

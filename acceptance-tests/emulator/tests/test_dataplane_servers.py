@@ -20,10 +20,11 @@ from typing import Any
 import psycopg
 import pymysql
 import pytest
-from conftest import _client, launch_emulator, stop_emulator
+from conftest import launch_emulator, stop_emulator
 
 from client import EmulatorClient
-from emu_support import wait_for
+from emu_support import request_instance, wait_for
+from net_support import aws_client
 
 pytestmark = pytest.mark.dataplane
 
@@ -95,17 +96,29 @@ def wait_status(rds: Any, ident: str, wanted: str, timeout: float = 90) -> list[
 
 def create(rds: Any, ident: str, engine: str = "mysql", **extra: Any) -> None:
     """CreateDBInstance with the test's master credentials; wait for ``available``."""
-    rds.create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine=engine,
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword=PASSWORD,
-        BackupRetentionPeriod=1,
-        **extra,
-    )
+    request_instance(rds, ident, engine, MasterUserPassword=PASSWORD, BackupRetentionPeriod=1, **extra)
     wait_status(rds, ident, "available")
+
+
+def table_t(conn: Any, *ids: int) -> None:
+    """CREATE TABLE t (id int primary key) holding ``ids``."""
+    execute(conn, "CREATE TABLE t (id int primary key)")
+    if ids:
+        execute(conn, "INSERT INTO t VALUES " + ", ".join(f"({i})" for i in ids))
+
+
+def assert_applied_at_reboot(
+    dp_emu: EmulatorClient, dp_rds: Any, ident: str, query: str, before: str, after: str
+) -> None:
+    """A parameter change pending a reboot: ``query`` answers ``before`` until RebootDBInstance,
+    ``after`` once the instance is available again.
+    """
+    assert _apply_status(dp_rds, ident) == "pending-reboot"
+    assert rows(connect(server_of(dp_emu, ident)), query) == [(before,)]
+    dp_rds.reboot_db_instance(DBInstanceIdentifier=ident)
+    wait_status(dp_rds, ident, "available")
+    assert _apply_status(dp_rds, ident) == "in-sync"
+    assert rows(connect(server_of(dp_emu, ident)), query) == [(after,)]
 
 
 def alive(pid: int) -> bool:
@@ -144,8 +157,7 @@ def test_instance_answers_sql_with_its_master_credentials(
     conn = connect(server)
     version = rows(conn, probe)[0][0]
     assert ("MariaDB" in version) if engine == "mysql" else version.startswith("PostgreSQL 15")
-    execute(conn, "CREATE TABLE t (id int primary key)")
-    execute(conn, "INSERT INTO t VALUES (1)")
+    table_t(conn, 1)
     assert rows(conn, "SELECT id FROM t") == [(1,)]
     conn.close()
     with pytest.raises((pymysql.err.OperationalError, psycopg.OperationalError)):
@@ -223,8 +235,7 @@ def test_mariadb_dynamic_parameters_apply_to_open_sessions(dp_emu: EmulatorClien
     server = server_of(dp_emu, "dyn")
     session = connect(server)
     assert rows(session, "SELECT @@GLOBAL.binlog_format, @@GLOBAL.read_only") == [("ROW", 0)]
-    execute(session, "CREATE TABLE t (id int primary key)")
-    execute(session, "INSERT INTO t VALUES (1)")
+    table_t(session, 1)
 
     dp_rds.modify_db_parameter_group(
         DBParameterGroupName="ro",
@@ -245,8 +256,7 @@ def test_postgres_dynamic_parameter_reaches_an_open_session_after_reload(dp_emu:
     _param_group(dp_rds, "pgro", "postgres16")
     create(dp_rds, "pgdyn", "postgres", DBParameterGroupName="pgro")
     session = connect(server_of(dp_emu, "pgdyn"))
-    execute(session, "CREATE TABLE t (id int primary key)")
-    execute(session, "INSERT INTO t VALUES (1)")
+    table_t(session, 1)
     dp_rds.modify_db_parameter_group(
         DBParameterGroupName="pgro",
         Parameters=[
@@ -277,12 +287,7 @@ def test_static_parameter_is_pending_reboot_until_the_instance_reboots(dp_emu: E
             {"ParameterName": "rds.logical_replication", "ParameterValue": "1", "ApplyMethod": "pending-reboot"}
         ],
     )
-    assert _apply_status(dp_rds, "pgstatic") == "pending-reboot"
-    assert rows(connect(server_of(dp_emu, "pgstatic")), "SHOW wal_level") == [("replica",)]
-    dp_rds.reboot_db_instance(DBInstanceIdentifier="pgstatic")
-    wait_status(dp_rds, "pgstatic", "available")
-    assert _apply_status(dp_rds, "pgstatic") == "in-sync"
-    assert rows(connect(server_of(dp_emu, "pgstatic")), "SHOW wal_level") == [("logical",)]
+    assert_applied_at_reboot(dp_emu, dp_rds, "pgstatic", "SHOW wal_level", "replica", "logical")
 
 
 def _restore(rds: Any, snapshot: str, ident: str) -> None:
@@ -303,10 +308,8 @@ def test_mariadb_snapshot_holds_the_rows_before_the_call_and_reports_its_binlog_
     dp_emu: EmulatorClient, dp_rds: Any
 ) -> None:
     create(dp_rds, "src", DBName="app")
-    source = server_of(dp_emu, "src")
-    conn = connect(source)
-    execute(conn, "CREATE TABLE t (id int primary key)")
-    execute(conn, "INSERT INTO t VALUES (1), (2), (3)")
+    conn = connect(server_of(dp_emu, "src"))
+    table_t(conn, 1, 2, 3)
     binlog_file, binlog_pos = rows(conn, "SHOW MASTER STATUS")[0][:2]
     gtid = rows(conn, "SELECT @@GLOBAL.gtid_binlog_pos")[0][0]
     dp_rds.create_db_snapshot(DBInstanceIdentifier="src", DBSnapshotIdentifier="snap")
@@ -334,8 +337,7 @@ def test_postgres_snapshot_holds_the_rows_before_the_call_and_records_its_lsn(
 ) -> None:
     create(dp_rds, "pgsrc", "postgres")
     conn = connect(server_of(dp_emu, "pgsrc"))
-    execute(conn, "CREATE TABLE t (id int primary key)")
-    execute(conn, "INSERT INTO t VALUES (1), (2), (3)")
+    table_t(conn, 1, 2, 3)
     before = rows(conn, "SELECT pg_current_wal_lsn()::text")[0][0]
     dp_rds.create_db_snapshot(DBInstanceIdentifier="pgsrc", DBSnapshotIdentifier="pgsnap")
     execute(conn, "INSERT INTO t VALUES (4), (5)")
@@ -352,8 +354,7 @@ def test_read_replica_receives_rows_from_its_primary_and_promotes(
 ) -> None:
     create(dp_rds, "prim", engine, DBName="app")
     primary = connect(server_of(dp_emu, "prim"))
-    execute(primary, "CREATE TABLE t (id int primary key)")
-    execute(primary, "INSERT INTO t VALUES (1)")
+    table_t(primary, 1)
     dp_rds.create_db_instance_read_replica(DBInstanceIdentifier="repl", SourceDBInstanceIdentifier="prim")
     wait_status(dp_rds, "repl", "available")
     execute(primary, "INSERT INTO t VALUES (2)")
@@ -383,7 +384,7 @@ def test_no_server_or_data_dir_survives_the_emulator(how: str) -> None:
     proc, url = launch_emulator("--data-plane", new_session=True)
     try:
         emu = EmulatorClient(url, timeout=60)
-        rds = _client("rds", url)
+        rds = aws_client("rds", url)
         create(rds, "orphan-my")
         create(rds, "orphan-pg", "postgres")
         view = emu.dataplane()
@@ -416,8 +417,7 @@ def test_blue_green_green_replicates_and_becomes_the_writable_primary_at_switcho
     create(dp_rds, "bg", DBName="app")
     blue = server_of(dp_emu, "bg")
     conn = connect(blue)
-    execute(conn, "CREATE TABLE t (id int primary key)")
-    execute(conn, "INSERT INTO t VALUES (1)")
+    table_t(conn, 1)
     arn = dp_rds.describe_db_instances(DBInstanceIdentifier="bg")["DBInstances"][0]["DBInstanceArn"]
     bgd = dp_rds.create_blue_green_deployment(BlueGreenDeploymentName="dp", Source=arn)["BlueGreenDeployment"]
     ident = bgd["BlueGreenDeploymentIdentifier"]
@@ -465,17 +465,12 @@ def test_a_newly_associated_parameter_group_applies_at_the_next_reboot(dp_emu: E
     )
     dp_rds.modify_db_instance(DBInstanceIdentifier="assoc", DBParameterGroupName="rowfmt", ApplyImmediately=True)
     wait_status(dp_rds, "assoc", "available")
-    assert _apply_status(dp_rds, "assoc") == "pending-reboot"
-    assert rows(connect(server_of(dp_emu, "assoc")), "SELECT @@GLOBAL.binlog_format") == [("MIXED",)]
-    dp_rds.reboot_db_instance(DBInstanceIdentifier="assoc")
-    wait_status(dp_rds, "assoc", "available")
-    assert _apply_status(dp_rds, "assoc") == "in-sync"
-    assert rows(connect(server_of(dp_emu, "assoc")), "SELECT @@GLOBAL.binlog_format") == [("ROW",)]
+    assert_applied_at_reboot(dp_emu, dp_rds, "assoc", "SELECT @@GLOBAL.binlog_format", "MIXED", "ROW")
 
 
 def test_deleting_a_primary_promotes_its_replica_server(dp_emu: EmulatorClient, dp_rds: Any) -> None:
     create(dp_rds, "gone", DBName="app")
-    execute(connect(server_of(dp_emu, "gone")), "CREATE TABLE t (id int primary key)")
+    table_t(connect(server_of(dp_emu, "gone")))
     dp_rds.create_db_instance_read_replica(DBInstanceIdentifier="kept", SourceDBInstanceIdentifier="gone")
     wait_status(dp_rds, "kept", "available")
     dp_rds.delete_db_instance(DBInstanceIdentifier="gone", SkipFinalSnapshot=True)

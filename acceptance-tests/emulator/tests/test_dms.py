@@ -10,7 +10,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from emu_support import create_task, distinct_in_order, replication_setup, task_of, wait_for
+from emu_support import (
+    create_endpoint,
+    create_task,
+    distinct_in_order,
+    replication_setup,
+    task_of,
+    task_params,
+    wait_for,
+)
 
 # Unsigned is fine for moto; the credential scope tells the emulator the service and region.
 AUTH = "AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/dms/aws4_request, SignedHeaders=host, Signature=0"
@@ -76,15 +84,7 @@ def test_endpoints_are_active_and_a_duplicate_identifier_is_resource_already_exi
     assert {e["Status"] for e in endpoints} == {"active"}
     assert sorted(e["EndpointType"] for e in endpoints) == ["SOURCE", "TARGET"]  # as AWS answers
     with pytest.raises(ClientError) as exc:
-        dms.create_endpoint(
-            EndpointIdentifier="m-src",
-            EndpointType="source",
-            EngineName="mysql",
-            Username="u",
-            Password="p",
-            ServerName="x",
-            Port=1,
-        )
+        create_endpoint(dms, "m-src", "source", "x", port=1)
     assert _code(exc) == "ResourceAlreadyExistsFault"
     still = dms.describe_endpoints(Filters=[{"Name": "endpoint-id", "Values": ["m-src"]}])["Endpoints"][0]
     assert still["EndpointArn"] == arns["src"] and still["ServerName"] == "src.example"
@@ -104,14 +104,7 @@ def test_modify_endpoint_changes_connection_settings(dms: Any) -> None:
 def test_task_goes_creating_ready_starting_running_and_full_load_rises_to_100_then_cdc(emu: Any, dms: Any) -> None:
     emu.set_durations(task_create=1500, task_start=1500, full_load=3000, full_load_per_row=0)
     arns = replication_setup(dms)
-    first = dms.create_replication_task(
-        ReplicationTaskIdentifier="t",
-        SourceEndpointArn=arns["src"],
-        TargetEndpointArn=arns["tgt"],
-        ReplicationInstanceArn=arns["ri"],
-        MigrationType="full-load-and-cdc",
-        TableMappings="{}",
-    )["ReplicationTask"]
+    first = dms.create_replication_task(**task_params(arns, "t", mappings="{}"))["ReplicationTask"]
     assert first["Status"] == "creating"
     arn = first["ReplicationTaskArn"]
     created = wait_for(lambda: task_of(dms, arn)["Status"], lambda s: s == "ready")
@@ -331,14 +324,7 @@ def test_describe_with_filters_matching_nothing_is_resource_not_found(dms: Any) 
 
 def test_creating_a_task_validates_its_references_and_inputs(emu: Any, dms: Any) -> None:
     arns = replication_setup(dms)
-    base = dict(
-        ReplicationTaskIdentifier="bad",
-        SourceEndpointArn=arns["src"],
-        TargetEndpointArn=arns["tgt"],
-        ReplicationInstanceArn=arns["ri"],
-        MigrationType="full-load-and-cdc",
-        TableMappings="{}",
-    )
+    base = task_params(arns, "bad", mappings="{}")
     cases = [
         ({"ReplicationInstanceArn": arns["ri"] + "X"}, "ResourceNotFoundFault"),
         ({"SourceEndpointArn": arns["tgt"]}, "InvalidParameterValueException"),

@@ -39,6 +39,7 @@ from ledger import (
 from ledger.db import AccountRow
 
 from emu_support import TIME_SCALE
+from rdsemu.dataplane.net import accept_until
 
 PASSWORD = "not-a-secret-1"
 DB_NAME = "app"
@@ -295,17 +296,15 @@ class CommitEater:
         self._thread.start()
 
     def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            upstream = socket.create_connection(self.upstream, timeout=10)
-            upstream.settimeout(None)
-            client.settimeout(None)
-            state = {"update": False, "eat_reply": False}
-            threading.Thread(target=self._c2s, args=(client, upstream, state), daemon=True).start()
-            threading.Thread(target=self._s2c, args=(upstream, client, state), daemon=True).start()
+        accept_until(self.listener, self._stop, self._relay)
+
+    def _relay(self, client: socket.socket, _peer: tuple[str, int]) -> None:
+        upstream = socket.create_connection(self.upstream, timeout=10)
+        upstream.settimeout(None)
+        client.settimeout(None)
+        state = {"update": False, "eat_reply": False}
+        threading.Thread(target=self._c2s, args=(client, upstream, state), daemon=True).start()
+        threading.Thread(target=self._s2c, args=(upstream, client, state), daemon=True).start()
 
     def _c2s(self, client: socket.socket, upstream: socket.socket, state: dict[str, bool]) -> None:
         with contextlib.suppress(OSError):

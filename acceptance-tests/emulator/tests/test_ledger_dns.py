@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # acceptance-tests: the ledger package
@@ -33,38 +32,26 @@ from ledger import (
     identity,
     read_contents,
 )
-from net_support import client_security_group
 
 from client import EmulatorClient
-from emu_support import wait_for
+from emu_support import create_instance, wait_for
+from net_support import aws_client, client_security_group
 
 PASSWORD = "not-a-secret-1"
 TTL = 1  # the CNAME's TTL, seconds
 
 
-def _aws(service: str, url: str) -> Any:
-    return boto3.client(
-        service, region_name="us-east-1", endpoint_url=url, aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-
-
 def _instance(rds: Any, ident: str, group: str) -> dict[str, Any]:
-    rds.create_db_instance(
-        DBInstanceIdentifier=ident,
-        DBInstanceClass="db.t3.micro",
-        Engine="mariadb",
-        AllocatedStorage=20,
-        MasterUsername="admin",
+    return create_instance(
+        rds,
+        ident,
+        "mariadb",
+        timeout=120,
+        interval=0.1,
         MasterUserPassword=PASSWORD,
         DBName="app",
         VpcSecurityGroupIds=[group],
     )
-    return wait_for(
-        lambda: rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0],
-        lambda db: db["DBInstanceStatus"] == "available",
-        timeout=120,
-        interval=0.1,
-    )[-1]
 
 
 def _point(route53: Any, zone: str, name: str, target: str) -> str:
@@ -98,7 +85,7 @@ def test_writers_follow_the_cname_after_its_ttl_while_pooled_connections_stay_on
     dp_emu: EmulatorClient,
 ) -> None:
     dp_url = dp_emu.url
-    rds, route53, ec2 = _aws("rds", dp_url), _aws("route53", dp_url), _aws("ec2", dp_url)
+    rds, route53, ec2 = aws_client("rds", dp_url), aws_client("route53", dp_url), aws_client("ec2", dp_url)
     group = client_security_group(ec2, "ledger-clients", ports=(3306,))
     blue = _instance(rds, "ledger-blue", group)["Endpoint"]["Address"]
     green = _instance(rds, "ledger-green", group)["Endpoint"]["Address"]

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from emu_support import TIME_SCALE, create_instance, distinct_in_order, snapshot_status, wait_for
+from emu_support import TIME_SCALE, create_instance, distinct_in_order, request_instance, snapshot_status, wait_for
 
 
 def _error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -19,14 +19,7 @@ def _error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 def test_new_instance_goes_creating_then_backing_up_then_available(emu: Any, rds: Any) -> None:
     emu.set_durations(db_create=3000, db_create_per_gb=0)
-    rds.create_db_instance(
-        DBInstanceIdentifier="src",
-        DBInstanceClass="db.t3.micro",
-        Engine="mysql",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="not-a-secret-1",
-    )
+    request_instance(rds, "src")
     seen = wait_for(
         lambda: rds.describe_db_instances(DBInstanceIdentifier="src")["DBInstances"][0]["DBInstanceStatus"],
         lambda s: s == "available",
@@ -119,14 +112,7 @@ def test_restore_goes_creating_backing_up_available_and_keeps_encryption(emu: An
 
 def test_snapshot_of_an_instance_that_is_not_available_is_refused(emu: Any, rds: Any) -> None:
     emu.set_durations(db_create=100000)
-    rds.create_db_instance(
-        DBInstanceIdentifier="slow",
-        DBInstanceClass="db.t3.micro",
-        Engine="mysql",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="not-a-secret-1",
-    )
+    request_instance(rds, "slow")
     with pytest.raises(ClientError) as exc:
         rds.create_db_snapshot(DBInstanceIdentifier="slow", DBSnapshotIdentifier="s")
     assert _error_code(exc) == "InvalidDBInstanceState"
@@ -325,27 +311,10 @@ def test_a_read_replica_needs_automated_backups_on_its_source(rds: Any) -> None:
 
 
 def test_an_instance_can_be_restored_with_its_sources_default_option_group(rds: Any) -> None:
-    rds.create_db_instance(
-        DBInstanceIdentifier="og-src",
-        Engine="mysql",
-        EngineVersion="8.0.35",
-        DBInstanceClass="db.t3.micro",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="Passw0rd-test",
-    )
+    request_instance(rds, "og-src", EngineVersion="8.0.35", MasterUserPassword="Passw0rd-test")
     src = rds.describe_db_instances(DBInstanceIdentifier="og-src")["DBInstances"][0]
     group = src["OptionGroupMemberships"][0]["OptionGroupName"]
     assert group.startswith("default:mysql-8")
-    rds.create_db_instance(
-        DBInstanceIdentifier="og-twin",
-        Engine="mysql",
-        EngineVersion="8.0.35",
-        DBInstanceClass="db.t3.micro",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="Passw0rd-test",
-        OptionGroupName=group,
-    )
+    request_instance(rds, "og-twin", EngineVersion="8.0.35", MasterUserPassword="Passw0rd-test", OptionGroupName=group)
     twin = rds.describe_db_instances(DBInstanceIdentifier="og-twin")["DBInstances"][0]
     assert twin["OptionGroupMemberships"][0]["OptionGroupName"] == group

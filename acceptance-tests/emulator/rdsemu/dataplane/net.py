@@ -47,6 +47,20 @@ BACKEND_CONNECT_TIMEOUT = 5.0
 MAX_CONNECTIONS = 256
 
 
+def accept_until(sock: socket.socket, stopped: threading.Event, handle: Callable[[socket.socket, Any], None]) -> None:
+    """Hand each connection accepted on ``sock`` (listening, with a timeout) to ``handle`` until
+    ``stopped`` is set or the socket is closed (the tests' fake servers accept this way too).
+    """
+    while not stopped.is_set():
+        try:
+            client, peer = sock.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        handle(client, peer)
+
+
 class ServerLike(Protocol):
     """What the network needs of a ``servers.DbServer``."""
 
@@ -319,27 +333,23 @@ class _Listener:
         self.thread.start()
 
     def _accept_loop(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                client, peer = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            client.settimeout(None)
-            with self._lock:
-                busy = len(self.pairs) >= MAX_CONNECTIONS
-            if busy:
-                LOG.warning("%s: %d connections already, refusing %s", self.name, MAX_CONNECTIONS, peer)
-                with contextlib.suppress(OSError):
-                    client.close()
-                continue
-            try:
-                self.handle(client, peer)
-            except Exception:
-                LOG.exception("%s: handling %s failed", self.name, peer)
-                with contextlib.suppress(OSError):
-                    client.close()
+        accept_until(self.sock, self._stopped, self._accepted)
+
+    def _accepted(self, client: socket.socket, peer: tuple[str, int]) -> None:
+        client.settimeout(None)
+        with self._lock:
+            busy = len(self.pairs) >= MAX_CONNECTIONS
+        if busy:
+            LOG.warning("%s: %d connections already, refusing %s", self.name, MAX_CONNECTIONS, peer)
+            with contextlib.suppress(OSError):
+                client.close()
+            return
+        try:
+            self.handle(client, peer)
+        except Exception:
+            LOG.exception("%s: handling %s failed", self.name, peer)
+            with contextlib.suppress(OSError):
+                client.close()
 
     def handle(self, client: socket.socket, peer: tuple[str, int]) -> None:
         """Admit or refuse one accepted connection (subclasses)."""

@@ -30,6 +30,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,14 @@ def _run(cmd: list[str], *, user: str | None = None, timeout: float = 120, stdin
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
     return proc.stdout
+
+
+def _dump_to(target: Path, cmd: list[str], timeout: float, what: str) -> None:
+    """Run a dump command with its standard output written to ``target``; raise on failure."""
+    with target.open("w") as out:
+        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed: {proc.stderr[-2000:]}")
 
 
 def _chown_tree(path: Path, user: str) -> None:
@@ -432,7 +441,10 @@ class DbServer:
                     self._provision_from_snapshot(snapshot)
                 else:
                     self._provision_empty()
-            DATAPLANE.notify("server_up", self)
+                # Under the lock, so that a destroy() racing this (a reset while the instance is
+                # still being created) either stops the front opening or closes it afterwards.
+                if not self.destroyed:
+                    DATAPLANE.notify("server_up", self)
         except Exception as exc:
             LOG.exception("provisioning %s failed", self)
             self.error = str(exc)
@@ -476,25 +488,21 @@ class DbServer:
         from psycopg import sql
 
         master = sql.Identifier(self.master_user)
-        conn = self._admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("CREATE ROLE rds_superuser NOLOGIN")
-                cur.execute("CREATE ROLE rds_replication NOLOGIN")
-                cur.execute("GRANT pg_read_all_data, pg_write_all_data, pg_signal_backend TO rds_superuser")
-                # The emulated master user may create replication slots (RDS: rds_replication
-                # role once rds.logical_replication is on); REPLICATION is the closest native grant.
-                cur.execute(
-                    sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD {}").format(
-                        master, sql.Literal(self.master_password)
-                    )
+        with self._admin_cursor() as cur:
+            cur.execute("CREATE ROLE rds_superuser NOLOGIN")
+            cur.execute("CREATE ROLE rds_replication NOLOGIN")
+            cur.execute("GRANT pg_read_all_data, pg_write_all_data, pg_signal_backend TO rds_superuser")
+            # The emulated master user may create replication slots (RDS: rds_replication
+            # role once rds.logical_replication is on); REPLICATION is the closest native grant.
+            cur.execute(
+                sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD {}").format(
+                    master, sql.Literal(self.master_password)
                 )
-                cur.execute(sql.SQL("GRANT rds_superuser, rds_replication TO {} WITH ADMIN OPTION").format(master))
-                cur.execute(sql.SQL("ALTER DATABASE postgres OWNER TO {}").format(master))
-                if self.db_name and self.db_name != "postgres":
-                    cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(self.db_name), master))
-        finally:
-            conn.close()
+            )
+            cur.execute(sql.SQL("GRANT rds_superuser, rds_replication TO {} WITH ADMIN OPTION").format(master))
+            cur.execute(sql.SQL("ALTER DATABASE postgres OWNER TO {}").format(master))
+            if self.db_name and self.db_name != "postgres":
+                cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(self.db_name), master))
         for database in {"postgres", self.db_name or "postgres"}:
             conn = self._admin(database=database)
             try:
@@ -566,18 +574,14 @@ class DbServer:
         snap = source.snapshot(self.dir / "seed")
         self._my_restore(snap.path)
         shutil.rmtree(snap.path, ignore_errors=True)
-        conn = self._admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SET GLOBAL gtid_slave_pos = %s", (snap.gtid or "",))
-                cur.execute(
-                    "CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%s, MASTER_USER=%s, MASTER_PASSWORD=%s,"
-                    " MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
-                    (source.internal_host, source.internal_port, REPL_USER, source._root_password),
-                )
-                cur.execute("START SLAVE")
-        finally:
-            conn.close()
+        with self._admin_cursor() as cur:
+            cur.execute("SET GLOBAL gtid_slave_pos = %s", (snap.gtid or "",))
+            cur.execute(
+                "CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%s, MASTER_USER=%s, MASTER_PASSWORD=%s,"
+                " MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+                (source.internal_host, source.internal_port, REPL_USER, source._root_password),
+            )
+            cur.execute("START SLAVE")
 
     # ------------------------------------------------------------------ process
 
@@ -784,6 +788,8 @@ class DbServer:
         self.destroyed = True
         DATAPLANE.notify("server_down", self)
         self._stop_process()
+        # Again once the lock was free: a provision() under way may have opened a front meanwhile.
+        DATAPLANE.notify("server_down", self)
         shutil.rmtree(self.dir, ignore_errors=True)
         DATAPLANE.servers.remove(self)
 
@@ -807,23 +813,15 @@ class DbServer:
         """PromoteReadReplica: stop replicating and accept writes."""
         with self._lock:
             if self.engine == "postgres":
-                conn = self._admin()
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute("SELECT pg_promote(true, 60)")
-                finally:
-                    conn.close()
+                with self._admin_cursor() as cur:
+                    cur.execute("SELECT pg_promote(true, 60)")
             else:
-                conn = self._admin()
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute("STOP SLAVE")
-                        cur.execute("RESET SLAVE ALL")
-                        self.is_replica = False
-                        settings = self._mysql_settings(self.parameters)
-                        cur.execute(f"SET GLOBAL read_only = {settings['read_only']}")
-                finally:
-                    conn.close()
+                with self._admin_cursor() as cur:
+                    cur.execute("STOP SLAVE")
+                    cur.execute("RESET SLAVE ALL")
+                    self.is_replica = False
+                    settings = self._mysql_settings(self.parameters)
+                    cur.execute(f"SET GLOBAL read_only = {settings['read_only']}")
             self.is_replica = False
             self.source = None
 
@@ -862,22 +860,14 @@ class DbServer:
                 return
             if self.engine == "postgres":
                 self._write_pg_conf()
-                conn = self._admin()
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute("SELECT pg_reload_conf()")
-                finally:
-                    conn.close()
+                with self._admin_cursor() as cur:
+                    cur.execute("SELECT pg_reload_conf()")
             else:
-                conn = self._admin()
-                try:
-                    with conn.cursor() as cur:
-                        for name, value in self._mysql_settings(self.parameters).items():
-                            if name in now:
-                                # Numbers as numbers: ``SET GLOBAL read_only = '1'`` is refused.
-                                cur.execute(f"SET GLOBAL {name} = %s", (int(value) if value.isdigit() else value,))
-                finally:
-                    conn.close()
+                with self._admin_cursor() as cur:
+                    for name, value in self._mysql_settings(self.parameters).items():
+                        if name in now:
+                            # Numbers as numbers: ``SET GLOBAL read_only = '1'`` is refused.
+                            cur.execute(f"SET GLOBAL {name} = %s", (int(value) if value.isdigit() else value,))
 
     # ------------------------------------------------------------------ connections
 
@@ -907,6 +897,16 @@ class DbServer:
             connect_timeout=10,
             autocommit=True,
         )
+
+    @contextlib.contextmanager
+    def _admin_cursor(self) -> Iterator[Any]:
+        """A cursor on a fresh administrative connection, closed afterwards."""
+        conn = self._admin()
+        try:
+            with conn.cursor() as cur:
+                yield cur
+        finally:
+            conn.close()
 
     def _admin(self, database: str | None = None, root_password: str | None = None) -> Any:
         """Superuser connection over the Unix socket (emulator internals only)."""
@@ -959,29 +959,24 @@ class DbServer:
         base = [MARIADB_DUMP, f"--socket={sock}", "-uroot", f"--password={self._root_password}"]
         # --single-transaction + --master-data: one consistent read view and the binlog
         # coordinates of exactly that view; --gtid adds the GTID position.
-        with dump.open("w") as out:
-            proc = subprocess.run(
-                [
-                    *base,
-                    "--single-transaction",
-                    "--master-data=2",
-                    "--gtid",
-                    "--routines",
-                    "--triggers",
-                    "--events",
-                    "--databases",
-                    *user_dbs,
-                ]
-                if user_dbs
-                else [*base, "--single-transaction", "--master-data=2", "--gtid", "--no-data", "mysql", "db"],
-                stdout=out,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-        if proc.returncode != 0:
-            raise RuntimeError(f"mariadb-dump failed: {proc.stderr[-2000:]}")
+        _dump_to(
+            dump,
+            [
+                *base,
+                "--single-transaction",
+                "--master-data=2",
+                "--gtid",
+                "--routines",
+                "--triggers",
+                "--events",
+                "--databases",
+                *user_dbs,
+            ]
+            if user_dbs
+            else [*base, "--single-transaction", "--master-data=2", "--gtid", "--no-data", "mysql", "db"],
+            600,
+            "mariadb-dump",
+        )
         if not user_dbs:
             # No user database: keep the position header, drop the placeholder table.
             header = [
@@ -990,53 +985,51 @@ class DbServer:
                 if line.startswith("-- CHANGE MASTER") or line.startswith("-- SET GLOBAL gtid_slave_pos")
             ]
             dump.write_text("\n".join(header) + "\n")
-        with (path / "users.sql").open("w") as out:
-            proc = subprocess.run(
-                [
-                    *base,
-                    "--skip-lock-tables",
-                    "--no-create-info",
-                    "--replace",
-                    "mysql",
-                    "global_priv",
-                    "db",
-                    "tables_priv",
-                    "columns_priv",
-                    "procs_priv",
-                    "proxies_priv",
-                    "roles_mapping",
-                ],
-                stdout=out,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-        if proc.returncode != 0:
-            raise RuntimeError(f"mariadb-dump (users) failed: {proc.stderr[-2000:]}")
+        _dump_to(
+            path / "users.sql",
+            [
+                *base,
+                "--skip-lock-tables",
+                "--no-create-info",
+                "--replace",
+                "mysql",
+                "global_priv",
+                "db",
+                "tables_priv",
+                "columns_priv",
+                "procs_priv",
+                "proxies_priv",
+                "roles_mapping",
+            ],
+            120,
+            "mariadb-dump (users)",
+        )
         (path / "root.pw").write_text(self._root_password)
         head = dump.read_text()[:20000]
         file_match = re.search(r"MASTER_LOG_FILE='([^']+)', MASTER_LOG_POS=(\d+)", head)
         gtid_match = re.search(r"gtid_slave_pos='([^']*)'", head)
+        return self._snapshot_data(
+            path,
+            binlog_file=file_match.group(1) if file_match else None,
+            binlog_position=int(file_match.group(2)) if file_match else None,
+            gtid=gtid_match.group(1) if gtid_match else None,
+        )
+
+    def _snapshot_data(self, path: Path, **position: Any) -> SnapshotData:
+        """A snapshot of this server at ``path``, taken at ``position`` (SnapshotData's log fields)."""
         return SnapshotData(
             engine=self.engine,
             path=path,
             master_user=self.master_user,
             master_password=self.master_password,
             db_name=self.db_name,
-            binlog_file=file_match.group(1) if file_match else None,
-            binlog_position=int(file_match.group(2)) if file_match else None,
-            gtid=gtid_match.group(1) if gtid_match else None,
+            **position,
         )
 
     def _my_user_databases(self) -> list[str]:
-        conn = self._admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SHOW DATABASES")
-                names = [row[0] for row in cur.fetchall()]
-        finally:
-            conn.close()
+        with self._admin_cursor() as cur:
+            cur.execute("SHOW DATABASES")
+            names = [row[0] for row in cur.fetchall()]
         system = {"mysql", "information_schema", "performance_schema", "sys"}
         return [name for name in names if name not in system]
 
@@ -1093,11 +1086,4 @@ class DbServer:
         )
         manifest = json.loads((data / "backup_manifest").read_text())
         lsn = manifest["WAL-Ranges"][-1]["End-LSN"]
-        return SnapshotData(
-            engine=self.engine,
-            path=path,
-            master_user=self.master_user,
-            master_password=self.master_password,
-            db_name=self.db_name,
-            lsn=lsn,
-        )
+        return self._snapshot_data(path, lsn=lsn)
