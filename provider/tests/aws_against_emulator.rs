@@ -8,16 +8,7 @@
 //!
 //! The emulator is started per test as a child process (killed on drop):
 //! `$RDSENC_PYTHON` (default `<root>/.venv/bin/python`) runs `$RDSENC_EMULATOR` (default
-//! `<root>/acceptance-tests/emulator/rdsenc_emulator.py`). When that launcher does not exist,
-//! stock `python -m moto.server` is started instead; then the tests marked NEEDS EMULATOR
-//! below FAIL (they do not skip): stock moto writes DMS timestamps the Rust SDK cannot read,
-//! does not speak CloudWatch's RPCv2 CBOR, and has no `/_emulator/` control API. They are:
-//! `dms_instance_endpoints_and_task_lifecycle_through_the_sdk`,
-//! `dms_settings_update_stops_modifies_and_resumes_the_task`,
-//! `cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task`,
-//! `injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_run_out` and
-//! `the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown`. The others (client
-//! loading, RDS/KMS, Route 53, Secrets Manager) also pass on stock moto.
+//! `<root>/acceptance-tests/emulator/rdsenc_emulator.py`); a missing launcher fails the test.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -141,7 +132,7 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
             tags: tags("replication-instance"),
         })
         .await
-        .expect("create replication instance (NEEDS EMULATOR: DMS timestamps)");
+        .expect("create replication instance (DMS timestamps as epoch numbers)");
     assert_eq!(ri.identifier, "rdsenc-orders");
     let which = DmsRef::Arn(ri.arn.clone());
     let ri = poll(
@@ -189,7 +180,7 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
     assert_eq!(
         active.status,
         EndpointStatus::Active,
-        "NEEDS EMULATOR: moto keeps endpoints creating"
+        "the emulator makes endpoints active"
     );
 
     let task = clients
@@ -212,7 +203,7 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
     assert_eq!(
         ready.status,
         ReplicationTaskStatus::Ready,
-        "NEEDS EMULATOR: moto keeps tasks creating"
+        "the emulator makes tasks ready"
     );
     clients
         .start_replication_task(&StartReplicationTaskInput {
@@ -432,7 +423,7 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_the_adapter() {
     );
 }
 
-/// NEEDS EMULATOR: DMS timestamps as epoch numbers, endpoint `active`, task status sequence,
+/// DMS timestamps as epoch numbers, endpoint `active`, task status sequence,
 /// in-use faults.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
@@ -517,7 +508,7 @@ async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
     );
 }
 
-/// NEEDS EMULATOR: the `/_emulator/faults` control route (throttling and 5xx injection).
+/// The `/_emulator/faults` control route (throttling and 5xx injection).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_run_out() {
     let emu = Emulator::start();
@@ -581,7 +572,7 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
     assert!(err.is_transient());
 }
 
-/// NEEDS EMULATOR: DMS timestamps, connection tests, modify_endpoint, modify_replication_task,
+/// DMS timestamps, connection tests, modify_endpoint, modify_replication_task,
 /// describe_table_statistics and the `/_emulator/table-statistics` control route.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
@@ -698,14 +689,13 @@ async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
     );
 }
 
-/// NEEDS EMULATOR: CloudWatch RPCv2 CBOR and the `/_emulator/lag` control route.
+/// CloudWatch RPCv2 CBOR and the `/_emulator/lag` control route.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
     let (_, ri_id, task_arn, _) = running_task(&clients).await;
 
-    // NEEDS EMULATOR: stock moto has no /_emulator/ control API.
     let (status, body) = emu.control(
         "lag",
         &format!(r#"{{"task":"{task_arn}","source_seconds":3,"target_seconds":7.5}}"#),
@@ -723,7 +713,7 @@ async fn cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task() {
     let latency = clients
         .cdc_latency(&query(&task_id, Duration::from_secs(15 * 60)))
         .await
-        .expect("GetMetricData deserializes (NEEDS EMULATOR: RPCv2 CBOR)");
+        .expect("GetMetricData deserializes (RPCv2 CBOR)");
     assert_eq!(latency.source_seconds, Some(3.0), "{latency:?}");
     assert_eq!(latency.target_seconds, Some(7.5), "{latency:?}");
 
@@ -847,7 +837,7 @@ async fn secrets_are_described_by_name_and_missing_ones_are_not_found() {
 
 /// The migration engine driving the real SDK adapter end to end: snapshot, encrypted copy,
 /// restore, DMS provisioning, full load to CDC, lag from CloudWatch, then teardown.
-/// NEEDS EMULATOR: every DMS and CloudWatch call, plus realistic status sequences.
+/// Every DMS and CloudWatch call, with realistic status sequences.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
     use std::sync::Arc;

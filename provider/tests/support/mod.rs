@@ -92,32 +92,21 @@ impl Emulator {
         let launcher = std::env::var_os("RDSENC_EMULATOR")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("acceptance-tests/emulator/rdsenc_emulator.py"));
+        assert!(
+            launcher.exists(),
+            "{} not found: the SDK-against-emulator tests need the rdsenc emulator",
+            launcher.display()
+        );
         let port = free_port();
-        let patched = launcher.exists();
         let mut cmd = Command::new(&python);
-        if patched {
-            cmd.arg(&launcher).args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--time-scale",
-                "0.001",
-            ]);
-        } else {
-            eprintln!(
-                "{} not found: falling back to stock moto; DMS and CloudWatch tests will fail",
-                launcher.display()
-            );
-            cmd.args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ]);
-        }
+        cmd.arg(&launcher).args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--time-scale",
+            "0.001",
+        ]);
         let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
