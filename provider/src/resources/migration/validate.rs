@@ -693,19 +693,13 @@ impl StringValidator for NameLike {
     fn description(&self) -> String {
         "a name of 1 to 255 letters, digits, hyphens, underscores or periods".to_owned()
     }
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
-        if value.is_empty()
-            || value.len() > 255
-            || !value
+    fn rejection(&self, value: &str) -> Option<String> {
+        let fits = !value.is_empty()
+            && value.len() <= 255
+            && value
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            diags.attribute_error(
-                path.clone(),
-                "Invalid Attribute Value",
-                format!("{path} {value:?} must be {}.", self.description()),
-            );
-        }
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        (!fits).then(|| format!("{value:?} must be {}.", self.description()))
     }
 }
 
@@ -741,9 +735,7 @@ mod tests {
     fn paths(cfg: &V) -> Vec<String> {
         let mut d = Diagnostics::new();
         validate_config(cfg, &mut d);
-        d.iter()
-            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
-            .collect()
+        d.attribute_paths()
     }
 
     #[test]
@@ -1015,10 +1007,7 @@ mod tests {
         );
         let mut d = Diagnostics::new();
         validate_arn_regions(&cfg, "us-east-1", &mut d);
-        let got: Vec<String> = d
-            .iter()
-            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
-            .collect();
+        let got = d.attribute_paths();
         assert_eq!(got, ["kms_key_id", "dms.replication_instance_arn"]);
         let mut ok = Diagnostics::new();
         validate_arn_regions(&cfg, "eu-west-1", &mut ok);
@@ -1445,10 +1434,7 @@ mod tests {
         ] {
             let mut d = Diagnostics::new();
             validate_arn_regions(&cfg, "us-east-1", &mut d);
-            let got: Vec<String> = d
-                .iter()
-                .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
-                .collect();
+            let got = d.attribute_paths();
             assert_eq!(got, [want], "{id}");
         }
     }
