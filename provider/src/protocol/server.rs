@@ -253,6 +253,8 @@ impl ProviderServer {
         let Some(config) = decode_or_diag(config, &e.schema, "config", &mut diags) else {
             return diags;
         };
+        let root = AttributePath::root();
+        e.schema.block.validate_values(&config, &root, &mut diags);
         let mut resp = ValidateResponse::default();
         let req = ValidateRequest { config };
         e.item
@@ -275,6 +277,8 @@ impl ProviderServer {
         let Some(config) = decode_or_diag(config, &e.schema, "config", &mut diags) else {
             return diags;
         };
+        let root = AttributePath::root();
+        e.schema.block.validate_values(&config, &root, &mut diags);
         let mut resp = ValidateResponse::default();
         e.item
             .validate(

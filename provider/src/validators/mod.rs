@@ -16,22 +16,8 @@ pub use json::json_object;
 pub use kms_key::kms_key_reference;
 pub use one_of::one_of;
 
+pub use crate::framework::StringValidator;
 use crate::framework::{AttributePath, Diagnostics, Value};
-
-/// A check of one string value.
-pub trait StringValidator: Send + Sync {
-    /// What a valid value looks like, in plain words ("one of: a, b").
-    fn description(&self) -> String;
-    /// Why `value` does not fit, as the rest of a sentence that begins with the attribute's
-    /// path (`is "x"; it must be ...`); `None` when it fits.
-    fn rejection(&self, value: &str) -> Option<String>;
-    /// Checks `value`; adds an error on `path` when it does not fit. Null and unknown pass.
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
-        if let Some(why) = self.rejection(value) {
-            diags.attribute_error(path.clone(), INVALID, format!("{path} {why}"));
-        }
-    }
-}
 
 /// Runs `validators` on the string at `path` of `v` unless it is null or unknown.
 pub fn check_string(
@@ -46,6 +32,3 @@ pub fn check_string(
         }
     }
 }
-
-/// The title-case summary every validator uses for a bad value.
-pub(crate) const INVALID: &str = "Invalid Attribute Value";

@@ -561,3 +561,39 @@ fn schema_defaults_fill_null_and_unknown_planned_values_and_keep_set_ones() {
     assert_eq!(planned.get("kept"), &Value::string("chosen"));
     assert!(planned.get("plain").is_null());
 }
+
+#[test]
+fn schema_defaults_apply_inside_nested_blocks_that_exist() {
+    let inner = Block::new("n").attribute(
+        Attribute::number("ttl")
+            .optional()
+            .computed()
+            .default(Value::int(30)),
+    );
+    let block = Block::new("d")
+        .block(NestedBlock::single("one", inner.clone()))
+        .block(NestedBlock::single("absent", inner.clone()))
+        .block(NestedBlock::list("many", inner));
+    let ttl = |v: Value| Value::Object([("ttl".to_owned(), v)].into());
+    let mut planned = Value::Object(
+        [
+            ("one".to_owned(), ttl(Value::Unknown)),
+            ("absent".to_owned(), Value::Null),
+            (
+                "many".to_owned(),
+                Value::List(vec![ttl(Value::Null), ttl(Value::int(5))]),
+            ),
+        ]
+        .into(),
+    );
+    apply_defaults(&block, &mut planned);
+    assert_eq!(planned.get("one").get("ttl"), &Value::int(30));
+    assert!(planned.get("absent").is_null());
+    let many: Vec<&Value> = planned
+        .get("many")
+        .elements()
+        .iter()
+        .map(|m| m.get("ttl"))
+        .collect();
+    assert_eq!(many, [&Value::int(30), &Value::int(5)]);
+}
