@@ -10,8 +10,9 @@ use crate::data_sources::db_instance::DbInstanceDataSource;
 use crate::data_sources::preflight::PreflightDataSource;
 use crate::data_sources::unencrypted_db_instances::UnencryptedDbInstancesDataSource;
 use crate::framework::{
-    Attribute, AttributePath, Block, ConfigureRequest, ConfigureResponse, Ctx, DataSource, Known,
-    NestedBlock, Provider, Resource, Schema, Type, ValidateRequest, ValidateResponse, Value,
+    Attribute, AttributePath, Block, ConfigureRequest, ConfigureResponse, Ctx, DataSource,
+    Diagnostics, Known, NestedBlock, Provider, Resource, Schema, Type, ValidateRequest,
+    ValidateResponse, Value,
 };
 use crate::validators::{arn, check_string};
 use rdsenc_engine::{AWS_CALLS_IN_FLIGHT, Engine, PollPolicy, SystemClock};
@@ -42,6 +43,22 @@ pub struct ProviderData {
 }
 
 impl ProviderData {
+    /// What ConfigureProvider handed over, or an error diagnostic naming `user` (the resource
+    /// or data source that needed it) when the provider was not configured first.
+    pub(crate) fn of(ctx: &Ctx, user: &str, diags: &mut Diagnostics) -> Option<Arc<ProviderData>> {
+        let data = ctx.data::<ProviderData>();
+        if data.is_none() {
+            diags.error(
+                "Provider Not Configured",
+                format!(
+                    "The rdsenc provider was not configured before {user} was used. This is \
+                     always a problem with the provider and should be reported."
+                ),
+            );
+        }
+        data
+    }
+
     /// A slot to run the preflight checks in, once one is free. Each run holds the SDK
     /// requests and parameter pages of its checks; migrations planned (or `rdsenc_preflight`
     /// data sources read) together beyond [`AWS_CALLS_IN_FLIGHT`] wait here with nothing
@@ -308,11 +325,7 @@ mod tests {
         RdsencProvider
             .validate(ValidateRequest { config: c }, &mut resp)
             .await;
-        let paths: Vec<String> = resp
-            .diagnostics
-            .iter()
-            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
-            .collect();
+        let paths = resp.diagnostics.attribute_paths();
         assert_eq!(paths, vec!["max_retries", "region", "endpoints.rds"]);
     }
 }

@@ -45,6 +45,20 @@ async fn clients(responses: &[&str]) -> (Clients, StaticReplayClient) {
     (Clients::from_sdk_config(sdk, Endpoints::default()), http)
 }
 
+/// Asserts that the request body `sent` carries every one of `parts`.
+fn assert_sent(sent: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(sent.contains(part), "{part} not in {sent}");
+    }
+}
+
+/// Asserts that the request body `sent` carries none of `parts`.
+fn assert_not_sent(sent: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(!sent.contains(part), "{part} in {sent}");
+    }
+}
+
 fn bodies(http: &StaticReplayClient) -> Vec<String> {
     http.actual_requests()
         .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).into_owned())
@@ -74,24 +88,17 @@ async fn deleting_an_instance_takes_the_final_snapshot_unless_told_to_skip_it() 
         .await
         .expect("delete skipping the snapshot");
     let sent = bodies(&http);
-    assert!(sent[0].contains("Action=DeleteDBInstance"), "{}", sent[0]);
-    assert!(sent[0].contains("SkipFinalSnapshot=false"), "{}", sent[0]);
-    assert!(
-        sent[0].contains("FinalDBSnapshotIdentifier=rdsenc-orders-final"),
-        "{}",
-        sent[0]
+    assert_sent(
+        &sent[0],
+        &[
+            "Action=DeleteDBInstance",
+            "SkipFinalSnapshot=false",
+            "FinalDBSnapshotIdentifier=rdsenc-orders-final",
+            "DeleteAutomatedBackups=false",
+        ],
     );
-    assert!(
-        sent[0].contains("DeleteAutomatedBackups=false"),
-        "{}",
-        sent[0]
-    );
-    assert!(sent[1].contains("SkipFinalSnapshot=true"), "{}", sent[1]);
-    assert!(
-        !sent[1].contains("FinalDBSnapshotIdentifier"),
-        "{}",
-        sent[1]
-    );
+    assert_sent(&sent[1], &["SkipFinalSnapshot=true"]);
+    assert_not_sent(&sent[1], &["FinalDBSnapshotIdentifier"]);
 }
 
 #[tokio::test]
@@ -120,24 +127,18 @@ async fn a_multi_az_restore_never_sends_an_availability_zone() {
         .await
         .expect("single-az restore");
     let sent = bodies(&http);
-    assert!(sent[0].contains("MultiAZ=true"), "{}", sent[0]);
-    assert!(!sent[0].contains("AvailabilityZone"), "{}", sent[0]);
-    assert!(sent[1].contains("MultiAZ=false"), "{}", sent[1]);
-    assert!(
-        sent[1].contains("AvailabilityZone=us-east-1a"),
-        "{}",
-        sent[1]
-    );
+    assert_sent(&sent[0], &["MultiAZ=true"]);
+    assert_not_sent(&sent[0], &["AvailabilityZone"]);
+    assert_sent(&sent[1], &["MultiAZ=false", "AvailabilityZone=us-east-1a"]);
     for body in &sent {
-        assert!(
-            body.contains("VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2"),
-            "{body}"
-        );
-        assert!(body.contains("Port=5433"), "{body}");
-        assert!(body.contains("DeletionProtection=true"), "{body}");
-        assert!(
-            body.contains("DBSnapshotIdentifier=rdsenc-orders-encrypted"),
-            "{body}"
+        assert_sent(
+            body,
+            &[
+                "VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2",
+                "Port=5433",
+                "DeletionProtection=true",
+                "DBSnapshotIdentifier=rdsenc-orders-encrypted",
+            ],
         );
     }
 }
@@ -161,15 +162,9 @@ async fn renaming_onto_a_taken_identifier_is_refused_before_any_modify_call() {
     );
     let sent = bodies(&http);
     assert_eq!(sent.len(), 1, "only the collision check was sent: {sent:?}");
-    assert!(
-        sent[0].contains("Action=DescribeDBInstances"),
-        "{}",
-        sent[0]
-    );
-    assert!(
-        sent[0].contains("DBInstanceIdentifier=orders"),
-        "{}",
-        sent[0]
+    assert_sent(
+        &sent[0],
+        &["Action=DescribeDBInstances", "DBInstanceIdentifier=orders"],
     );
 }
 
@@ -206,14 +201,14 @@ async fn secrets_manager_credentials_send_no_username_or_password() {
     assert_eq!(created.ssl_mode, SslMode::Require);
     let sent = bodies(&http);
     assert_eq!(sent.len(), 2, "describe first, then create");
-    assert!(
-        sent[1].contains(r#""SecretsManagerSecretId":"arn:aws:secretsmanager:us-east-1:123456789012:secret:dms-AbCdEf""#),
-        "{}",
-        sent[1]
+    assert_sent(
+        &sent[1],
+        &[
+            r#""SecretsManagerSecretId":"arn:aws:secretsmanager:us-east-1:123456789012:secret:dms-AbCdEf""#,
+            "PostgreSQLSettings",
+        ],
     );
-    assert!(sent[1].contains("PostgreSQLSettings"), "{}", sent[1]);
-    assert!(!sent[1].contains("Password"), "{}", sent[1]);
-    assert!(!sent[1].contains("Username"), "{}", sent[1]);
+    assert_not_sent(&sent[1], &["Password", "Username"]);
 }
 
 #[tokio::test]
@@ -226,12 +221,10 @@ async fn password_credentials_are_sent_to_aws_but_never_echoed_by_debug() {
     assert!(!format!("{input:?}").contains("pw-not-real-9731"));
     clients.create_endpoint(&input).await.expect("created");
     let sent = bodies(&http);
-    assert!(
-        sent[1].contains(r#""Password":"pw-not-real-9731""#),
-        "{}",
-        sent[1]
+    assert_sent(
+        &sent[1],
+        &[r#""Password":"pw-not-real-9731""#, r#""Username":"dms""#],
     );
-    assert!(sent[1].contains(r#""Username":"dms""#), "{}", sent[1]);
 }
 
 const BGD: &str = r#"<BlueGreenDeployment><BlueGreenDeploymentIdentifier>bgd-abc123</BlueGreenDeploymentIdentifier><BlueGreenDeploymentName>rdsenc-orders</BlueGreenDeploymentName><Source>arn:aws:rds:us-east-1:123456789012:db:orders</Source><Target>arn:aws:rds:us-east-1:123456789012:db:orders-green-abcdef</Target><SwitchoverDetails><member><SourceMember>arn:aws:rds:us-east-1:123456789012:db:orders</SourceMember><TargetMember>arn:aws:rds:us-east-1:123456789012:db:orders-green-abcdef</TargetMember><Status>AVAILABLE</Status></member></SwitchoverDetails><Status>PROVISIONING</Status><TagList><Tag><Key>rdsenc:migration</Key><Value>orders</Value></Tag></TagList></BlueGreenDeployment>"#;
@@ -275,33 +268,20 @@ async fn a_blue_green_deployment_is_created_with_a_target_key_for_every_instance
     );
     let body = bodies(&http).remove(0);
     let body = body.replace("%3A", ":").replace("%2F", "/");
-    assert!(body.contains("Action=CreateBlueGreenDeployment"), "{body}");
-    assert!(
-        body.contains("BlueGreenDeploymentName=rdsenc-orders"),
-        "{body}"
+    assert_sent(
+        &body,
+        &[
+            "Action=CreateBlueGreenDeployment",
+            "BlueGreenDeploymentName=rdsenc-orders",
+            "Source=arn:aws:rds:us-east-1:123456789012:db:orders&",
+            "TargetResourceConfigurations.TargetResourceConfiguration.1.SourceArn=arn:aws:rds:us-east-1:123456789012:db:orders&",
+            "TargetResourceConfigurations.TargetResourceConfiguration.1.TargetKmsKeyId=arn:aws:kms:us-east-1:123456789012:key/k1",
+            "TargetResourceConfigurations.TargetResourceConfiguration.2.SourceArn=arn:aws:rds:us-east-1:123456789012:db:orders-replica",
+            "TargetResourceConfigurations.TargetResourceConfiguration.2.TargetKmsKeyId=arn:aws:kms:us-east-1:123456789012:key/k2",
+            "TargetEngineVersion=16.6",
+        ],
     );
-    assert!(
-        body.contains("Source=arn:aws:rds:us-east-1:123456789012:db:orders&"),
-        "{body}"
-    );
-    assert!(
-        body.contains("TargetResourceConfigurations.TargetResourceConfiguration.1.SourceArn=arn:aws:rds:us-east-1:123456789012:db:orders&"),
-        "{body}"
-    );
-    assert!(
-        body.contains("TargetResourceConfigurations.TargetResourceConfiguration.1.TargetKmsKeyId=arn:aws:kms:us-east-1:123456789012:key/k1"),
-        "{body}"
-    );
-    assert!(
-        body.contains("TargetResourceConfigurations.TargetResourceConfiguration.2.SourceArn=arn:aws:rds:us-east-1:123456789012:db:orders-replica"),
-        "{body}"
-    );
-    assert!(
-        body.contains("TargetResourceConfigurations.TargetResourceConfiguration.2.TargetKmsKeyId=arn:aws:kms:us-east-1:123456789012:key/k2"),
-        "{body}"
-    );
-    assert!(body.contains("TargetEngineVersion=16.6"), "{body}");
-    assert!(!body.contains("TargetDBParameterGroupName"), "{body}");
+    assert_not_sent(&body, &["TargetDBParameterGroupName"]);
 }
 
 #[tokio::test]
@@ -332,21 +312,14 @@ async fn blue_green_lookups_filter_by_name_and_treat_an_empty_answer_as_not_foun
         .await;
     assert!(matches!(gone, Err(ref e) if e.is_not_found()), "{gone:?}");
     let sent = bodies(&http);
-    assert!(
-        sent[0].contains("Filters.Filter.1.Name=blue-green-deployment-name"),
-        "{}",
-        sent[0]
+    assert_sent(
+        &sent[0],
+        &[
+            "Filters.Filter.1.Name=blue-green-deployment-name",
+            "Filters.Filter.1.Values.Value.1=rdsenc-orders",
+        ],
     );
-    assert!(
-        sent[0].contains("Filters.Filter.1.Values.Value.1=rdsenc-orders"),
-        "{}",
-        sent[0]
-    );
-    assert!(
-        sent[1].contains("BlueGreenDeploymentIdentifier=bgd-gone"),
-        "{}",
-        sent[1]
-    );
+    assert_sent(&sent[1], &["BlueGreenDeploymentIdentifier=bgd-gone"]);
 }
 
 #[tokio::test]
@@ -363,23 +336,18 @@ async fn switchover_sends_its_timeout_and_delete_says_whether_green_goes_too() {
         .await
         .expect("delete");
     let sent = bodies(&http);
-    assert!(
-        sent[0].contains("Action=SwitchoverBlueGreenDeployment"),
-        "{}",
-        sent[0]
+    assert_sent(
+        &sent[0],
+        &[
+            "Action=SwitchoverBlueGreenDeployment",
+            "BlueGreenDeploymentIdentifier=bgd-abc123",
+            "SwitchoverTimeout=600",
+        ],
     );
-    assert!(
-        sent[0].contains("BlueGreenDeploymentIdentifier=bgd-abc123"),
-        "{}",
-        sent[0]
+    assert_sent(
+        &sent[1],
+        &["Action=DeleteBlueGreenDeployment", "DeleteTarget=false"],
     );
-    assert!(sent[0].contains("SwitchoverTimeout=600"), "{}", sent[0]);
-    assert!(
-        sent[1].contains("Action=DeleteBlueGreenDeployment"),
-        "{}",
-        sent[1]
-    );
-    assert!(sent[1].contains("DeleteTarget=false"), "{}", sent[1]);
 }
 
 fn dms_task(status: &str, failure: Option<&str>) -> String {

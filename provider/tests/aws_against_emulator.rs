@@ -8,16 +8,7 @@
 //!
 //! The emulator is started per test as a child process (killed on drop):
 //! `$RDSENC_PYTHON` (default `<root>/.venv/bin/python`) runs `$RDSENC_EMULATOR` (default
-//! `<root>/acceptance-tests/emulator/rdsenc_emulator.py`). When that launcher does not exist,
-//! stock `python -m moto.server` is started instead; then the tests marked NEEDS EMULATOR
-//! below FAIL (they do not skip): stock moto writes DMS timestamps the Rust SDK cannot read,
-//! does not speak CloudWatch's RPCv2 CBOR, and has no `/_emulator/` control API. They are:
-//! `dms_instance_endpoints_and_task_lifecycle_through_the_sdk`,
-//! `dms_settings_update_stops_modifies_and_resumes_the_task`,
-//! `cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task`,
-//! `injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_run_out` and
-//! `the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown`. The others (client
-//! loading, RDS/KMS, Route 53, Secrets Manager) also pass on stock moto.
+//! `<root>/acceptance-tests/emulator/rdsenc_emulator.py`); a missing launcher fails the test.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -26,12 +17,11 @@ use rdsenc::aws::{Clients, Endpoints};
 use rdsenc_engine::api::AwsError;
 use rdsenc_engine::api::{
     AwsApi, CdcLatencyQuery, ChangeStatus, ConnectionStatus, CopyDbSnapshotInput,
-    CreateDbSnapshotInput, CreateEndpointInput, CreateReplicationInstanceInput,
-    CreateReplicationTaskInput, DbInstance, DbInstanceStatus, DmsRef, EndpointCredentials,
-    EndpointEngine, EndpointStatus, EndpointType, MigrationType, ModifyEndpointInput,
-    ModifyReplicationTaskInput, ReplicationInstanceStatus, ReplicationTask, ReplicationTaskStatus,
-    RestoreDbInstanceInput, SecretString, SnapshotStatus, SslMode, StartReplicationTaskInput,
-    StartType, Tags, UpsertCnameInput, ValidationState,
+    CreateDbSnapshotInput, CreateEndpointInput, CreateReplicationTaskInput, DbInstance,
+    DbInstanceStatus, DmsRef, EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType,
+    MigrationType, ModifyEndpointInput, ModifyReplicationTaskInput, ReplicationInstanceStatus,
+    ReplicationTask, ReplicationTaskStatus, RestoreDbInstanceInput, SecretString, SnapshotStatus,
+    SslMode, StartReplicationTaskInput, StartType, Tags, UpsertCnameInput, ValidationState,
 };
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -128,20 +118,12 @@ fn endpoint_input(id: &str, kind: EndpointType, server: &str) -> CreateEndpointI
 /// source endpoint arn).
 async fn running_task(clients: &Clients) -> (String, String, String, String) {
     let ri = clients
-        .create_replication_instance(&CreateReplicationInstanceInput {
-            identifier: "rdsenc-orders".into(),
-            instance_class: "dms.t3.medium".into(),
-            allocated_storage: Some(50),
-            subnet_group_identifier: None,
-            vpc_security_group_ids: Vec::new(),
-            multi_az: false,
-            publicly_accessible: false,
-            engine_version: None,
-            kms_key_id: None,
-            tags: tags("replication-instance"),
-        })
+        .create_replication_instance(&support::replication_instance_input(
+            "rdsenc-orders",
+            tags("replication-instance"),
+        ))
         .await
-        .expect("create replication instance (NEEDS EMULATOR: DMS timestamps)");
+        .expect("create replication instance (DMS timestamps as epoch numbers)");
     assert_eq!(ri.identifier, "rdsenc-orders");
     let which = DmsRef::Arn(ri.arn.clone());
     let ri = poll(
@@ -189,7 +171,7 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
     assert_eq!(
         active.status,
         EndpointStatus::Active,
-        "NEEDS EMULATOR: moto keeps endpoints creating"
+        "the emulator makes endpoints active"
     );
 
     let task = clients
@@ -212,7 +194,7 @@ async fn running_task(clients: &Clients) -> (String, String, String, String) {
     assert_eq!(
         ready.status,
         ReplicationTaskStatus::Ready,
-        "NEEDS EMULATOR: moto keeps tasks creating"
+        "the emulator makes tasks ready"
     );
     clients
         .start_replication_task(&StartReplicationTaskInput {
@@ -294,39 +276,15 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_the_adapter() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
 
-    clients
-        .rds()
-        .create_db_instance()
-        .db_instance_identifier("orders")
-        .engine("postgres")
+    support::create_source(&clients)
         .engine_version("16.3")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("postgres")
-        .master_user_password("not-a-real-password")
         .send()
         .await
         .expect("create source instance");
     let source = instance_available(&clients, "orders").await;
     assert!(!source.storage_encrypted);
 
-    let key = clients
-        .kms()
-        .create_key()
-        .description("rdsenc test key")
-        .send()
-        .await
-        .expect("create key")
-        .key_metadata
-        .expect("metadata");
-    clients
-        .kms()
-        .create_alias()
-        .alias_name("alias/rdsenc-test")
-        .target_key_id(key.key_id())
-        .send()
-        .await
-        .expect("alias");
+    let key = support::key_with_alias(&clients, "alias/rdsenc-test").await;
     let resolved = clients
         .describe_kms_key("alias/rdsenc-test")
         .await
@@ -432,7 +390,7 @@ async fn rds_snapshot_encrypted_copy_and_restore_through_the_adapter() {
     );
 }
 
-/// NEEDS EMULATOR: DMS timestamps as epoch numbers, endpoint `active`, task status sequence,
+/// DMS timestamps as epoch numbers, endpoint `active`, task status sequence,
 /// in-use faults.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
@@ -517,7 +475,7 @@ async fn dms_instance_endpoints_and_task_lifecycle_through_the_sdk() {
     );
 }
 
-/// NEEDS EMULATOR: the `/_emulator/faults` control route (throttling and 5xx injection).
+/// The `/_emulator/faults` control route (throttling and 5xx injection).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_run_out() {
     let emu = Emulator::start();
@@ -525,11 +483,10 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
     let clients = emu.clients().await;
 
     // Two throttles: the first call's retry absorbs one, then fails on the second.
-    let (status, body) = emu.control(
+    emu.control(
         "faults",
         r#"{"rules":[{"service":"rds","operation":"DescribeDBInstances","throttle_rate":1.0,"times":2}]}"#,
     );
-    assert_eq!(status, 200, "control API: {body}");
     let err = clients
         .describe_db_instance("orders")
         .await
@@ -547,11 +504,10 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
     assert!(err.is_not_found(), "{err:?}");
 
     // One throttle on DMS: the SDK's retry hides it completely.
-    let (status, body) = emu.control(
+    emu.control(
         "faults",
         r#"{"rules":[{"service":"dms","operation":"DescribeReplicationTasks","throttle_rate":1.0,"times":1}]}"#,
     );
-    assert_eq!(status, 200, "control API: {body}");
     let err = clients
         .describe_replication_task(&DmsRef::Id("rdsenc-orders".into()))
         .await
@@ -559,11 +515,10 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
     assert!(err.is_not_found(), "retried past the throttle: {err:?}");
 
     // Server errors keep their status and are transient.
-    let (status, body) = emu.control(
+    emu.control(
         "faults",
         r#"{"rules":[{"service":"dms","operation":"DescribeEndpoints","error_rate":1.0,"times":2}]}"#,
     );
-    assert_eq!(status, 200, "control API: {body}");
     let err = clients
         .describe_endpoint(&DmsRef::Id("rdsenc-orders-source".into()))
         .await
@@ -581,7 +536,7 @@ async fn injected_throttling_is_retried_by_the_sdk_and_classified_when_retries_r
     assert!(err.is_transient());
 }
 
-/// NEEDS EMULATOR: DMS timestamps, connection tests, modify_endpoint, modify_replication_task,
+/// DMS timestamps, connection tests, modify_endpoint, modify_replication_task,
 /// describe_table_statistics and the `/_emulator/table-statistics` control route.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
@@ -606,7 +561,7 @@ async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
         .await;
     assert!(matches!(&never, Err(e) if e.is_not_found()), "{never:?}");
 
-    let (status, body) = emu.control(
+    emu.control(
         "table-statistics",
         &format!(
             r#"{{"task":"{task_arn}","tables":[
@@ -614,7 +569,6 @@ async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
                 {{"schema":"public","table":"items","rows":50,"inserts":5,"validation_state":"Mismatched records"}}]}}"#
         ),
     );
-    assert_eq!(status, 200, "control API: {body}");
     let tables = clients
         .describe_table_statistics(&task_arn)
         .await
@@ -698,19 +652,17 @@ async fn dms_settings_update_stops_modifies_and_resumes_the_task() {
     );
 }
 
-/// NEEDS EMULATOR: CloudWatch RPCv2 CBOR and the `/_emulator/lag` control route.
+/// CloudWatch RPCv2 CBOR and the `/_emulator/lag` control route.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
     let (_, ri_id, task_arn, _) = running_task(&clients).await;
 
-    // NEEDS EMULATOR: stock moto has no /_emulator/ control API.
-    let (status, body) = emu.control(
+    emu.control(
         "lag",
         &format!(r#"{{"task":"{task_arn}","source_seconds":3,"target_seconds":7.5}}"#),
     );
-    assert_eq!(status, 200, "control API: {body}");
 
     // The task dimension is the task's resource id, the last segment of its ARN.
     let task_id = task_arn.rsplit(':').next().expect("arn").to_owned();
@@ -723,7 +675,7 @@ async fn cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task() {
     let latency = clients
         .cdc_latency(&query(&task_id, Duration::from_secs(15 * 60)))
         .await
-        .expect("GetMetricData deserializes (NEEDS EMULATOR: RPCv2 CBOR)");
+        .expect("GetMetricData deserializes (RPCv2 CBOR)");
     assert_eq!(latency.source_seconds, Some(3.0), "{latency:?}");
     assert_eq!(latency.target_seconds, Some(7.5), "{latency:?}");
 
@@ -847,97 +799,25 @@ async fn secrets_are_described_by_name_and_missing_ones_are_not_found() {
 
 /// The migration engine driving the real SDK adapter end to end: snapshot, encrypted copy,
 /// restore, DMS provisioning, full load to CDC, lag from CloudWatch, then teardown.
-/// NEEDS EMULATOR: every DMS and CloudWatch call, plus realistic status sequences.
+/// Every DMS and CloudWatch call, with realistic status sequences.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
     use std::sync::Arc;
 
-    use rdsenc_engine::{
-        DmsSpec, Engine, KnownIds, MigrationSpec, Phase, PollPolicy, SystemClock, TablePrepMode,
-        TargetOverrides,
-    };
+    use rdsenc_engine::{Engine, KnownIds, Phase, PollPolicy, SystemClock};
     use tokio_util::sync::CancellationToken;
 
-    let emu = Emulator::start();
-    let clients = Arc::new(emu.clients().await);
-    clients
-        .rds()
-        .create_db_instance()
-        .db_instance_identifier("orders")
-        .engine("postgres")
-        .engine_version("16.3")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .backup_retention_period(1)
-        .master_username("postgres")
-        .master_user_password("not-a-real-password")
-        .send()
-        .await
-        .expect("create source instance");
+    let support::World {
+        emu,
+        clients,
+        key,
+        ri,
+    } = support::World::new(|source| source.engine_version("16.3").backup_retention_period(1))
+        .await;
     instance_available(&clients, "orders").await;
-    let key = clients
-        .kms()
-        .create_key()
-        .send()
-        .await
-        .expect("key")
-        .key_metadata
-        .expect("metadata");
-    clients
-        .kms()
-        .create_alias()
-        .alias_name("alias/rds-at-rest")
-        .target_key_id(key.key_id())
-        .send()
-        .await
-        .expect("alias");
-
-    // A user-supplied replication instance: a managed one would need the source's DB subnet
-    // group, whose subnets need EC2 (not a client this provider has).
-    let ri = clients
-        .create_replication_instance(&CreateReplicationInstanceInput {
-            identifier: "shared-dms".into(),
-            instance_class: "dms.t3.medium".into(),
-            allocated_storage: None,
-            subnet_group_identifier: None,
-            vpc_security_group_ids: Vec::new(),
-            multi_az: false,
-            publicly_accessible: false,
-            engine_version: None,
-            kms_key_id: None,
-            tags: Tags::new(),
-        })
-        .await
-        .expect("replication instance");
-    let spec = MigrationSpec {
-        source_db_instance_identifier: "orders".into(),
-        kms_key_id: "alias/rds-at-rest".into(),
-        target_db_instance_identifier: None,
-        dms: DmsSpec {
-            replication_instance_arn: Some(ri.arn.clone()),
-            replication_instance_class: None,
-            allocated_storage: None,
-            replication_subnet_group_id: None,
-            vpc_security_group_ids: Vec::new(),
-            source_from_read_replica: false,
-            source_credentials: EndpointCredentials::Password {
-                username: "dms".into(),
-                password: SecretString::new("not-a-real-password"),
-            },
-            target_credentials: None,
-            database_name: Some("orders".into()),
-            table_mappings: None,
-            target_table_prep_mode: TablePrepMode::TruncateBeforeLoad,
-            migration_type: MigrationType::FullLoadAndCdc,
-            cdc_start_position: None,
-            validation: true,
-        },
-        target: TargetOverrides::default(),
-        delete_target_on_destroy: true,
-        skip_final_snapshot: false,
-        strategy: rdsenc_engine::Strategy::Dms,
-        blue_green: Default::default(),
-    };
+    let mut spec = support::spec(&ri);
+    spec.dms.database_name = Some("orders".into());
+    spec.delete_target_on_destroy = true;
     let engine = Engine::new(
         clients.clone(),
         Arc::new(SystemClock),
@@ -961,11 +841,10 @@ async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
     assert_eq!(target.kms_key_id.as_deref(), key.arn());
 
     let task_arn = c.replication_task_arn.clone().expect("task arn");
-    let (status, body) = emu.control(
+    emu.control(
         "lag",
         &format!(r#"{{"task":"{task_arn}","source_seconds":1,"target_seconds":4}}"#),
     );
-    assert_eq!(status, 200, "control API: {body}");
     let known = created.known_ids();
     let read = engine
         .observe(&spec, &known, &cancel)

@@ -12,12 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdsenc::aws::Clients;
-use rdsenc_engine::api::{
-    AwsApi, EndpointCredentials, MigrationType, ReplicationTaskStatus, SecretString,
-};
+use rdsenc_engine::api::{AwsApi, MigrationType, ReplicationTask, ReplicationTaskStatus};
 use rdsenc_engine::{
-    CutoverSpec, CutoverStrategy, DmsSpec, Engine, KnownIds, MigrationSpec, Phase, PollPolicy,
-    RetireSource, Route53Record, SwitchOp, SystemClock, TablePrepMode, TargetOverrides, WriteFence,
+    CutoverSpec, CutoverStrategy, Engine, KnownIds, Phase, PollPolicy, RetireSource, Route53Record,
+    SwitchOp, SystemClock, WriteFence,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -26,39 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 mod support;
 
-use support::Emulator;
-
-fn spec() -> MigrationSpec {
-    MigrationSpec {
-        source_db_instance_identifier: "orders".into(),
-        kms_key_id: "alias/rdsenc-cutover".into(),
-        target_db_instance_identifier: None,
-        dms: DmsSpec {
-            replication_instance_arn: None,
-            replication_instance_class: None,
-            allocated_storage: None,
-            replication_subnet_group_id: None,
-            vpc_security_group_ids: Vec::new(),
-            source_from_read_replica: false,
-            source_credentials: EndpointCredentials::Password {
-                username: "dms".into(),
-                password: SecretString::new("not-a-real-password"),
-            },
-            target_credentials: None,
-            database_name: None,
-            table_mappings: None,
-            target_table_prep_mode: TablePrepMode::TruncateBeforeLoad,
-            migration_type: MigrationType::FullLoadAndCdc,
-            cdc_start_position: None,
-            validation: false,
-        },
-        target: TargetOverrides::default(),
-        delete_target_on_destroy: false,
-        skip_final_snapshot: false,
-        strategy: rdsenc_engine::Strategy::Dms,
-        blue_green: Default::default(),
-    }
-}
+use support::World;
 
 fn cut(strategy: CutoverStrategy) -> CutoverSpec {
     CutoverSpec {
@@ -79,40 +45,32 @@ async fn cname(clients: &Clients, zone: &str) -> String {
         .value
 }
 
+/// The security groups of the source `orders` (the write fence swaps them).
+async fn source_security_groups(clients: &Clients) -> Vec<String> {
+    clients
+        .describe_db_instance("orders")
+        .await
+        .expect("source")
+        .vpc_security_group_ids
+}
+
+/// A task replicating changes only (the reverse task, or the forward one after failback).
+fn assert_cdc_running(task: &ReplicationTask) {
+    assert_eq!(task.status, ReplicationTaskStatus::Running, "{task:?}");
+    assert_eq!(task.migration_type, MigrationType::Cdc, "{task:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the_sdk() {
-    let emu = Emulator::start();
-    let clients = Arc::new(emu.clients().await);
-    clients
-        .rds()
-        .create_db_instance()
-        .db_instance_identifier("orders")
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .db_name("app")
-        .master_username("postgres")
-        .master_user_password("not-a-real-password")
-        .vpc_security_group_ids("sg-app")
-        .send()
-        .await
-        .expect("create source");
-    let key = clients
-        .kms()
-        .create_key()
-        .send()
-        .await
-        .expect("key")
-        .key_metadata
-        .expect("metadata");
-    clients
-        .kms()
-        .create_alias()
-        .alias_name("alias/rdsenc-cutover")
-        .target_key_id(key.key_id())
-        .send()
-        .await
-        .expect("alias");
+    // The source has no DB subnet group to derive a managed replication instance from: the
+    // world's given one is used.
+    // `_emu` keeps the emulator running until the test ends.
+    let World {
+        emu: _emu,
+        clients,
+        ri,
+        ..
+    } = World::new(|source| source.db_name("app").vpc_security_group_ids("sg-app")).await;
     let zone = clients
         .route53()
         .create_hosted_zone()
@@ -124,42 +82,14 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
         .hosted_zone
         .expect("zone in response");
     let zone = zone.id().rsplit('/').next().expect("zone id").to_owned();
-
-    // A given replication instance: the source here has no DB subnet group to derive a
-    // managed one from (the SDK clients have no EC2 to make one).
-    let ri = clients
-        .create_replication_instance(&rdsenc_engine::api::CreateReplicationInstanceInput {
-            identifier: "shared-dms".into(),
-            instance_class: "dms.t3.medium".into(),
-            allocated_storage: Some(50),
-            subnet_group_identifier: None,
-            vpc_security_group_ids: Vec::new(),
-            multi_az: false,
-            publicly_accessible: false,
-            engine_version: None,
-            kms_key_id: None,
-            tags: Default::default(),
-        })
-        .await
-        .expect("replication instance");
-    let which = rdsenc_engine::api::DmsRef::Arn(ri.arn.clone());
-    support::poll(
-        "replication instance available",
-        || clients.describe_replication_instance(&which),
-        |r| {
-            matches!(r, Ok(i) if i.status == rdsenc_engine::api::ReplicationInstanceStatus::Available)
-        },
-    )
-    .await
-    .expect("replication instance available");
     let aws: Arc<dyn AwsApi> = clients.clone();
     let engine = Engine::new(
         aws,
         Arc::new(SystemClock),
         PollPolicy::production().scaled(0.001),
     );
-    let mut spec = spec();
-    spec.dms.replication_instance_arn = Some(ri.arn.clone());
+    let mut spec = support::spec(&ri);
+    spec.dms.validation = false;
     let known = KnownIds::default();
     let budget = Duration::from_secs(120);
     let cancel = CancellationToken::new();
@@ -198,32 +128,21 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(cname(&clients, &zone).await, target_addr);
     let rev = o.reverse_task.as_ref().expect("reverse task");
-    assert_eq!(rev.status, ReplicationTaskStatus::Running);
-    assert_eq!(rev.migration_type, MigrationType::Cdc);
+    assert_cdc_running(rev);
     assert!(rev.cdc_start_position.is_some(), "{rev:?}");
     assert_eq!(
         o.task.as_ref().map(|t| t.status.clone()),
         Some(ReplicationTaskStatus::Stopped)
     );
-    let src = clients
-        .describe_db_instance("orders")
-        .await
-        .expect("source");
-    assert_eq!(src.vpc_security_group_ids, vec!["sg-fence".to_owned()]);
+    assert_eq!(source_security_groups(&clients).await, ["sg-fence"]);
 
     let o = Box::pin(engine.switch(SwitchOp::Failback, &spec, &r53, &known, budget, &cancel))
         .await
         .unwrap_or_else(|f| panic!("route53 failback: {}", f.error));
     assert_eq!(o.phase, Phase::Replicating);
     assert_eq!(cname(&clients, &zone).await, source_addr);
-    let fwd = o.task.as_ref().expect("forward task");
-    assert_eq!(fwd.status, ReplicationTaskStatus::Running);
-    assert_eq!(fwd.migration_type, MigrationType::Cdc);
-    let src = clients
-        .describe_db_instance("orders")
-        .await
-        .expect("source");
-    assert_eq!(src.vpc_security_group_ids, vec!["sg-app".to_owned()]);
+    assert_cdc_running(o.task.as_ref().expect("forward task"));
+    assert_eq!(source_security_groups(&clients).await, ["sg-app"]);
 
     // Identifier swap cutover: two renames, the reverse endpoints follow the names.
     let swap = cut(CutoverStrategy::IdentifierSwap);

@@ -5,45 +5,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdsenc_engine::api::{
-    CdcLatency, DbEngine, DbInstance, EndpointCredentials, HostPort, MigrationType, SecretString,
+    CdcLatency, DbEngine, DbInstance, EndpointCredentials, HostPort, SecretString,
 };
 use rdsenc_engine::fake::FakeAws;
+use rdsenc_engine::fixtures::SpecExt;
 use rdsenc_engine::{
-    DmsChange, DmsSpec, Engine, KnownIds, MigrationSpec, Phase, PollPolicy, TablePrepMode,
-    TargetOverrides, VirtualClock, cutover_checks,
+    DmsChange, Engine, KnownIds, MigrationSpec, Phase, PollPolicy, VirtualClock, cutover_checks,
 };
 use tokio_util::sync::CancellationToken;
 
+/// The fixture spec on source `billing` with DMS password `password` (rotated between calls).
 fn spec(password: &str) -> MigrationSpec {
-    MigrationSpec {
-        source_db_instance_identifier: "billing".into(),
-        kms_key_id: "alias/rds-at-rest".into(),
-        target_db_instance_identifier: Some("billing-enc".into()),
-        dms: DmsSpec {
-            replication_instance_arn: None,
-            replication_instance_class: Some("dms.t3.large".into()),
-            allocated_storage: None,
-            replication_subnet_group_id: None,
-            vpc_security_group_ids: Vec::new(),
-            source_from_read_replica: false,
-            source_credentials: EndpointCredentials::Password {
-                username: "dms".into(),
-                password: SecretString::new(password),
-            },
-            target_credentials: None,
-            database_name: None,
-            table_mappings: None,
-            target_table_prep_mode: TablePrepMode::TruncateBeforeLoad,
-            migration_type: MigrationType::FullLoadAndCdc,
-            cdc_start_position: None,
-            validation: true,
-        },
-        target: TargetOverrides::default(),
-        delete_target_on_destroy: true,
-        skip_final_snapshot: false,
-        strategy: rdsenc_engine::Strategy::Dms,
-        blue_green: Default::default(),
-    }
+    let mut spec = MigrationSpec::test()
+        .target_id("billing-enc")
+        .delete_target_on_destroy();
+    spec.source_db_instance_identifier = "billing".into();
+    spec.dms.replication_instance_class = Some("dms.t3.large".into());
+    spec.dms.source_credentials = EndpointCredentials::Password {
+        username: "dms".into(),
+        password: SecretString::new(password),
+    };
+    spec
 }
 
 #[tokio::test(start_paused = true)]

@@ -24,39 +24,33 @@ fn config() -> ProptestConfig {
 
 /// Any type, including `Dynamic` and tuples, nested three deep.
 fn any_type() -> BoxedStrategy<Type> {
-    let leaf = prop_oneof![
-        Just(Type::Bool),
-        Just(Type::Number),
-        Just(Type::String),
-        Just(Type::Dynamic),
-    ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(Type::list_of),
-            inner.clone().prop_map(Type::set_of),
-            inner.clone().prop_map(Type::map_of),
-            proptest::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4)
-                .prop_map(Type::Object),
-            proptest::collection::vec(inner, 0..3).prop_map(Type::Tuple),
-        ]
-    })
-    .boxed()
+    types(true)
 }
 
 /// A type without `Dynamic` (whose encoding carries its own type, so it does not round-trip
 /// through a value alone).
-fn static_type() -> impl Strategy<Value = Type> {
-    let leaf = prop_oneof![Just(Type::Bool), Just(Type::Number), Just(Type::String)];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(Type::list_of),
-            inner.clone().prop_map(Type::set_of),
-            inner.clone().prop_map(Type::map_of),
-            proptest::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4)
-                .prop_map(Type::Object),
-            proptest::collection::vec(inner, 0..3).prop_map(Type::Tuple),
-        ]
-    })
+fn static_type() -> BoxedStrategy<Type> {
+    types(false)
+}
+
+/// Types nested three deep, with `Dynamic` among the leaves when `dynamic`.
+fn types(dynamic: bool) -> BoxedStrategy<Type> {
+    let mut leaves = vec![Just(Type::Bool), Just(Type::Number), Just(Type::String)];
+    if dynamic {
+        leaves.push(Just(Type::Dynamic));
+    }
+    proptest::strategy::Union::new(leaves)
+        .prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(Type::list_of),
+                inner.clone().prop_map(Type::set_of),
+                inner.clone().prop_map(Type::map_of),
+                proptest::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4)
+                    .prop_map(Type::Object),
+                proptest::collection::vec(inner, 0..3).prop_map(Type::Tuple),
+            ]
+        })
+        .boxed()
 }
 
 /// A value that fits `ty` (null and unknown anywhere).

@@ -13,6 +13,7 @@ use aws_sdk_rds::types as rds_t;
 use aws_smithy_types::DateTime;
 
 use super::config::Clients;
+use super::error::Classify;
 use super::{cloudwatch, dms, kms, rds, route53};
 use rdsenc_engine::api::AwsError;
 use rdsenc_engine::api::{
@@ -360,14 +361,62 @@ fn missing(what: &str, kind: &'static str, id: &str) -> AwsError {
     }
 }
 
-/// The deployment an RDS response carries; a response without one is malformed.
-fn deployment_out(
-    d: Option<&rds_t::BlueGreenDeployment>,
-    id: &str,
-) -> Result<BlueGreenDeployment, AwsError> {
-    d.map(blue_green_deployment)
-        .ok_or_else(|| missing("BlueGreenDeployment", rds::KIND_BLUE_GREEN_DEPLOYMENT, id))
+/// How a create or modify response's object is read: its SDK name and kind (for the error
+/// when the response is malformed) and its mapping to the domain.
+struct Carried<S, D> {
+    what: &'static str,
+    kind: &'static str,
+    map: fn(&S) -> D,
 }
+
+impl<S, D> Carried<S, D> {
+    /// The object the response carries, mapped; a response without one is malformed.
+    fn of(&self, item: Option<&S>, id: &str) -> Result<D, AwsError> {
+        item.map(self.map)
+            .ok_or_else(|| missing(self.what, self.kind, id))
+    }
+}
+
+const INSTANCE: Carried<rds_t::DbInstance, DbInstance> = Carried {
+    what: "DBInstance",
+    kind: rds::KIND_DB_INSTANCE,
+    map: db_instance,
+};
+const SNAPSHOT: Carried<rds_t::DbSnapshot, DbSnapshot> = Carried {
+    what: "DBSnapshot",
+    kind: rds::KIND_DB_SNAPSHOT,
+    map: db_snapshot,
+};
+const DEPLOYMENT: Carried<rds_t::BlueGreenDeployment, BlueGreenDeployment> = Carried {
+    what: "BlueGreenDeployment",
+    kind: rds::KIND_BLUE_GREEN_DEPLOYMENT,
+    map: blue_green_deployment,
+};
+const SUBNET_GROUP: Carried<dms_t::ReplicationSubnetGroup, ReplicationSubnetGroup> = Carried {
+    what: "ReplicationSubnetGroup",
+    kind: dms::KIND_REPLICATION_SUBNET_GROUP,
+    map: replication_subnet_group,
+};
+const REPLICATION_INSTANCE: Carried<dms_t::ReplicationInstance, ReplicationInstance> = Carried {
+    what: "ReplicationInstance",
+    kind: dms::KIND_REPLICATION_INSTANCE,
+    map: replication_instance,
+};
+const ENDPOINT: Carried<dms_t::Endpoint, Endpoint> = Carried {
+    what: "Endpoint",
+    kind: dms::KIND_ENDPOINT,
+    map: endpoint,
+};
+const CONNECTION: Carried<dms_t::Connection, Connection> = Carried {
+    what: "Connection",
+    kind: dms::KIND_CONNECTION,
+    map: connection,
+};
+const TASK: Carried<dms_t::ReplicationTask, ReplicationTask> = Carried {
+    what: "ReplicationTask",
+    kind: dms::KIND_REPLICATION_TASK,
+    map: replication_task,
+};
 
 fn is_mysql_family(engine: &EndpointEngine) -> bool {
     matches!(engine, EndpointEngine::Mysql | EndpointEngine::Mariadb)
@@ -452,7 +501,7 @@ impl AwsApi for Clients {
         input: &RestoreDbInstanceInput,
     ) -> Result<DbInstance, AwsError> {
         let id = &input.db_instance_identifier;
-        let out = self
+        let request = self
             .rds()
             .restore_db_instance_from_db_snapshot()
             .db_instance_identifier(id)
@@ -487,17 +536,12 @@ impl AwsApi for Clients {
                 (!input.enabled_cloudwatch_logs_exports.is_empty())
                     .then(|| input.enabled_cloudwatch_logs_exports.clone()),
             )
-            .set_tags(to_rds_tags(&input.tags))
+            .set_tags(to_rds_tags(&input.tags));
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_DB_SNAPSHOT,
-                &input.db_snapshot_identifier,
-            ))?;
-        out.db_instance
-            .as_ref()
-            .map(db_instance)
-            .ok_or_else(|| missing("DBInstance", rds::KIND_DB_INSTANCE, id))
+            .about(rds::KIND_DB_SNAPSHOT, &input.db_snapshot_identifier)?;
+        INSTANCE.of(out.db_instance.as_ref(), id)
     }
 
     async fn modify_db_instance(
@@ -525,7 +569,7 @@ impl AwsApi for Clients {
             }
         }
         let pi = input.performance_insights.as_ref();
-        let out = self
+        let request = self
             .rds()
             .modify_db_instance()
             .db_instance_identifier(id)
@@ -546,14 +590,9 @@ impl AwsApi for Clients {
             .set_deletion_protection(input.deletion_protection)
             .set_max_allocated_storage(input.max_allocated_storage)
             .set_vpc_security_group_ids(input.vpc_security_group_ids.clone())
-            .apply_immediately(input.apply_immediately)
-            .send()
-            .await
-            .map_err(crate::aws::error::context(rds::KIND_DB_INSTANCE, id))?;
-        out.db_instance
-            .as_ref()
-            .map(db_instance)
-            .ok_or_else(|| missing("DBInstance", rds::KIND_DB_INSTANCE, id))
+            .apply_immediately(input.apply_immediately);
+        let out = request.send().await.about(rds::KIND_DB_INSTANCE, id)?;
+        INSTANCE.of(out.db_instance.as_ref(), id)
     }
 
     async fn delete_db_instance(&self, input: &DeleteDbInstanceInput) -> Result<(), AwsError> {
@@ -569,27 +608,19 @@ impl AwsApi for Clients {
                 .final_db_snapshot_identifier(snapshot),
             FinalSnapshot::Skip => req.skip_final_snapshot(true),
         };
-        req.send()
-            .await
-            .map_err(crate::aws::error::context(rds::KIND_DB_INSTANCE, id))?;
-        Ok(())
+        req.send().await.about(rds::KIND_DB_INSTANCE, id).map(drop)
     }
 
     async fn stop_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError> {
-        let out = self
+        let request = self
             .rds()
             .stop_db_instance()
-            .db_instance_identifier(identifier)
+            .db_instance_identifier(identifier);
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_DB_INSTANCE,
-                identifier,
-            ))?;
-        out.db_instance
-            .as_ref()
-            .map(db_instance)
-            .ok_or_else(|| missing("DBInstance", rds::KIND_DB_INSTANCE, identifier))
+            .about(rds::KIND_DB_INSTANCE, identifier)?;
+        INSTANCE.of(out.db_instance.as_ref(), identifier)
     }
 
     async fn create_read_replica(
@@ -597,7 +628,7 @@ impl AwsApi for Clients {
         input: &CreateReadReplicaInput,
     ) -> Result<DbInstance, AwsError> {
         let id = &input.db_instance_identifier;
-        let out = self
+        let request = self
             .rds()
             .create_db_instance_read_replica()
             .db_instance_identifier(id)
@@ -610,17 +641,12 @@ impl AwsApi for Clients {
                     .then(|| input.vpc_security_group_ids.clone()),
             )
             .publicly_accessible(input.publicly_accessible)
-            .set_tags(to_rds_tags(&input.tags))
+            .set_tags(to_rds_tags(&input.tags));
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_DB_INSTANCE,
-                &input.source_db_instance_identifier,
-            ))?;
-        out.db_instance
-            .as_ref()
-            .map(db_instance)
-            .ok_or_else(|| missing("DBInstance", rds::KIND_DB_INSTANCE, id))
+            .about(rds::KIND_DB_INSTANCE, &input.source_db_instance_identifier)?;
+        INSTANCE.of(out.db_instance.as_ref(), id)
     }
 
     // --- RDS snapshots ---
@@ -629,25 +655,17 @@ impl AwsApi for Clients {
         &self,
         input: &CreateDbSnapshotInput,
     ) -> Result<DbSnapshot, AwsError> {
-        let out = self
+        let request = self
             .rds()
             .create_db_snapshot()
             .db_snapshot_identifier(&input.snapshot_identifier)
             .db_instance_identifier(&input.db_instance_identifier)
-            .set_tags(to_rds_tags(&input.tags))
+            .set_tags(to_rds_tags(&input.tags));
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_DB_INSTANCE,
-                &input.db_instance_identifier,
-            ))?;
-        out.db_snapshot.as_ref().map(db_snapshot).ok_or_else(|| {
-            missing(
-                "DBSnapshot",
-                rds::KIND_DB_SNAPSHOT,
-                &input.snapshot_identifier,
-            )
-        })
+            .about(rds::KIND_DB_INSTANCE, &input.db_instance_identifier)?;
+        SNAPSHOT.of(out.db_snapshot.as_ref(), &input.snapshot_identifier)
     }
 
     async fn describe_db_snapshot(&self, identifier: &str) -> Result<DbSnapshot, AwsError> {
@@ -657,40 +675,31 @@ impl AwsApi for Clients {
     }
 
     async fn copy_db_snapshot(&self, input: &CopyDbSnapshotInput) -> Result<DbSnapshot, AwsError> {
-        let out = self
+        let request = self
             .rds()
             .copy_db_snapshot()
             .source_db_snapshot_identifier(&input.source_snapshot_identifier)
             .target_db_snapshot_identifier(&input.target_snapshot_identifier)
             .kms_key_id(&input.kms_key_id)
             .copy_tags(input.copy_tags)
-            .set_tags(to_rds_tags(&input.tags))
+            .set_tags(to_rds_tags(&input.tags));
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_DB_SNAPSHOT,
-                &input.source_snapshot_identifier,
-            ))?;
-        out.db_snapshot.as_ref().map(db_snapshot).ok_or_else(|| {
-            missing(
-                "DBSnapshot",
-                rds::KIND_DB_SNAPSHOT,
-                &input.target_snapshot_identifier,
-            )
-        })
+            .about(rds::KIND_DB_SNAPSHOT, &input.source_snapshot_identifier)?;
+        SNAPSHOT.of(out.db_snapshot.as_ref(), &input.target_snapshot_identifier)
     }
 
     async fn delete_db_snapshot(&self, identifier: &str) -> Result<(), AwsError> {
-        self.rds()
+        let request = self
+            .rds()
             .delete_db_snapshot()
-            .db_snapshot_identifier(identifier)
+            .db_snapshot_identifier(identifier);
+        request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_DB_SNAPSHOT,
-                identifier,
-            ))?;
-        Ok(())
+            .about(rds::KIND_DB_SNAPSHOT, identifier)
+            .map(drop)
     }
 
     // --- KMS ---
@@ -714,7 +723,7 @@ impl AwsApi for Clients {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let out = self
+        let request = self
             .rds()
             .create_blue_green_deployment()
             .blue_green_deployment_name(&input.name)
@@ -722,14 +731,12 @@ impl AwsApi for Clients {
             .set_target_resource_configurations((!configs.is_empty()).then_some(configs))
             .set_target_engine_version(input.target_engine_version.clone())
             .set_target_db_parameter_group_name(input.target_db_parameter_group_name.clone())
-            .set_tags(to_rds_tags(&input.tags))
+            .set_tags(to_rds_tags(&input.tags));
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_DB_INSTANCE,
-                &input.source_arn,
-            ))?;
-        deployment_out(out.blue_green_deployment.as_ref(), &input.name)
+            .about(rds::KIND_DB_INSTANCE, &input.source_arn)?;
+        DEPLOYMENT.of(out.blue_green_deployment.as_ref(), &input.name)
     }
 
     async fn describe_blue_green_deployment(
@@ -748,18 +755,16 @@ impl AwsApi for Clients {
         identifier: &str,
         timeout_seconds: i32,
     ) -> Result<BlueGreenDeployment, AwsError> {
-        let out = self
+        let request = self
             .rds()
             .switchover_blue_green_deployment()
             .blue_green_deployment_identifier(identifier)
-            .switchover_timeout(timeout_seconds)
+            .switchover_timeout(timeout_seconds);
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_BLUE_GREEN_DEPLOYMENT,
-                identifier,
-            ))?;
-        deployment_out(out.blue_green_deployment.as_ref(), identifier)
+            .about(rds::KIND_BLUE_GREEN_DEPLOYMENT, identifier)?;
+        DEPLOYMENT.of(out.blue_green_deployment.as_ref(), identifier)
     }
 
     async fn delete_blue_green_deployment(
@@ -767,17 +772,16 @@ impl AwsApi for Clients {
         identifier: &str,
         delete_target: bool,
     ) -> Result<(), AwsError> {
-        self.rds()
+        let request = self
+            .rds()
             .delete_blue_green_deployment()
             .blue_green_deployment_identifier(identifier)
-            .delete_target(delete_target)
+            .delete_target(delete_target);
+        request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                rds::KIND_BLUE_GREEN_DEPLOYMENT,
-                identifier,
-            ))?;
-        Ok(())
+            .about(rds::KIND_BLUE_GREEN_DEPLOYMENT, identifier)
+            .map(drop)
     }
 
     async fn describe_kms_key(&self, key_id: &str) -> Result<KmsKey, AwsError> {
@@ -793,29 +797,18 @@ impl AwsApi for Clients {
         input: &CreateReplicationSubnetGroupInput,
     ) -> Result<ReplicationSubnetGroup, AwsError> {
         let id = &input.identifier;
-        let out = self
+        let request = self
             .dms()
             .create_replication_subnet_group()
             .replication_subnet_group_identifier(id)
             .replication_subnet_group_description(&input.description)
             .set_subnet_ids(Some(input.subnet_ids.clone()))
-            .set_tags(to_dms_tags(&input.tags))
+            .set_tags(to_dms_tags(&input.tags));
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                dms::KIND_REPLICATION_SUBNET_GROUP,
-                id,
-            ))?;
-        out.replication_subnet_group
-            .as_ref()
-            .map(replication_subnet_group)
-            .ok_or_else(|| {
-                missing(
-                    "ReplicationSubnetGroup",
-                    dms::KIND_REPLICATION_SUBNET_GROUP,
-                    id,
-                )
-            })
+            .about(dms::KIND_REPLICATION_SUBNET_GROUP, id)?;
+        SUBNET_GROUP.of(out.replication_subnet_group.as_ref(), id)
     }
 
     async fn describe_replication_subnet_group(
@@ -828,16 +821,15 @@ impl AwsApi for Clients {
     }
 
     async fn delete_replication_subnet_group(&self, identifier: &str) -> Result<(), AwsError> {
-        self.dms()
+        let request = self
+            .dms()
             .delete_replication_subnet_group()
-            .replication_subnet_group_identifier(identifier)
+            .replication_subnet_group_identifier(identifier);
+        request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                dms::KIND_REPLICATION_SUBNET_GROUP,
-                identifier,
-            ))?;
-        Ok(())
+            .about(dms::KIND_REPLICATION_SUBNET_GROUP, identifier)
+            .map(drop)
     }
 
     // --- DMS replication instances ---
@@ -847,7 +839,7 @@ impl AwsApi for Clients {
         input: &CreateReplicationInstanceInput,
     ) -> Result<ReplicationInstance, AwsError> {
         let id = &input.identifier;
-        let out = self
+        let request = self
             .dms()
             .create_replication_instance()
             .replication_instance_identifier(id)
@@ -862,17 +854,12 @@ impl AwsApi for Clients {
             .publicly_accessible(input.publicly_accessible)
             .set_engine_version(input.engine_version.clone())
             .set_kms_key_id(input.kms_key_id.clone())
-            .set_tags(to_dms_tags(&input.tags))
+            .set_tags(to_dms_tags(&input.tags));
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                dms::KIND_REPLICATION_INSTANCE,
-                id,
-            ))?;
-        out.replication_instance
-            .as_ref()
-            .map(replication_instance)
-            .ok_or_else(|| missing("ReplicationInstance", dms::KIND_REPLICATION_INSTANCE, id))
+            .about(dms::KIND_REPLICATION_INSTANCE, id)?;
+        REPLICATION_INSTANCE.of(out.replication_instance.as_ref(), id)
     }
 
     async fn describe_replication_instance(
@@ -885,16 +872,15 @@ impl AwsApi for Clients {
     }
 
     async fn delete_replication_instance(&self, arn: &str) -> Result<(), AwsError> {
-        self.dms()
+        let request = self
+            .dms()
             .delete_replication_instance()
-            .replication_instance_arn(arn)
+            .replication_instance_arn(arn);
+        request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                dms::KIND_REPLICATION_INSTANCE,
-                arn,
-            ))?;
-        Ok(())
+            .about(dms::KIND_REPLICATION_INSTANCE, arn)
+            .map(drop)
     }
 
     // --- DMS endpoints ---
@@ -941,14 +927,8 @@ impl AwsApi for Clients {
         if let EndpointCredentials::Password { username, password } = &input.credentials {
             req = req.username(username).password(password.expose());
         }
-        let out = req
-            .send()
-            .await
-            .map_err(crate::aws::error::context(dms::KIND_ENDPOINT, id))?;
-        out.endpoint
-            .as_ref()
-            .map(endpoint)
-            .ok_or_else(|| missing("Endpoint", dms::KIND_ENDPOINT, id))
+        let out = req.send().await.about(dms::KIND_ENDPOINT, id)?;
+        ENDPOINT.of(out.endpoint.as_ref(), id)
     }
 
     async fn describe_endpoint(&self, which: &DmsRef) -> Result<Endpoint, AwsError> {
@@ -986,24 +966,17 @@ impl AwsApi for Clients {
         if let Some(EndpointCredentials::Password { username, password }) = &input.credentials {
             req = req.username(username).password(password.expose());
         }
-        let out = req
-            .send()
-            .await
-            .map_err(crate::aws::error::context(dms::KIND_ENDPOINT, arn))?;
-        out.endpoint
-            .as_ref()
-            .map(endpoint)
-            .ok_or_else(|| missing("Endpoint", dms::KIND_ENDPOINT, arn))
+        let out = req.send().await.about(dms::KIND_ENDPOINT, arn)?;
+        ENDPOINT.of(out.endpoint.as_ref(), arn)
     }
 
     async fn delete_endpoint(&self, arn: &str) -> Result<(), AwsError> {
-        self.dms()
-            .delete_endpoint()
-            .endpoint_arn(arn)
+        let request = self.dms().delete_endpoint().endpoint_arn(arn);
+        request
             .send()
             .await
-            .map_err(crate::aws::error::context(dms::KIND_ENDPOINT, arn))?;
-        Ok(())
+            .about(dms::KIND_ENDPOINT, arn)
+            .map(drop)
     }
 
     async fn test_connection(
@@ -1011,21 +984,16 @@ impl AwsApi for Clients {
         replication_instance_arn: &str,
         endpoint_arn: &str,
     ) -> Result<Connection, AwsError> {
-        let out = self
+        let request = self
             .dms()
             .test_connection()
             .replication_instance_arn(replication_instance_arn)
-            .endpoint_arn(endpoint_arn)
+            .endpoint_arn(endpoint_arn);
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(
-                dms::KIND_CONNECTION,
-                endpoint_arn,
-            ))?;
-        out.connection
-            .as_ref()
-            .map(connection)
-            .ok_or_else(|| missing("Connection", dms::KIND_CONNECTION, endpoint_arn))
+            .about(dms::KIND_CONNECTION, endpoint_arn)?;
+        CONNECTION.of(out.connection.as_ref(), endpoint_arn)
     }
 
     async fn describe_connection(
@@ -1045,7 +1013,7 @@ impl AwsApi for Clients {
         input: &CreateReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
         let id = &input.identifier;
-        let out = self
+        let request = self
             .dms()
             .create_replication_task()
             .replication_task_identifier(id)
@@ -1058,14 +1026,9 @@ impl AwsApi for Clients {
             .table_mappings(&input.table_mappings)
             .replication_task_settings(&input.task_settings)
             .set_cdc_start_position(input.cdc_start_position.clone())
-            .set_tags(to_dms_tags(&input.tags))
-            .send()
-            .await
-            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, id))?;
-        out.replication_task
-            .as_ref()
-            .map(replication_task)
-            .ok_or_else(|| missing("ReplicationTask", dms::KIND_REPLICATION_TASK, id))
+            .set_tags(to_dms_tags(&input.tags));
+        let out = request.send().await.about(dms::KIND_REPLICATION_TASK, id)?;
+        TASK.of(out.replication_task.as_ref(), id)
     }
 
     async fn describe_replication_task(&self, which: &DmsRef) -> Result<ReplicationTask, AwsError> {
@@ -1079,7 +1042,7 @@ impl AwsApi for Clients {
         input: &ModifyReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
         let arn = &input.arn;
-        let out = self
+        let request = self
             .dms()
             .modify_replication_task()
             .replication_task_arn(arn)
@@ -1091,14 +1054,12 @@ impl AwsApi for Clients {
             )
             .set_table_mappings(input.table_mappings.clone())
             .set_replication_task_settings(input.task_settings.clone())
-            .set_cdc_start_position(input.cdc_start_position.clone())
+            .set_cdc_start_position(input.cdc_start_position.clone());
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, arn))?;
-        out.replication_task
-            .as_ref()
-            .map(replication_task)
-            .ok_or_else(|| missing("ReplicationTask", dms::KIND_REPLICATION_TASK, arn))
+            .about(dms::KIND_REPLICATION_TASK, arn)?;
+        TASK.of(out.replication_task.as_ref(), arn)
     }
 
     async fn start_replication_task(
@@ -1106,45 +1067,40 @@ impl AwsApi for Clients {
         input: &StartReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
         let arn = &input.arn;
-        let out = self
+        let request = self
             .dms()
             .start_replication_task()
             .replication_task_arn(arn)
             .start_replication_task_type(dms_t::StartReplicationTaskTypeValue::from(
                 input.start_type.as_str(),
             ))
-            .set_cdc_start_position(input.cdc_start_position.clone())
+            .set_cdc_start_position(input.cdc_start_position.clone());
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, arn))?;
-        out.replication_task
-            .as_ref()
-            .map(replication_task)
-            .ok_or_else(|| missing("ReplicationTask", dms::KIND_REPLICATION_TASK, arn))
+            .about(dms::KIND_REPLICATION_TASK, arn)?;
+        TASK.of(out.replication_task.as_ref(), arn)
     }
 
     async fn stop_replication_task(&self, arn: &str) -> Result<ReplicationTask, AwsError> {
-        let out = self
-            .dms()
-            .stop_replication_task()
-            .replication_task_arn(arn)
+        let request = self.dms().stop_replication_task().replication_task_arn(arn);
+        let out = request
             .send()
             .await
-            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, arn))?;
-        out.replication_task
-            .as_ref()
-            .map(replication_task)
-            .ok_or_else(|| missing("ReplicationTask", dms::KIND_REPLICATION_TASK, arn))
+            .about(dms::KIND_REPLICATION_TASK, arn)?;
+        TASK.of(out.replication_task.as_ref(), arn)
     }
 
     async fn delete_replication_task(&self, arn: &str) -> Result<(), AwsError> {
-        self.dms()
+        let request = self
+            .dms()
             .delete_replication_task()
-            .replication_task_arn(arn)
+            .replication_task_arn(arn);
+        request
             .send()
             .await
-            .map_err(crate::aws::error::context(dms::KIND_REPLICATION_TASK, arn))?;
-        Ok(())
+            .about(dms::KIND_REPLICATION_TASK, arn)
+            .map(drop)
     }
 
     async fn describe_table_statistics(
@@ -1180,23 +1136,13 @@ impl AwsApi for Clients {
     async fn list_tags(&self, arn: &str) -> Result<Tags, AwsError> {
         match arn_service(arn) {
             Some("rds") => {
-                let out = self
-                    .rds()
-                    .list_tags_for_resource()
-                    .resource_name(arn)
-                    .send()
-                    .await
-                    .map_err(crate::aws::error::context("RDS resource", arn))?;
+                let request = self.rds().list_tags_for_resource().resource_name(arn);
+                let out = request.send().await.about("RDS resource", arn)?;
                 Ok(rds_tags(out.tag_list()))
             }
             Some("dms") => {
-                let out = self
-                    .dms()
-                    .list_tags_for_resource()
-                    .resource_arn(arn)
-                    .send()
-                    .await
-                    .map_err(crate::aws::error::context("DMS resource", arn))?;
+                let request = self.dms().list_tags_for_resource().resource_arn(arn);
+                let out = request.send().await.about("DMS resource", arn)?;
                 Ok(dms_tags(out.tag_list()))
             }
             _ => Err(unsupported_arn(arn)),
@@ -1249,24 +1195,20 @@ impl AwsApi for Clients {
         }
         match arn_service(arn) {
             Some("rds") => {
-                self.rds()
+                let request = self
+                    .rds()
                     .add_tags_to_resource()
                     .resource_name(arn)
-                    .set_tags(to_rds_tags(tags))
-                    .send()
-                    .await
-                    .map_err(crate::aws::error::context("RDS resource", arn))?;
-                Ok(())
+                    .set_tags(to_rds_tags(tags));
+                request.send().await.about("RDS resource", arn).map(drop)
             }
             Some("dms") => {
-                self.dms()
+                let request = self
+                    .dms()
                     .add_tags_to_resource()
                     .resource_arn(arn)
-                    .set_tags(to_dms_tags(tags))
-                    .send()
-                    .await
-                    .map_err(crate::aws::error::context("DMS resource", arn))?;
-                Ok(())
+                    .set_tags(to_dms_tags(tags));
+                request.send().await.about("DMS resource", arn).map(drop)
             }
             _ => Err(unsupported_arn(arn)),
         }

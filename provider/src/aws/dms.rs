@@ -12,8 +12,8 @@ use aws_sdk_databasemigration::types::{
     TableStatistics,
 };
 
-use super::error::operation_errors;
-use super::single;
+use super::error::{Classify, operation_errors};
+use super::{same_id, single};
 use rdsenc_engine::api::AwsError;
 
 /// Object kind used in messages for replication instances.
@@ -74,6 +74,11 @@ fn id_filter(prefix: &str, id_or_arn: &str) -> Result<Filter, AwsError> {
     }
 }
 
+/// True when an object answered with `arn` and `identifier` is the one `id_or_arn` names.
+fn arn_or_id(arn: Option<&str>, identifier: Option<&str>, id_or_arn: &str) -> bool {
+    arn == Some(id_or_arn) || same_id(identifier, id_or_arn)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Replication subnet groups
 
@@ -82,24 +87,17 @@ pub async fn find_replication_subnet_group_by_id(
     client: &Client,
     id: &str,
 ) -> Result<ReplicationSubnetGroup, AwsError> {
-    let out = client
+    let request = client
         .describe_replication_subnet_groups()
-        .filters(filter("replication-subnet-group-id", id)?)
+        .filters(filter("replication-subnet-group-id", id)?);
+    let out = request
         .send()
         .await
-        .map_err(crate::aws::error::context(
-            KIND_REPLICATION_SUBNET_GROUP,
-            id,
-        ))?;
-    single(
-        out.replication_subnet_groups.unwrap_or_default(),
-        KIND_REPLICATION_SUBNET_GROUP,
-        id,
-        |g| {
-            g.replication_subnet_group_identifier()
-                .is_some_and(|x| x.eq_ignore_ascii_case(id))
-        },
-    )
+        .about(KIND_REPLICATION_SUBNET_GROUP, id)?;
+    let all = out.replication_subnet_groups.unwrap_or_default();
+    single(all, KIND_REPLICATION_SUBNET_GROUP, id, |g| {
+        same_id(g.replication_subnet_group_identifier(), id)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,23 +108,18 @@ pub async fn find_replication_instance_by_id(
     client: &Client,
     id: &str,
 ) -> Result<ReplicationInstance, AwsError> {
-    let out = client
+    let request = client
         .describe_replication_instances()
-        .filters(id_filter("replication-instance", id)?)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_REPLICATION_INSTANCE, id))?;
-    single(
-        out.replication_instances.unwrap_or_default(),
-        KIND_REPLICATION_INSTANCE,
-        id,
-        |ri| {
-            ri.replication_instance_arn() == Some(id)
-                || ri
-                    .replication_instance_identifier()
-                    .is_some_and(|x| x.eq_ignore_ascii_case(id))
-        },
-    )
+        .filters(id_filter("replication-instance", id)?);
+    let out = request.send().await.about(KIND_REPLICATION_INSTANCE, id)?;
+    let all = out.replication_instances.unwrap_or_default();
+    single(all, KIND_REPLICATION_INSTANCE, id, |ri| {
+        arn_or_id(
+            ri.replication_instance_arn(),
+            ri.replication_instance_identifier(),
+            id,
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,16 +127,13 @@ pub async fn find_replication_instance_by_id(
 
 /// The endpoint with identifier or ARN `id`.
 pub async fn find_endpoint_by_id(client: &Client, id: &str) -> Result<Endpoint, AwsError> {
-    let out = client
+    let request = client
         .describe_endpoints()
-        .filters(id_filter("endpoint", id)?)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_ENDPOINT, id))?;
-    single(out.endpoints.unwrap_or_default(), KIND_ENDPOINT, id, |e| {
-        e.endpoint_arn() == Some(id)
-            || e.endpoint_identifier()
-                .is_some_and(|x| x.eq_ignore_ascii_case(id))
+        .filters(id_filter("endpoint", id)?);
+    let out = request.send().await.about(KIND_ENDPOINT, id)?;
+    let all = out.endpoints.unwrap_or_default();
+    single(all, KIND_ENDPOINT, id, |e| {
+        arn_or_id(e.endpoint_arn(), e.endpoint_identifier(), id)
     })
 }
 
@@ -157,25 +147,19 @@ pub async fn find_connection(
     replication_instance_arn: &str,
 ) -> Result<Connection, AwsError> {
     let id = format!("{endpoint_arn} @ {replication_instance_arn}");
-    let out = client
+    let request = client
         .describe_connections()
         .filters(filter("endpoint-arn", endpoint_arn)?)
         .filters(filter(
             "replication-instance-arn",
             replication_instance_arn,
-        )?)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_CONNECTION, &id))?;
-    single(
-        out.connections.unwrap_or_default(),
-        KIND_CONNECTION,
-        &id,
-        |c| {
-            c.endpoint_arn() == Some(endpoint_arn)
-                && c.replication_instance_arn() == Some(replication_instance_arn)
-        },
-    )
+        )?);
+    let out = request.send().await.about(KIND_CONNECTION, &id)?;
+    let all = out.connections.unwrap_or_default();
+    single(all, KIND_CONNECTION, &id, |c| {
+        c.endpoint_arn() == Some(endpoint_arn)
+            && c.replication_instance_arn() == Some(replication_instance_arn)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,22 +170,18 @@ pub async fn find_replication_task_by_id(
     client: &Client,
     id: &str,
 ) -> Result<ReplicationTask, AwsError> {
-    let out = client
+    let request = client
         .describe_replication_tasks()
-        .filters(id_filter("replication-task", id)?)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_REPLICATION_TASK, id))?;
-    single(
-        out.replication_tasks.unwrap_or_default(),
-        KIND_REPLICATION_TASK,
-        id,
-        |t| {
-            t.replication_task_arn() == Some(id)
-                || t.replication_task_identifier()
-                    .is_some_and(|x| x.eq_ignore_ascii_case(id))
-        },
-    )
+        .filters(id_filter("replication-task", id)?);
+    let out = request.send().await.about(KIND_REPLICATION_TASK, id)?;
+    let all = out.replication_tasks.unwrap_or_default();
+    single(all, KIND_REPLICATION_TASK, id, |t| {
+        arn_or_id(
+            t.replication_task_arn(),
+            t.replication_task_identifier(),
+            id,
+        )
+    })
 }
 
 /// Per-table statistics of a task (all pages).

@@ -106,6 +106,28 @@ pub fn context<'a, E: OperationError>(
     move |err| from_sdk(err, kind, id)
 }
 
+/// An SDK call's result with its failure converted with object context, as by [`from_sdk`]:
+/// `request.send().await.about(kind, id)?`. A plain method, not a wrapping future, so the
+/// adapter's futures (deep inside the engine's) stay as small as the SDK's own.
+pub(crate) trait Classify<T> {
+    /// The result, its failure converted for the `kind` object `id`.
+    fn about(self, kind: &'static str, id: &str) -> Result<T, AwsError>;
+}
+
+impl<T, E: OperationError> Classify<T> for Result<T, SdkError<E, HttpResponse>> {
+    fn about(self, kind: &'static str, id: &str) -> Result<T, AwsError> {
+        self.map_err(|err| from_sdk(err, kind, id))
+    }
+}
+
+/// `NotFound` for the object of `kind` identified by `id`.
+pub(crate) fn not_found(kind: &'static str, id: &str) -> AwsError {
+    AwsError::NotFound {
+        kind,
+        id: id.to_owned(),
+    }
+}
+
 /// Codes meaning AWS did not accept the credentials themselves (not a missing permission).
 /// Configuration makes no call, so the first real call is where these show.
 const CREDENTIAL_CODES: &[&str] = &[

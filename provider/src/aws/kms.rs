@@ -5,7 +5,7 @@
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::KeyMetadata;
 
-use super::error::operation_errors;
+use super::error::{Classify, not_found, operation_errors};
 use rdsenc_engine::api::AwsError;
 
 /// Object kind used in messages for keys.
@@ -23,9 +23,6 @@ pub async fn find_key_by_id(client: &Client, key_ref: &str) -> Result<KeyMetadat
         .key_id(key_ref)
         .send()
         .await
-        .map_err(crate::aws::error::context(KIND_KEY, key_ref))?;
-    out.key_metadata.ok_or_else(|| AwsError::NotFound {
-        kind: KIND_KEY,
-        id: key_ref.to_owned(),
-    })
+        .about(KIND_KEY, key_ref)?;
+    out.key_metadata.ok_or_else(|| not_found(KIND_KEY, key_ref))
 }

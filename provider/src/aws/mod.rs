@@ -42,10 +42,7 @@ pub(crate) fn single<T>(
 ) -> Result<T, AwsError> {
     let mut items: Vec<T> = items.into_iter().filter(|i| matches(i)).collect();
     match items.len() {
-        0 => Err(AwsError::NotFound {
-            kind,
-            id: id.to_owned(),
-        }),
+        0 => Err(error::not_found(kind, id)),
         1 => Ok(items.remove(0)),
         count => Err(AwsError::TooManyResults {
             kind,
@@ -53,4 +50,9 @@ pub(crate) fn single<T>(
             count,
         }),
     }
+}
+
+/// True when the identifier AWS answered is `id` (AWS identifiers ignore case).
+pub(crate) fn same_id(answered: Option<&str>, id: &str) -> bool {
+    answered.is_some_and(|x| x.eq_ignore_ascii_case(id))
 }

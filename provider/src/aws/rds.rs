@@ -6,8 +6,8 @@
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{BlueGreenDeployment, DbInstance, DbSnapshot, Filter, Tag};
 
-use super::error::operation_errors;
-use super::single;
+use super::error::{Classify, operation_errors};
+use super::{same_id, single};
 use rdsenc_engine::api::AwsError;
 
 /// Object kind used in messages for DB instances.
@@ -51,21 +51,12 @@ pub async fn find_db_instance_by_id(
     client: &aws_sdk_rds::Client,
     id: &str,
 ) -> Result<aws_sdk_rds::types::DbInstance, AwsError> {
-    let out = client
-        .describe_db_instances()
-        .db_instance_identifier(id)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_DB_INSTANCE, id))?;
-    single(
-        out.db_instances.unwrap_or_default(),
-        KIND_DB_INSTANCE,
-        id,
-        |i| {
-            i.db_instance_identifier()
-                .is_some_and(|x| x.eq_ignore_ascii_case(id))
-        },
-    )
+    let request = client.describe_db_instances().db_instance_identifier(id);
+    let out = request.send().await.about(KIND_DB_INSTANCE, id)?;
+    let all = out.db_instances.unwrap_or_default();
+    single(all, KIND_DB_INSTANCE, id, |i| {
+        same_id(i.db_instance_identifier(), id)
+    })
 }
 
 /// Every DB instance matching `filters` (all pages).
@@ -103,22 +94,12 @@ pub async fn find_db_instances_by_tag(
 
 /// The DB snapshot with identifier (or ARN, for shared/copied snapshots) `id`.
 pub async fn find_db_snapshot_by_id(client: &Client, id: &str) -> Result<DbSnapshot, AwsError> {
-    let out = client
-        .describe_db_snapshots()
-        .db_snapshot_identifier(id)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_DB_SNAPSHOT, id))?;
-    single(
-        out.db_snapshots.unwrap_or_default(),
-        KIND_DB_SNAPSHOT,
-        id,
-        |s| {
-            s.db_snapshot_identifier()
-                .is_some_and(|x| x.eq_ignore_ascii_case(id))
-                || s.db_snapshot_arn() == Some(id)
-        },
-    )
+    let request = client.describe_db_snapshots().db_snapshot_identifier(id);
+    let out = request.send().await.about(KIND_DB_SNAPSHOT, id)?;
+    let all = out.db_snapshots.unwrap_or_default();
+    single(all, KIND_DB_SNAPSHOT, id, |s| {
+        same_id(s.db_snapshot_identifier(), id) || s.db_snapshot_arn() == Some(id)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,18 +111,14 @@ pub async fn find_blue_green_deployment_by_id(
     client: &Client,
     id: &str,
 ) -> Result<BlueGreenDeployment, AwsError> {
-    let out = client
+    let request = client
         .describe_blue_green_deployments()
-        .blue_green_deployment_identifier(id)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_BLUE_GREEN_DEPLOYMENT, id))?;
-    single(
-        out.blue_green_deployments.unwrap_or_default(),
-        KIND_BLUE_GREEN_DEPLOYMENT,
-        id,
-        |d| d.blue_green_deployment_identifier() == Some(id),
-    )
+        .blue_green_deployment_identifier(id);
+    let out = request.send().await.about(KIND_BLUE_GREEN_DEPLOYMENT, id)?;
+    let all = out.blue_green_deployments.unwrap_or_default();
+    single(all, KIND_BLUE_GREEN_DEPLOYMENT, id, |d| {
+        d.blue_green_deployment_identifier() == Some(id)
+    })
 }
 
 /// The blue/green deployment named `name` (filter `blue-green-deployment-name`).

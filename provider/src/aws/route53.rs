@@ -7,7 +7,7 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use super::error::operation_errors;
+use super::error::{Classify, not_found, operation_errors};
 use rdsenc_engine::api::AwsError;
 
 /// Object kind used in messages for hosted zones.
@@ -42,25 +42,25 @@ pub async fn find_record_set(
 ) -> Result<ResourceRecordSet, AwsError> {
     let zone = clean_id(zone_id);
     let wanted = fqdn(name);
-    let id = format!("{zone}/{wanted}/{}", rr_type.as_str());
-    let out = client
+    let request = client
         .list_resource_record_sets()
         .hosted_zone_id(zone)
         .start_record_name(&wanted)
         .start_record_type(rr_type.clone())
         .max_items(1)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_HOSTED_ZONE, zone))?;
+        .send();
+    let out = request.await.about(KIND_HOSTED_ZONE, zone)?;
     // The list starts AT the name but may return the next record when it is missing.
     out.resource_record_sets
         .into_iter()
         .find(|r| {
             fqdn(r.name()) == wanted && r.r#type() == &rr_type && r.set_identifier().is_none()
         })
-        .ok_or(AwsError::NotFound {
-            kind: KIND_RECORD,
-            id,
+        .ok_or_else(|| {
+            not_found(
+                KIND_RECORD,
+                &format!("{zone}/{wanted}/{}", rr_type.as_str()),
+            )
         })
 }
 
@@ -102,13 +102,12 @@ pub async fn upsert_cname(
         )
         .build()
         .map_err(build)?;
-    let out = client
+    let request = client
         .change_resource_record_sets()
         .hosted_zone_id(zone)
         .change_batch(batch)
-        .send()
-        .await
-        .map_err(crate::aws::error::context(KIND_HOSTED_ZONE, zone))?;
+        .send();
+    let out = request.await.about(KIND_HOSTED_ZONE, zone)?;
     out.change_info
         .map(|c| clean_id(c.id()).to_owned())
         .ok_or_else(|| AwsError::Service {
@@ -127,13 +126,10 @@ pub async fn status_change(client: &Client, change_id: &str) -> Result<ChangeSta
         .id(id)
         .send()
         .await
-        .map_err(crate::aws::error::context(KIND_CHANGE, id))?;
+        .about(KIND_CHANGE, id)?;
     out.change_info
         .map(|c| c.status().clone())
-        .ok_or_else(|| AwsError::NotFound {
-            kind: KIND_CHANGE,
-            id: id.to_owned(),
-        })
+        .ok_or_else(|| not_found(KIND_CHANGE, id))
 }
 
 #[cfg(test)]

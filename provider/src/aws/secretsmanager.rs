@@ -5,7 +5,7 @@
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 
-use super::error::operation_errors;
+use super::error::{Classify, not_found, operation_errors};
 use rdsenc_engine::api::AwsError;
 
 /// Object kind used in messages for secrets.
@@ -26,12 +26,9 @@ pub async fn find_secret_by_id(
         .secret_id(id)
         .send()
         .await
-        .map_err(crate::aws::error::context(KIND_SECRET, id))?;
-    if out.deleted_date().is_some() {
-        return Err(AwsError::NotFound {
-            kind: KIND_SECRET,
-            id: id.to_owned(),
-        });
+        .about(KIND_SECRET, id)?;
+    match out.deleted_date() {
+        Some(_) => Err(not_found(KIND_SECRET, id)),
+        None => Ok(out),
     }
-    Ok(out)
 }

@@ -59,8 +59,7 @@ impl DataSource for DbInstanceDataSource {
     }
 
     async fn read(&self, ctx: &Ctx, req: ReadDataRequest, resp: &mut ReadDataResponse) {
-        let Some(data) = ctx.data::<ProviderData>() else {
-            resp.diagnostics.error("Provider Not Configured", "The rdsenc provider was not configured before reading rdsenc_db_instance. This is always a problem with the provider and should be reported.");
+        let Some(data) = ProviderData::of(ctx, "rdsenc_db_instance", &mut resp.diagnostics) else {
             return;
         };
         let Known::Value(id) = req.config.get("db_instance_identifier").as_str() else {

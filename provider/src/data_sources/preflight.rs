@@ -161,8 +161,7 @@ impl DataSource for PreflightDataSource {
     }
 
     async fn read(&self, ctx: &Ctx, req: ReadDataRequest, resp: &mut ReadDataResponse) {
-        let Some(data) = ctx.data::<ProviderData>() else {
-            resp.diagnostics.error("Provider Not Configured", "The rdsenc provider was not configured before reading rdsenc_preflight. This is always a problem with the provider and should be reported.");
+        let Some(data) = ProviderData::of(ctx, "rdsenc_preflight", &mut resp.diagnostics) else {
             return;
         };
         let Some(input) = input_from_config(&req.config) else {
@@ -216,11 +215,7 @@ mod tests {
         PreflightDataSource
             .validate(&Ctx::detached(), ValidateRequest { config }, &mut resp)
             .await;
-        let attrs: Vec<String> = resp
-            .diagnostics
-            .iter()
-            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
-            .collect();
+        let attrs = resp.diagnostics.attribute_paths();
         for a in [
             "source_db_instance_identifier",
             "kms_key_id",

@@ -132,8 +132,11 @@ impl DataSource for UnencryptedDbInstancesDataSource {
     }
 
     async fn read(&self, ctx: &Ctx, req: ReadDataRequest, resp: &mut ReadDataResponse) {
-        let Some(data) = ctx.data::<ProviderData>() else {
-            resp.diagnostics.error("Provider Not Configured", "The rdsenc provider was not configured before reading rdsenc_unencrypted_db_instances. This is always a problem with the provider and should be reported.");
+        let Some(data) = ProviderData::of(
+            ctx,
+            "rdsenc_unencrypted_db_instances",
+            &mut resp.diagnostics,
+        ) else {
             return;
         };
         let filter = filter_from(&req.config);

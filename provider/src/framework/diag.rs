@@ -40,14 +40,24 @@ impl Diagnostics {
             self.0.push(d);
         }
     }
-    /// Adds an error without an attribute.
-    pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+    /// Adds a diagnostic of `severity`, pointing at `attribute` when there is one.
+    fn add(
+        &mut self,
+        severity: Severity,
+        attribute: Option<AttributePath>,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Diagnostic {
-            severity: Severity::Error,
+            severity,
             summary: summary.into(),
             detail: detail.into(),
-            attribute: None,
+            attribute,
         });
+    }
+    /// Adds an error without an attribute.
+    pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.add(Severity::Error, None, summary, detail);
     }
     /// Adds an error pointing at `path`.
     pub fn attribute_error(
@@ -56,21 +66,11 @@ impl Diagnostics {
         summary: impl Into<String>,
         detail: impl Into<String>,
     ) {
-        self.push(Diagnostic {
-            severity: Severity::Error,
-            summary: summary.into(),
-            detail: detail.into(),
-            attribute: Some(path),
-        });
+        self.add(Severity::Error, Some(path), summary, detail);
     }
     /// Adds a warning without an attribute.
     pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
-        self.push(Diagnostic {
-            severity: Severity::Warning,
-            summary: summary.into(),
-            detail: detail.into(),
-            attribute: None,
-        });
+        self.add(Severity::Warning, None, summary, detail);
     }
     /// Adds a warning pointing at `path`.
     pub fn attribute_warning(
@@ -79,12 +79,7 @@ impl Diagnostics {
         summary: impl Into<String>,
         detail: impl Into<String>,
     ) {
-        self.push(Diagnostic {
-            severity: Severity::Warning,
-            summary: summary.into(),
-            detail: detail.into(),
-            attribute: Some(path),
-        });
+        self.add(Severity::Warning, Some(path), summary, detail);
     }
     /// Appends every diagnostic of `other`, skipping duplicates.
     pub fn append(&mut self, other: Diagnostics) {
@@ -103,6 +98,14 @@ impl Diagnostics {
     /// Iterates over the diagnostics in order.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
+    }
+    /// The attribute paths the diagnostics point at, in order (diagnostics without one are
+    /// left out).
+    pub fn attribute_paths(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect()
     }
     /// The diagnostics as a vector.
     pub fn into_vec(self) -> Vec<Diagnostic> {

@@ -3,6 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
+use super::diag::Diagnostics;
+use super::path::AttributePath;
+use super::validator::{StringValidator, Validators};
 use super::value::{Type, Value};
 
 /// A versioned schema (provider, resource or data source).
@@ -84,6 +89,40 @@ impl Block {
             fields.insert(b.name.clone(), t);
         }
         Type::Object(fields)
+    }
+    /// Runs every attribute's validators over `config` (a value of this block at `path`),
+    /// in the root and in every nested block instance, adding errors that name the
+    /// attribute's path. Null and unknown values pass. Elements of set blocks have no
+    /// address: their errors name the block.
+    pub fn validate_values(&self, config: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        if !matches!(config, Value::Object(_)) {
+            return;
+        }
+        for a in &self.attributes {
+            if let Some(s) = config.get(&a.name).as_str().value() {
+                let at = path.at(&a.name);
+                for v in &a.validators.0 {
+                    v.validate(&at, s, diags);
+                }
+            }
+        }
+        for b in &self.blocks {
+            let at = path.at(&b.name);
+            let child = config.get(&b.name);
+            match b.nesting {
+                Nesting::Single | Nesting::Group => b.block.validate_values(child, &at, diags),
+                Nesting::List => {
+                    for (i, item) in (0_i64..).zip(child.elements()) {
+                        b.block.validate_values(item, &at.index(i), diags);
+                    }
+                }
+                Nesting::Set => {
+                    for item in child.elements() {
+                        b.block.validate_values(item, &at, diags);
+                    }
+                }
+            }
+        }
     }
     /// An object value for this block with every attribute null and every collection
     /// block empty, the shape Terraform wants for "nothing set".
@@ -198,9 +237,13 @@ pub struct Attribute {
     /// Changing it forces replacement (applied by the server's planning).
     pub requires_replace: bool,
     /// The value planned when the attribute is null or unknown in the proposed new state, for
-    /// an `optional` + `computed` attribute (applied by the server's planning, before the
-    /// resource's own `plan`, so the resource reads it as set).
+    /// an `optional` + `computed` attribute, also inside nested blocks that are present
+    /// (applied by the server's planning, before the resource's own `plan`, so the resource
+    /// reads it as set).
     pub default: Option<Value>,
+    /// Checks of its configured value, run by the server when it validates a configuration
+    /// ([`Block::validate_values`]).
+    pub validators: Validators,
 }
 
 impl Attribute {
@@ -218,6 +261,7 @@ impl Attribute {
             deprecated: false,
             requires_replace: false,
             default: None,
+            validators: Validators::default(),
         }
     }
     /// A string attribute.
@@ -274,6 +318,12 @@ impl Attribute {
     #[must_use]
     pub fn default(mut self, v: Value) -> Self {
         self.default = Some(v);
+        self
+    }
+    /// Adds a check of the configured value (see [`Attribute::validators`]).
+    #[must_use]
+    pub fn validate(mut self, v: impl StringValidator + 'static) -> Self {
+        self.validators.0.push(Arc::new(v));
         self
     }
     /// Deprecated.

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use aws_sdk_rds::types as rds_t;
 
-use crate::aws::adapter::{db_instance, kms_key, replication_instance, replication_subnet_group};
+use crate::aws::adapter::db_instance;
 use crate::aws::error::operation_errors;
-use crate::aws::{Clients, dms, kms, rds, secretsmanager};
+use crate::aws::{Clients, rds, secretsmanager};
 use rdsenc_engine::api::{
-    AwsError, DbInstance, KmsKey, ReplicationInstance, ReplicationSubnetGroup,
+    AwsApi, AwsError, DbInstance, DmsRef, KmsKey, ReplicationInstance, ReplicationSubnetGroup,
 };
 use rdsenc_engine::preflight::{PreflightApi, SecretMetadata, SourceInstance};
 
@@ -85,9 +85,7 @@ impl PreflightApi for Clients {
     }
 
     async fn describe_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError> {
-        rds::find_db_instance_by_id(self.rds(), identifier)
-            .await
-            .map(|i| db_instance(&i))
+        AwsApi::describe_db_instance(self, identifier).await
     }
 
     async fn describe_source(&self, identifier: &str) -> Result<SourceInstance, AwsError> {
@@ -119,27 +117,21 @@ impl PreflightApi for Clients {
     }
 
     async fn describe_kms_key(&self, key_id: &str) -> Result<KmsKey, AwsError> {
-        kms::find_key_by_id(self.kms(), key_id)
-            .await
-            .map(|k| kms_key(&k))
+        AwsApi::describe_kms_key(self, key_id).await
     }
 
     async fn describe_replication_instance(
         &self,
         arn: &str,
     ) -> Result<ReplicationInstance, AwsError> {
-        dms::find_replication_instance_by_id(self.dms(), arn)
-            .await
-            .map(|r| replication_instance(&r))
+        AwsApi::describe_replication_instance(self, &DmsRef::Arn(arn.to_owned())).await
     }
 
     async fn describe_replication_subnet_group(
         &self,
         identifier: &str,
     ) -> Result<ReplicationSubnetGroup, AwsError> {
-        dms::find_replication_subnet_group_by_id(self.dms(), identifier)
-            .await
-            .map(|g| replication_subnet_group(&g))
+        AwsApi::describe_replication_subnet_group(self, identifier).await
     }
 
     async fn describe_secret(&self, id: &str) -> Result<SecretMetadata, AwsError> {

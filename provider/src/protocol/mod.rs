@@ -2,6 +2,7 @@
 //! service and the msgpack/JSON value codecs. Generated protobuf types stay inside this
 //! module; everything else sees [`crate::framework`] types only.
 
+/// The generated protobuf code, exempt from the workspace lints (it is not ours to change).
 #[allow(
     dead_code,
     missing_docs,
@@ -10,21 +11,15 @@
     clippy::pedantic,
     rust_2018_idioms
 )]
-mod tfplugin6 {
-    tonic::include_proto!("tfplugin6");
+mod generated {
+    pub(super) mod tfplugin6 {
+        tonic::include_proto!("tfplugin6");
+    }
+    pub(super) mod goplugin {
+        tonic::include_proto!("plugin");
+    }
 }
-
-#[allow(
-    dead_code,
-    missing_docs,
-    unreachable_pub,
-    clippy::all,
-    clippy::pedantic,
-    rust_2018_idioms
-)]
-mod goplugin {
-    tonic::include_proto!("plugin");
-}
+use generated::{goplugin, tfplugin6};
 
 mod from_proto;
 mod grpc;

@@ -52,16 +52,53 @@ impl WireValue {
     }
 }
 
-/// One registered resource type and its schema.
-struct ResourceEntry {
-    resource: Arc<dyn Resource>,
+/// One registered resource or data source type and its schema, built once.
+struct Entry<T: ?Sized> {
+    item: Arc<T>,
     schema: Schema,
 }
 
-/// One registered data source type and its schema.
-struct DataSourceEntry {
-    data_source: Arc<dyn DataSource>,
-    schema: Schema,
+/// A registered resource type.
+type ResourceEntry = Entry<dyn Resource>;
+/// A registered data source type.
+type DataSourceEntry = Entry<dyn DataSource>;
+
+/// The registry of `items` by type name; a duplicate type name keeps the first registration.
+fn registry<T: ?Sized>(
+    items: Vec<Arc<T>>,
+    type_name: impl Fn(&T) -> &'static str,
+    schema: impl Fn(&T) -> Schema,
+) -> HashMap<String, Entry<T>> {
+    let mut entries = HashMap::new();
+    for item in items {
+        let schema = schema(&*item);
+        entries
+            .entry(type_name(&*item).to_owned())
+            .or_insert(Entry { item, schema });
+    }
+    entries
+}
+
+/// The entry of `type_name` in `entries`, or an error naming the `kind` of type the provider
+/// lacks ("Resource", "Data Source").
+fn lookup<'a, T: ?Sized>(
+    entries: &'a HashMap<String, Entry<T>>,
+    kind: &str,
+    provider: &str,
+    type_name: &str,
+    diags: &mut Diagnostics,
+) -> Option<&'a Entry<T>> {
+    let e = entries.get(type_name);
+    if e.is_none() {
+        diags.error(
+            format!("Unknown {kind} Type"),
+            format!(
+                "The provider {provider} has no {} type {type_name:?}. {PROVIDER_BUG}",
+                kind.to_lowercase()
+            ),
+        );
+    }
+    e
 }
 
 /// The provider behind the gRPC service.
@@ -105,26 +142,8 @@ impl ProviderServer {
     /// Builds every schema once; duplicate type names keep the first registration.
     pub(crate) fn new(provider: Arc<dyn Provider>) -> Self {
         let provider_schema = provider.schema();
-        let mut resources = HashMap::new();
-        for r in provider.resources() {
-            let schema = r.schema();
-            resources
-                .entry(r.type_name().to_owned())
-                .or_insert(ResourceEntry {
-                    resource: r,
-                    schema,
-                });
-        }
-        let mut data_sources = HashMap::new();
-        for d in provider.data_sources() {
-            let schema = d.schema();
-            data_sources
-                .entry(d.type_name().to_owned())
-                .or_insert(DataSourceEntry {
-                    data_source: d,
-                    schema,
-                });
-        }
+        let resources = registry(provider.resources(), |r| r.type_name(), |r| r.schema());
+        let data_sources = registry(provider.data_sources(), |d| d.type_name(), |d| d.schema());
         Self {
             provider,
             provider_schema,
@@ -189,31 +208,19 @@ impl ProviderServer {
     }
 
     fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&ResourceEntry> {
-        let e = self.resources.get(type_name);
-        if e.is_none() {
-            diags.error(
-                "Unknown Resource Type",
-                format!(
-                    "The provider {} has no resource type {type_name:?}. {PROVIDER_BUG}",
-                    self.provider.type_name()
-                ),
-            );
-        }
-        e
+        let provider = self.provider.type_name();
+        lookup(&self.resources, "Resource", provider, type_name, diags)
     }
 
     fn data_source(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&DataSourceEntry> {
-        let e = self.data_sources.get(type_name);
-        if e.is_none() {
-            diags.error(
-                "Unknown Data Source Type",
-                format!(
-                    "The provider {} has no data source type {type_name:?}. {PROVIDER_BUG}",
-                    self.provider.type_name()
-                ),
-            );
-        }
-        e
+        let provider = self.provider.type_name();
+        lookup(
+            &self.data_sources,
+            "Data Source",
+            provider,
+            type_name,
+            diags,
+        )
     }
 
     // ---- validate / configure ----
@@ -246,13 +253,12 @@ impl ProviderServer {
         let Some(config) = decode_or_diag(config, &e.schema, "config", &mut diags) else {
             return diags;
         };
+        let root = AttributePath::root();
+        e.schema.block.validate_values(&config, &root, &mut diags);
         let mut resp = ValidateResponse::default();
-        e.resource
-            .validate(
-                &self.validation_ctx(),
-                ValidateRequest { config },
-                &mut resp,
-            )
+        let req = ValidateRequest { config };
+        e.item
+            .validate(&self.validation_ctx(), req, &mut resp)
             .await;
         diags.append(resp.diagnostics);
         diags
@@ -271,8 +277,10 @@ impl ProviderServer {
         let Some(config) = decode_or_diag(config, &e.schema, "config", &mut diags) else {
             return diags;
         };
+        let root = AttributePath::root();
+        e.schema.block.validate_values(&config, &root, &mut diags);
         let mut resp = ValidateResponse::default();
-        e.data_source
+        e.item
             .validate(
                 &self.validation_ctx(),
                 ValidateRequest { config },
@@ -413,7 +421,7 @@ impl ProviderServer {
             private: private.clone(),
             diagnostics: Diagnostics::new(),
         };
-        e.resource
+        e.item
             .read(
                 &self.ctx(),
                 ReadRequest {
@@ -507,7 +515,7 @@ impl ProviderServer {
             diagnostics: Diagnostics::new(),
         };
         let req_config = config.clone();
-        e.resource
+        e.item
             .plan(
                 &self.ctx(),
                 PlanRequest {
@@ -602,7 +610,7 @@ impl ProviderServer {
                 private: planned_private.clone(),
                 diagnostics: Diagnostics::new(),
             };
-            e.resource
+            e.item
                 .delete(
                     &ctx,
                     DeleteRequest {
@@ -633,9 +641,9 @@ impl ProviderServer {
             planned_private,
         };
         if creating {
-            e.resource.create(&ctx, req, &mut resp).await;
+            e.item.create(&ctx, req, &mut resp).await;
         } else {
-            e.resource.update(&ctx, req, &mut resp).await;
+            e.item.update(&ctx, req, &mut resp).await;
         }
         null_write_only(block, &mut resp.new_state);
 
@@ -650,7 +658,7 @@ impl ProviderServer {
                 "Missing Resource State After Create",
                 format!(
                     "The create operation of {} returned no state and no error. {PROVIDER_BUG}",
-                    e.resource.type_name()
+                    e.item.type_name()
                 ),
             );
             return resp;
@@ -662,7 +670,7 @@ impl ProviderServer {
                 format!(
                     "After applying {}, the value at {p} is still unknown; every value must be \
                      known after apply. {PROVIDER_BUG}",
-                    e.resource.type_name()
+                    e.item.type_name()
                 ),
             );
             strip_unknowns(&mut resp.new_state);
@@ -675,7 +683,7 @@ impl ProviderServer {
                 format!(
                     "After applying {}, the value at {p} differs from the known value that was \
                      planned. {PROVIDER_BUG}",
-                    e.resource.type_name()
+                    e.item.type_name()
                 ),
             );
         }
@@ -689,7 +697,7 @@ impl ProviderServer {
             return out;
         };
         let mut resp = ImportResponse::default();
-        e.resource
+        e.item
             .import(&self.ctx(), ImportRequest { id }, &mut resp)
             .await;
         null_write_only(&e.schema.block, &mut resp.state);
@@ -735,7 +743,7 @@ impl ProviderServer {
             state: config.clone(),
             diagnostics: Diagnostics::new(),
         };
-        e.data_source
+        e.item
             .read(&self.ctx(), ReadDataRequest { config }, &mut resp)
             .await;
         if !resp.diagnostics.has_error()

@@ -1,5 +1,4 @@
-use super::{INVALID, StringValidator};
-use crate::framework::{AttributePath, Diagnostics};
+use super::StringValidator;
 
 /// The parts of an ARN: `arn:partition:service:region:account:resource`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +78,7 @@ impl StringValidator for ServiceArn {
             self.service, self.resource_prefix
         )
     }
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
+    fn rejection(&self, value: &str) -> Option<String> {
         let problem = match Arn::parse(value) {
             Err(e) => Some(e),
             Ok(a) if a.service != self.service => {
@@ -94,19 +93,14 @@ impl StringValidator for ServiceArn {
             }
             Ok(_) => None,
         };
-        if let Some(p) = problem {
-            diags.attribute_error(
-                path.clone(),
-                INVALID,
-                format!("{path} {value:?} {p}. It must be {}.", self.description()),
-            );
-        }
+        problem.map(|p| format!("{value:?} {p}. It must be {}.", self.description()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::{AttributePath, Diagnostics};
 
     fn n(v: &StringValidatorBox, s: &str) -> usize {
         let mut d = Diagnostics::new();

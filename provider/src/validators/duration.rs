@@ -1,7 +1,6 @@
 use std::time::Duration;
 
-use super::{INVALID, StringValidator};
-use crate::framework::{AttributePath, Diagnostics};
+use super::StringValidator;
 
 struct GoDuration;
 
@@ -47,14 +46,10 @@ impl StringValidator for GoDuration {
     fn description(&self) -> String {
         "a duration such as \"30m\", \"2h\" or \"1h30m\"".to_owned()
     }
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
-        if parse_go_duration(value).is_none() {
-            diags.attribute_error(
-                path.clone(),
-                INVALID,
-                format!("{path} is {value:?}; it must be {}.", self.description()),
-            );
-        }
+    fn rejection(&self, value: &str) -> Option<String> {
+        parse_go_duration(value)
+            .is_none()
+            .then(|| format!("is {value:?}; it must be {}.", self.description()))
     }
 }
 

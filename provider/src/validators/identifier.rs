@@ -1,5 +1,4 @@
-use super::{INVALID, StringValidator};
-use crate::framework::{AttributePath, Diagnostics};
+use super::StringValidator;
 
 struct Identifier {
     what: &'static str,
@@ -66,20 +65,16 @@ impl StringValidator for Identifier {
             self.what, self.max
         )
     }
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
-        if let Some(p) = self.problem(value) {
-            diags.attribute_error(
-                path.clone(),
-                INVALID,
-                format!("{path} {value:?} is not {}: it {p}.", self.what),
-            );
-        }
+    fn rejection(&self, value: &str) -> Option<String> {
+        self.problem(value)
+            .map(|p| format!("{value:?} is not {}: it {p}.", self.what))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::{AttributePath, Diagnostics};
 
     fn errs(v: &str) -> usize {
         let mut d = Diagnostics::new();

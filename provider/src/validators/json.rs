@@ -1,5 +1,4 @@
-use super::{INVALID, StringValidator};
-use crate::framework::{AttributePath, Diagnostics};
+use super::StringValidator;
 
 struct JsonObject;
 
@@ -12,26 +11,18 @@ impl StringValidator for JsonObject {
     fn description(&self) -> String {
         "a JSON object (use jsonencode({...}))".to_owned()
     }
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
+    fn rejection(&self, value: &str) -> Option<String> {
         match serde_json::from_str::<serde_json::Value>(value) {
-            Ok(serde_json::Value::Object(_)) => {}
-            Ok(_) => diags.attribute_error(
-                path.clone(),
-                INVALID,
-                format!(
-                    "{path} must be {}, not another JSON value.",
-                    self.description()
-                ),
-            ),
+            Ok(serde_json::Value::Object(_)) => None,
+            Ok(_) => Some(format!(
+                "must be {}, not another JSON value.",
+                self.description()
+            )),
             // The parser's message names line and column but never echoes the document.
-            Err(e) => diags.attribute_error(
-                path.clone(),
-                INVALID,
-                format!(
-                    "{path} is not valid JSON ({e}); it must be {}.",
-                    self.description()
-                ),
-            ),
+            Err(e) => Some(format!(
+                "is not valid JSON ({e}); it must be {}.",
+                self.description()
+            )),
         }
     }
 }
@@ -39,6 +30,7 @@ impl StringValidator for JsonObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::{AttributePath, Diagnostics};
 
     #[test]
     fn malformed_or_non_object_json_is_refused() {

@@ -1,5 +1,4 @@
-use super::{INVALID, StringValidator, arn};
-use crate::framework::{AttributePath, Diagnostics};
+use super::{StringValidator, arn};
 
 struct KmsKeyReference;
 
@@ -75,14 +74,8 @@ impl StringValidator for KmsKeyReference {
         "a KMS key id, key ARN, alias (alias/<name>) or alias ARN of a customer managed key"
             .to_owned()
     }
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
-        if let Some(p) = Self::problem(value) {
-            diags.attribute_error(
-                path.clone(),
-                INVALID,
-                format!("{path} {value:?} {p}. It must be {}.", self.description()),
-            );
-        }
+    fn rejection(&self, value: &str) -> Option<String> {
+        Self::problem(value).map(|p| format!("{value:?} {p}. It must be {}.", self.description()))
     }
 }
 

@@ -16,15 +16,8 @@ pub use json::json_object;
 pub use kms_key::kms_key_reference;
 pub use one_of::one_of;
 
+pub use crate::framework::StringValidator;
 use crate::framework::{AttributePath, Diagnostics, Value};
-
-/// A check of one string value.
-pub trait StringValidator: Send + Sync {
-    /// What a valid value looks like, in plain words ("one of: a, b").
-    fn description(&self) -> String;
-    /// Checks `value`; adds an error on `path` when it does not fit. Null and unknown pass.
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics);
-}
 
 /// Runs `validators` on the string at `path` of `v` unless it is null or unknown.
 pub fn check_string(
@@ -39,6 +32,3 @@ pub fn check_string(
         }
     }
 }
-
-/// The title-case summary every validator uses for a bad value.
-pub(crate) const INVALID: &str = "Invalid Attribute Value";

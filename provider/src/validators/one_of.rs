@@ -1,5 +1,4 @@
-use super::{INVALID, StringValidator};
-use crate::framework::{AttributePath, Diagnostics};
+use super::StringValidator;
 
 struct OneOf(&'static [&'static str]);
 
@@ -18,20 +17,16 @@ impl StringValidator for OneOf {
         let vals: Vec<String> = self.0.iter().map(|v| format!("{v:?}")).collect();
         format!("one of: {}", vals.join(", "))
     }
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
-        if !self.0.contains(&value) {
-            diags.attribute_error(
-                path.clone(),
-                INVALID,
-                format!("{path} is {value:?}; it must be {}.", self.description()),
-            );
-        }
+    fn rejection(&self, value: &str) -> Option<String> {
+        (!self.0.contains(&value))
+            .then(|| format!("is {value:?}; it must be {}.", self.description()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::{AttributePath, Diagnostics};
 
     #[test]
     fn values_outside_the_list_are_refused_with_the_list() {

@@ -224,6 +224,19 @@ async fn plan_create(s: &ProviderServer) -> PlanResponse {
         .await
 }
 
+/// Plans the create of [`config`] and applies that plan.
+async fn apply_create(s: &ProviderServer) -> ApplyResponse {
+    let plan = plan_create(s).await;
+    s.apply_values(
+        entry(s),
+        Value::Null,
+        plan.planned_state,
+        config(),
+        Vec::new(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn create_plan_marks_computed_attributes_unknown_including_nested_blocks() {
     let (s, _) = server(Mode::Good);
@@ -244,15 +257,7 @@ async fn write_only_attributes_are_null_in_the_plan_but_reach_apply_through_conf
     let (s, fake) = server(Mode::Good);
     let plan = plan_create(&s).await;
     assert!(plan.planned_state.get("password").is_null());
-    let applied = s
-        .apply_values(
-            entry(&s),
-            Value::Null,
-            plan.planned_state,
-            config(),
-            Vec::new(),
-        )
-        .await;
+    let applied = apply_create(&s).await;
     assert!(
         !applied.diagnostics.has_error(),
         "{:?}",
@@ -268,16 +273,7 @@ async fn write_only_attributes_are_null_in_the_plan_but_reach_apply_through_conf
 #[tokio::test]
 async fn write_only_values_a_resource_copies_into_state_are_nulled() {
     let (s, _) = server(Mode::LeakPassword);
-    let plan = plan_create(&s).await;
-    let applied = s
-        .apply_values(
-            entry(&s),
-            Value::Null,
-            plan.planned_state,
-            config(),
-            Vec::new(),
-        )
-        .await;
+    let applied = apply_create(&s).await;
     assert!(applied.new_state.get("password").is_null());
     assert!(!applied.diagnostics.has_error());
 }
@@ -294,17 +290,7 @@ async fn planning_twice_gives_the_same_plan() {
 #[tokio::test]
 async fn changing_a_requires_replace_attribute_is_listed_and_other_changes_are_not() {
     let (s, _) = server(Mode::Good);
-    let plan = plan_create(&s).await;
-    let created = s
-        .apply_values(
-            entry(&s),
-            Value::Null,
-            plan.planned_state,
-            config(),
-            Vec::new(),
-        )
-        .await
-        .new_state;
+    let created = apply_create(&s).await.new_state;
     let mut cfg = config();
     cfg.set("name", Value::string("db2"));
     let mut proposed = created.clone();
@@ -340,16 +326,7 @@ async fn destroy_plans_null_without_consulting_the_resource() {
 #[tokio::test]
 async fn create_without_state_or_error_is_reported_as_a_provider_bug() {
     let (s, _) = server(Mode::ForgetState);
-    let plan = plan_create(&s).await;
-    let applied = s
-        .apply_values(
-            entry(&s),
-            Value::Null,
-            plan.planned_state,
-            config(),
-            Vec::new(),
-        )
-        .await;
+    let applied = apply_create(&s).await;
     let d: Vec<_> = applied.diagnostics.iter().collect();
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].summary, "Missing Resource State After Create");
@@ -359,16 +336,7 @@ async fn create_without_state_or_error_is_reported_as_a_provider_bug() {
 #[tokio::test]
 async fn unknown_values_left_after_apply_are_an_error_naming_the_path() {
     let (s, _) = server(Mode::LeaveUnknown);
-    let plan = plan_create(&s).await;
-    let applied = s
-        .apply_values(
-            entry(&s),
-            Value::Null,
-            plan.planned_state,
-            config(),
-            Vec::new(),
-        )
-        .await;
+    let applied = apply_create(&s).await;
     assert!(applied.diagnostics.has_error());
     let d = applied.diagnostics.iter().next().expect("one diagnostic");
     assert!(d.attribute.is_some());
@@ -378,16 +346,7 @@ async fn unknown_values_left_after_apply_are_an_error_naming_the_path() {
 #[tokio::test]
 async fn a_failed_create_keeps_its_partial_state_without_unknowns() {
     let (s, _) = server(Mode::FailPartway);
-    let plan = plan_create(&s).await;
-    let applied = s
-        .apply_values(
-            entry(&s),
-            Value::Null,
-            plan.planned_state,
-            config(),
-            Vec::new(),
-        )
-        .await;
+    let applied = apply_create(&s).await;
     assert!(applied.diagnostics.has_error());
     assert_eq!(applied.new_state.get("id").as_str().value(), Some("fake-1"));
     assert_eq!(applied.new_state.get("name").as_str().value(), Some("db1"));
@@ -397,16 +356,7 @@ async fn a_failed_create_keeps_its_partial_state_without_unknowns() {
 #[tokio::test]
 async fn changing_a_known_planned_value_in_apply_is_an_error_naming_the_path() {
     let (s, _) = server(Mode::ChangeKnown);
-    let plan = plan_create(&s).await;
-    let applied = s
-        .apply_values(
-            entry(&s),
-            Value::Null,
-            plan.planned_state,
-            config(),
-            Vec::new(),
-        )
-        .await;
+    let applied = apply_create(&s).await;
     let d = applied.diagnostics.iter().next().expect("diagnostic");
     assert_eq!(
         d.summary,
@@ -454,42 +404,30 @@ async fn wire_level_plan_round_trips_msgpack_and_unknown_type_names_are_diagnost
     let ty = fake_schema().value_type();
     let cfg = WireValue::msgpack(msgpack::encode(&config(), &ty).expect("enc"));
     let null = WireValue::msgpack(vec![0xc0]);
-    let out = s
-        .plan_resource_change(
-            "rdsenc_fake",
-            Some(&null),
-            Some(&cfg),
-            Some(&cfg),
-            Vec::new(),
-        )
-        .await;
+    let plan = |type_name: &'static str, proposed: WireValue| {
+        let (s, null, cfg) = (&s, &null, &cfg);
+        async move {
+            s.plan_resource_change(
+                type_name,
+                Some(null),
+                Some(&proposed),
+                Some(cfg),
+                Vec::new(),
+            )
+            .await
+        }
+    };
+    let out = plan("rdsenc_fake", cfg.clone()).await;
     assert!(!out.diagnostics.has_error());
     let planned = msgpack::decode(&out.planned_state.expect("planned").msgpack, &ty).expect("dec");
     assert!(planned.get("id").is_unknown());
 
-    let out = s
-        .plan_resource_change(
-            "rdsenc_nope",
-            Some(&null),
-            Some(&cfg),
-            Some(&cfg),
-            Vec::new(),
-        )
-        .await;
+    let out = plan("rdsenc_nope", cfg.clone()).await;
     assert_eq!(
         out.diagnostics.iter().next().map(|d| d.summary.as_str()),
         Some("Unknown Resource Type")
     );
-    let bad = WireValue::msgpack(vec![0x93]);
-    let out = s
-        .plan_resource_change(
-            "rdsenc_fake",
-            Some(&null),
-            Some(&bad),
-            Some(&cfg),
-            Vec::new(),
-        )
-        .await;
+    let out = plan("rdsenc_fake", WireValue::msgpack(vec![0x93])).await;
     assert!(out.diagnostics.has_error());
 }
 
@@ -522,46 +460,21 @@ async fn configure_can_run_again_and_replaces_the_provider_data() {
         let v = Value::Object([("region".to_owned(), Value::string(r))].into());
         WireValue::msgpack(msgpack::encode(&v, &ty).expect("enc"))
     };
-    assert!(
-        s.configure("1.11.4".into(), Some(&cfg("eu-west-1")))
-            .await
-            .is_empty()
-    );
-    assert_eq!(
-        s.ctx().data::<String>().as_deref().map(String::as_str),
-        Some("eu-west-1")
-    );
-    assert!(
-        s.configure("1.11.4".into(), Some(&cfg("us-east-1")))
-            .await
-            .is_empty()
-    );
-    assert_eq!(
-        s.ctx().data::<String>().as_deref().map(String::as_str),
-        Some("us-east-1")
-    );
+    let region = || s.ctx().data::<String>().as_deref().cloned();
+    for r in ["eu-west-1", "us-east-1"] {
+        assert!(s.configure("1.11.4".into(), Some(&cfg(r))).await.is_empty());
+        assert_eq!(region().as_deref(), Some(r));
+    }
     let d = s.configure("1.11.4".into(), Some(&cfg("bad"))).await;
     assert!(d.has_error());
     // A failed configure keeps the previous data.
-    assert_eq!(
-        s.ctx().data::<String>().as_deref().map(String::as_str),
-        Some("us-east-1")
-    );
+    assert_eq!(region().as_deref(), Some("us-east-1"));
 }
 
 #[tokio::test]
 async fn stop_cancels_running_operations_but_not_later_ones() {
     let (s, fake) = server(Mode::Good);
-    let plan = plan_create(&s).await;
-    let _ = s
-        .apply_values(
-            entry(&s),
-            Value::Null,
-            plan.planned_state,
-            config(),
-            Vec::new(),
-        )
-        .await;
+    let _ = apply_create(&s).await;
     let earlier = fake
         .seen_cancel
         .lock()
@@ -647,4 +560,40 @@ fn schema_defaults_fill_null_and_unknown_planned_values_and_keep_set_ones() {
     assert_eq!(planned.get("flag"), &Value::Bool(false));
     assert_eq!(planned.get("kept"), &Value::string("chosen"));
     assert!(planned.get("plain").is_null());
+}
+
+#[test]
+fn schema_defaults_apply_inside_nested_blocks_that_exist() {
+    let inner = Block::new("n").attribute(
+        Attribute::number("ttl")
+            .optional()
+            .computed()
+            .default(Value::int(30)),
+    );
+    let block = Block::new("d")
+        .block(NestedBlock::single("one", inner.clone()))
+        .block(NestedBlock::single("absent", inner.clone()))
+        .block(NestedBlock::list("many", inner));
+    let ttl = |v: Value| Value::Object([("ttl".to_owned(), v)].into());
+    let mut planned = Value::Object(
+        [
+            ("one".to_owned(), ttl(Value::Unknown)),
+            ("absent".to_owned(), Value::Null),
+            (
+                "many".to_owned(),
+                Value::List(vec![ttl(Value::Null), ttl(Value::int(5))]),
+            ),
+        ]
+        .into(),
+    );
+    apply_defaults(&block, &mut planned);
+    assert_eq!(planned.get("one").get("ttl"), &Value::int(30));
+    assert!(planned.get("absent").is_null());
+    let many: Vec<&Value> = planned
+        .get("many")
+        .elements()
+        .iter()
+        .map(|m| m.get("ttl"))
+        .collect();
+    assert_eq!(many, [&Value::int(30), &Value::int(5)]);
 }

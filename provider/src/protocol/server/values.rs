@@ -84,19 +84,22 @@ pub(crate) fn mark_computed_unknown(block: &Block, v: &mut Value) {
     });
 }
 
-/// Plans each top-level attribute's schema default where the planned value is null or unknown
-/// (after `mark_computed_unknown`, so on create every unset default applies; on update the
-/// proposed state carries the prior value, which is kept). An unknown configured value is
-/// restored afterwards by `keep_unknown_configured`.
+/// Plans each attribute's schema default where the planned value is null or unknown, in the
+/// root and in every nested block instance that exists (after `mark_computed_unknown`, so on
+/// create every unset default applies; on update the proposed state carries the prior value,
+/// which is kept). An unknown configured value is restored afterwards by
+/// `keep_unknown_configured`.
 pub(super) fn apply_defaults(block: &Block, planned: &mut Value) {
-    for a in &block.attributes {
-        if let Some(d) = &a.default {
-            let v = planned.get(&a.name);
-            if v.is_null() || v.is_unknown() {
-                planned.set(&a.name, d.clone());
+    for_each_block_object(block, planned, &mut |b, obj| {
+        for a in &b.attributes {
+            if let Some(d) = &a.default {
+                let v = obj.get(&a.name);
+                if v.is_null() || v.is_unknown() {
+                    obj.set(&a.name, d.clone());
+                }
             }
         }
-    }
+    });
 }
 
 /// Collects the paths of `requires_replace` attributes whose planned value differs from the

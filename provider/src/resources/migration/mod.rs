@@ -128,15 +128,7 @@ const DMS_REPLACING: &[&str] = &[
 pub struct MigrationResource;
 
 fn engine(ctx: &Ctx, diags: &mut Diagnostics) -> Option<Engine> {
-    let Some(data) = ctx.data::<ProviderData>() else {
-        diags.error(
-            "Provider Not Configured",
-            "The rdsenc provider was not configured before rdsenc_migration was used. This is \
-             always a problem with the provider and should be reported.",
-        );
-        return None;
-    };
-    Some(data.engine.clone())
+    ProviderData::of(ctx, "rdsenc_migration", diags).map(|data| data.engine.clone())
 }
 
 /// The one place engine errors become diagnostics: title-case summary, the error with its

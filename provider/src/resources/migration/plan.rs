@@ -221,18 +221,6 @@ impl MigrationResource {
             };
             default_if_unset(&mut dms, "replication_instance_class", class);
             default_if_unset(&mut dms, "replication_instance_allocated_storage", storage);
-            default_if_unset(&mut dms, "source_from_read_replica", Value::Bool(false));
-            default_if_unset(
-                &mut dms,
-                "target_table_prep_mode",
-                Value::string("TRUNCATE_BEFORE_LOAD"),
-            );
-            default_if_unset(
-                &mut dms,
-                "migration_type",
-                Value::string("full-load-and-cdc"),
-            );
-            default_if_unset(&mut dms, "validation", Value::Bool(true));
             planned.set("dms", dms);
         }
         if !blue_green {
@@ -258,11 +246,6 @@ impl MigrationResource {
                     planned.set(n, Value::Null);
                 }
             }
-        }
-        let mut r53 = planned.get("route53").clone();
-        if !r53.is_null() && !r53.is_unknown() {
-            default_if_unset(&mut r53, "ttl", Value::int(convert::DEFAULT_TTL));
-            planned.set("route53", r53);
         }
 
         if creating {

@@ -1,6 +1,11 @@
 //! The `rdsenc_migration` schema: one definition feeds Terraform, validation and docs.
 
+use super::convert::DEFAULT_TTL;
+use super::validate::{
+    FENCES, MIGRATION_STRATEGIES, MIGRATION_TYPES, PREP_MODES, RETIRE, STRATEGIES, name_like,
+};
 use crate::framework::{Attribute, Block, NestedBlock, Schema, Type, Value};
+use crate::validators::{arn, db_identifier, duration, json_object, kms_key_reference, one_of};
 use rdsenc_engine::Strategy;
 
 /// Phases in the order a migration passes them (documented in the schema and docs).
@@ -23,6 +28,7 @@ pub fn schema() -> Schema {
         .attribute(computed_str("id", "The migration id: the source DB instance identifier."))
         .attribute(
             s("source_db_instance_identifier")
+                .validate(db_identifier())
                 .required()
                 .requires_replace()
                 .description(
@@ -31,7 +37,7 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(
-            s("strategy").optional().computed().default(Value::string(Strategy::Dms.as_str())).requires_replace().description(
+            s("strategy").validate(one_of(MIGRATION_STRATEGIES)).optional().computed().default(Value::string(Strategy::Dms.as_str())).requires_replace().description(
                 "How the encrypted twin is made and kept in sync: `dms` (default: snapshot, \
                  encrypted copy, restore, then AWS DMS full load and CDC; failback by a reverse DMS \
                  task) or `blue_green` (an RDS blue/green deployment whose green instances, the \
@@ -42,13 +48,14 @@ pub fn schema() -> Schema {
             ),
         )
         .attribute(
-            s("kms_key_id").required().description(
+            s("kms_key_id").validate(kms_key_reference()).required().description(
                 "Customer managed KMS key for the encrypted copy and the target instance: key id, \
                  key ARN, `alias/<name>` or alias ARN. Changing it replaces the migration.",
             ),
         )
         .attribute(
             s("target_db_instance_identifier")
+                .validate(db_identifier())
                 .optional()
                 .computed()
                 .requires_replace()
@@ -79,14 +86,14 @@ pub fn schema() -> Schema {
              `cutover_strategy` and starts a reverse DMS task so writes on the encrypted instance \
              flow back to the source. `true -> false` fails back losslessly. Default `false`.",
         ))
-        .attribute(s("cutover_strategy").optional().computed().default(Value::string("none")).description(
+        .attribute(s("cutover_strategy").validate(one_of(STRATEGIES)).optional().computed().default(Value::string("none")).description(
             "How the application is switched: `route53` (UPSERT the CNAME in `route53` to the active \
              instance), `identifier_swap` (rename source -> `<source>-unencrypted`, then target -> \
              `<source>`, so the existing hostname names the encrypted instance) or `none` (only \
              `active_endpoint` / `active_db_instance_identifier` change, for other resources to \
              use). Default `none`.",
         ))
-        .attribute(s("write_fence").optional().computed().default(Value::string("none")).description(
+        .attribute(s("write_fence").validate(one_of(FENCES)).optional().computed().default(Value::string("none")).description(
             "How writes are stopped at cutover before CDC drains: `none` (you run a maintenance page) \
              or `security_groups` (the source, and on failback the target, is moved to \
              `fence_security_group_ids`, which admit DMS but not the application; its own groups \
@@ -109,7 +116,7 @@ pub fn schema() -> Schema {
              and managed replication instance, and retire the source per `retire_source`. Failback \
              is impossible afterwards. Only valid with `cutover = true`. Default `false`.",
         ))
-        .attribute(s("retire_source").optional().computed().default(Value::string("keep")).description(
+        .attribute(s("retire_source").validate(one_of(RETIRE)).optional().computed().default(Value::string("keep")).description(
             "What finalize does with the unencrypted source: `keep` (default), `stop` \
              (StopDBInstance; AWS restarts a stopped instance after 7 days) or \
              `snapshot_and_delete` (a final snapshot `<source>-rdsenc-final`, then delete; \
@@ -227,7 +234,7 @@ fn route53_block() -> Block {
         .attribute(Attribute::string("record_name").required().description(
             "The CNAME the application uses, inside the zone, e.g. `orders-db.internal.example.com`.",
         ))
-        .attribute(Attribute::number("ttl").optional().computed().description(
+        .attribute(Attribute::number("ttl").optional().computed().default(Value::int(DEFAULT_TTL)).description(
             "TTL of the CNAME in seconds. Default 30: keep it short so a switch takes effect quickly.",
         ))
 }
@@ -238,7 +245,7 @@ fn dms_block() -> Block {
         "How AWS DMS keeps the encrypted target in sync with the source. Required with \
          `strategy = \"dms\"` (the default); not used with `blue_green`.",
     )
-        .attribute(s("replication_instance_arn").optional().description(
+        .attribute(s("replication_instance_arn").validate(arn("dms", "rep:")).optional().description(
             "ARN of an existing DMS replication instance to use. When absent, the migration \
              creates and later removes its own (see the `replication_instance_*` arguments).",
         ))
@@ -257,11 +264,11 @@ fn dms_block() -> Block {
             "Security groups for the managed replication instance. Default: the source's VPC \
              security groups.",
         ))
-        .attribute(Attribute::bool("source_from_read_replica").optional().computed().description(
+        .attribute(Attribute::bool("source_from_read_replica").optional().computed().default(Value::Bool(false)).description(
             "Read changes from a read replica of the source instead of the primary (the runbook's \
              primary -> replica -> encrypted chain), to spare the primary. Default `false`.",
         ))
-        .attribute(s("source_read_replica_identifier").optional().description(
+        .attribute(s("source_read_replica_identifier").validate(db_identifier()).optional().description(
             "An existing read replica to read from when `source_from_read_replica` is true. When \
              absent, the migration creates one named `<source>-rdsenc-replica`.",
         ))
@@ -276,11 +283,11 @@ fn dms_block() -> Block {
         .attribute(Attribute::number("source_password_wo_version").optional().description(
             "Change this number to make a new `source_password_wo` take effect.",
         ))
-        .attribute(s("secrets_manager_arn").optional().description(
+        .attribute(s("secrets_manager_arn").validate(arn("secretsmanager", "secret:")).optional().description(
             "Secrets Manager secret holding the source credentials, read by DMS itself (the \
              provider never reads the secret value). Requires `secrets_manager_access_role_arn`.",
         ))
-        .attribute(s("secrets_manager_access_role_arn").optional().description(
+        .attribute(s("secrets_manager_access_role_arn").validate(arn("iam", "role/")).optional().description(
             "IAM role DMS assumes to read `secrets_manager_arn`.",
         ))
         .attribute(s("target_username").optional().description(
@@ -293,22 +300,22 @@ fn dms_block() -> Block {
         .attribute(Attribute::number("target_password_wo_version").optional().description(
             "Change this number to make a new `target_password_wo` take effect.",
         ))
-        .attribute(s("target_secrets_manager_arn").optional().description(
+        .attribute(s("target_secrets_manager_arn").validate(arn("secretsmanager", "secret:")).optional().description(
             "Secrets Manager secret with the target credentials. Default: `secrets_manager_arn`.",
         ))
         .attribute(s("database_name").optional().description(
             "Database DMS connects to (PostgreSQL). Default: the source's DB name, else `postgres`.",
         ))
-        .attribute(s("table_mappings").optional().description(
+        .attribute(s("table_mappings").validate(json_object()).optional().description(
             "DMS table mappings JSON. Default: every table of every user schema (system schemas \
              excluded per engine).",
         ))
-        .attribute(s("target_table_prep_mode").optional().computed().description(
+        .attribute(s("target_table_prep_mode").validate(one_of(PREP_MODES)).optional().computed().default(Value::string("TRUNCATE_BEFORE_LOAD")).description(
             "What DMS does to target tables before the full load: `TRUNCATE_BEFORE_LOAD` (default: \
              the restored twin's rows are replaced, keeping schema, indexes and auto-increment) or \
              `DO_NOTHING`.",
         ))
-        .attribute(s("migration_type").optional().computed().description(
+        .attribute(s("migration_type").validate(one_of(MIGRATION_TYPES)).optional().computed().default(Value::string("full-load-and-cdc")).description(
             "`full-load-and-cdc` (default) or `cdc` (advanced: CDC only, from `cdc_start_position`, \
              e.g. the binlog position or LSN at the snapshot).",
         ))
@@ -316,7 +323,7 @@ fn dms_block() -> Block {
             "Native CDC start point for `migration_type = \"cdc\"` (MySQL `mysql-bin-changelog.000024:373`, \
              PostgreSQL LSN).",
         ))
-        .attribute(Attribute::bool("validation").optional().computed().description(
+        .attribute(Attribute::bool("validation").optional().computed().default(Value::Bool(true)).description(
             "Whether DMS validates the replicated rows. Default `true`.",
         ))
 }
@@ -340,7 +347,7 @@ fn target_block() -> Block {
     ))
     .attribute(n("iops", "Provisioned IOPS."))
     .attribute(n("storage_throughput", "gp3 storage throughput in MiB/s."))
-    .attribute(s("parameter_group_name", "DB parameter group."))
+    .attribute(s("parameter_group_name", "DB parameter group.").validate(name_like()))
     .attribute(s("option_group_name", "Option group (MySQL/MariaDB)."))
     .attribute(s("db_subnet_group_name", "DB subnet group."))
     .attribute(
@@ -363,18 +370,20 @@ fn target_block() -> Block {
         "monitoring_interval",
         "Enhanced Monitoring interval in seconds (0 = off).",
     ))
-    .attribute(s(
-        "monitoring_role_arn",
-        "IAM role for Enhanced Monitoring.",
-    ))
+    .attribute(
+        s("monitoring_role_arn", "IAM role for Enhanced Monitoring.").validate(arn("iam", "role/")),
+    )
     .attribute(b(
         "performance_insights_enabled",
         "Whether Performance Insights is on.",
     ))
-    .attribute(s(
-        "performance_insights_kms_key_id",
-        "KMS key for Performance Insights data.",
-    ))
+    .attribute(
+        s(
+            "performance_insights_kms_key_id",
+            "KMS key for Performance Insights data.",
+        )
+        .validate(kms_key_reference()),
+    )
     .attribute(n(
         "performance_insights_retention_period",
         "Performance Insights retention in days (7, 731, or a multiple of 31).",
@@ -387,7 +396,12 @@ fn target_block() -> Block {
 }
 
 fn timeouts_block() -> Block {
-    let t = |n: &str, d: &str| Attribute::string(n).optional().description(d);
+    let t = |n: &str, d: &str| {
+        Attribute::string(n)
+            .optional()
+            .validate(duration())
+            .description(d)
+    };
     Block::new("Operation timeouts, as Go durations (`30m`, `24h`).")
         .attribute(t(
             "create",

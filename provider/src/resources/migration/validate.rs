@@ -1,11 +1,9 @@
-//! Static checks of an `rdsenc_migration` configuration: everything knowable without AWS.
-//! Unknown values pass here and are checked again at apply time.
+//! Static checks of an `rdsenc_migration` configuration: everything knowable without AWS
+//! that one attribute's validator on the schema cannot see alone. Unknown values pass here
+//! and are checked again at apply time.
 
 use crate::framework::{AttributePath, Diagnostics, Known, Value};
-use crate::validators::{
-    Arn, StringValidator, arn, check_string, db_identifier, duration, json_object,
-    kms_key_reference, one_of,
-};
+use crate::validators::{Arn, StringValidator, check_string, db_identifier, kms_key_reference};
 
 /// `dms.target_table_prep_mode` values. DROP_AND_CREATE is deliberately absent: it would drop
 /// the indexes, constraints and auto-increment state the snapshot restore preserved.
@@ -24,28 +22,12 @@ pub const FENCES: &[&str] = &["none", "security_groups"];
 /// `retire_source` values.
 pub const RETIRE: &[&str] = &["keep", "stop", "snapshot_and_delete"];
 
-/// Validates the whole configuration, adding diagnostics on the offending attribute paths.
+/// Validates what the schema's attribute validators cannot see alone (combinations, ranges,
+/// map entries), adding diagnostics on the offending attribute paths. The server runs the
+/// schema's validators ([`crate::framework::Block::validate_values`]) besides.
 pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
     let p = AttributePath::attr;
     validate_cutover(cfg, diags);
-    check_string(
-        cfg.get("source_db_instance_identifier"),
-        &p("source_db_instance_identifier"),
-        &[&db_identifier()],
-        diags,
-    );
-    check_string(
-        cfg.get("target_db_instance_identifier"),
-        &p("target_db_instance_identifier"),
-        &[&db_identifier()],
-        diags,
-    );
-    check_string(
-        cfg.get("kms_key_id"),
-        &p("kms_key_id"),
-        &[&kms_key_reference()],
-        diags,
-    );
     if let (Known::Value(src), Known::Value(tgt)) = (
         cfg.get("source_db_instance_identifier").as_str(),
         cfg.get("target_db_instance_identifier").as_str(),
@@ -62,26 +44,11 @@ pub fn validate_config(cfg: &Value, diags: &mut Diagnostics) {
     validate_strategy(cfg, diags);
     validate_dms(cfg.get("dms"), &p("dms"), diags);
     validate_target(cfg.get("target"), &p("target"), diags);
-    let t = p("timeouts");
-    for op in ["create", "update", "delete"] {
-        check_string(
-            cfg.get("timeouts").get(op),
-            &t.at(op),
-            &[&duration()],
-            diags,
-        );
-    }
 }
 
 /// `strategy` and what each strategy needs or cannot use.
 fn validate_strategy(cfg: &Value, diags: &mut Diagnostics) {
     let p = AttributePath::attr;
-    check_string(
-        cfg.get("strategy"),
-        &p("strategy"),
-        &[&one_of(MIGRATION_STRATEGIES)],
-        diags,
-    );
     let strategy = match cfg.get("strategy").as_str() {
         Known::Value(s) => s,
         Known::Null => "dms",
@@ -210,24 +177,6 @@ fn validate_strategy(cfg: &Value, diags: &mut Diagnostics) {
 
 fn validate_cutover(cfg: &Value, diags: &mut Diagnostics) {
     let p = AttributePath::attr;
-    check_string(
-        cfg.get("cutover_strategy"),
-        &p("cutover_strategy"),
-        &[&one_of(STRATEGIES)],
-        diags,
-    );
-    check_string(
-        cfg.get("write_fence"),
-        &p("write_fence"),
-        &[&one_of(FENCES)],
-        diags,
-    );
-    check_string(
-        cfg.get("retire_source"),
-        &p("retire_source"),
-        &[&one_of(RETIRE)],
-        diags,
-    );
     let r53 = cfg.get("route53");
     match cfg.get("cutover_strategy").as_str() {
         Known::Value("route53") if r53.is_null() => diags.attribute_error(
@@ -357,54 +306,6 @@ fn validate_dms(dms: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         return; // validate_strategy says when the block is missing.
     }
     let at = |n: &str| path.at(n);
-    check_string(
-        dms.get("replication_instance_arn"),
-        &at("replication_instance_arn"),
-        &[&arn("dms", "rep:")],
-        diags,
-    );
-    check_string(
-        dms.get("secrets_manager_arn"),
-        &at("secrets_manager_arn"),
-        &[&arn("secretsmanager", "secret:")],
-        diags,
-    );
-    check_string(
-        dms.get("target_secrets_manager_arn"),
-        &at("target_secrets_manager_arn"),
-        &[&arn("secretsmanager", "secret:")],
-        diags,
-    );
-    check_string(
-        dms.get("secrets_manager_access_role_arn"),
-        &at("secrets_manager_access_role_arn"),
-        &[&arn("iam", "role/")],
-        diags,
-    );
-    check_string(
-        dms.get("table_mappings"),
-        &at("table_mappings"),
-        &[&json_object()],
-        diags,
-    );
-    check_string(
-        dms.get("target_table_prep_mode"),
-        &at("target_table_prep_mode"),
-        &[&one_of(PREP_MODES)],
-        diags,
-    );
-    check_string(
-        dms.get("migration_type"),
-        &at("migration_type"),
-        &[&one_of(MIGRATION_TYPES)],
-        diags,
-    );
-    check_string(
-        dms.get("source_read_replica_identifier"),
-        &at("source_read_replica_identifier"),
-        &[&db_identifier()],
-        diags,
-    );
 
     if let Known::Value(class) = dms.get("replication_instance_class").as_str()
         && !class.starts_with("dms.")
@@ -544,24 +445,6 @@ fn validate_target(t: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     if t.is_null() || t.is_unknown() {
         return;
     }
-    check_string(
-        t.get("parameter_group_name"),
-        &path.at("parameter_group_name"),
-        &[&name_like()],
-        diags,
-    );
-    check_string(
-        t.get("monitoring_role_arn"),
-        &path.at("monitoring_role_arn"),
-        &[&arn("iam", "role/")],
-        diags,
-    );
-    check_string(
-        t.get("performance_insights_kms_key_id"),
-        &path.at("performance_insights_kms_key_id"),
-        &[&kms_key_reference()],
-        diags,
-    );
     validate_tags(t.get("tags"), &path.at("tags"), diags);
     if let Known::Value(p) = t.get("port").as_i64()
         && !(1150..=65535).contains(&p)
@@ -686,26 +569,21 @@ pub fn validate_arn_regions(cfg: &Value, region: &str, diags: &mut Diagnostics) 
 }
 
 struct NameLike;
-fn name_like() -> impl StringValidator {
+/// A DB parameter group name.
+pub(crate) fn name_like() -> impl StringValidator {
     NameLike
 }
 impl StringValidator for NameLike {
     fn description(&self) -> String {
         "a name of 1 to 255 letters, digits, hyphens, underscores or periods".to_owned()
     }
-    fn validate(&self, path: &AttributePath, value: &str, diags: &mut Diagnostics) {
-        if value.is_empty()
-            || value.len() > 255
-            || !value
+    fn rejection(&self, value: &str) -> Option<String> {
+        let fits = !value.is_empty()
+            && value.len() <= 255
+            && value
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            diags.attribute_error(
-                path.clone(),
-                "Invalid Attribute Value",
-                format!("{path} {value:?} must be {}.", self.description()),
-            );
-        }
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        (!fits).then(|| format!("{value:?} must be {}.", self.description()))
     }
 }
 
@@ -738,12 +616,18 @@ mod tests {
         pairs.extend(top.iter().cloned());
         obj(&pairs)
     }
-    fn paths(cfg: &V) -> Vec<String> {
+    /// What the server reports: the schema's validators, then `validate_config`.
+    fn check(cfg: &V) -> Diagnostics {
         let mut d = Diagnostics::new();
+        let root = AttributePath::root();
+        super::super::schema::schema()
+            .block
+            .validate_values(cfg, &root, &mut d);
         validate_config(cfg, &mut d);
-        d.iter()
-            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
-            .collect()
+        d
+    }
+    fn paths(cfg: &V) -> Vec<String> {
+        check(cfg).attribute_paths()
     }
 
     #[test]
@@ -989,8 +873,7 @@ mod tests {
             .concat(),
             &[],
         );
-        let mut d = Diagnostics::new();
-        validate_config(&cfg, &mut d);
+        let d = check(&cfg);
         assert!(d.has_error());
         assert!(
             d.iter()
@@ -1015,10 +898,7 @@ mod tests {
         );
         let mut d = Diagnostics::new();
         validate_arn_regions(&cfg, "us-east-1", &mut d);
-        let got: Vec<String> = d
-            .iter()
-            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
-            .collect();
+        let got = d.attribute_paths();
         assert_eq!(got, ["kms_key_id", "dms.replication_instance_arn"]);
         let mut ok = Diagnostics::new();
         validate_arn_regions(&cfg, "eu-west-1", &mut ok);
@@ -1445,10 +1325,7 @@ mod tests {
         ] {
             let mut d = Diagnostics::new();
             validate_arn_regions(&cfg, "us-east-1", &mut d);
-            let got: Vec<String> = d
-                .iter()
-                .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
-                .collect();
+            let got = d.attribute_paths();
             assert_eq!(got, [want], "{id}");
         }
     }
