@@ -10,6 +10,7 @@ thread-safe snapshots (:meth:`TaskRun.stats`, :meth:`TaskRun.table_stats`,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -151,6 +152,7 @@ class TaskRun:
         self._point: _Point | None = None
         self._next_point = 0.0
         self._reached: Any = None
+        self._slot_lock = threading.Lock()  # PostgreSQL: capture peeks, apply confirms
         self.thread = threading.Thread(target=self._main, name=f"dms-{task_id}", daemon=True)
 
     # --- public, thread-safe -------------------------------------------------------------
@@ -465,62 +467,100 @@ class TaskRun:
 
     # --- CDC -----------------------------------------------------------------------------
     def _cdc(self, src: Any, start: Any) -> None:
-        """Capture into a queue and apply from it in commit order. Capture goes on while a
-        slow apply works (as DMS's sorter does), so a slow target raises the target latency,
-        not the source latency.
+        """Capture (its own thread, reading ahead as DMS's sorter does) fills a queue; apply
+        works through it in commit order. Apply never waits for a read of the source log, and a
+        slow apply raises the target latency, not the source latency.
         """
         engine = self.source.side.engine
         tgt = self._connect(self.target, autocommit=False)
-        tail = MySQLTail(self.source.dial(), start, self.server_id, self._names) if engine != "postgres" else None
         queue: deque[Txn] = deque()
-        captured_key: list[Any] = [None]
         self._point = None
         self._reached = pos_key(engine, self.carry.position) if self.carry.position is not None else None
-
-        def capture() -> None:
-            # PostgreSQL: when nothing new arrives, every commit before this LSN is applied.
-            idle_at = self.source.side.current_position(src) if tail is None and self._point is not None else None
-            if tail is not None:
-                new = tail.read()
-            else:
-                new = pg_read(src, start)
-            for txn in new:
-                key = pos_key(engine, txn.position)
-                if captured_key[0] is None or key > captured_key[0]:
-                    queue.append(txn)
-                    captured_key[0] = key
-            if queue:
-                return
-            reached = tail.position if tail is not None else idle_at
-            if reached is not None and (self._reached is None or pos_key(engine, reached) > self._reached):
-                self._reached = pos_key(engine, reached)
-            if tail is not None:
-                with self.lock:
-                    if self.carry.position is None or pos_key(engine, reached) > pos_key(engine, self.carry.position):
-                        self.carry.position = reached
-
+        # PostgreSQL capture peeks through its own connection; ``src`` confirms (pg_advance).
+        reader: Any = (
+            MySQLTail(self.source.dial(), start, self.server_id, self._names)
+            if engine != "postgres"
+            else self._connect(self.source)
+        )
+        done = threading.Event()
+        failure: list[BaseException] = []
+        thread = threading.Thread(
+            target=self._capture, args=(reader, start, queue, done, failure), name=f"dms-capture-{self.task_id}"
+        )
+        thread.daemon = True
+        thread.start()
         try:
             while True:
+                if failure:
+                    raise failure[0]
                 if self.stop_flag.is_set():
                     self._finish("stopped", "Stop Reason NORMAL")
                     return
                 if self._server_time_reached():
                     return
-                capture()
                 if self.settings.validation:
                     self._validation_step(queue)
                 if not queue:
                     self._sample(None, None)
-                    if engine == "postgres":
-                        self.stop_flag.wait(POLL_SECONDS)  # MySQL's read waited for a heartbeat
+                    self.stop_flag.wait(POLL_SECONDS)
                     continue
-                if not self._apply_batch(src, tgt, start, queue, capture):
+                if not self._apply_batch(src, tgt, start, queue):
                     return
         finally:
-            if tail is not None:
-                tail.close()
+            done.set()
+            thread.join(timeout=5)
+            with contextlib.suppress(Exception):
+                reader.close()
             _rollback(tgt)
             tgt.close()
+
+    def _capture(
+        self, reader: Any, slot: Any, queue: deque[Txn], done: threading.Event, failure: list[BaseException]
+    ) -> None:
+        """The capture thread: committed source transactions into ``queue``, each once, in
+        commit order. Whenever the queue is empty after a read, everything the source committed
+        before that read is applied: the position reached (and, for MySQL, the checkpoint) moves.
+        """
+        engine = self.source.side.engine
+        captured: Any = None
+        try:
+            while not done.is_set():
+                # PostgreSQL: when nothing new arrives, every commit before this LSN is applied.
+                idle_at = (
+                    self.source.side.current_position(reader)
+                    if engine == "postgres" and self._point is not None
+                    else None
+                )
+                if isinstance(reader, MySQLTail):
+                    new = reader.read()
+                else:
+                    with self._slot_lock:
+                        new = pg_read(reader, str(slot))
+                appended = False
+                for txn in new:
+                    key = pos_key(engine, txn.position)
+                    if captured is None or key > captured:
+                        queue.append(txn)
+                        captured, appended = key, True
+                if not queue:
+                    reached = reader.position if isinstance(reader, MySQLTail) else idle_at
+                    if reached is not None:
+                        self._advance(reached, checkpoint=isinstance(reader, MySQLTail))
+                if engine == "postgres" and not appended:
+                    done.wait(POLL_SECONDS)  # MySQL's read waited for a heartbeat
+        except Exception as exc:
+            failure.append(exc)
+
+    def _advance(self, position: Any, checkpoint: bool) -> None:
+        """Every source commit up to ``position`` is applied (never moves back)."""
+        key = pos_key(self.source.side.engine, position)
+        with self.lock:
+            if self._reached is None or key > self._reached:
+                self._reached = key
+            if checkpoint and (
+                self.carry.position is None or key > pos_key(self.source.side.engine, self.carry.position)
+            ):
+                self.carry.position = position
 
     def _server_time_reached(self) -> bool:
         if self.stop_at and self.stop_at.kind == "server_time" and time.time() >= self.stop_at.at:
@@ -540,7 +580,7 @@ class TaskRun:
             if len(self.samples) > MAX_SAMPLES:
                 del self.samples[: len(self.samples) - MAX_SAMPLES]
 
-    def _apply_batch(self, src: Any, tgt: Any, slot: Any, queue: deque[Txn], capture: Callable[[], None]) -> bool:
+    def _apply_batch(self, src: Any, tgt: Any, slot: Any, queue: deque[Txn]) -> bool:
         """Transactional apply: source transactions from the head of ``queue``, in commit order,
         grouped into one target transaction until it holds ChangeProcessingTuning
         MinTransactionSize changes or has been open CommitTimeout (AWS) seconds; the checkpoint
@@ -563,7 +603,7 @@ class TaskRun:
                 break
             if barrier is not None and pos_key(engine, txn.position) > barrier:
                 break
-            if not self._wait_apply_delay(queue, capture):
+            if not self._wait_apply_delay(queue):
                 break
             batch.append(txn)
             done = self._apply_txn(tgt, txn, careful=False)
@@ -583,12 +623,12 @@ class TaskRun:
         if batch:
             last = batch[-1]
             if engine == "postgres":
-                pg_advance(src, str(slot), last.position)
+                with self._slot_lock:  # a slot serves one session at a time
+                    pg_advance(src, str(slot), last.position)
             for _ in batch:
                 queue.popleft()
-            self._reached = pos_key(engine, last.position)
+            self._advance(last.position, checkpoint=True)
             with self.lock:
-                self.carry.position = last.position
                 self.carry.seq += len(batch)
                 now = time.time()
                 for stat, op in applied:
@@ -609,7 +649,7 @@ class TaskRun:
             return False
         return True
 
-    def _wait_apply_delay(self, queue: deque[Txn], capture: Callable[[], None]) -> bool:
+    def _wait_apply_delay(self, queue: deque[Txn]) -> bool:
         """A slowed apply (``/_emulator/dms-apply-delay``) waits before each source transaction
         while capture keeps reading; False when a stop was asked meanwhile.
         """
@@ -617,7 +657,6 @@ class TaskRun:
         self._sample(queue[-1], queue[0])
         while time.monotonic() < delay_until and not self.stop_flag.is_set():
             self.stop_flag.wait(min(POLL_SECONDS, max(0.0, delay_until - time.monotonic())))
-            capture()
             self._sample(queue[-1], queue[0])
         return not self.stop_flag.is_set()
 
