@@ -627,6 +627,13 @@ def test_an_errored_table_is_suspended_and_counted(rds: Any, dms_group: str, dms
         drop(rds, source, target)
 
 
+# Task settings of the validation tests: the target's tables are the tests' own.
+VALIDATING = {
+    "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"},
+    "ValidationSettings": {"EnableValidation": True},
+}
+
+
 def test_validation_reports_a_planted_mismatch(rds: Any, dms_group: str, dms: Any) -> None:
     source, target = make_db(rds, dms_group, "postgres"), make_db(rds, dms_group, "postgres")
     try:
@@ -650,14 +657,7 @@ def test_validation_reports_a_planted_mismatch(rds: Any, dms_group: str, dms: An
             database="app",
         )
         pair = Dms(dms, source, target)
-        arn = pair.task(
-            "full-load",
-            "public",
-            {
-                "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"},
-                "ValidationSettings": {"EnableValidation": True},
-            },
-        )
+        arn = pair.task("full-load", "public", VALIDATING)
         pair.start(arn)
         wait(lambda: pair.describe(arn)["Status"], lambda s: s == "stopped")
         tables = pair.tables(arn)
@@ -696,14 +696,7 @@ def test_validation_during_cdc_ignores_rows_in_flight_and_reports_a_persistent_m
             "INSERT INTO shop.a VALUES (2, 'planted')",
         )
         pair = Dms(dms, source, target)
-        arn = pair.task(
-            "full-load-and-cdc",
-            "shop",
-            {
-                "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"},
-                "ValidationSettings": {"EnableValidation": True},
-            },
-        )
+        arn = pair.task("full-load-and-cdc", "shop", VALIDATING)
         pair.start(arn)
         wait(lambda: pair.tables(arn).get("b", {}).get("ValidationState"), lambda s: s == "Validated")
         sql(source, "INSERT INTO shop.a VALUES (1, 'x'), (2, 'y'), (3, 'z')")
