@@ -36,6 +36,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -271,6 +272,24 @@ class Data:
             conn.close()  # type: ignore[attr-defined]
 
 
+@contextlib.contextmanager
+def maintenance(ledger: Ledger | None) -> Iterator[None]:
+    """The application's maintenance window around a switch: the quickstart sets no write fence,
+    so the provider asks that the application not write until the switch completes. The ledger's
+    writers finish the write in hand and start none until the window closes.
+    """
+    if ledger is None:
+        yield
+        return
+    ledger.pause()
+    print("    (the application pauses its writes: maintenance window)", flush=True)
+    try:
+        yield
+    finally:
+        ledger.resume()
+        print("    (the application writes again)", flush=True)
+
+
 def _terminate(signum: int, _frame: FrameType | None) -> None:
     # Turn SIGTERM into an exception so the `finally` blocks below stop the emulator.
     raise KeyboardInterrupt(f"signal {signum}")
@@ -442,7 +461,8 @@ def main() -> int:
             "UPSERTs the CNAME to the encrypted instance and starts a reverse DMS task (encrypted -> "
             "source) so that a failback loses nothing."
         )
-        stream_apply(tf)
+        with maintenance(ledger):
+            stream_apply(tf)
         out = show_outputs(
             tf,
             "phase",
@@ -469,7 +489,8 @@ def main() -> int:
             validated(running, aws)
         env["TF_VAR_cutover"] = "false"
         show_plan(tf)
-        stream_apply(tf)
+        with maintenance(ledger):
+            stream_apply(tf)
         out = show_outputs(tf, "phase", "active_db_instance_identifier", "active_endpoint")
         back = cname(aws, zone_id)
         print(f"    Route 53: {RECORD} CNAME -> {back}")
@@ -480,7 +501,8 @@ def main() -> int:
         if data is None:
             validated(running, aws)
         env["TF_VAR_cutover"] = "true"
-        stream_apply(tf)
+        with maintenance(ledger):
+            stream_apply(tf)
         out = show_outputs(tf, "phase", "active_db_instance_identifier")
         again = cname(aws, zone_id)
         print(f"    Route 53: {RECORD} CNAME -> {again}")
