@@ -12,13 +12,17 @@ Ctrl-C, SIGTERM), nothing it started is left running and its scratch directory i
 With `--data-plane` (what `make demo` runs) every RDS instance is a real MariaDB server, DMS moves
 real rows, and DNS answers the CNAME. The demo seeds tables on the source, prints row counts on
 the encrypted target after the full load, runs the ledger (acceptance-tests/ledger:
-application-shaped writers resolving the CNAME through the emulator's DNS, with a connection pool,
-about 6 writes a second) through the cutover, the failback and the second cutover, and prints its
-verdict: writes lost, duplicated, resurrected or echoed on the encrypted instance, and the longest
-pause between acknowledged writes in real and emulated seconds. A verdict with any such write
-fails the demo (exit status 1) after the remaining steps ran: it is printed, never hidden. AWS
-durations then run 20x faster than real time (real rows move at real speed, and a lag of 0.25
-real seconds already reads as 5 AWS seconds, the quickstart's max_cutover_lag_seconds).
+application-shaped writers resolving the CNAME through the emulator's DNS, with a connection pool;
+two writers pausing 0.3 s between writes, so at most about 6 writes a second) from the full load
+through the cutover, the failback and the second cutover, and prints its verdict: writes lost,
+duplicated, resurrected or echoed on the encrypted instance (and on the source), and the longest
+pause between acknowledged writes in real and emulated seconds. The quickstart sets no write
+fence, so the provider asks that the application not write while a switch runs: the ledger pauses
+for each switch apply (a maintenance window, which is then the longest pause) and writes again
+after it. A verdict with any such write fails the demo (exit status 1) after the remaining steps
+ran: it is printed, never hidden. AWS durations run 20x faster than real time (real rows move at
+real speed, and a lag of 0.25 real seconds already reads as 5 AWS seconds, the quickstart's
+max_cutover_lag_seconds).
 
 Without `--data-plane` the emulator moves no rows and the demo sets the table statistics and lag a
 healthy DMS would report before each switch (500x, a 500 GB instance).
@@ -397,8 +401,8 @@ def main() -> int:
             )
             ledger = Ledger(
                 Target("mysql", RECORD, 3306, "admin", MASTER_PASSWORD, APP_DB),
-                # About 6 writes a second in all: a pace the emulated DMS applies with room to spare
-                # on a loaded 2-core machine, so the lag the provider gates on stays low.
+                # At most about 6 writes a second in all: a pace the emulated DMS applies with room
+                # to spare on a loaded 2-core machine, so the lag the provider gates on stays low.
                 LedgerConfig(writers=2, duration=900, think_time=LEDGER_THINK_TIME, max_lifetime=10, retry_for=60),
                 resolver=DnsResolver.from_emulator(running.url),
                 clock=EmulatorClock(running.url),
