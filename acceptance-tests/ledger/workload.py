@@ -304,6 +304,10 @@ class Ledger:
         self.pool = Pool(target, self.resolver, self.config.max_lifetime, self.config.connect_timeout)
         self.journal = Journal()
         self._stop = threading.Event()
+        self._go = threading.Event()  # cleared: a maintenance window, no new write starts
+        self._go.set()
+        self._busy = 0  # writers with a write in hand
+        self._busy_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._sampler = ClockSampler(self.clock)
         self.started_mono: float | None = None
@@ -337,6 +341,20 @@ class Ledger:
     def stop(self) -> None:
         """Ask writers to stop after the write in hand."""
         self._stop.set()
+
+    def pause(self) -> None:
+        """A maintenance window: writers start no new write until :meth:`resume`; returns once
+        the writes in hand are finished (at most ``retry_for`` + 5 s).
+        """
+        with self._busy_lock:
+            self._go.clear()
+        deadline = time.monotonic() + self.config.retry_for + 5
+        while self._busy and time.monotonic() < deadline:
+            self._stop.wait(0.02)
+
+    def resume(self) -> None:
+        """End the maintenance window."""
+        self._go.set()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the writers (at most ``timeout``, default duration + retry_for + 30 s); writers
@@ -386,20 +404,31 @@ class Ledger:
         while not self._stop.is_set() and time.monotonic() < stop_at:
             if cfg.ops_per_writer is not None and done >= cfg.ops_per_writer:
                 break
-            roll = rng.random()
-            if len(live) < cfg.keys_per_writer or roll < cfg.create_ratio:
-                key = f"{cfg.run_id}-w{w}-{next_key}"
-                next_key += 1
-                kind, amount = "create", 0
-                live[key] = 0
-            else:
-                key = rng.choice(sorted(live))
-                kind = "delete" if roll < cfg.create_ratio + cfg.delete_ratio else "update"
-                amount = rng.randint(1, 1000) if kind == "update" else 0
-            index = live[key]
-            op = Op(f"{key}.{index}", w, key, index, kind, amount)
-            self.journal.add(op)
-            self._perform(op)
+            with self._busy_lock:  # checked and counted at once: pause() then waits for it
+                go = self._go.is_set()
+                if go:
+                    self._busy += 1
+            if not go:
+                self._stop.wait(0.05)
+                continue
+            try:
+                roll = rng.random()
+                if len(live) < cfg.keys_per_writer or roll < cfg.create_ratio:
+                    key = f"{cfg.run_id}-w{w}-{next_key}"
+                    next_key += 1
+                    kind, amount = "create", 0
+                    live[key] = 0
+                else:
+                    key = rng.choice(sorted(live))
+                    kind = "delete" if roll < cfg.create_ratio + cfg.delete_ratio else "update"
+                    amount = rng.randint(1, 1000) if kind == "update" else 0
+                index = live[key]
+                op = Op(f"{key}.{index}", w, key, index, kind, amount)
+                self.journal.add(op)
+                self._perform(op)
+            finally:
+                with self._busy_lock:
+                    self._busy -= 1
             done += 1
             if op.status != "ok" or kind == "delete":
                 # After an unresolved write the key's state is unknown to the application: it

@@ -626,6 +626,13 @@ def test_an_errored_table_is_suspended_and_counted(rds: Any, dms_group: str, dms
         drop(rds, source, target)
 
 
+# Task settings of the validation tests: the target's tables are the tests' own.
+VALIDATING = {
+    "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"},
+    "ValidationSettings": {"EnableValidation": True},
+}
+
+
 def test_validation_reports_a_planted_mismatch(rds: Any, dms_group: str, dms: Any) -> None:
     source, target = make_db(rds, dms_group, "postgres"), make_db(rds, dms_group, "postgres")
     try:
@@ -649,14 +656,7 @@ def test_validation_reports_a_planted_mismatch(rds: Any, dms_group: str, dms: An
             database="app",
         )
         pair = Dms(dms, source, target)
-        arn = pair.task(
-            "full-load",
-            "public",
-            {
-                "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"},
-                "ValidationSettings": {"EnableValidation": True},
-            },
-        )
+        arn = pair.task("full-load", "public", VALIDATING)
         pair.start(arn)
         wait(lambda: pair.describe(arn)["Status"], lambda s: s == "stopped")
         tables = pair.tables(arn)
@@ -666,6 +666,82 @@ def test_validation_reports_a_planted_mismatch(rds: Any, dms_group: str, dms: An
         assert tables["b"]["ValidationFailedRecords"] == 0
         assert _rows(target, "a", database="app")[1] == (2, "planted")
     finally:
+        drop(rds, source, target)
+
+
+def test_validation_during_cdc_ignores_rows_in_flight_and_reports_a_persistent_mismatch(
+    rds: Any, dms_group: str, dms: Any, emulator: str
+) -> None:
+    from client import EmulatorClient
+
+    source, target = make_db(rds, dms_group, "mysql"), make_db(rds, dms_group, "mysql")
+    stop = threading.Event()
+    writer: threading.Thread | None = None
+    try:
+        sql(
+            source,
+            "CREATE DATABASE shop",
+            "CREATE TABLE shop.a (id INT PRIMARY KEY, v VARCHAR(20))",
+            "CREATE TABLE shop.b (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO shop.b VALUES (0, 0)",
+        )
+        # A row the target holds and the source does not: DMS's insert of id 2 then fails
+        # (duplicate key, LOG_ERROR: skipped), a mismatch no amount of CDC resolves.
+        sql(
+            target,
+            "CREATE DATABASE shop",
+            "CREATE TABLE shop.a (id INT PRIMARY KEY, v VARCHAR(20))",
+            "CREATE TABLE shop.b (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO shop.a VALUES (2, 'planted')",
+        )
+        pair = Dms(dms, source, target)
+        arn = pair.task("full-load-and-cdc", "shop", VALIDATING)
+        pair.start(arn)
+        wait(lambda: pair.tables(arn).get("b", {}).get("ValidationState"), lambda s: s == "Validated")
+        sql(source, "INSERT INTO shop.a VALUES (1, 'x'), (2, 'y'), (3, 'z')")
+        wait(lambda: _rows(target, "shop.a"), lambda rows: len(rows) == 3)
+        # A slow apply (200 AWS s = 0.2 s real per source transaction) while shop.b's row
+        # changes about eight times a second: the target's shop.b stays behind the source's.
+        assert EmulatorClient(emulator).set_apply_delay(arn, 200)["seconds"] == 200
+
+        def write() -> None:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                sql(source, f"UPDATE shop.b SET v = {i} WHERE id = 0")
+                time.sleep(0.1)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        in_flight = compared = 0
+        pending = 0
+        for _ in range(40):
+            tables = pair.tables(arn)
+            assert tables["a"]["ValidationState"] == "Mismatched records"
+            assert tables["a"]["ValidationFailedRecords"] == 1
+            # shop.b is compared at points CDC has reached, never against changes still queued.
+            assert tables["b"]["ValidationState"] == "Validated"
+            assert tables["b"]["ValidationFailedRecords"] == 0
+            if _rows(source, "shop.b") != _rows(target, "shop.b"):
+                in_flight += 1
+            # Applied changes wait for the next comparison; a comparison clears them.
+            if tables["b"]["ValidationPendingRecords"] < pending:
+                compared += 1
+            pending = tables["b"]["ValidationPendingRecords"]
+            time.sleep(0.1)
+        # The rows did differ while validation compared them: a comparison with the source as it
+        # is now would have failed them.
+        assert in_flight > 0
+        assert compared > 0
+        assert tables["b"]["Updates"] > 0
+        assert _rows(target, "shop.a")[1] == (2, "planted")
+        stop.set()
+        writer.join(timeout=10)
+        pair.stop(arn)
+    finally:
+        stop.set()
+        if writer is not None:
+            writer.join(timeout=10)
         drop(rds, source, target)
 
 

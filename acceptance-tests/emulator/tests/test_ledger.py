@@ -160,6 +160,27 @@ def test_clean_run_reports_nothing_and_names_the_acknowledging_server(fresh: Any
     assert verdict.gap is not None and 0 < verdict.gap.real_seconds < 1.1, verdict.summary()
 
 
+@pytest.mark.dataplane
+def test_a_paused_ledger_writes_nothing_until_resumed(fresh: Any) -> None:
+    cfg = LedgerConfig(writers=4, duration=3.0)
+    ledger = Ledger(target_of(fresh), cfg, resolver=StaticResolver({NAME: "127.0.0.1"})).start()
+    time.sleep(0.7)
+    ledger.pause()  # returns once the writes in hand are done
+    paused = time.monotonic()
+    time.sleep(1.0)
+    resumed = time.monotonic()
+    ledger.resume()
+    ledger.join()
+    assert ledger.errors == []
+    acks = [op.ack_mono for op in ledger.journal.acked() if op.ack_mono is not None]
+    assert [t for t in acks if paused <= t < resumed] == []
+    assert any(t < paused for t in acks) and any(t >= resumed for t in acks)
+    verdict = check(ledger, [contents(fresh)])
+    assert verdict.final.clean, verdict.summary()
+    # The window is the longest pause the application saw.
+    assert verdict.gap is not None and verdict.gap.real_seconds >= 1.0, verdict.summary()
+
+
 # --------------------------------------------------------------------------- planted anomalies
 
 

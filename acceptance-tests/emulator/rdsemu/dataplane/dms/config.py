@@ -73,10 +73,16 @@ class TaskSettings:
     validation: bool = False
     recoverable_error_count: int = -1
     recoverable_error_interval: float = 5.0
+    # Transactional apply (BatchApplyEnabled false): source transactions are grouped into one
+    # target transaction of at least MinTransactionSize changes or CommitTimeout seconds.
+    min_transaction_size: int = 1000
+    commit_timeout: float = 1.0
 
 
 def parse_settings(text: str | None) -> TaskSettings:
-    """Read FullLoadSettings.TargetTablePrepMode, ErrorBehavior.* and ValidationSettings."""
+    """Read FullLoadSettings.TargetTablePrepMode, ErrorBehavior.*, ValidationSettings and
+    ChangeProcessingTuning.MinTransactionSize / CommitTimeout.
+    """
     try:
         doc: dict[str, Any] = json.loads(text or "{}") or {}
     except ValueError as exc:
@@ -94,6 +100,9 @@ def parse_settings(text: str | None) -> TaskSettings:
     out.recoverable_error_count = int(err.get("RecoverableErrorCount", out.recoverable_error_count))
     out.recoverable_error_interval = float(err.get("RecoverableErrorInterval", out.recoverable_error_interval))
     out.validation = bool((doc.get("ValidationSettings") or {}).get("EnableValidation", False))
+    tuning = doc.get("ChangeProcessingTuning") or {}
+    out.min_transaction_size = max(1, int(tuning.get("MinTransactionSize", out.min_transaction_size)))
+    out.commit_timeout = max(0.0, float(tuning.get("CommitTimeout", out.commit_timeout)))
     return out
 
 

@@ -10,6 +10,7 @@ thread-safe snapshots (:meth:`TaskRun.stats`, :meth:`TaskRun.table_stats`,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -40,6 +41,7 @@ LOG = logging.getLogger("rdsemu.dms")
 POLL_SECONDS = 0.02  # real seconds between log polls when CDC is caught up
 LOAD_BATCH = 500
 MAX_SAMPLES = 20_000
+VALIDATION_INTERVAL = 1.0  # real seconds between two validation points during CDC (emulator pacing)
 
 # Table-level errors (the table or a column is missing or unusable): TableErrorPolicy.
 MYSQL_TABLE_ERRORS = {1146, 1054, 1136, 1049, 1142}
@@ -145,6 +147,12 @@ class TaskRun:
         self.connected_once = False
         self.last_error: str | None = None
         self.server_id = 1_000_000 + (zlib.crc32(task_id.encode()) % 1_000_000)
+        # CDC validation: the pending point, when the next may be read, and the position up to
+        # which every source commit is applied.
+        self._point: _Point | None = None
+        self._next_point = 0.0
+        self._reached: Any = None
+        self._slot_lock = threading.Lock()  # PostgreSQL: capture peeks, apply confirms
         self.thread = threading.Thread(target=self._main, name=f"dms-{task_id}", daemon=True)
 
     # --- public, thread-safe -------------------------------------------------------------
@@ -284,7 +292,10 @@ class TaskRun:
                 if self.carry.load_start is not None and self.carry.load_end is None:
                     self.carry.load_end = time.time()
             if self.settings.validation:
-                self._validate(src, all_tables=True)
+                if cdc:
+                    self._await_validation()
+                else:
+                    self._validate(src)
             if not cdc:
                 self._finish("stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED")
                 return
@@ -400,17 +411,7 @@ class TaskRun:
         try:
             cols, pk = s_side.columns(reader, schema, table), s_side.primary_key(reader, schema, table)
             reader.rollback()  # the snapshot transaction starts below
-            if isinstance(s_side, MySQLSide):
-                with reader.cursor() as cur:
-                    cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
-                snap: Any = s_side.snapshot_position(reader)
-            else:
-                with reader.cursor() as cur:
-                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    # Writers wait a moment: every commit to the table is then either in the
-                    # snapshot (at or before this LSN) or after it.
-                    cur.execute(f"LOCK TABLE {s_side.qualified(schema, table)} IN SHARE MODE")
-                snap = s_side.current_position(reader)
+            snap = self._open_snapshot(reader, [key])
             with self.lock:
                 stat.snapshot_key = pos_key(s_side.engine, snap) if cdc else None
             try:
@@ -476,73 +477,100 @@ class TaskRun:
 
     # --- CDC -----------------------------------------------------------------------------
     def _cdc(self, src: Any, start: Any) -> None:
-        """Capture into a queue and apply from it in commit order. Capture goes on while a
-        slow apply works (as DMS's sorter does), so a slow target raises the target latency,
-        not the source latency.
+        """Capture (its own thread, reading ahead as DMS's sorter does) fills a queue; apply
+        works through it in commit order. Apply never waits for a read of the source log, and a
+        slow apply raises the target latency, not the source latency.
         """
         engine = self.source.side.engine
         tgt = self._connect(self.target, autocommit=False)
-        tail = MySQLTail(self.source.dial(), start, self.server_id, self._names) if engine != "postgres" else None
         queue: deque[Txn] = deque()
-        captured_key: list[Any] = [None]
-
-        def capture() -> None:
-            if tail is not None:
-                new = tail.read()
-            else:
-                new = pg_read(src, start)
-            for txn in new:
-                key = pos_key(engine, txn.position)
-                if captured_key[0] is None or key > captured_key[0]:
-                    queue.append(txn)
-                    captured_key[0] = key
-            if not queue and tail is not None:
-                with self.lock:
-                    reached = tail.position
-                    if self.carry.position is None or pos_key(engine, reached) > pos_key(engine, self.carry.position):
-                        self.carry.position = reached
-
+        self._point = None
+        self._reached = pos_key(engine, self.carry.position) if self.carry.position is not None else None
+        # PostgreSQL capture peeks through its own connection; ``src`` confirms (pg_advance).
+        reader: Any = (
+            MySQLTail(self.source.dial(), start, self.server_id, self._names)
+            if engine != "postgres"
+            else self._connect(self.source)
+        )
+        done = threading.Event()
+        failure: list[BaseException] = []
+        thread = threading.Thread(
+            target=self._capture, args=(reader, start, queue, done, failure), name=f"dms-capture-{self.task_id}"
+        )
+        thread.daemon = True
+        thread.start()
         try:
             while True:
+                if failure:
+                    raise failure[0]
                 if self.stop_flag.is_set():
                     self._finish("stopped", "Stop Reason NORMAL")
                     return
                 if self._server_time_reached():
                     return
-                capture()
+                if self.settings.validation:
+                    self._validation_step(queue)
                 if not queue:
                     self._sample(None, None)
-                    if self.settings.validation:
-                        self._validate(src, all_tables=False)
-                    if engine == "postgres":
-                        self.stop_flag.wait(POLL_SECONDS)  # MySQL's read waited for a heartbeat
+                    self.stop_flag.wait(POLL_SECONDS)
                     continue
-                txn = queue[0]
-                if self.stop_at and self.stop_at.kind == "commit_time" and txn.commit_time >= self.stop_at.at:
-                    self._finish("stopped", self.stop_at.reason)
+                if not self._apply_batch(src, tgt, start, queue):
                     return
-                self._sample(queue[-1], txn)
-                delay_until = time.monotonic() + self.apply_delay() * self.time_scale()
-                while time.monotonic() < delay_until and not self.stop_flag.is_set():
-                    # A slowed apply: capture keeps reading meanwhile.
-                    self.stop_flag.wait(min(POLL_SECONDS, max(0.0, delay_until - time.monotonic())))
-                    capture()
-                    self._sample(queue[-1], txn)
-                if self.stop_flag.is_set():
-                    continue
-                self._apply(tgt, txn)
-                if engine == "postgres":
-                    pg_advance(src, str(start), txn.position)
-                queue.popleft()
-                with self.lock:
-                    self.carry.position = txn.position
-                    self.carry.seq += 1
-                self._sample(queue[-1] if queue else None, queue[0] if queue else None)
         finally:
-            if tail is not None:
-                tail.close()
+            done.set()
+            thread.join(timeout=5)
+            with contextlib.suppress(Exception):
+                reader.close()
             _rollback(tgt)
             tgt.close()
+
+    def _capture(
+        self, reader: Any, slot: Any, queue: deque[Txn], done: threading.Event, failure: list[BaseException]
+    ) -> None:
+        """The capture thread: committed source transactions into ``queue``, each once, in
+        commit order. Whenever the queue is empty after a read, everything the source committed
+        before that read is applied: the position reached (and, for MySQL, the checkpoint) moves.
+        """
+        engine = self.source.side.engine
+        captured: Any = None
+        try:
+            while not done.is_set():
+                # PostgreSQL: when nothing new arrives, every commit before this LSN is applied.
+                idle_at = (
+                    self.source.side.current_position(reader)
+                    if engine == "postgres" and self._point is not None
+                    else None
+                )
+                if isinstance(reader, MySQLTail):
+                    new = reader.read()
+                else:
+                    with self._slot_lock:
+                        new = pg_read(reader, str(slot))
+                appended = False
+                for txn in new:
+                    key = pos_key(engine, txn.position)
+                    if captured is None or key > captured:
+                        queue.append(txn)
+                        captured, appended = key, True
+                if not queue:
+                    reached = reader.position if isinstance(reader, MySQLTail) else idle_at
+                    if reached is not None:
+                        self._advance(reached, checkpoint=isinstance(reader, MySQLTail))
+                if engine == "postgres" and not appended:
+                    done.wait(POLL_SECONDS)  # MySQL's read waited for a heartbeat
+        except Exception as exc:
+            failure.append(exc)
+
+    def _advance(self, position: Any, checkpoint: bool) -> None:
+        """Every source commit up to ``position`` is applied (never moves back)."""
+        key = pos_key(self.source.side.engine, position)
+        with self.lock:
+            if self._reached is None or key > self._reached:
+                self._reached = key
+            if checkpoint and (
+                self.carry.position is None or key > pos_key(self.source.side.engine, self.carry.position)
+            ):
+                self.carry.position = position
 
     def _server_time_reached(self) -> bool:
         if self.stop_at and self.stop_at.kind == "server_time" and time.time() >= self.stop_at.at:
@@ -562,10 +590,92 @@ class TaskRun:
             if len(self.samples) > MAX_SAMPLES:
                 del self.samples[: len(self.samples) - MAX_SAMPLES]
 
-    def _apply(self, tgt: Any, txn: Txn) -> None:
-        """One source transaction as one target transaction (transactional apply)."""
+    def _apply_batch(self, src: Any, tgt: Any, slot: Any, queue: deque[Txn]) -> bool:
+        """Transactional apply: source transactions from the head of ``queue``, in commit order,
+        grouped into one target transaction until it holds ChangeProcessingTuning
+        MinTransactionSize changes or has been open CommitTimeout (AWS) seconds; the checkpoint
+        (and a PostgreSQL slot) moves only after the commit. A pending validation point is a
+        barrier: nothing committed after it is applied before the comparison. False when the
+        task stops at its commit-time stop position.
+        """
         engine = self.source.side.engine
-        key = pos_key(engine, txn.position)
+        deadline = time.monotonic() + self.settings.commit_timeout * self.time_scale()
+        barrier = self._point.key if self._point is not None else None
+        batch: list[Txn] = []
+        applied: list[tuple[TableStat, str]] = []
+        changes = 0
+        clean = True
+        stop_point = False
+        while len(batch) < len(queue):
+            txn = queue[len(batch)]
+            if self.stop_at and self.stop_at.kind == "commit_time" and txn.commit_time >= self.stop_at.at:
+                stop_point = True
+                break
+            if barrier is not None and pos_key(engine, txn.position) > barrier:
+                break
+            if not self._wait_apply_delay(queue):
+                break
+            batch.append(txn)
+            done = self._apply_txn(tgt, txn, careful=False)
+            if done is None:
+                clean = False  # a change failed: the batch is applied again, change by change
+                break
+            applied += done
+            changes += len(txn.changes)
+            if changes >= self.settings.min_transaction_size or time.monotonic() >= deadline:
+                break
+        if not clean:
+            tgt.rollback()
+            applied = []
+            for txn in batch:
+                applied += self._apply_txn(tgt, txn, careful=True) or []
+        tgt.commit()
+        if batch:
+            last = batch[-1]
+            if engine == "postgres":
+                with self._slot_lock:  # a slot serves one session at a time
+                    pg_advance(src, str(slot), last.position)
+            for _ in batch:
+                queue.popleft()
+            self._advance(last.position, checkpoint=True)
+            with self.lock:
+                self.carry.seq += len(batch)
+                now = time.time()
+                for stat, op in applied:
+                    if op == "insert":
+                        stat.inserts += 1
+                    elif op == "update":
+                        stat.updates += 1
+                    else:
+                        stat.deletes += 1
+                    stat.changed_since_validation = True
+                    if self.settings.validation:
+                        stat.validation_pending += 1
+                    stat.last_update = now
+            self._sample(queue[-1] if queue else None, queue[0] if queue else None)
+        if stop_point and not batch:
+            assert self.stop_at is not None
+            self._finish("stopped", self.stop_at.reason)
+            return False
+        return True
+
+    def _wait_apply_delay(self, queue: deque[Txn]) -> bool:
+        """A slowed apply (``/_emulator/dms-apply-delay``) waits before each source transaction
+        while capture keeps reading; False when a stop was asked meanwhile.
+        """
+        delay_until = time.monotonic() + self.apply_delay() * self.time_scale()
+        self._sample(queue[-1], queue[0])
+        while time.monotonic() < delay_until and not self.stop_flag.is_set():
+            self.stop_flag.wait(min(POLL_SECONDS, max(0.0, delay_until - time.monotonic())))
+            self._sample(queue[-1], queue[0])
+        return not self.stop_flag.is_set()
+
+    def _apply_txn(self, tgt: Any, txn: Txn, careful: bool) -> list[tuple[TableStat, str]] | None:
+        """One source transaction's changes into the open target transaction; the changes
+        applied. Not ``careful``: None at the first failing change (the caller rolls back).
+        ``careful``: each change behind a savepoint, a failing one following the error policies.
+        """
+        key = pos_key(self.source.side.engine, txn.position)
         applied: list[tuple[TableStat, str]] = []
         for n, change in enumerate(txn.changes):
             with self.lock:
@@ -574,8 +684,19 @@ class TaskRun:
                 continue  # not selected, or suspended: its changes are not replicated
             if stat.snapshot_key is not None and key <= stat.snapshot_key:
                 continue  # already in the full load's snapshot of the table
-            savepoint = f"dms_{n}"
             with tgt.cursor() as cur:
+                if not careful:
+                    try:
+                        count = self._statement(cur, change)
+                    except Exception as exc:
+                        if _is_connection_error(exc):
+                            raise
+                        return None
+                    if count == 0 and change.op != "insert":
+                        return None
+                    applied.append((stat, change.op))
+                    continue
+                savepoint = f"dms_{n}"
                 cur.execute(f"SAVEPOINT {savepoint}")
                 try:
                     count = self._statement(cur, change)
@@ -590,18 +711,7 @@ class TaskRun:
                 self._record_error(stat, change, RuntimeError("0 rows affected"))
                 continue
             applied.append((stat, change.op))
-        tgt.commit()
-        with self.lock:
-            now = time.time()
-            for stat, op in applied:
-                if op == "insert":
-                    stat.inserts += 1
-                elif op == "update":
-                    stat.updates += 1
-                else:
-                    stat.deletes += 1
-                stat.changed_since_validation = True
-                stat.last_update = now
+        return applied
 
     def _record_error(self, stat: TableStat, change: Change, exc: Exception) -> None:
         """ApplyError{Insert,Update,Delete}Policy: LOG_ERROR / IGNORE_RECORD go on;
@@ -671,47 +781,139 @@ class TaskRun:
         return list(cache[(schema, table)])
 
     # --- validation ----------------------------------------------------------------------
-    def _validate(self, src: Any, all_tables: bool) -> None:
-        """Compare source and target rows of each (changed) table; report mismatches."""
+    def _validate(self, src: Any) -> None:
+        """After a full-load-only task: compare every table's rows, source against target."""
         with self.lock:
-            todo = [
-                t
-                for t in self.carry.tables.values()
-                if t.state != "Table error" and (all_tables or t.changed_since_validation)
-            ]
+            todo = [t for t in self.carry.tables.values() if t.state != "Table error"]
         if not todo:
             return
+        s_side, t_side = self.source.side, self.target.side
         tgt = self._connect(self.target)
         try:
             for stat in todo:
-                with self.lock:
-                    stat.changed_since_validation = False
-                failed = self._compare(src, tgt, stat.schema, stat.table)
-                with self.lock:
-                    stat.validation_failed = failed
-                    stat.validation_pending = 0
-                    stat.validation_state = "Mismatched records" if failed else "Validated"
-                    stat.validation_details = f"{failed} records differ" if failed else None
+                key = (stat.schema, stat.table)
+                cols = [c[0] for c in s_side.columns(src, *key)]
+                pk = s_side.primary_key(src, *key)
+                failed = _differing(_rows(s_side, src, key, cols, pk), _rows(t_side, tgt, key, cols, pk))
+                self._validated(stat, failed)
         finally:
             tgt.close()
 
-    def _compare(self, src: Any, tgt: Any, schema: str, table: str) -> int:
-        s_side, t_side = self.source.side, self.target.side
-        pk = s_side.primary_key(src, schema, table)
-        cols = [c[0] for c in s_side.columns(src, schema, table)]
+    def _await_validation(self) -> None:
+        """A CDC task validates at points CDC reaches (:meth:`_validation_step`); until the
+        first one a table waits (``Pending validation``).
+        """
+        with self.lock:
+            for stat in self.carry.tables.values():
+                if stat.state == "Table error":
+                    continue
+                stat.changed_since_validation = True
+                if stat.validation_state == "Not enabled":
+                    stat.validation_state = "Pending validation"
 
-        def rows(side: Side, conn: Any) -> dict[tuple[str, ...], tuple[str, ...]]:
-            with conn.cursor() as cur:
-                cur.execute(f"SELECT {', '.join(side.quote(c) for c in cols)} FROM {side.qualified(schema, table)}")
-                out = {}
-                for row in cur.fetchall():
-                    values = tuple("" if v is None else str(v) for v in row)
-                    key = tuple(values[cols.index(k)] for k in pk) if pk else values
-                    out[key] = values
-                return out
+    def _validation_step(self, queue: deque[Txn]) -> None:
+        """Validation during CDC, as DMS does it: a row that differs only because CDC has not
+        applied its change yet is not a failure. The source rows of the changed tables are read
+        at one source position (a point); apply stops there (the barrier in
+        :meth:`_apply_batch`) and the target rows are compared once every change committed up
+        to the point, and none after it, is applied. A difference then is a real mismatch.
+        """
+        point = self._point
+        if point is None:
+            if time.monotonic() < self._next_point:
+                return
+            queued = {(c.schema, c.table) for txn in queue for c in txn.changes}
+            with self.lock:
+                due = [
+                    k
+                    for k, t in sorted(self.carry.tables.items())
+                    if t.state != "Table error" and (t.changed_since_validation or k in queued)
+                ]
+                for k in due:
+                    self.carry.tables[k].changed_since_validation = False
+            if due:
+                self._point = self._read_point(due)
+                self._next_point = time.monotonic() + VALIDATION_INTERVAL
+            return
+        engine = self.source.side.engine
+        if queue:
+            ready = pos_key(engine, queue[0].position) > point.key
+        else:
+            ready = self._reached is not None and self._reached >= point.key
+        if not ready:
+            return
+        t_side = self.target.side
+        tgt = self._connect(self.target)
+        try:
+            for key, (cols, pk, rows) in point.rows.items():
+                with self.lock:
+                    stat = self.carry.tables[key]
+                if stat.state != "Table error":
+                    self._validated(stat, _differing(rows, _rows(t_side, tgt, key, cols, pk)))
+        finally:
+            tgt.close()
+        self._point = None
 
-        a, b = rows(s_side, src), rows(t_side, tgt)
-        return sum(1 for k in set(a) | set(b) if a.get(k) != b.get(k))
+    def _read_point(self, tables: list[tuple[str, str]]) -> _Point:
+        """The rows of ``tables`` at one source position (a consistent snapshot)."""
+        side = self.source.side
+        reader = side.connect(self.source.dial(), database=self.source.database, autocommit=False)
+        try:
+            shapes = {k: ([c[0] for c in side.columns(reader, *k)], side.primary_key(reader, *k)) for k in tables}
+            reader.rollback()  # the snapshot transaction starts below
+            position = self._open_snapshot(reader, tables)
+            rows = {k: (cols, pk, _rows(side, reader, k, cols, pk)) for k, (cols, pk) in shapes.items()}
+            return _Point(pos_key(side.engine, position), rows)
+        finally:
+            _rollback(reader)
+            reader.close()
+
+    def _open_snapshot(self, reader: Any, tables: list[tuple[str, str]]) -> Any:
+        """Start a snapshot transaction on ``reader``; the source position it corresponds to:
+        every commit at or before it is in the snapshot, none after it.
+        """
+        side = self.source.side
+        if isinstance(side, MySQLSide):
+            with reader.cursor() as cur:
+                cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+            return side.snapshot_position(reader)
+        with reader.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            # Writers wait a moment: every commit to the tables is then either in the
+            # snapshot (at or before this LSN) or after it.
+            cur.execute(f"LOCK TABLE {', '.join(side.qualified(*k) for k in tables)} IN SHARE MODE")
+        return side.current_position(reader)
+
+    def _validated(self, stat: TableStat, failed: int) -> None:
+        with self.lock:
+            stat.validation_failed = failed
+            stat.validation_pending = 0
+            stat.validation_state = "Mismatched records" if failed else "Validated"
+            stat.validation_details = f"{failed} records differ" if failed else None
+
+
+@dataclass
+class _Point:
+    """A validation point: source rows (columns, key columns, rows by key) at ``key``."""
+
+    key: Any
+    rows: dict[tuple[str, str], tuple[list[str], list[str], dict[tuple[str, ...], tuple[str, ...]]]]
+
+
+def _rows(side: Side, conn: Any, key: tuple[str, str], cols: list[str], pk: list[str]) -> dict[Any, Any]:
+    """A table's rows as text, by primary key (by the whole row without one)."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(side.quote(c) for c in cols)} FROM {side.qualified(*key)}")
+        out = {}
+        for row in cur.fetchall():
+            values = tuple("" if v is None else str(v) for v in row)
+            out[tuple(values[cols.index(k)] for k in pk) if pk else values] = values
+        return out
+
+
+def _differing(source: dict[Any, Any], target: dict[Any, Any]) -> int:
+    """Keys whose rows differ, or that one side lacks."""
+    return sum(1 for k in set(source) | set(target) if source.get(k) != target.get(k))
 
 
 class _TaskFailed(Exception):
