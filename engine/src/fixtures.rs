@@ -273,12 +273,39 @@ impl World {
         }
     }
 
+    /// Runs `op` on a cleared call log and returns its failure, asserting it changed
+    /// nothing: a refusal comes before the first mutation.
+    pub async fn refused(&self, op: impl std::future::Future<Output = Outcome>) -> EngineFailure {
+        self.fake.clear_calls();
+        let f = failed(op.await);
+        let mutations = self.fake.mutations();
+        assert!(mutations.is_empty(), "{}: {mutations:?}", f.error);
+        f
+    }
+
     /// The progress reports so far.
     pub fn progress(&self) -> Vec<Progress> {
         self.progress
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+}
+
+/// One table's statistics after a validation that found 3 mismatched rows in it.
+pub fn mismatched_table(table: &str) -> TableStatistics {
+    TableStatistics {
+        schema_name: "public".into(),
+        table_name: table.into(),
+        table_state: TableState::Completed,
+        full_load_rows: 10,
+        inserts: 0,
+        updates: 0,
+        deletes: 0,
+        validation_state: ValidationState::MismatchedRecords,
+        validation_pending_records: 0,
+        validation_failed_records: 3,
+        validation_suspended_records: 0,
     }
 }
 

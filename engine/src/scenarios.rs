@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::api::*;
 use super::error::{EngineError, Step};
 use super::fake::{Call, Op};
-use super::fixtures::{SpecExt, World, failed, ok};
+use super::fixtures::{SpecExt, World, failed, mismatched_table, ok};
 use super::names::{Names, Role};
 use super::spec::{MigrationSpec, Phase};
 
@@ -459,22 +459,8 @@ async fn observe_reports_lag_and_validation() {
             target_seconds: Some(4.5),
         },
     );
-    w.fake.set_table_stats(
-        "rdsenc-orders",
-        vec![TableStatistics {
-            schema_name: "public".into(),
-            table_name: "items".into(),
-            table_state: TableState::Completed,
-            full_load_rows: 10,
-            inserts: 0,
-            updates: 0,
-            deletes: 0,
-            validation_state: ValidationState::MismatchedRecords,
-            validation_pending_records: 0,
-            validation_failed_records: 3,
-            validation_suspended_records: 0,
-        }],
-    );
+    w.fake
+        .set_table_stats("rdsenc-orders", vec![mismatched_table("items")]);
     w.fake.clear_calls();
     let o = w.observe().await;
     assert_eq!(o.replication_lag_seconds(), Some(4.5));
