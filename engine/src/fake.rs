@@ -349,6 +349,9 @@ impl std::fmt::Debug for FakeAws {
 
 const REGION_ACCOUNT: &str = "us-east-1:123456789012";
 
+/// DMS's fault for a create whose identifier is taken.
+const DMS_EXISTS: &str = "ResourceAlreadyExistsFault";
+
 fn fqdn(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
 }
@@ -383,6 +386,21 @@ fn refuse_if(refused: bool, error: impl FnOnce() -> AwsError) -> Result<(), AwsE
 /// The identifier an ARN ends with (RDS takes either in its snapshot and source fields).
 fn last_segment(arn: &str) -> String {
     arn.rsplit(':').next().unwrap_or_default().to_owned()
+}
+
+/// The ARN `which` names among DMS `objects` (keyed by ARN), found by ARN or identifier.
+fn dms_arn<T>(
+    objects: &BTreeMap<String, T>,
+    which: &DmsRef,
+    identifier: impl Fn(&T) -> &String,
+) -> Option<String> {
+    match which {
+        DmsRef::Arn(a) => objects.contains_key(a).then(|| a.clone()),
+        DmsRef::Id(id) => objects
+            .iter()
+            .find(|(_, o)| identifier(o) == id)
+            .map(|(arn, _)| arn.clone()),
+    }
 }
 
 impl FakeAws {
@@ -423,6 +441,31 @@ impl FakeAws {
         self.enter(op, id)?;
         let now = self.now();
         Ok((now, self.lock()))
+    }
+
+    /// [`FakeAws::open_at`] for a create: refuses an `id` already taken, as AWS does, in
+    /// the list the operation creates into.
+    fn open_new(&self, op: Op, id: &str) -> Result<(Instant, MutexGuard<'_, State>), AwsError> {
+        let (now, mut st) = self.open_at(op, id)?;
+        let dms = DmsRef::Id(id.to_owned());
+        let (taken, code) = match op {
+            Op::RestoreDbInstance | Op::CreateReadReplica => (
+                self.instance_view(&mut st, id).is_some(),
+                "DBInstanceAlreadyExists",
+            ),
+            Op::CreateDbSnapshot => (
+                self.snapshot_view(&mut st, id).is_some(),
+                "DBSnapshotAlreadyExists",
+            ),
+            Op::CreateReplicationSubnetGroup => (st.subnet_groups.contains_key(id), DMS_EXISTS),
+            Op::CreateReplicationInstance => (self.ri_view(&mut st, &dms).is_some(), DMS_EXISTS),
+            Op::CreateEndpoint => (Self::endpoint_arn(&st, &dms).is_some(), DMS_EXISTS),
+            Op::CreateReplicationTask => (self.task_view(&mut st, &dms).is_some(), DMS_EXISTS),
+            // Other operations create nothing under `id`.
+            _ => (false, ""),
+        };
+        refuse_if(taken, || exists(code, id))?;
+        Ok((now, st))
     }
 
     /// Logs the call and applies any injected fault.
@@ -903,16 +946,7 @@ impl FakeAws {
 
     fn ri_view(&self, st: &mut State, which: &DmsRef) -> Option<(String, ReplicationInstance)> {
         let now = self.now();
-        let arn = match which {
-            DmsRef::Arn(a) => a.clone(),
-            DmsRef::Id(id) => st
-                .ris
-                .values()
-                .find(|r| &r.v.identifier == id)?
-                .v
-                .arn
-                .clone(),
-        };
+        let arn = dms_arn(&st.ris, which, |r| &r.v.identifier)?;
         let r = st.ris.get(&arn)?;
         match r.tl.at(now) {
             Some(s) => {
@@ -928,28 +962,12 @@ impl FakeAws {
     }
 
     fn endpoint_arn(st: &State, which: &DmsRef) -> Option<String> {
-        match which {
-            DmsRef::Arn(a) => st.endpoints.contains_key(a).then(|| a.clone()),
-            DmsRef::Id(id) => st
-                .endpoints
-                .values()
-                .find(|e| &e.0.identifier == id)
-                .map(|e| e.0.arn.clone()),
-        }
+        dms_arn(&st.endpoints, which, |e| &e.0.identifier)
     }
 
     fn task_view(&self, st: &mut State, which: &DmsRef) -> Option<ReplicationTask> {
         let now = self.now();
-        let arn = match which {
-            DmsRef::Arn(a) => a.clone(),
-            DmsRef::Id(id) => st
-                .tasks
-                .values()
-                .find(|t| &t.v.identifier == id)?
-                .v
-                .arn
-                .clone(),
-        };
+        let arn = dms_arn(&st.tasks, which, |t| &t.v.identifier)?;
         let t = st.tasks.get_mut(&arn)?;
         // An injected failure fires once the task has been running long enough.
         if let (Some((after, msg)), Some(ReplicationTaskStatus::Running)) =
@@ -1051,12 +1069,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &RestoreDbInstanceInput,
     ) -> Result<DbInstance, AwsError> {
-        let (now, mut st) = self.open_at(Op::RestoreDbInstance, &input.db_instance_identifier)?;
-        refuse_if(
-            self.instance_view(&mut st, &input.db_instance_identifier)
-                .is_some(),
-            || exists("DBInstanceAlreadyExists", &input.db_instance_identifier),
-        )?;
+        let (now, mut st) = self.open_new(Op::RestoreDbInstance, &input.db_instance_identifier)?;
         let snap_id = last_segment(&input.db_snapshot_identifier);
         let snap = self.available_snapshot(&mut st, &snap_id)?;
         let id = input.db_instance_identifier.clone();
@@ -1275,12 +1288,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateReadReplicaInput,
     ) -> Result<DbInstance, AwsError> {
-        let (now, mut st) = self.open_at(Op::CreateReadReplica, &input.db_instance_identifier)?;
-        refuse_if(
-            self.instance_view(&mut st, &input.db_instance_identifier)
-                .is_some(),
-            || exists("DBInstanceAlreadyExists", &input.db_instance_identifier),
-        )?;
+        let (now, mut st) = self.open_new(Op::CreateReadReplica, &input.db_instance_identifier)?;
         let src = self
             .instance_view(&mut st, &input.source_db_instance_identifier)
             .ok_or_else(|| not_found("RDS DB Instance", &input.source_db_instance_identifier))?;
@@ -1323,12 +1331,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateDbSnapshotInput,
     ) -> Result<DbSnapshot, AwsError> {
-        let (now, mut st) = self.open_at(Op::CreateDbSnapshot, &input.snapshot_identifier)?;
-        refuse_if(
-            self.snapshot_view(&mut st, &input.snapshot_identifier)
-                .is_some(),
-            || exists("DBSnapshotAlreadyExists", &input.snapshot_identifier),
-        )?;
+        let (now, mut st) = self.open_new(Op::CreateDbSnapshot, &input.snapshot_identifier)?;
         let inst = self.ready_instance(&mut st, &input.db_instance_identifier)?;
         let id = input.snapshot_identifier.clone();
         let v = DbSnapshot {
@@ -1446,10 +1449,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateReplicationSubnetGroupInput,
     ) -> Result<ReplicationSubnetGroup, AwsError> {
-        let mut st = self.open(Op::CreateReplicationSubnetGroup, &input.identifier)?;
-        refuse_if(st.subnet_groups.contains_key(&input.identifier), || {
-            exists("ResourceAlreadyExistsFault", &input.identifier)
-        })?;
+        let (_, mut st) = self.open_new(Op::CreateReplicationSubnetGroup, &input.identifier)?;
         let g = ReplicationSubnetGroup {
             identifier: input.identifier.clone(),
             description: input.description.clone(),
@@ -1495,12 +1495,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateReplicationInstanceInput,
     ) -> Result<ReplicationInstance, AwsError> {
-        let (now, mut st) = self.open_at(Op::CreateReplicationInstance, &input.identifier)?;
-        refuse_if(
-            self.ri_view(&mut st, &DmsRef::Id(input.identifier.clone()))
-                .is_some(),
-            || exists("ResourceAlreadyExistsFault", &input.identifier),
-        )?;
+        let (now, mut st) = self.open_new(Op::CreateReplicationInstance, &input.identifier)?;
         if let Some(g) = &input.subnet_group_identifier
             && !st.subnet_groups.contains_key(g)
         {
@@ -1580,11 +1575,7 @@ impl AwsApi for FakeAws {
     }
 
     async fn create_endpoint(&self, input: &CreateEndpointInput) -> Result<Endpoint, AwsError> {
-        let mut st = self.open(Op::CreateEndpoint, &input.identifier)?;
-        refuse_if(
-            Self::endpoint_arn(&st, &DmsRef::Id(input.identifier.clone())).is_some(),
-            || exists("ResourceAlreadyExistsFault", &input.identifier),
-        )?;
+        let (_, mut st) = self.open_new(Op::CreateEndpoint, &input.identifier)?;
         let arn = self.arn(&mut st, "dms", "endpoint");
         let (username, secrets_manager_arn, password) = match &input.credentials {
             EndpointCredentials::Password { username, password } => {
@@ -1738,12 +1729,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
-        let (now, mut st) = self.open_at(Op::CreateReplicationTask, &input.identifier)?;
-        refuse_if(
-            self.task_view(&mut st, &DmsRef::Id(input.identifier.clone()))
-                .is_some(),
-            || exists("ResourceAlreadyExistsFault", &input.identifier),
-        )?;
+        let (now, mut st) = self.open_new(Op::CreateReplicationTask, &input.identifier)?;
         if self
             .ri_view(
                 &mut st,
