@@ -383,6 +383,11 @@ fn refuse_if(refused: bool, error: impl FnOnce() -> AwsError) -> Result<(), AwsE
     if refused { Err(error()) } else { Ok(()) }
 }
 
+/// DMS's fault for an object in a state the call cannot act on.
+fn dms_busy(message: String) -> AwsError {
+    invalid("InvalidResourceStateFault", message)
+}
+
 /// The identifier an ARN ends with (RDS takes either in its snapshot and source fields).
 fn last_segment(arn: &str) -> String {
     arn.rsplit(':').next().unwrap_or_default().to_owned()
@@ -696,20 +701,13 @@ impl FakeAws {
 
     /// True when an instance with this identifier exists (not yet gone).
     pub fn has_instance(&self, id: &str) -> bool {
-        let now = self.now();
-        self.lock()
-            .instances
-            .get(id)
-            .is_some_and(|i| i.tl.at(now).is_some())
+        self.instance(id).is_some()
     }
 
     /// True when a snapshot with this identifier exists.
     pub fn has_snapshot(&self, id: &str) -> bool {
-        let now = self.now();
-        self.lock()
-            .snapshots
-            .get(id)
-            .is_some_and(|s| s.tl.at(now).is_some())
+        let mut st = self.lock();
+        self.snapshot_view(&mut st, id).is_some()
     }
 
     /// Identifiers of every DMS object that exists (instances, endpoints, tasks, subnet
@@ -1018,6 +1016,26 @@ impl FakeAws {
         }
         v.status = status;
         Some(v)
+    }
+
+    /// The task `arn` for a call that `allowed` admits in its current status (returned
+    /// with it), refused with DMS's fault otherwise; `why` ends the refusal's message.
+    fn task_when<'a>(
+        &self,
+        st: &'a mut State,
+        arn: &str,
+        allowed: impl FnOnce(&ReplicationTaskStatus) -> bool,
+        why: &str,
+    ) -> Result<(ReplicationTaskStatus, &'a mut Task), AwsError> {
+        let gone = || not_found("DMS Replication Task", arn);
+        let cur = self
+            .task_view(st, &DmsRef::Arn(arn.to_owned()))
+            .ok_or_else(gone)?;
+        refuse_if(!allowed(&cur.status), || {
+            dms_busy(format!("task {} is {}{why}", cur.identifier, cur.status))
+        })?;
+        let task = st.tasks.get_mut(arn).ok_or_else(gone)?;
+        Ok((cur.status, task))
     }
 
     fn tags_of(&self, st: &mut State, arn: &str) -> Option<Tags> {
@@ -1480,10 +1498,7 @@ impl AwsApi for FakeAws {
             r.tl.at(now).is_some() && r.v.subnet_group_identifier.as_deref() == Some(identifier)
         });
         refuse_if(in_use, || {
-            invalid(
-                "InvalidResourceStateFault",
-                format!("subnet group {identifier} is in use"),
-            )
+            dms_busy(format!("subnet group {identifier} is in use"))
         })?;
         st.subnet_groups
             .remove(identifier)
@@ -1554,13 +1569,10 @@ impl AwsApi for FakeAws {
         refuse_if(
             in_use || cur.status == ReplicationInstanceStatus::Deleting,
             || {
-                invalid(
-                    "InvalidResourceStateFault",
-                    format!(
-                        "replication instance {} is in use or deleting",
-                        cur.identifier
-                    ),
-                )
+                dms_busy(format!(
+                    "replication instance {} is in use or deleting",
+                    cur.identifier
+                ))
             },
         )?;
         if let Some(r) = st.ris.get_mut(&arn) {
@@ -1622,10 +1634,7 @@ impl AwsApi for FakeAws {
                 )
         });
         refuse_if(busy, || {
-            invalid(
-                "InvalidResourceStateFault",
-                "endpoint is used by a running task".into(),
-            )
+            dms_busy("endpoint is used by a running task".into())
         })?;
         let e = st
             .endpoints
@@ -1672,10 +1681,7 @@ impl AwsApi for FakeAws {
                 && (t.v.source_endpoint_arn == arn || t.v.target_endpoint_arn == arn)
         });
         refuse_if(in_use, || {
-            invalid(
-                "InvalidResourceStateFault",
-                format!("endpoint {arn} is used by a replication task"),
-            )
+            dms_busy(format!("endpoint {arn} is used by a replication task"))
         })?;
         st.endpoints
             .remove(arn)
@@ -1796,27 +1802,11 @@ impl AwsApi for FakeAws {
         input: &ModifyReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
         let mut st = self.open(Op::ModifyReplicationTask, &input.arn)?;
-        let cur = self
-            .task_view(&mut st, &DmsRef::Arn(input.arn.clone()))
-            .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
-        refuse_if(
-            !matches!(
-                cur.status,
-                ReplicationTaskStatus::Stopped
-                    | ReplicationTaskStatus::Ready
-                    | ReplicationTaskStatus::Failed
-            ),
-            || {
-                invalid(
-                    "InvalidResourceStateFault",
-                    format!("task {} is {}", cur.identifier, cur.status),
-                )
-            },
-        )?;
-        let t = st
-            .tasks
-            .get_mut(&input.arn)
-            .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
+        let modifiable = |s: &ReplicationTaskStatus| {
+            use ReplicationTaskStatus::{Failed, Ready, Stopped};
+            matches!(s, Stopped | Ready | Failed)
+        };
+        let (status, t) = self.task_when(&mut st, &input.arn, modifiable, "")?;
         if let Some(x) = &input.migration_type {
             t.v.migration_type = x.clone();
             // A CDC-only task never loads.
@@ -1834,7 +1824,7 @@ impl AwsApi for FakeAws {
             t.v.cdc_start_position = Some(x.clone());
         }
         let mut v = t.v.clone();
-        v.status = cur.status;
+        v.status = status;
         Ok(v)
     }
 
@@ -1847,30 +1837,16 @@ impl AwsApi for FakeAws {
             Op::StartReplicationTask,
             &format!("{} {}", input.start_type, input.arn),
         )?;
-        let cur = self
-            .task_view(&mut st, &DmsRef::Arn(input.arn.clone()))
-            .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
-        let allowed = match input.start_type {
-            StartType::StartReplication => cur.status == ReplicationTaskStatus::Ready,
+        let startable = |s: &ReplicationTaskStatus| match input.start_type {
+            StartType::StartReplication => *s == ReplicationTaskStatus::Ready,
             StartType::ResumeProcessing | StartType::ReloadTarget => matches!(
-                cur.status,
+                s,
                 ReplicationTaskStatus::Stopped | ReplicationTaskStatus::Failed
             ),
             StartType::Other(_) => false,
         };
-        if !allowed {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                format!(
-                    "task {} is {}; cannot {}",
-                    cur.identifier, cur.status, input.start_type
-                ),
-            ));
-        }
-        let t = st
-            .tasks
-            .get_mut(&input.arn)
-            .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
+        let why = format!("; cannot {}", input.start_type);
+        let (_, t) = self.task_when(&mut st, &input.arn, startable, &why)?;
         let running_at = now + self.timings.task_start;
         match input.start_type {
             StartType::ResumeProcessing => {}
@@ -1899,19 +1875,8 @@ impl AwsApi for FakeAws {
 
     async fn stop_replication_task(&self, arn: &str) -> Result<ReplicationTask, AwsError> {
         let (now, mut st) = self.open_at(Op::StopReplicationTask, arn)?;
-        let cur = self
-            .task_view(&mut st, &DmsRef::Arn(arn.to_owned()))
-            .ok_or_else(|| not_found("DMS Replication Task", arn))?;
-        refuse_if(cur.status != ReplicationTaskStatus::Running, || {
-            invalid(
-                "InvalidResourceStateFault",
-                format!("task {} is {}", cur.identifier, cur.status),
-            )
-        })?;
-        let t = st
-            .tasks
-            .get_mut(arn)
-            .ok_or_else(|| not_found("DMS Replication Task", arn))?;
+        let running = |s: &ReplicationTaskStatus| *s == ReplicationTaskStatus::Running;
+        let (_, t) = self.task_when(&mut st, arn, running, "")?;
         t.v.stop_reason = Some("Stop Reason USER_INITIATED".into());
         t.tl.busy(
             now,
@@ -1926,32 +1891,13 @@ impl AwsApi for FakeAws {
 
     async fn delete_replication_task(&self, arn: &str) -> Result<(), AwsError> {
         let (now, mut st) = self.open_at(Op::DeleteReplicationTask, arn)?;
-        let cur = self
-            .task_view(&mut st, &DmsRef::Arn(arn.to_owned()))
-            .ok_or_else(|| not_found("DMS Replication Task", arn))?;
-        refuse_if(
-            matches!(
-                cur.status,
-                ReplicationTaskStatus::Running
-                    | ReplicationTaskStatus::Starting
-                    | ReplicationTaskStatus::Stopping
-                    | ReplicationTaskStatus::Deleting
-            ),
-            || {
-                invalid(
-                    "InvalidResourceStateFault",
-                    format!("task {} is {}", cur.identifier, cur.status),
-                )
-            },
-        )?;
-        if let Some(t) = st.tasks.get_mut(arn) {
-            t.tl.busy(
-                now,
-                ReplicationTaskStatus::Deleting,
-                self.timings.task_delete,
-                None,
-            );
-        }
+        let idle = |s: &ReplicationTaskStatus| {
+            use ReplicationTaskStatus::{Deleting, Running, Starting, Stopping};
+            !matches!(s, Running | Starting | Stopping | Deleting)
+        };
+        let (_, t) = self.task_when(&mut st, arn, idle, "")?;
+        let delete = self.timings.task_delete;
+        t.tl.busy(now, ReplicationTaskStatus::Deleting, delete, None);
         Ok(())
     }
 
