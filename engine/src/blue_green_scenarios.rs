@@ -567,11 +567,7 @@ async fn a_refresh_reads_the_deployment_once_and_each_member_once() {
         ..Default::default()
     };
     w.fake.clear_calls();
-    let o = w
-        .engine
-        .observe(&w.spec, &known, &CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("observe: {e}"));
+    let o = w.observe_known(&known).await;
     assert_eq!(o.phase, Phase::Replicating);
     let calls = w.fake.calls();
     let by_id: Vec<_> = calls

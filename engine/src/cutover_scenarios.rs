@@ -824,11 +824,7 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
     let stale = w.observe().await.known_ids();
     assert_eq!(stale.recorded_phase, Some(Phase::Replicating));
     w.fake.clear_calls();
-    let settled = w
-        .engine
-        .refresh(&w.spec, &stale, &CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("refresh: {e}"));
+    let settled = w.refresh(&stale).await;
     assert_eq!(settled.phase, Phase::Replicating);
     assert_eq!(
         w.fake.count(Op::DescribeReplicationTask),
@@ -848,21 +844,13 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
     assert!(f.error.is_cancelled(), "{}", f.error);
 
     // Terraform saved nothing: the refresh still starts from the stale state.
-    let o = w
-        .engine
-        .refresh(&w.spec, &stale, &CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("refresh: {e}"));
+    let o = w.refresh(&stale).await;
     assert_eq!(o.phase, Phase::CuttingOver);
     assert!(
         o.reverse_task.is_some(),
         "the reverse task is found by name"
     );
-    let full = w
-        .engine
-        .observe(&w.spec, &stale, &CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("observe: {e}"));
+    let full = w.observe_known(&stale).await;
     assert_eq!(o.computed(), full.computed());
 }
 

@@ -263,13 +263,24 @@ impl World {
 
     /// Observes with no recorded ids.
     pub async fn observe(&self) -> Observed {
-        match self
-            .engine
-            .observe(&self.spec, &KnownIds::default(), &CancellationToken::new())
-            .await
-        {
+        self.observe_known(&KnownIds::default()).await
+    }
+
+    /// Observes with the ids `known` (what the state recorded).
+    pub async fn observe_known(&self, known: &KnownIds) -> Observed {
+        let cancel = CancellationToken::new();
+        match self.engine.observe(&self.spec, known, &cancel).await {
             Ok(o) => o,
             Err(e) => panic!("observe failed: {e}"),
+        }
+    }
+
+    /// Refreshes with the ids `known` (what the state recorded).
+    pub async fn refresh(&self, known: &KnownIds) -> Observed {
+        let cancel = CancellationToken::new();
+        match self.engine.refresh(&self.spec, known, &cancel).await {
+            Ok(o) => o,
+            Err(e) => panic!("refresh failed: {e}"),
         }
     }
 
