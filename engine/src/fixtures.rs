@@ -198,6 +198,33 @@ impl World {
         (self, replica_key)
     }
 
+    /// A replication instance `shared-dms` that exists before the migration, given in
+    /// `dms.replication_instance_arn` (so the migration does not manage one). Returns the
+    /// world and its ARN.
+    pub async fn given_replication_instance(self) -> (Self, String) {
+        let made = self
+            .fake
+            .create_replication_instance(&CreateReplicationInstanceInput {
+                identifier: "shared-dms".into(),
+                instance_class: "dms.r5.large".into(),
+                allocated_storage: None,
+                subnet_group_identifier: None,
+                vpc_security_group_ids: Vec::new(),
+                multi_az: false,
+                publicly_accessible: false,
+                engine_version: None,
+                kms_key_id: None,
+                tags: Tags::new(),
+            })
+            .await;
+        let arn = match made {
+            Ok(ri) => ri.arn,
+            Err(e) => panic!("seeding the replication instance: {e}"),
+        };
+        let w = self.spec(|s| s.dms.replication_instance_arn = Some(arn.clone()));
+        (w, arn)
+    }
+
     /// The same world (one fake, one engine, one spec) whose operations run under `cancel`.
     pub fn with_cancel(&self, cancel: CancellationToken) -> Self {
         Self {

@@ -394,27 +394,10 @@ async fn changes_can_be_read_from_a_read_replica_of_the_source() {
 
 #[tokio::test(start_paused = true)]
 async fn a_given_replication_instance_is_used_instead_of_a_managed_one() {
-    let w = World::test();
-    let ri = w
-        .fake
-        .create_replication_instance(&CreateReplicationInstanceInput {
-            identifier: "shared-dms".into(),
-            instance_class: "dms.r5.large".into(),
-            allocated_storage: None,
-            subnet_group_identifier: None,
-            vpc_security_group_ids: Vec::new(),
-            multi_az: false,
-            publicly_accessible: false,
-            engine_version: None,
-            kms_key_id: None,
-            tags: Tags::new(),
-        })
-        .await
-        .expect("seed instance");
-    let w = w.spec(|s| s.dms.replication_instance_arn = Some(ri.arn.clone()));
+    let (w, ri_arn) = World::test().given_replication_instance().await;
     w.fake.clear_calls();
     let o = ok(w.reconcile().await);
-    assert_eq!(o.replication_instance.map(|r| r.arn), Some(ri.arn));
+    assert_eq!(o.replication_instance.map(|r| r.arn), Some(ri_arn));
     assert!(!o.replication_instance_managed);
     assert_eq!(w.fake.count(Op::CreateReplicationInstance), 0);
     assert_eq!(w.fake.count(Op::CreateReplicationSubnetGroup), 0);
@@ -700,24 +683,7 @@ async fn teardown_keeps_a_target_that_may_serve_traffic() {
 
 #[tokio::test(start_paused = true)]
 async fn teardown_leaves_a_given_replication_instance_alone() {
-    let w = World::test();
-    let ri = w
-        .fake
-        .create_replication_instance(&CreateReplicationInstanceInput {
-            identifier: "shared-dms".into(),
-            instance_class: "dms.r5.large".into(),
-            allocated_storage: None,
-            subnet_group_identifier: None,
-            vpc_security_group_ids: Vec::new(),
-            multi_az: false,
-            publicly_accessible: false,
-            engine_version: None,
-            kms_key_id: None,
-            tags: Tags::new(),
-        })
-        .await
-        .expect("seed");
-    let w = w.spec(|s| s.dms.replication_instance_arn = Some(ri.arn.clone()));
+    let (w, _) = World::test().given_replication_instance().await;
     ok(w.reconcile().await);
     let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
