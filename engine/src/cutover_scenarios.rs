@@ -54,6 +54,15 @@ fn lag(seconds: f64) -> CdcLatency {
 
 /// A replicating migration, the application's CNAME on the source, both directions
 /// caught up.
+/// Sets the forward task's CDC latency to zero once `after` has passed on the clock.
+fn lag_drains_after(w: &World, after: Duration) {
+    let fake = w.fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        fake.set_cdc_latency(FORWARD, lag(0.0));
+    });
+}
+
 async fn replicating() -> World {
     let w = World::test().spec(|s| s.delete_target_on_destroy = true);
     let o = ok(w.reconcile().await);
@@ -335,11 +344,7 @@ async fn a_lag_above_the_bound_is_refused_with_the_measured_value_and_nothing_ch
 async fn cutover_waits_for_the_lag_to_drop_within_the_timeout() {
     let w = replicating().await;
     w.fake.set_cdc_latency(FORWARD, lag(30.0));
-    let fake = w.fake.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(10 * 60)).await;
-        fake.set_cdc_latency(FORWARD, lag(0.0));
-    });
+    lag_drains_after(&w, Duration::from_secs(10 * 60));
     let o = ok(w.switch(Cutover, &cut(route53())).await);
     assert_eq!(o.phase, Phase::CutOver);
 }
@@ -629,11 +634,7 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
     let w = replicating().await;
     // Within the bound, so the checks pass, but not drained.
     w.fake.set_cdc_latency(FORWARD, lag(3.0));
-    let fake = w.fake.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(5 * 60)).await;
-        fake.set_cdc_latency(FORWARD, lag(0.0));
-    });
+    lag_drains_after(&w, Duration::from_secs(5 * 60));
     w.fake.clear_calls();
     let o = ok(w.switch(Cutover, &cut(route53())).await);
     let calls = w.fake.calls();

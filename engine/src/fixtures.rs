@@ -237,6 +237,15 @@ impl World {
         }
     }
 
+    /// Cancels the world's operations once `after` has passed on the clock.
+    pub fn cancel_after(&self, after: Duration) -> tokio::task::JoinHandle<()> {
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            cancel.cancel();
+        })
+    }
+
     /// Changes the spec.
     pub fn spec(mut self, f: impl FnOnce(&mut MigrationSpec)) -> Self {
         f(&mut self.spec);

@@ -186,11 +186,7 @@ async fn resuming_after_an_interruption_in_any_phase_creates_nothing_twice() {
     let mut phases = Vec::new();
     for minutes in [2u64, 12, 25, 40, 52, 55, 56, 57, 62, 80] {
         let w = World::test();
-        let cancel = w.cancel.clone();
-        let canceller = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(minutes * 60)).await;
-            cancel.cancel();
-        });
+        let canceller = w.cancel_after(Duration::from_secs(minutes * 60));
         let interrupted = failed(w.reconcile().await);
         assert!(
             interrupted.error.is_cancelled(),
@@ -269,12 +265,8 @@ async fn a_timeout_names_the_step_and_the_time_waited() {
 #[tokio::test(start_paused = true)]
 async fn cancellation_stops_promptly() {
     let w = World::test();
-    let cancel = w.cancel.clone();
     let start = tokio::time::Instant::now();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(7 * 60)).await;
-        cancel.cancel();
-    });
+    w.cancel_after(Duration::from_secs(7 * 60));
     let f = failed(w.reconcile().await);
     assert!(f.error.is_cancelled(), "{}", f.error);
     let took = start.elapsed();
@@ -529,11 +521,7 @@ async fn teardown_tolerates_phases_that_never_ran() {
     assert!(w.fake.has_instance("orders"));
     // Interrupted mid-copy: only what exists is removed.
     let w = World::test();
-    let cancel = w.cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(15 * 60)).await;
-        cancel.cancel();
-    });
+    w.cancel_after(Duration::from_secs(15 * 60));
     failed(w.reconcile().await);
     let w = World {
         cancel: tokio_util::sync::CancellationToken::new(),
@@ -551,11 +539,7 @@ async fn teardown_tolerates_phases_that_never_ran() {
 async fn teardown_after_an_interruption_in_any_phase_leaves_only_source_and_target() {
     for minutes in [2u64, 15, 40, 52, 56, 62] {
         let w = World::test().spec(|s| s.dms.source_from_read_replica = true);
-        let cancel = w.cancel.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(minutes * 60)).await;
-            cancel.cancel();
-        });
+        w.cancel_after(Duration::from_secs(minutes * 60));
         failed(w.reconcile().await);
         let w = World {
             cancel: tokio_util::sync::CancellationToken::new(),
