@@ -11,7 +11,7 @@ use super::cutover::{
 };
 use super::error::EngineError;
 use super::fake::Op;
-use super::fixtures::Switch::{Apply, Cutover, Failback, Finalize};
+use super::fixtures::Switch::{self, Apply, Cutover, Failback, Finalize};
 use super::fixtures::{World, failed, mismatched_table, ok};
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
@@ -414,13 +414,27 @@ fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> Wor
     w.with_cancel(cancel)
 }
 
+/// Runs `op` until `done` holds, then cancels it; returns the failure, asserting it is
+/// the cancellation.
+async fn interrupted(
+    w: &World,
+    op: Switch,
+    c: &CutoverSpec,
+    done: impl Fn(&World) -> bool + Send + 'static,
+) -> EngineFailure {
+    let f = failed(cancel_when(w, done).switch(op, c).await);
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    f
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_identifier_swap_interrupted_after_the_first_rename_completes_on_rerun() {
     let w = replicating().await;
     let c = cut(CutoverStrategy::IdentifierSwap);
-    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-unencrypted"));
-    let f = failed(wc.switch(Cutover, &c).await);
-    assert!(f.error.is_cancelled(), "{}", f.error);
+    let f = interrupted(&w, Cutover, &c, |p| {
+        p.fake.has_instance("orders-unencrypted")
+    })
+    .await;
     assert_eq!(f.observed.phase, Phase::CuttingOver);
     assert!(f.observed.identifiers_swapped);
 
@@ -440,11 +454,10 @@ async fn an_identifier_swap_interrupted_after_the_first_rename_completes_on_reru
 async fn a_cutover_interrupted_after_the_reverse_task_was_created_never_creates_a_second() {
     let w = replicating().await;
     let c = cut(route53());
-    let wc = cancel_when(&w, |p| {
+    interrupted(&w, Cutover, &c, |p| {
         p.fake.tasks().iter().any(|t| t.identifier == REVERSE)
-    });
-    let f = failed(wc.switch(Cutover, &c).await);
-    assert!(f.error.is_cancelled(), "{}", f.error);
+    })
+    .await;
     let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(creates_of(&w, REVERSE), 1);
@@ -455,9 +468,10 @@ async fn a_cutover_interrupted_after_the_reverse_task_was_created_never_creates_
 async fn a_half_done_swap_is_rolled_back_deterministically_by_failback() {
     let w = replicating().await;
     let c = cut(CutoverStrategy::IdentifierSwap);
-    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-unencrypted"));
-    let f = failed(wc.switch(Cutover, &c).await);
-    assert!(f.error.is_cancelled());
+    interrupted(&w, Cutover, &c, |p| {
+        p.fake.has_instance("orders-unencrypted")
+    })
+    .await;
 
     let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
@@ -706,9 +720,10 @@ async fn a_failback_interrupted_mid_swap_completes_on_rerun_and_restarts_forward
     let c = cut(CutoverStrategy::IdentifierSwap);
     ok(w.switch(Cutover, &c).await);
     // After the first reverse rename, "orders-encrypted" exists again.
-    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-encrypted"));
-    let f = failed(wc.switch(Failback, &c).await);
-    assert!(f.error.is_cancelled(), "{}", f.error);
+    let f = interrupted(&w, Failback, &c, |p| {
+        p.fake.has_instance("orders-encrypted")
+    })
+    .await;
     assert_eq!(f.observed.phase, Phase::FailingBack);
 
     let o = ok(w.switch(Failback, &c).await);
@@ -859,11 +874,10 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
 async fn a_cutover_interrupted_after_the_switch_keeps_the_recorded_drain_time() {
     let w = replicating().await;
     let c = cut(route53());
-    let wc = cancel_when(&w, |p| {
+    let f = interrupted(&w, Cutover, &c, |p| {
         p.fake.cname(ZONE, RECORD).as_deref() == Some(TARGET_ADDR)
-    });
-    let f = failed(wc.switch(Cutover, &c).await);
-    assert!(f.error.is_cancelled(), "{}", f.error);
+    })
+    .await;
     let drained = f.observed.cutover.drained_at.expect("drain recorded");
     // The application may write to the target from here on: a second drain would start
     // the reverse task after those writes.
