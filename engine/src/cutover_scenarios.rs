@@ -82,6 +82,11 @@ fn task(w: &World, id: &str) -> ReplicationTask {
         .unwrap_or_else(|| panic!("no task {id}"))
 }
 
+/// Whether the instance `id` is encrypted at rest (`None`: it does not exist).
+fn encrypted(w: &World, id: &str) -> Option<bool> {
+    w.fake.instance(id).map(|i| i.storage_encrypted)
+}
+
 fn sgs(w: &World, id: &str) -> Vec<String> {
     w.fake
         .instance(id)
@@ -274,11 +279,7 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
 
     let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(true));
     assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
 }
 
@@ -440,11 +441,7 @@ async fn an_identifier_swap_interrupted_after_the_first_rename_completes_on_reru
 
     let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(true));
     assert!(w.fake.has_instance("orders-unencrypted"));
     assert_eq!(creates_of(&w, REVERSE), 1);
     assert_reverse_from_drain(&o, &w);
@@ -475,16 +472,8 @@ async fn a_half_done_swap_is_rolled_back_deterministically_by_failback() {
 
     let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| !i.storage_encrypted)
-    );
-    assert!(
-        w.fake
-            .instance("orders-encrypted")
-            .is_some_and(|i| i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(false));
+    assert_eq!(encrypted(&w, "orders-encrypted"), Some(true));
     assert!(!w.fake.has_instance("orders-unencrypted"));
     assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
     assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
@@ -617,11 +606,7 @@ async fn teardown_after_a_failback_removes_both_tasks_and_the_unserving_target_w
         w.fake.dms_objects()
     );
     assert!(w.fake.has_snapshot("rdsenc-orders-target-final"));
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| !i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(false));
 }
 
 #[tokio::test(start_paused = true)]
@@ -728,11 +713,7 @@ async fn a_failback_interrupted_mid_swap_completes_on_rerun_and_restarts_forward
 
     let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| !i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(false));
     assert!(!w.fake.has_instance("orders-unencrypted"));
     let forward_starts = w
         .fake
