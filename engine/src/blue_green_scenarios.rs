@@ -11,7 +11,7 @@ use super::cutover::{CutoverSpec, CutoverStrategy, RetireSource, WriteFence};
 use super::error::EngineError;
 use super::fake::Op;
 use super::fixtures::Switch::{Apply, Cutover, Failback};
-use super::fixtures::{World, failed, ok};
+use super::fixtures::{World, assert_says, failed, ok};
 use super::names::Names;
 use super::observe::KnownIds;
 use super::spec::Phase;
@@ -138,11 +138,7 @@ async fn green_created_unencrypted_is_an_error_and_never_switched_over_to() {
     let (w, _) = World::test().blue_green();
     w.fake.set_blue_green_ignores_keys(true);
     let f = failed(w.reconcile().await);
-    assert!(
-        f.error.to_string().contains("is not encrypted"),
-        "{}",
-        f.error
-    );
+    assert_says(&f, "is not encrypted");
     assert_eq!(f.observed.phase, Phase::ProvisioningGreen);
 
     let s = failed(w.switch(Cutover, &cut(RetireSource::Keep)).await);
@@ -164,7 +160,7 @@ async fn green_under_another_key_is_refused_before_switchover() {
 
     let f = w.refused(w.switch(Cutover, &cut(RetireSource::Keep))).await;
     assert_eq!(f.error.attribute(), Some("cutover"));
-    assert!(f.error.to_string().contains("instead of"), "{}", f.error);
+    assert_says(&f, "instead of");
     assert_eq!(w.fake.count(Op::SwitchoverBlueGreenDeployment), 0);
 }
 
@@ -220,7 +216,7 @@ async fn failback_after_the_switchover_is_refused_and_aws_is_untouched() {
         .refused(w.switch(Failback, &cut(RetireSource::Keep)))
         .await;
     assert_eq!(f.error.attribute(), Some("cutover"));
-    assert!(f.error.to_string().contains("no failback"), "{}", f.error);
+    assert_says(&f, "no failback");
     assert_eq!(f.observed.phase, Phase::CutOver);
 
     // Before the switchover, cutover = false is simply where it is.
@@ -424,11 +420,7 @@ async fn preflight_findings_each_name_their_attribute() {
     );
     let f = w.refused(w.reconcile()).await;
     assert_eq!(f.error.attribute(), Some("source_db_instance_identifier"));
-    assert!(
-        f.error.to_string().contains("already encrypted"),
-        "{}",
-        f.error
-    );
+    assert_says(&f, "already encrypted");
 }
 
 #[tokio::test(start_paused = true)]
@@ -467,11 +459,7 @@ async fn the_create_path_refuses_a_source_blue_green_does_not_support_before_cre
     w.fake.add_instance(src);
     let f = failed(w.reconcile().await);
     assert_eq!(f.error.attribute(), Some("strategy"));
-    assert!(
-        f.error.to_string().contains("Secrets Manager"),
-        "{}",
-        f.error
-    );
+    assert_says(&f, "Secrets Manager");
     assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
 }
 

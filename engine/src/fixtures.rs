@@ -364,6 +364,12 @@ pub fn ok(r: Result<Observed, Box<EngineFailure>>) -> Observed {
     }
 }
 
+/// Asserts the failure's message says `text`.
+pub fn assert_says(f: &EngineFailure, text: &str) {
+    let message = f.error.to_string();
+    assert!(message.contains(text), "{message}");
+}
+
 /// Unwraps a reconcile failure in tests.
 pub fn failed(r: Result<Observed, Box<EngineFailure>>) -> EngineFailure {
     match r {

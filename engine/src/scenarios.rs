@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::api::*;
 use super::error::{EngineError, Step};
 use super::fake::{Call, Op};
-use super::fixtures::{SpecExt, World, failed, mismatched_table, ok};
+use super::fixtures::{SpecExt, World, assert_says, failed, mismatched_table, ok};
 use super::names::{Names, Role};
 use super::spec::{MigrationSpec, Phase};
 
@@ -572,13 +572,7 @@ async fn a_failing_connection_test_stops_before_the_task_with_dms_message() {
     );
     let f = failed(w.reconcile().await);
     assert_eq!(f.error.step(), Some(Step::TestConnection));
-    assert!(
-        f.error
-            .to_string()
-            .contains("password authentication failed"),
-        "{}",
-        f.error
-    );
+    assert_says(&f, "password authentication failed");
     assert_eq!(w.fake.count(Op::CreateReplicationTask), 0);
     assert!(f.observed.source_endpoint.is_some());
 }
@@ -936,11 +930,7 @@ async fn a_mysql_source_without_binary_logging_is_refused_before_anything_is_mad
     w.fake.add_instance(src);
     let f = failed(w.reconcile().await);
     assert_eq!(f.error.attribute(), Some("source_db_instance_identifier"));
-    assert!(
-        f.error.to_string().contains("binary logging"),
-        "{}",
-        f.error
-    );
+    assert_says(&f, "binary logging");
     assert!(w.fake.mutations().is_empty());
 }
 
