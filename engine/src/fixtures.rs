@@ -364,6 +364,15 @@ pub fn ok(r: Result<Observed, Box<EngineFailure>>) -> Observed {
     }
 }
 
+/// The identifier of the object someone else owns that the failure refused to touch;
+/// panics on any other failure.
+pub fn foreign_object(f: &EngineFailure) -> &str {
+    match &f.error {
+        super::error::EngineError::ForeignObject { id, .. } => id,
+        other => panic!("expected a foreign-object refusal, got: {other}"),
+    }
+}
+
 /// Asserts the failure's message says `text`.
 pub fn assert_says(f: &EngineFailure, text: &str) {
     let message = f.error.to_string();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::api::*;
 use super::error::{EngineError, Step};
 use super::fake::{Call, Op};
-use super::fixtures::{SpecExt, World, assert_says, failed, mismatched_table, ok};
+use super::fixtures::{SpecExt, World, assert_says, failed, foreign_object, mismatched_table, ok};
 use super::names::{Names, Role};
 use super::spec::{MigrationSpec, Phase};
 
@@ -228,11 +228,7 @@ async fn a_foreign_instance_with_the_target_name_is_refused() {
         ..Default::default()
     });
     let f = failed(w.reconcile().await);
-    assert!(
-        matches!(f.error, EngineError::ForeignObject { .. }),
-        "{}",
-        f.error
-    );
+    assert_eq!(foreign_object(&f), "orders-encrypted");
     assert_eq!(f.error.attribute(), Some("target_db_instance_identifier"));
     assert_eq!(w.fake.count(Op::RestoreDbInstance), 0);
     assert_eq!(w.fake.count(Op::CreateDbSnapshot), 0);
@@ -974,11 +970,7 @@ async fn a_foreign_snapshot_with_our_name_is_refused() {
         ..Default::default()
     });
     let f = failed(w.reconcile().await);
-    assert!(
-        matches!(&f.error, EngineError::ForeignObject { id, .. } if id == "rdsenc-orders-snapshot"),
-        "{}",
-        f.error
-    );
+    assert_eq!(foreign_object(&f), "rdsenc-orders-snapshot");
     assert_eq!(w.fake.count(Op::CopyDbSnapshot), 0);
     assert!(f.observed.source_snapshot.is_none());
 }
@@ -1006,11 +998,7 @@ async fn a_foreign_dms_endpoint_with_our_name_is_refused_and_left_alone() {
         .await
         .expect("seed endpoint");
     let f = failed(w.reconcile().await);
-    assert!(
-        matches!(f.error, EngineError::ForeignObject { .. }),
-        "{}",
-        f.error
-    );
+    assert_eq!(foreign_object(&f), "rdsenc-orders-source");
     assert!(f.observed.source_endpoint.is_none());
     let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
