@@ -826,12 +826,17 @@ impl FakeAws {
         }
     }
 
-    /// The instance `id`, refused unless ready for a change (modify and snapshot need it).
-    fn ready_instance(&self, st: &mut State, id: &str) -> Result<DbInstance, AwsError> {
+    /// The instance `id`, refused unless `allowed` admits its status.
+    fn instance_when(
+        &self,
+        st: &mut State,
+        id: &str,
+        allowed: impl FnOnce(&DbInstanceStatus) -> bool,
+    ) -> Result<DbInstance, AwsError> {
         let inst = self
             .instance_view(st, id)
             .ok_or_else(|| not_found("RDS DB Instance", id))?;
-        refuse_if(!inst.status.is_ready(), || {
+        refuse_if(!allowed(&inst.status), || {
             invalid(
                 "InvalidDBInstanceState",
                 format!("instance {id} is {}", inst.status),
@@ -1158,7 +1163,11 @@ impl AwsApi for FakeAws {
         input: &ModifyDbInstanceInput,
     ) -> Result<DbInstance, AwsError> {
         let (now, mut st) = self.open_at(Op::ModifyDbInstance, &input.db_instance_identifier)?;
-        self.ready_instance(&mut st, &input.db_instance_identifier)?;
+        self.instance_when(
+            &mut st,
+            &input.db_instance_identifier,
+            DbInstanceStatus::is_ready,
+        )?;
         if let Some(new) = &input.new_db_instance_identifier
             && (self.instance_view(&mut st, new).is_some()
                 || st.reserved.get(new).is_some_and(|until| now < *until))
@@ -1280,15 +1289,8 @@ impl AwsApi for FakeAws {
 
     async fn stop_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError> {
         let (now, mut st) = self.open_at(Op::StopDbInstance, identifier)?;
-        let cur = self
-            .instance_view(&mut st, identifier)
-            .ok_or_else(|| not_found("RDS DB Instance", identifier))?;
-        refuse_if(cur.status != DbInstanceStatus::Available, || {
-            invalid(
-                "InvalidDBInstanceState",
-                format!("instance {identifier} is {}", cur.status),
-            )
-        })?;
+        let available = |s: &DbInstanceStatus| *s == DbInstanceStatus::Available;
+        let cur = self.instance_when(&mut st, identifier, available)?;
         if let Some(inst) = st.instances.get_mut(identifier) {
             inst.tl.busy(
                 now,
@@ -1350,7 +1352,11 @@ impl AwsApi for FakeAws {
         input: &CreateDbSnapshotInput,
     ) -> Result<DbSnapshot, AwsError> {
         let (now, mut st) = self.open_new(Op::CreateDbSnapshot, &input.snapshot_identifier)?;
-        let inst = self.ready_instance(&mut st, &input.db_instance_identifier)?;
+        let inst = self.instance_when(
+            &mut st,
+            &input.db_instance_identifier,
+            DbInstanceStatus::is_ready,
+        )?;
         let id = input.snapshot_identifier.clone();
         let v = DbSnapshot {
             identifier: id.clone(),
