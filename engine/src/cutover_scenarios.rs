@@ -11,8 +11,8 @@ use super::cutover::{
 };
 use super::error::EngineError;
 use super::fake::Op;
-use super::fixtures::Switch::{Apply, Cutover, Failback, Finalize};
-use super::fixtures::{World, failed, ok};
+use super::fixtures::Switch::{self, Apply, Cutover, Failback, Finalize};
+use super::fixtures::{World, failed, mismatched_table, ok};
 use super::observe::{KnownIds, Observed};
 use super::reconcile::EngineFailure;
 use super::spec::Phase;
@@ -54,6 +54,15 @@ fn lag(seconds: f64) -> CdcLatency {
 
 /// A replicating migration, the application's CNAME on the source, both directions
 /// caught up.
+/// Sets the forward task's CDC latency to zero once `after` has passed on the clock.
+fn lag_drains_after(w: &World, after: Duration) {
+    let fake = w.fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        fake.set_cdc_latency(FORWARD, lag(0.0));
+    });
+}
+
 async fn replicating() -> World {
     let w = World::test().spec(|s| s.delete_target_on_destroy = true);
     let o = ok(w.reconcile().await);
@@ -71,6 +80,11 @@ fn task(w: &World, id: &str) -> ReplicationTask {
         .into_iter()
         .find(|t| t.identifier == id)
         .unwrap_or_else(|| panic!("no task {id}"))
+}
+
+/// Whether the instance `id` is encrypted at rest (`None`: it does not exist).
+fn encrypted(w: &World, id: &str) -> Option<bool> {
+    w.fake.instance(id).map(|i| i.storage_encrypted)
 }
 
 fn sgs(w: &World, id: &str) -> Vec<String> {
@@ -175,10 +189,8 @@ async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving
     assert_eq!(o.active_db_instance_identifier(), Some("orders-encrypted"));
 
     // Failback after finalize is refused and changes nothing.
-    w.fake.clear_calls();
-    let f = failed(w.switch(Failback, &c).await);
+    let f = w.refused(w.switch(Failback, &c)).await;
     assert!(refusal(&f).contains("finalized"), "{}", f.error);
-    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
 
     // Teardown keeps the serving (encrypted) instance despite delete_target_on_destroy.
     let out = w.teardown().await;
@@ -267,11 +279,7 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
 
     let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(true));
     assert_eq!(w.fake.count(Op::DeleteDbInstance), 0);
 }
 
@@ -337,11 +345,7 @@ async fn a_lag_above_the_bound_is_refused_with_the_measured_value_and_nothing_ch
 async fn cutover_waits_for_the_lag_to_drop_within_the_timeout() {
     let w = replicating().await;
     w.fake.set_cdc_latency(FORWARD, lag(30.0));
-    let fake = w.fake.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(10 * 60)).await;
-        fake.set_cdc_latency(FORWARD, lag(0.0));
-    });
+    lag_drains_after(&w, Duration::from_secs(10 * 60));
     let o = ok(w.switch(Cutover, &cut(route53())).await);
     assert_eq!(o.phase, Phase::CutOver);
 }
@@ -349,26 +353,10 @@ async fn cutover_waits_for_the_lag_to_drop_within_the_timeout() {
 #[tokio::test(start_paused = true)]
 async fn a_validation_mismatch_is_refused_and_nothing_changes() {
     let w = replicating().await;
-    w.fake.set_table_stats(
-        FORWARD,
-        vec![TableStatistics {
-            schema_name: "public".into(),
-            table_name: "orders".into(),
-            table_state: TableState::Completed,
-            full_load_rows: 10,
-            inserts: 0,
-            updates: 0,
-            deletes: 0,
-            validation_state: ValidationState::MismatchedRecords,
-            validation_pending_records: 0,
-            validation_failed_records: 3,
-            validation_suspended_records: 0,
-        }],
-    );
-    w.fake.clear_calls();
-    let f = failed(w.switch(Cutover, &cut(route53())).await);
+    w.fake
+        .set_table_stats(FORWARD, vec![mismatched_table("orders")]);
+    let f = w.refused(w.switch(Cutover, &cut(route53()))).await;
     assert!(refusal(&f).contains("mismatched: 1 table"), "{}", f.error);
-    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
 }
 
 #[tokio::test(start_paused = true)]
@@ -379,25 +367,20 @@ async fn a_taken_swap_name_is_refused_before_any_rename() {
     squatter.arn = String::new();
     squatter.endpoint = None;
     w.fake.add_instance(squatter);
-    w.fake.clear_calls();
-    let f = failed(
-        w.switch(Cutover, &cut(CutoverStrategy::IdentifierSwap))
-            .await,
-    );
+    let f = w
+        .refused(w.switch(Cutover, &cut(CutoverStrategy::IdentifierSwap)))
+        .await;
     let msg = refusal(&f);
     assert!(msg.contains("orders-unencrypted"), "{msg}");
     assert_eq!(f.error.attribute(), Some("cutover_strategy"));
-    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
 }
 
 #[tokio::test(start_paused = true)]
 async fn finalize_before_cutover_is_refused_and_nothing_changes() {
     let w = replicating().await;
-    w.fake.clear_calls();
-    let f = failed(w.switch(Finalize, &cut(route53())).await);
+    let f = w.refused(w.switch(Finalize, &cut(route53()))).await;
     assert!(refusal(&f).contains("replicating"), "{}", f.error);
     assert_eq!(f.error.attribute(), Some("finalize"));
-    assert!(w.fake.mutations().is_empty());
 }
 
 #[tokio::test(start_paused = true)]
@@ -409,11 +392,9 @@ async fn snapshot_and_delete_of_a_protected_source_is_refused_before_anything_is
     let mut protected = w.fake.instance("orders").expect("source");
     protected.deletion_protection = true;
     w.fake.add_instance(protected);
-    w.fake.clear_calls();
-    let f = failed(w.switch(Finalize, &c).await);
+    let f = w.refused(w.switch(Finalize, &c)).await;
     assert!(refusal(&f).contains("deletion protection"), "{}", f.error);
     assert_eq!(f.error.attribute(), Some("retire_source"));
-    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
     assert_eq!(f.observed.phase, Phase::CutOver);
 }
 
@@ -434,23 +415,33 @@ fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> Wor
     w.with_cancel(cancel)
 }
 
+/// Runs `op` until `done` holds, then cancels it; returns the failure, asserting it is
+/// the cancellation.
+async fn interrupted(
+    w: &World,
+    op: Switch,
+    c: &CutoverSpec,
+    done: impl Fn(&World) -> bool + Send + 'static,
+) -> EngineFailure {
+    let f = failed(cancel_when(w, done).switch(op, c).await);
+    assert!(f.error.is_cancelled(), "{}", f.error);
+    f
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_identifier_swap_interrupted_after_the_first_rename_completes_on_rerun() {
     let w = replicating().await;
     let c = cut(CutoverStrategy::IdentifierSwap);
-    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-unencrypted"));
-    let f = failed(wc.switch(Cutover, &c).await);
-    assert!(f.error.is_cancelled(), "{}", f.error);
+    let f = interrupted(&w, Cutover, &c, |p| {
+        p.fake.has_instance("orders-unencrypted")
+    })
+    .await;
     assert_eq!(f.observed.phase, Phase::CuttingOver);
     assert!(f.observed.identifiers_swapped);
 
     let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(true));
     assert!(w.fake.has_instance("orders-unencrypted"));
     assert_eq!(creates_of(&w, REVERSE), 1);
     assert_reverse_from_drain(&o, &w);
@@ -460,11 +451,10 @@ async fn an_identifier_swap_interrupted_after_the_first_rename_completes_on_reru
 async fn a_cutover_interrupted_after_the_reverse_task_was_created_never_creates_a_second() {
     let w = replicating().await;
     let c = cut(route53());
-    let wc = cancel_when(&w, |p| {
+    interrupted(&w, Cutover, &c, |p| {
         p.fake.tasks().iter().any(|t| t.identifier == REVERSE)
-    });
-    let f = failed(wc.switch(Cutover, &c).await);
-    assert!(f.error.is_cancelled(), "{}", f.error);
+    })
+    .await;
     let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(creates_of(&w, REVERSE), 1);
@@ -475,22 +465,15 @@ async fn a_cutover_interrupted_after_the_reverse_task_was_created_never_creates_
 async fn a_half_done_swap_is_rolled_back_deterministically_by_failback() {
     let w = replicating().await;
     let c = cut(CutoverStrategy::IdentifierSwap);
-    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-unencrypted"));
-    let f = failed(wc.switch(Cutover, &c).await);
-    assert!(f.error.is_cancelled());
+    interrupted(&w, Cutover, &c, |p| {
+        p.fake.has_instance("orders-unencrypted")
+    })
+    .await;
 
     let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| !i.storage_encrypted)
-    );
-    assert!(
-        w.fake
-            .instance("orders-encrypted")
-            .is_some_and(|i| i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(false));
+    assert_eq!(encrypted(&w, "orders-encrypted"), Some(true));
     assert!(!w.fake.has_instance("orders-unencrypted"));
     assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
     assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
@@ -572,10 +555,8 @@ async fn switch_futures_are_no_larger_than_the_create_path_so_worker_stacks_hold
 async fn apply_switch_cuts_over_and_finalizes_in_one_call_and_refuses_finalize_without_cutover() {
     let w = replicating().await;
     let c = cut(route53());
-    w.fake.clear_calls();
-    let f = failed(w.switch(Apply(false, true), &c).await);
+    let f = w.refused(w.switch(Apply(false, true), &c)).await;
     assert_eq!(f.error.attribute(), Some("finalize"));
-    assert!(w.fake.mutations().is_empty());
 
     let o = ok(w.switch(Apply(false, false), &c).await);
     assert_eq!(
@@ -597,12 +578,10 @@ async fn failback_after_finalize_is_refused_and_nothing_changes() {
     let c = cut(CutoverStrategy::None);
     ok(w.switch(Cutover, &c).await);
     ok(w.switch(Finalize, &c).await);
-    w.fake.clear_calls();
-    let f = failed(w.switch(Failback, &c).await);
+    let f = w.refused(w.switch(Failback, &c)).await;
     let msg = refusal(&f);
     assert!(msg.contains("finalized"), "{msg}");
     assert_eq!(f.error.attribute(), Some("cutover"));
-    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
     assert_eq!(f.observed.phase, Phase::Finalized);
 }
 
@@ -627,11 +606,7 @@ async fn teardown_after_a_failback_removes_both_tasks_and_the_unserving_target_w
         w.fake.dms_objects()
     );
     assert!(w.fake.has_snapshot("rdsenc-orders-target-final"));
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| !i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(false));
 }
 
 #[tokio::test(start_paused = true)]
@@ -658,11 +633,7 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
     let w = replicating().await;
     // Within the bound, so the checks pass, but not drained.
     w.fake.set_cdc_latency(FORWARD, lag(3.0));
-    let fake = w.fake.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(5 * 60)).await;
-        fake.set_cdc_latency(FORWARD, lag(0.0));
-    });
+    lag_drains_after(&w, Duration::from_secs(5 * 60));
     w.fake.clear_calls();
     let o = ok(w.switch(Cutover, &cut(route53())).await);
     let calls = w.fake.calls();
@@ -734,18 +705,15 @@ async fn a_failback_interrupted_mid_swap_completes_on_rerun_and_restarts_forward
     let c = cut(CutoverStrategy::IdentifierSwap);
     ok(w.switch(Cutover, &c).await);
     // After the first reverse rename, "orders-encrypted" exists again.
-    let wc = cancel_when(&w, |p| p.fake.has_instance("orders-encrypted"));
-    let f = failed(wc.switch(Failback, &c).await);
-    assert!(f.error.is_cancelled(), "{}", f.error);
+    let f = interrupted(&w, Failback, &c, |p| {
+        p.fake.has_instance("orders-encrypted")
+    })
+    .await;
     assert_eq!(f.observed.phase, Phase::FailingBack);
 
     let o = ok(w.switch(Failback, &c).await);
     assert_eq!(o.phase, Phase::Replicating);
-    assert!(
-        w.fake
-            .instance("orders")
-            .is_some_and(|i| !i.storage_encrypted)
-    );
+    assert_eq!(encrypted(&w, "orders"), Some(false));
     assert!(!w.fake.has_instance("orders-unencrypted"));
     let forward_starts = w
         .fake
@@ -772,12 +740,12 @@ async fn a_cutover_whose_failback_could_not_be_lossless_is_refused_before_anythi
     });
     ok(w.reconcile().await);
     w.fake.set_cdc_latency(FORWARD, lag(0.0));
-    w.fake.clear_calls();
-    let f = failed(w.switch(Cutover, &cut(CutoverStrategy::None)).await);
+    let f = w
+        .refused(w.switch(Cutover, &cut(CutoverStrategy::None)))
+        .await;
     let msg = refusal(&f);
     assert!(msg.contains("transformation rules"), "{msg}");
     assert!(msg.contains("backup_retention_period 0"), "{msg}");
-    assert!(w.fake.mutations().is_empty(), "{:?}", w.fake.mutations());
 }
 
 #[tokio::test(start_paused = true)]
@@ -853,11 +821,7 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
     let stale = w.observe().await.known_ids();
     assert_eq!(stale.recorded_phase, Some(Phase::Replicating));
     w.fake.clear_calls();
-    let settled = w
-        .engine
-        .refresh(&w.spec, &stale, &CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("refresh: {e}"));
+    let settled = w.refresh(&stale).await;
     assert_eq!(settled.phase, Phase::Replicating);
     assert_eq!(
         w.fake.count(Op::DescribeReplicationTask),
@@ -877,21 +841,13 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
     assert!(f.error.is_cancelled(), "{}", f.error);
 
     // Terraform saved nothing: the refresh still starts from the stale state.
-    let o = w
-        .engine
-        .refresh(&w.spec, &stale, &CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("refresh: {e}"));
+    let o = w.refresh(&stale).await;
     assert_eq!(o.phase, Phase::CuttingOver);
     assert!(
         o.reverse_task.is_some(),
         "the reverse task is found by name"
     );
-    let full = w
-        .engine
-        .observe(&w.spec, &stale, &CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("observe: {e}"));
+    let full = w.observe_known(&stale).await;
     assert_eq!(o.computed(), full.computed());
 }
 
@@ -899,11 +855,10 @@ async fn a_refresh_with_state_from_before_an_interrupted_cutover_still_sees_the_
 async fn a_cutover_interrupted_after_the_switch_keeps_the_recorded_drain_time() {
     let w = replicating().await;
     let c = cut(route53());
-    let wc = cancel_when(&w, |p| {
+    let f = interrupted(&w, Cutover, &c, |p| {
         p.fake.cname(ZONE, RECORD).as_deref() == Some(TARGET_ADDR)
-    });
-    let f = failed(wc.switch(Cutover, &c).await);
-    assert!(f.error.is_cancelled(), "{}", f.error);
+    })
+    .await;
     let drained = f.observed.cutover.drained_at.expect("drain recorded");
     // The application may write to the target from here on: a second drain would start
     // the reverse task after those writes.

@@ -203,6 +203,16 @@ impl<S: Clone> Timeline<S> {
             self.steps.push((now + d, s));
         }
     }
+    /// Starts in `first` and turns `then` after `after` (`None`: gone).
+    fn turning(now: Instant, first: S, after: Duration, then: Option<S>) -> Self {
+        let mut tl = Self::new(now, first);
+        tl.set(now, vec![(after, then)]);
+        tl
+    }
+    /// From `now` in `busy`, then `then` after `after` (`None`: gone).
+    fn busy(&mut self, now: Instant, busy: S, after: Duration, then: Option<S>) {
+        self.set(now, vec![(Duration::ZERO, Some(busy)), (after, then)]);
+    }
     fn at(&self, now: Instant) -> Option<S> {
         self.steps
             .iter()
@@ -339,6 +349,9 @@ impl std::fmt::Debug for FakeAws {
 
 const REGION_ACCOUNT: &str = "us-east-1:123456789012";
 
+/// DMS's fault for a create whose identifier is taken.
+const DMS_EXISTS: &str = "ResourceAlreadyExistsFault";
+
 fn fqdn(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
 }
@@ -361,6 +374,37 @@ fn invalid(code: &str, message: String) -> AwsError {
     AwsError::InvalidState {
         code: code.to_owned(),
         message,
+    }
+}
+
+/// Refuses with `error` when `refused`: the guard every call makes before it changes
+/// anything.
+fn refuse_if(refused: bool, error: impl FnOnce() -> AwsError) -> Result<(), AwsError> {
+    if refused { Err(error()) } else { Ok(()) }
+}
+
+/// DMS's fault for an object in a state the call cannot act on.
+fn dms_busy(message: String) -> AwsError {
+    invalid("InvalidResourceStateFault", message)
+}
+
+/// The identifier an ARN ends with (RDS takes either in its snapshot and source fields).
+fn last_segment(arn: &str) -> String {
+    arn.rsplit(':').next().unwrap_or_default().to_owned()
+}
+
+/// The ARN `which` names among DMS `objects` (keyed by ARN), found by ARN or identifier.
+fn dms_arn<T>(
+    objects: &BTreeMap<String, T>,
+    which: &DmsRef,
+    identifier: impl Fn(&T) -> &String,
+) -> Option<String> {
+    match which {
+        DmsRef::Arn(a) => objects.contains_key(a).then(|| a.clone()),
+        DmsRef::Id(id) => objects
+            .iter()
+            .find(|(_, o)| identifier(o) == id)
+            .map(|(arn, _)| arn.clone()),
     }
 }
 
@@ -402,6 +446,31 @@ impl FakeAws {
         self.enter(op, id)?;
         let now = self.now();
         Ok((now, self.lock()))
+    }
+
+    /// [`FakeAws::open_at`] for a create: refuses an `id` already taken, as AWS does, in
+    /// the list the operation creates into.
+    fn open_new(&self, op: Op, id: &str) -> Result<(Instant, MutexGuard<'_, State>), AwsError> {
+        let (now, mut st) = self.open_at(op, id)?;
+        let dms = DmsRef::Id(id.to_owned());
+        let (taken, code) = match op {
+            Op::RestoreDbInstance | Op::CreateReadReplica => (
+                self.instance_view(&mut st, id).is_some(),
+                "DBInstanceAlreadyExists",
+            ),
+            Op::CreateDbSnapshot => (
+                self.snapshot_view(&mut st, id).is_some(),
+                "DBSnapshotAlreadyExists",
+            ),
+            Op::CreateReplicationSubnetGroup => (st.subnet_groups.contains_key(id), DMS_EXISTS),
+            Op::CreateReplicationInstance => (self.ri_view(&mut st, &dms).is_some(), DMS_EXISTS),
+            Op::CreateEndpoint => (Self::endpoint_arn(&st, &dms).is_some(), DMS_EXISTS),
+            Op::CreateReplicationTask => (self.task_view(&mut st, &dms).is_some(), DMS_EXISTS),
+            // Other operations create nothing under `id`.
+            _ => (false, ""),
+        };
+        refuse_if(taken, || exists(code, id))?;
+        Ok((now, st))
     }
 
     /// Logs the call and applies any injected fault.
@@ -632,20 +701,13 @@ impl FakeAws {
 
     /// True when an instance with this identifier exists (not yet gone).
     pub fn has_instance(&self, id: &str) -> bool {
-        let now = self.now();
-        self.lock()
-            .instances
-            .get(id)
-            .is_some_and(|i| i.tl.at(now).is_some())
+        self.instance(id).is_some()
     }
 
     /// True when a snapshot with this identifier exists.
     pub fn has_snapshot(&self, id: &str) -> bool {
-        let now = self.now();
-        self.lock()
-            .snapshots
-            .get(id)
-            .is_some_and(|s| s.tl.at(now).is_some())
+        let mut st = self.lock();
+        self.snapshot_view(&mut st, id).is_some()
     }
 
     /// Identifiers of every DMS object that exists (instances, endpoints, tasks, subnet
@@ -764,6 +826,25 @@ impl FakeAws {
         }
     }
 
+    /// The instance `id`, refused unless `allowed` admits its status.
+    fn instance_when(
+        &self,
+        st: &mut State,
+        id: &str,
+        allowed: impl FnOnce(&DbInstanceStatus) -> bool,
+    ) -> Result<DbInstance, AwsError> {
+        let inst = self
+            .instance_view(st, id)
+            .ok_or_else(|| not_found("RDS DB Instance", id))?;
+        refuse_if(!allowed(&inst.status), || {
+            invalid(
+                "InvalidDBInstanceState",
+                format!("instance {id} is {}", inst.status),
+            )
+        })?;
+        Ok(inst)
+    }
+
     fn bgd_view(&self, st: &mut State, id: &str) -> Option<BlueGreenDeployment> {
         let now = self.now();
         let d = st.bgds.get(id)?;
@@ -827,6 +908,20 @@ impl FakeAws {
         }
     }
 
+    /// The snapshot `id`, refused unless `available` (restore and copy read from it).
+    fn available_snapshot(&self, st: &mut State, id: &str) -> Result<DbSnapshot, AwsError> {
+        let snap = self
+            .snapshot_view(st, id)
+            .ok_or_else(|| not_found("RDS DB Snapshot", id))?;
+        refuse_if(snap.status != SnapshotStatus::Available, || {
+            invalid(
+                "InvalidDBSnapshotState",
+                format!("snapshot {id} is {}", snap.status),
+            )
+        })?;
+        Ok(snap)
+    }
+
     fn snapshot_view(&self, st: &mut State, id: &str) -> Option<DbSnapshot> {
         let now = self.now();
         let s = st.snapshots.get(id)?;
@@ -854,16 +949,7 @@ impl FakeAws {
 
     fn ri_view(&self, st: &mut State, which: &DmsRef) -> Option<(String, ReplicationInstance)> {
         let now = self.now();
-        let arn = match which {
-            DmsRef::Arn(a) => a.clone(),
-            DmsRef::Id(id) => st
-                .ris
-                .values()
-                .find(|r| &r.v.identifier == id)?
-                .v
-                .arn
-                .clone(),
-        };
+        let arn = dms_arn(&st.ris, which, |r| &r.v.identifier)?;
         let r = st.ris.get(&arn)?;
         match r.tl.at(now) {
             Some(s) => {
@@ -879,28 +965,12 @@ impl FakeAws {
     }
 
     fn endpoint_arn(st: &State, which: &DmsRef) -> Option<String> {
-        match which {
-            DmsRef::Arn(a) => st.endpoints.contains_key(a).then(|| a.clone()),
-            DmsRef::Id(id) => st
-                .endpoints
-                .values()
-                .find(|e| &e.0.identifier == id)
-                .map(|e| e.0.arn.clone()),
-        }
+        dms_arn(&st.endpoints, which, |e| &e.0.identifier)
     }
 
     fn task_view(&self, st: &mut State, which: &DmsRef) -> Option<ReplicationTask> {
         let now = self.now();
-        let arn = match which {
-            DmsRef::Arn(a) => a.clone(),
-            DmsRef::Id(id) => st
-                .tasks
-                .values()
-                .find(|t| &t.v.identifier == id)?
-                .v
-                .arn
-                .clone(),
-        };
+        let arn = dms_arn(&st.tasks, which, |t| &t.v.identifier)?;
         let t = st.tasks.get_mut(&arn)?;
         // An injected failure fires once the task has been running long enough.
         if let (Some((after, msg)), Some(ReplicationTaskStatus::Running)) =
@@ -953,6 +1023,26 @@ impl FakeAws {
         Some(v)
     }
 
+    /// The task `arn` for a call that `allowed` admits in its current status (returned
+    /// with it), refused with DMS's fault otherwise; `why` ends the refusal's message.
+    fn task_when<'a>(
+        &self,
+        st: &'a mut State,
+        arn: &str,
+        allowed: impl FnOnce(&ReplicationTaskStatus) -> bool,
+        why: &str,
+    ) -> Result<(ReplicationTaskStatus, &'a mut Task), AwsError> {
+        let gone = || not_found("DMS Replication Task", arn);
+        let cur = self
+            .task_view(st, &DmsRef::Arn(arn.to_owned()))
+            .ok_or_else(gone)?;
+        refuse_if(!allowed(&cur.status), || {
+            dms_busy(format!("task {} is {}{why}", cur.identifier, cur.status))
+        })?;
+        let task = st.tasks.get_mut(arn).ok_or_else(gone)?;
+        Ok((cur.status, task))
+    }
+
     fn tags_of(&self, st: &mut State, arn: &str) -> Option<Tags> {
         if let Some(i) = st.instances.values().find(|i| i.v.arn == arn) {
             return Some(i.v.tags.clone());
@@ -1002,31 +1092,9 @@ impl AwsApi for FakeAws {
         &self,
         input: &RestoreDbInstanceInput,
     ) -> Result<DbInstance, AwsError> {
-        let (now, mut st) = self.open_at(Op::RestoreDbInstance, &input.db_instance_identifier)?;
-        if self
-            .instance_view(&mut st, &input.db_instance_identifier)
-            .is_some()
-        {
-            return Err(exists(
-                "DBInstanceAlreadyExists",
-                &input.db_instance_identifier,
-            ));
-        }
-        let snap_id = input
-            .db_snapshot_identifier
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let snap = self
-            .snapshot_view(&mut st, &snap_id)
-            .ok_or_else(|| not_found("RDS DB Snapshot", &snap_id))?;
-        if snap.status != SnapshotStatus::Available {
-            return Err(invalid(
-                "InvalidDBSnapshotState",
-                format!("snapshot {snap_id} is {}", snap.status),
-            ));
-        }
+        let (now, mut st) = self.open_new(Op::RestoreDbInstance, &input.db_instance_identifier)?;
+        let snap_id = last_segment(&input.db_snapshot_identifier);
+        let snap = self.available_snapshot(&mut st, &snap_id)?;
         let id = input.db_instance_identifier.clone();
         let port = input.port.unwrap_or(5432);
         let v = DbInstance {
@@ -1095,15 +1163,11 @@ impl AwsApi for FakeAws {
         input: &ModifyDbInstanceInput,
     ) -> Result<DbInstance, AwsError> {
         let (now, mut st) = self.open_at(Op::ModifyDbInstance, &input.db_instance_identifier)?;
-        let cur = self
-            .instance_view(&mut st, &input.db_instance_identifier)
-            .ok_or_else(|| not_found("RDS DB Instance", &input.db_instance_identifier))?;
-        if !cur.status.is_ready() {
-            return Err(invalid(
-                "InvalidDBInstanceState",
-                format!("instance {} is {}", cur.identifier, cur.status),
-            ));
-        }
+        self.instance_when(
+            &mut st,
+            &input.db_instance_identifier,
+            DbInstanceStatus::is_ready,
+        )?;
         if let Some(new) = &input.new_db_instance_identifier
             && (self.instance_view(&mut st, new).is_some()
                 || st.reserved.get(new).is_some_and(|until| now < *until))
@@ -1158,12 +1222,11 @@ impl AwsApi for FakeAws {
         } else {
             DbInstanceStatus::Modifying
         };
-        inst.tl.set(
+        inst.tl.busy(
             now,
-            vec![
-                (Duration::ZERO, Some(busy.clone())),
-                (self.timings.modify, Some(DbInstanceStatus::Available)),
-            ],
+            busy.clone(),
+            self.timings.modify,
+            Some(DbInstanceStatus::Available),
         );
         let mut out = inst.v.clone();
         out.status = busy;
@@ -1183,13 +1246,13 @@ impl AwsApi for FakeAws {
                 status: Some(400),
             });
         }
-        if cur.status == DbInstanceStatus::Deleting {
-            return Err(invalid("InvalidDBInstanceState", "already deleting".into()));
-        }
+        refuse_if(cur.status == DbInstanceStatus::Deleting, || {
+            invalid("InvalidDBInstanceState", "already deleting".into())
+        })?;
         if let FinalSnapshot::Take(snap_id) = &input.final_snapshot {
-            if st.snapshots.contains_key(snap_id) {
-                return Err(exists("DBSnapshotAlreadyExists", snap_id));
-            }
+            refuse_if(st.snapshots.contains_key(snap_id), || {
+                exists("DBSnapshotAlreadyExists", snap_id)
+            })?;
             let v = DbSnapshot {
                 identifier: snap_id.clone(),
                 arn: format!("arn:aws:rds:{REGION_ACCOUNT}:snapshot:{snap_id}"),
@@ -1214,12 +1277,11 @@ impl AwsApi for FakeAws {
             );
         }
         if let Some(inst) = st.instances.get_mut(&input.db_instance_identifier) {
-            inst.tl.set(
+            inst.tl.busy(
                 now,
-                vec![
-                    (Duration::ZERO, Some(DbInstanceStatus::Deleting)),
-                    (self.timings.instance_delete, None),
-                ],
+                DbInstanceStatus::Deleting,
+                self.timings.instance_delete,
+                None,
             );
         }
         Ok(())
@@ -1227,22 +1289,14 @@ impl AwsApi for FakeAws {
 
     async fn stop_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError> {
         let (now, mut st) = self.open_at(Op::StopDbInstance, identifier)?;
-        let cur = self
-            .instance_view(&mut st, identifier)
-            .ok_or_else(|| not_found("RDS DB Instance", identifier))?;
-        if cur.status != DbInstanceStatus::Available {
-            return Err(invalid(
-                "InvalidDBInstanceState",
-                format!("instance {identifier} is {}", cur.status),
-            ));
-        }
+        let available = |s: &DbInstanceStatus| *s == DbInstanceStatus::Available;
+        let cur = self.instance_when(&mut st, identifier, available)?;
         if let Some(inst) = st.instances.get_mut(identifier) {
-            inst.tl.set(
+            inst.tl.busy(
                 now,
-                vec![
-                    (Duration::ZERO, Some(DbInstanceStatus::Stopping)),
-                    (self.timings.instance_stop, Some(DbInstanceStatus::Stopped)),
-                ],
+                DbInstanceStatus::Stopping,
+                self.timings.instance_stop,
+                Some(DbInstanceStatus::Stopped),
             );
         }
         let mut out = cur;
@@ -1254,16 +1308,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateReadReplicaInput,
     ) -> Result<DbInstance, AwsError> {
-        let (now, mut st) = self.open_at(Op::CreateReadReplica, &input.db_instance_identifier)?;
-        if self
-            .instance_view(&mut st, &input.db_instance_identifier)
-            .is_some()
-        {
-            return Err(exists(
-                "DBInstanceAlreadyExists",
-                &input.db_instance_identifier,
-            ));
-        }
+        let (now, mut st) = self.open_new(Op::CreateReadReplica, &input.db_instance_identifier)?;
         let src = self
             .instance_view(&mut st, &input.source_db_instance_identifier)
             .ok_or_else(|| not_found("RDS DB Instance", &input.source_db_instance_identifier))?;
@@ -1289,10 +1334,11 @@ impl AwsApi for FakeAws {
             backup_retention_period: 0,
             ..src.clone()
         };
-        let mut tl = Timeline::new(now, DbInstanceStatus::Creating);
-        tl.set(
+        let tl = Timeline::turning(
             now,
-            vec![(self.timings.read_replica, Some(DbInstanceStatus::Available))],
+            DbInstanceStatus::Creating,
+            self.timings.read_replica,
+            Some(DbInstanceStatus::Available),
         );
         st.instances.insert(id.clone(), Inst { v: v.clone(), tl });
         if let Some(s) = st.instances.get_mut(&src.identifier) {
@@ -1305,25 +1351,12 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateDbSnapshotInput,
     ) -> Result<DbSnapshot, AwsError> {
-        let (now, mut st) = self.open_at(Op::CreateDbSnapshot, &input.snapshot_identifier)?;
-        if self
-            .snapshot_view(&mut st, &input.snapshot_identifier)
-            .is_some()
-        {
-            return Err(exists(
-                "DBSnapshotAlreadyExists",
-                &input.snapshot_identifier,
-            ));
-        }
-        let inst = self
-            .instance_view(&mut st, &input.db_instance_identifier)
-            .ok_or_else(|| not_found("RDS DB Instance", &input.db_instance_identifier))?;
-        if !inst.status.is_ready() {
-            return Err(invalid(
-                "InvalidDBInstanceState",
-                format!("instance {} is {}", inst.identifier, inst.status),
-            ));
-        }
+        let (now, mut st) = self.open_new(Op::CreateDbSnapshot, &input.snapshot_identifier)?;
+        let inst = self.instance_when(
+            &mut st,
+            &input.db_instance_identifier,
+            DbInstanceStatus::is_ready,
+        )?;
         let id = input.snapshot_identifier.clone();
         let v = DbSnapshot {
             identifier: id.clone(),
@@ -1339,10 +1372,11 @@ impl AwsApi for FakeAws {
             tags: input.tags.clone(),
             ..Default::default()
         };
-        let mut tl = Timeline::new(now, SnapshotStatus::Creating);
-        tl.set(
+        let tl = Timeline::turning(
             now,
-            vec![(self.timings.snapshot, Some(SnapshotStatus::Available))],
+            SnapshotStatus::Creating,
+            self.timings.snapshot,
+            Some(SnapshotStatus::Available),
         );
         st.snapshots.insert(
             id,
@@ -1373,30 +1407,13 @@ impl AwsApi for FakeAws {
                 status: Some(400),
             })?;
         let mut st = self.lock();
-        if self
-            .snapshot_view(&mut st, &input.target_snapshot_identifier)
-            .is_some()
-        {
-            return Err(exists(
-                "DBSnapshotAlreadyExists",
-                &input.target_snapshot_identifier,
-            ));
-        }
-        let src_id = input
-            .source_snapshot_identifier
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let src = self
-            .snapshot_view(&mut st, &src_id)
-            .ok_or_else(|| not_found("RDS DB Snapshot", &src_id))?;
-        if src.status != SnapshotStatus::Available {
-            return Err(invalid(
-                "InvalidDBSnapshotState",
-                format!("snapshot {src_id} is {}", src.status),
-            ));
-        }
+        refuse_if(
+            self.snapshot_view(&mut st, &input.target_snapshot_identifier)
+                .is_some(),
+            || exists("DBSnapshotAlreadyExists", &input.target_snapshot_identifier),
+        )?;
+        let src_id = last_segment(&input.source_snapshot_identifier);
+        let src = self.available_snapshot(&mut st, &src_id)?;
         let id = input.target_snapshot_identifier.clone();
         let mut tags = if input.copy_tags {
             src.tags.clone()
@@ -1456,10 +1473,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateReplicationSubnetGroupInput,
     ) -> Result<ReplicationSubnetGroup, AwsError> {
-        let mut st = self.open(Op::CreateReplicationSubnetGroup, &input.identifier)?;
-        if st.subnet_groups.contains_key(&input.identifier) {
-            return Err(exists("ResourceAlreadyExistsFault", &input.identifier));
-        }
+        let (_, mut st) = self.open_new(Op::CreateReplicationSubnetGroup, &input.identifier)?;
         let g = ReplicationSubnetGroup {
             identifier: input.identifier.clone(),
             description: input.description.clone(),
@@ -1489,12 +1503,9 @@ impl AwsApi for FakeAws {
         let in_use = st.ris.values().any(|r| {
             r.tl.at(now).is_some() && r.v.subnet_group_identifier.as_deref() == Some(identifier)
         });
-        if in_use {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                format!("subnet group {identifier} is in use"),
-            ));
-        }
+        refuse_if(in_use, || {
+            dms_busy(format!("subnet group {identifier} is in use"))
+        })?;
         st.subnet_groups
             .remove(identifier)
             .map(|_| ())
@@ -1505,13 +1516,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateReplicationInstanceInput,
     ) -> Result<ReplicationInstance, AwsError> {
-        let (now, mut st) = self.open_at(Op::CreateReplicationInstance, &input.identifier)?;
-        if self
-            .ri_view(&mut st, &DmsRef::Id(input.identifier.clone()))
-            .is_some()
-        {
-            return Err(exists("ResourceAlreadyExistsFault", &input.identifier));
-        }
+        let (now, mut st) = self.open_new(Op::CreateReplicationInstance, &input.identifier)?;
         if let Some(g) = &input.subnet_group_identifier
             && !st.subnet_groups.contains_key(g)
         {
@@ -1531,13 +1536,11 @@ impl AwsApi for FakeAws {
             vpc_security_group_ids: input.vpc_security_group_ids.clone(),
             kms_key_id: input.kms_key_id.clone(),
         };
-        let mut tl = Timeline::new(now, ReplicationInstanceStatus::Creating);
-        tl.set(
+        let tl = Timeline::turning(
             now,
-            vec![(
-                self.timings.replication_instance,
-                Some(ReplicationInstanceStatus::Available),
-            )],
+            ReplicationInstanceStatus::Creating,
+            self.timings.replication_instance,
+            Some(ReplicationInstanceStatus::Available),
         );
         st.ris.insert(
             arn,
@@ -1569,32 +1572,28 @@ impl AwsApi for FakeAws {
             .tasks
             .values()
             .any(|t| t.tl.at(now).is_some() && t.v.replication_instance_arn == arn);
-        if in_use || cur.status == ReplicationInstanceStatus::Deleting {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                format!(
+        refuse_if(
+            in_use || cur.status == ReplicationInstanceStatus::Deleting,
+            || {
+                dms_busy(format!(
                     "replication instance {} is in use or deleting",
                     cur.identifier
-                ),
-            ));
-        }
+                ))
+            },
+        )?;
         if let Some(r) = st.ris.get_mut(&arn) {
-            r.tl.set(
+            r.tl.busy(
                 now,
-                vec![
-                    (Duration::ZERO, Some(ReplicationInstanceStatus::Deleting)),
-                    (self.timings.replication_instance_delete, None),
-                ],
+                ReplicationInstanceStatus::Deleting,
+                self.timings.replication_instance_delete,
+                None,
             );
         }
         Ok(())
     }
 
     async fn create_endpoint(&self, input: &CreateEndpointInput) -> Result<Endpoint, AwsError> {
-        let mut st = self.open(Op::CreateEndpoint, &input.identifier)?;
-        if Self::endpoint_arn(&st, &DmsRef::Id(input.identifier.clone())).is_some() {
-            return Err(exists("ResourceAlreadyExistsFault", &input.identifier));
-        }
+        let (_, mut st) = self.open_new(Op::CreateEndpoint, &input.identifier)?;
         let arn = self.arn(&mut st, "dms", "endpoint");
         let (username, secrets_manager_arn, password) = match &input.credentials {
             EndpointCredentials::Password { username, password } => {
@@ -1640,12 +1639,9 @@ impl AwsApi for FakeAws {
                     Some(ReplicationTaskStatus::Running | ReplicationTaskStatus::Starting)
                 )
         });
-        if busy {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                "endpoint is used by a running task".into(),
-            ));
-        }
+        refuse_if(busy, || {
+            dms_busy("endpoint is used by a running task".into())
+        })?;
         let e = st
             .endpoints
             .get_mut(&input.arn)
@@ -1690,12 +1686,9 @@ impl AwsApi for FakeAws {
             t.tl.at(now).is_some()
                 && (t.v.source_endpoint_arn == arn || t.v.target_endpoint_arn == arn)
         });
-        if in_use {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                format!("endpoint {arn} is used by a replication task"),
-            ));
-        }
+        refuse_if(in_use, || {
+            dms_busy(format!("endpoint {arn} is used by a replication task"))
+        })?;
         st.endpoints
             .remove(arn)
             .map(|_| ())
@@ -1748,13 +1741,7 @@ impl AwsApi for FakeAws {
         &self,
         input: &CreateReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
-        let (now, mut st) = self.open_at(Op::CreateReplicationTask, &input.identifier)?;
-        if self
-            .task_view(&mut st, &DmsRef::Id(input.identifier.clone()))
-            .is_some()
-        {
-            return Err(exists("ResourceAlreadyExistsFault", &input.identifier));
-        }
+        let (now, mut st) = self.open_new(Op::CreateReplicationTask, &input.identifier)?;
         if self
             .ri_view(
                 &mut st,
@@ -1789,10 +1776,11 @@ impl AwsApi for FakeAws {
             last_failure_message: None,
             stats: None,
         };
-        let mut tl = Timeline::new(now, ReplicationTaskStatus::Creating);
-        tl.set(
+        let tl = Timeline::turning(
             now,
-            vec![(self.timings.task_create, Some(ReplicationTaskStatus::Ready))],
+            ReplicationTaskStatus::Creating,
+            self.timings.task_create,
+            Some(ReplicationTaskStatus::Ready),
         );
         let fail_after = st.task_failures.get(&input.identifier).cloned();
         st.tasks.insert(
@@ -1820,24 +1808,11 @@ impl AwsApi for FakeAws {
         input: &ModifyReplicationTaskInput,
     ) -> Result<ReplicationTask, AwsError> {
         let mut st = self.open(Op::ModifyReplicationTask, &input.arn)?;
-        let cur = self
-            .task_view(&mut st, &DmsRef::Arn(input.arn.clone()))
-            .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
-        if !matches!(
-            cur.status,
-            ReplicationTaskStatus::Stopped
-                | ReplicationTaskStatus::Ready
-                | ReplicationTaskStatus::Failed
-        ) {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                format!("task {} is {}", cur.identifier, cur.status),
-            ));
-        }
-        let t = st
-            .tasks
-            .get_mut(&input.arn)
-            .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
+        let modifiable = |s: &ReplicationTaskStatus| {
+            use ReplicationTaskStatus::{Failed, Ready, Stopped};
+            matches!(s, Stopped | Ready | Failed)
+        };
+        let (status, t) = self.task_when(&mut st, &input.arn, modifiable, "")?;
         if let Some(x) = &input.migration_type {
             t.v.migration_type = x.clone();
             // A CDC-only task never loads.
@@ -1855,7 +1830,7 @@ impl AwsApi for FakeAws {
             t.v.cdc_start_position = Some(x.clone());
         }
         let mut v = t.v.clone();
-        v.status = cur.status;
+        v.status = status;
         Ok(v)
     }
 
@@ -1868,30 +1843,16 @@ impl AwsApi for FakeAws {
             Op::StartReplicationTask,
             &format!("{} {}", input.start_type, input.arn),
         )?;
-        let cur = self
-            .task_view(&mut st, &DmsRef::Arn(input.arn.clone()))
-            .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
-        let allowed = match input.start_type {
-            StartType::StartReplication => cur.status == ReplicationTaskStatus::Ready,
+        let startable = |s: &ReplicationTaskStatus| match input.start_type {
+            StartType::StartReplication => *s == ReplicationTaskStatus::Ready,
             StartType::ResumeProcessing | StartType::ReloadTarget => matches!(
-                cur.status,
+                s,
                 ReplicationTaskStatus::Stopped | ReplicationTaskStatus::Failed
             ),
             StartType::Other(_) => false,
         };
-        if !allowed {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                format!(
-                    "task {} is {}; cannot {}",
-                    cur.identifier, cur.status, input.start_type
-                ),
-            ));
-        }
-        let t = st
-            .tasks
-            .get_mut(&input.arn)
-            .ok_or_else(|| not_found("DMS Replication Task", &input.arn))?;
+        let why = format!("; cannot {}", input.start_type);
+        let (_, t) = self.task_when(&mut st, &input.arn, startable, &why)?;
         let running_at = now + self.timings.task_start;
         match input.start_type {
             StartType::ResumeProcessing => {}
@@ -1907,15 +1868,11 @@ impl AwsApi for FakeAws {
         if let Some(p) = &input.cdc_start_position {
             t.v.cdc_start_position = Some(p.clone());
         }
-        t.tl.set(
+        t.tl.busy(
             now,
-            vec![
-                (Duration::ZERO, Some(ReplicationTaskStatus::Starting)),
-                (
-                    self.timings.task_start,
-                    Some(ReplicationTaskStatus::Running),
-                ),
-            ],
+            ReplicationTaskStatus::Starting,
+            self.timings.task_start,
+            Some(ReplicationTaskStatus::Running),
         );
         let mut v = t.v.clone();
         v.status = ReplicationTaskStatus::Starting;
@@ -1924,26 +1881,14 @@ impl AwsApi for FakeAws {
 
     async fn stop_replication_task(&self, arn: &str) -> Result<ReplicationTask, AwsError> {
         let (now, mut st) = self.open_at(Op::StopReplicationTask, arn)?;
-        let cur = self
-            .task_view(&mut st, &DmsRef::Arn(arn.to_owned()))
-            .ok_or_else(|| not_found("DMS Replication Task", arn))?;
-        if cur.status != ReplicationTaskStatus::Running {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                format!("task {} is {}", cur.identifier, cur.status),
-            ));
-        }
-        let t = st
-            .tasks
-            .get_mut(arn)
-            .ok_or_else(|| not_found("DMS Replication Task", arn))?;
+        let running = |s: &ReplicationTaskStatus| *s == ReplicationTaskStatus::Running;
+        let (_, t) = self.task_when(&mut st, arn, running, "")?;
         t.v.stop_reason = Some("Stop Reason USER_INITIATED".into());
-        t.tl.set(
+        t.tl.busy(
             now,
-            vec![
-                (Duration::ZERO, Some(ReplicationTaskStatus::Stopping)),
-                (self.timings.task_stop, Some(ReplicationTaskStatus::Stopped)),
-            ],
+            ReplicationTaskStatus::Stopping,
+            self.timings.task_stop,
+            Some(ReplicationTaskStatus::Stopped),
         );
         let mut v = t.v.clone();
         v.status = ReplicationTaskStatus::Stopping;
@@ -1952,30 +1897,13 @@ impl AwsApi for FakeAws {
 
     async fn delete_replication_task(&self, arn: &str) -> Result<(), AwsError> {
         let (now, mut st) = self.open_at(Op::DeleteReplicationTask, arn)?;
-        let cur = self
-            .task_view(&mut st, &DmsRef::Arn(arn.to_owned()))
-            .ok_or_else(|| not_found("DMS Replication Task", arn))?;
-        if matches!(
-            cur.status,
-            ReplicationTaskStatus::Running
-                | ReplicationTaskStatus::Starting
-                | ReplicationTaskStatus::Stopping
-                | ReplicationTaskStatus::Deleting
-        ) {
-            return Err(invalid(
-                "InvalidResourceStateFault",
-                format!("task {} is {}", cur.identifier, cur.status),
-            ));
-        }
-        if let Some(t) = st.tasks.get_mut(arn) {
-            t.tl.set(
-                now,
-                vec![
-                    (Duration::ZERO, Some(ReplicationTaskStatus::Deleting)),
-                    (self.timings.task_delete, None),
-                ],
-            );
-        }
+        let idle = |s: &ReplicationTaskStatus| {
+            use ReplicationTaskStatus::{Deleting, Running, Starting, Stopping};
+            !matches!(s, Running | Starting | Stopping | Deleting)
+        };
+        let (_, t) = self.task_when(&mut st, arn, idle, "")?;
+        let delete = self.timings.task_delete;
+        t.tl.busy(now, ReplicationTaskStatus::Deleting, delete, None);
         Ok(())
     }
 
@@ -2062,10 +1990,11 @@ impl AwsApi for FakeAws {
         );
         st.next_arn += 1;
         let id = format!("C{:08}", st.next_arn);
-        let mut tl = Timeline::new(now, ChangeStatus::Pending);
-        tl.set(
+        let tl = Timeline::turning(
             now,
-            vec![(self.timings.route53_insync, Some(ChangeStatus::Insync))],
+            ChangeStatus::Pending,
+            self.timings.route53_insync,
+            Some(ChangeStatus::Insync),
         );
         st.changes.insert(id.clone(), tl);
         Ok(id)
@@ -2118,19 +2047,13 @@ impl AwsApi for FakeAws {
         let mut st = self.lock();
         let ids: Vec<String> = st.bgds.keys().cloned().collect();
         for id in &ids {
-            if self
-                .bgd_view(&mut st, id)
-                .is_some_and(|d| d.name == input.name)
-            {
-                return Err(exists("BlueGreenDeploymentAlreadyExistsFault", &input.name));
-            }
+            refuse_if(
+                self.bgd_view(&mut st, id)
+                    .is_some_and(|d| d.name == input.name),
+                || exists("BlueGreenDeploymentAlreadyExistsFault", &input.name),
+            )?;
         }
-        let source_id = input
-            .source_arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let source_id = last_segment(&input.source_arn);
         let source = self
             .instance_view(&mut st, &source_id)
             .ok_or_else(|| not_found("RDS DB Instance", &input.source_arn))?;
@@ -2188,8 +2111,12 @@ impl AwsApi for FakeAws {
             if let Some(pg) = &input.target_db_parameter_group_name {
                 v.db_parameter_group_name = Some(pg.clone());
             }
-            let mut tl = Timeline::new(now, DbInstanceStatus::Creating);
-            tl.set(now, vec![(provision, Some(DbInstanceStatus::Available))]);
+            let tl = Timeline::turning(
+                now,
+                DbInstanceStatus::Creating,
+                provision,
+                Some(DbInstanceStatus::Available),
+            );
             st.instances.insert(gid.clone(), Inst { v, tl });
             pairs.push((b.identifier.clone(), gid));
         }
@@ -2210,8 +2137,7 @@ impl AwsApi for FakeAws {
         let ends = failure
             .as_ref()
             .map_or(BlueGreenStatus::Available, |(s, _)| s.clone());
-        let mut tl = Timeline::new(now, BlueGreenStatus::Provisioning);
-        tl.set(now, vec![(provision, Some(ends))]);
+        let tl = Timeline::turning(now, BlueGreenStatus::Provisioning, provision, Some(ends));
         st.bgds.insert(
             bgd_id.clone(),
             Bgd {
@@ -2251,28 +2177,29 @@ impl AwsApi for FakeAws {
         let d = self
             .bgd_view(&mut st, identifier)
             .ok_or_else(|| not_found("RDS Blue/Green Deployment", identifier))?;
-        if !matches!(
-            d.status,
-            BlueGreenStatus::Available | BlueGreenStatus::SwitchoverFailed
-        ) || timeout_seconds < 30
-        {
-            return Err(invalid(
-                "InvalidBlueGreenDeploymentStateFault",
-                format!("deployment {identifier} is {}", d.status),
-            ));
-        }
+        refuse_if(
+            !matches!(
+                d.status,
+                BlueGreenStatus::Available | BlueGreenStatus::SwitchoverFailed
+            ) || timeout_seconds < 30,
+            || {
+                invalid(
+                    "InvalidBlueGreenDeploymentStateFault",
+                    format!("deployment {identifier} is {}", d.status),
+                )
+            },
+        )?;
         let switchover = self.timings.blue_green_switchover;
         if let Some((BlueGreenStatus::SwitchoverFailed, details)) = st.bg_failure.clone() {
             // RDS rolls a failed switchover back: nothing is renamed.
             st.bg_failure = None;
             if let Some(b) = st.bgds.get_mut(identifier) {
                 b.status_details = Some(details);
-                b.tl.set(
+                b.tl.busy(
                     now,
-                    vec![
-                        (Duration::ZERO, Some(BlueGreenStatus::SwitchoverInProgress)),
-                        (switchover, Some(BlueGreenStatus::SwitchoverFailed)),
-                    ],
+                    BlueGreenStatus::SwitchoverInProgress,
+                    switchover,
+                    Some(BlueGreenStatus::SwitchoverFailed),
                 );
             }
             return self
@@ -2293,12 +2220,11 @@ impl AwsApi for FakeAws {
         }
         if let Some(b) = st.bgds.get_mut(identifier) {
             b.pairs = renamed;
-            b.tl.set(
+            b.tl.busy(
                 now,
-                vec![
-                    (Duration::ZERO, Some(BlueGreenStatus::SwitchoverInProgress)),
-                    (switchover, Some(BlueGreenStatus::SwitchoverCompleted)),
-                ],
+                BlueGreenStatus::SwitchoverInProgress,
+                switchover,
+                Some(BlueGreenStatus::SwitchoverCompleted),
             );
         }
         self.bgd_view(&mut st, identifier)
@@ -2341,25 +2267,18 @@ impl AwsApi for FakeAws {
         if delete_target {
             for (_, green) in &pairs {
                 if let Some(i) = st.instances.get_mut(green) {
-                    i.tl.set(
+                    i.tl.busy(
                         now,
-                        vec![
-                            (Duration::ZERO, Some(DbInstanceStatus::Deleting)),
-                            (self.timings.instance_delete, None),
-                        ],
+                        DbInstanceStatus::Deleting,
+                        self.timings.instance_delete,
+                        None,
                     );
                 }
             }
         }
         let delete = self.timings.blue_green_delete;
         if let Some(b) = st.bgds.get_mut(identifier) {
-            b.tl.set(
-                now,
-                vec![
-                    (Duration::ZERO, Some(BlueGreenStatus::Deleting)),
-                    (delete, None),
-                ],
-            );
+            b.tl.busy(now, BlueGreenStatus::Deleting, delete, None);
         }
         Ok(())
     }

@@ -198,6 +198,33 @@ impl World {
         (self, replica_key)
     }
 
+    /// A replication instance `shared-dms` that exists before the migration, given in
+    /// `dms.replication_instance_arn` (so the migration does not manage one). Returns the
+    /// world and its ARN.
+    pub async fn given_replication_instance(self) -> (Self, String) {
+        let made = self
+            .fake
+            .create_replication_instance(&CreateReplicationInstanceInput {
+                identifier: "shared-dms".into(),
+                instance_class: "dms.r5.large".into(),
+                allocated_storage: None,
+                subnet_group_identifier: None,
+                vpc_security_group_ids: Vec::new(),
+                multi_az: false,
+                publicly_accessible: false,
+                engine_version: None,
+                kms_key_id: None,
+                tags: Tags::new(),
+            })
+            .await;
+        let arn = match made {
+            Ok(ri) => ri.arn,
+            Err(e) => panic!("seeding the replication instance: {e}"),
+        };
+        let w = self.spec(|s| s.dms.replication_instance_arn = Some(arn.clone()));
+        (w, arn)
+    }
+
     /// The same world (one fake, one engine, one spec) whose operations run under `cancel`.
     pub fn with_cancel(&self, cancel: CancellationToken) -> Self {
         Self {
@@ -208,6 +235,15 @@ impl World {
             key_arn: self.key_arn.clone(),
             progress: self.progress.clone(),
         }
+    }
+
+    /// Cancels the world's operations once `after` has passed on the clock.
+    pub fn cancel_after(&self, after: Duration) -> tokio::task::JoinHandle<()> {
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            cancel.cancel();
+        })
     }
 
     /// Changes the spec.
@@ -263,14 +299,35 @@ impl World {
 
     /// Observes with no recorded ids.
     pub async fn observe(&self) -> Observed {
-        match self
-            .engine
-            .observe(&self.spec, &KnownIds::default(), &CancellationToken::new())
-            .await
-        {
+        self.observe_known(&KnownIds::default()).await
+    }
+
+    /// Observes with the ids `known` (what the state recorded).
+    pub async fn observe_known(&self, known: &KnownIds) -> Observed {
+        let cancel = CancellationToken::new();
+        match self.engine.observe(&self.spec, known, &cancel).await {
             Ok(o) => o,
             Err(e) => panic!("observe failed: {e}"),
         }
+    }
+
+    /// Refreshes with the ids `known` (what the state recorded).
+    pub async fn refresh(&self, known: &KnownIds) -> Observed {
+        let cancel = CancellationToken::new();
+        match self.engine.refresh(&self.spec, known, &cancel).await {
+            Ok(o) => o,
+            Err(e) => panic!("refresh failed: {e}"),
+        }
+    }
+
+    /// Runs `op` on a cleared call log and returns its failure, asserting it changed
+    /// nothing: a refusal comes before the first mutation.
+    pub async fn refused(&self, op: impl std::future::Future<Output = Outcome>) -> EngineFailure {
+        self.fake.clear_calls();
+        let f = failed(op.await);
+        let mutations = self.fake.mutations();
+        assert!(mutations.is_empty(), "{}: {mutations:?}", f.error);
+        f
     }
 
     /// The progress reports so far.
@@ -282,12 +339,44 @@ impl World {
     }
 }
 
+/// One table's statistics after a validation that found 3 mismatched rows in it.
+pub fn mismatched_table(table: &str) -> TableStatistics {
+    TableStatistics {
+        schema_name: "public".into(),
+        table_name: table.into(),
+        table_state: TableState::Completed,
+        full_load_rows: 10,
+        inserts: 0,
+        updates: 0,
+        deletes: 0,
+        validation_state: ValidationState::MismatchedRecords,
+        validation_pending_records: 0,
+        validation_failed_records: 3,
+        validation_suspended_records: 0,
+    }
+}
+
 /// Unwraps a reconcile result in tests with a readable panic.
 pub fn ok(r: Result<Observed, Box<EngineFailure>>) -> Observed {
     match r {
         Ok(o) => o,
         Err(f) => panic!("expected success, got: {}", f.error),
     }
+}
+
+/// The identifier of the object someone else owns that the failure refused to touch;
+/// panics on any other failure.
+pub fn foreign_object(f: &EngineFailure) -> &str {
+    match &f.error {
+        super::error::EngineError::ForeignObject { id, .. } => id,
+        other => panic!("expected a foreign-object refusal, got: {other}"),
+    }
+}
+
+/// Asserts the failure's message says `text`.
+pub fn assert_says(f: &EngineFailure, text: &str) {
+    let message = f.error.to_string();
+    assert!(message.contains(text), "{message}");
 }
 
 /// Unwraps a reconcile failure in tests.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::api::*;
 use super::error::{EngineError, Step};
 use super::fake::{Call, Op};
-use super::fixtures::{SpecExt, World, failed, ok};
+use super::fixtures::{SpecExt, World, assert_says, failed, foreign_object, mismatched_table, ok};
 use super::names::{Names, Role};
 use super::spec::{MigrationSpec, Phase};
 
@@ -186,11 +186,7 @@ async fn resuming_after_an_interruption_in_any_phase_creates_nothing_twice() {
     let mut phases = Vec::new();
     for minutes in [2u64, 12, 25, 40, 52, 55, 56, 57, 62, 80] {
         let w = World::test();
-        let cancel = w.cancel.clone();
-        let canceller = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(minutes * 60)).await;
-            cancel.cancel();
-        });
+        let canceller = w.cancel_after(Duration::from_secs(minutes * 60));
         let interrupted = failed(w.reconcile().await);
         assert!(
             interrupted.error.is_cancelled(),
@@ -232,11 +228,7 @@ async fn a_foreign_instance_with_the_target_name_is_refused() {
         ..Default::default()
     });
     let f = failed(w.reconcile().await);
-    assert!(
-        matches!(f.error, EngineError::ForeignObject { .. }),
-        "{}",
-        f.error
-    );
+    assert_eq!(foreign_object(&f), "orders-encrypted");
     assert_eq!(f.error.attribute(), Some("target_db_instance_identifier"));
     assert_eq!(w.fake.count(Op::RestoreDbInstance), 0);
     assert_eq!(w.fake.count(Op::CreateDbSnapshot), 0);
@@ -269,12 +261,8 @@ async fn a_timeout_names_the_step_and_the_time_waited() {
 #[tokio::test(start_paused = true)]
 async fn cancellation_stops_promptly() {
     let w = World::test();
-    let cancel = w.cancel.clone();
     let start = tokio::time::Instant::now();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(7 * 60)).await;
-        cancel.cancel();
-    });
+    w.cancel_after(Duration::from_secs(7 * 60));
     let f = failed(w.reconcile().await);
     assert!(f.error.is_cancelled(), "{}", f.error);
     let took = start.elapsed();
@@ -394,27 +382,10 @@ async fn changes_can_be_read_from_a_read_replica_of_the_source() {
 
 #[tokio::test(start_paused = true)]
 async fn a_given_replication_instance_is_used_instead_of_a_managed_one() {
-    let w = World::test();
-    let ri = w
-        .fake
-        .create_replication_instance(&CreateReplicationInstanceInput {
-            identifier: "shared-dms".into(),
-            instance_class: "dms.r5.large".into(),
-            allocated_storage: None,
-            subnet_group_identifier: None,
-            vpc_security_group_ids: Vec::new(),
-            multi_az: false,
-            publicly_accessible: false,
-            engine_version: None,
-            kms_key_id: None,
-            tags: Tags::new(),
-        })
-        .await
-        .expect("seed instance");
-    let w = w.spec(|s| s.dms.replication_instance_arn = Some(ri.arn.clone()));
+    let (w, ri_arn) = World::test().given_replication_instance().await;
     w.fake.clear_calls();
     let o = ok(w.reconcile().await);
-    assert_eq!(o.replication_instance.map(|r| r.arn), Some(ri.arn));
+    assert_eq!(o.replication_instance.map(|r| r.arn), Some(ri_arn));
     assert!(!o.replication_instance_managed);
     assert_eq!(w.fake.count(Op::CreateReplicationInstance), 0);
     assert_eq!(w.fake.count(Op::CreateReplicationSubnetGroup), 0);
@@ -459,22 +430,8 @@ async fn observe_reports_lag_and_validation() {
             target_seconds: Some(4.5),
         },
     );
-    w.fake.set_table_stats(
-        "rdsenc-orders",
-        vec![TableStatistics {
-            schema_name: "public".into(),
-            table_name: "items".into(),
-            table_state: TableState::Completed,
-            full_load_rows: 10,
-            inserts: 0,
-            updates: 0,
-            deletes: 0,
-            validation_state: ValidationState::MismatchedRecords,
-            validation_pending_records: 0,
-            validation_failed_records: 3,
-            validation_suspended_records: 0,
-        }],
-    );
+    w.fake
+        .set_table_stats("rdsenc-orders", vec![mismatched_table("items")]);
     w.fake.clear_calls();
     let o = w.observe().await;
     assert_eq!(o.replication_lag_seconds(), Some(4.5));
@@ -560,11 +517,7 @@ async fn teardown_tolerates_phases_that_never_ran() {
     assert!(w.fake.has_instance("orders"));
     // Interrupted mid-copy: only what exists is removed.
     let w = World::test();
-    let cancel = w.cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(15 * 60)).await;
-        cancel.cancel();
-    });
+    w.cancel_after(Duration::from_secs(15 * 60));
     failed(w.reconcile().await);
     let w = World {
         cancel: tokio_util::sync::CancellationToken::new(),
@@ -582,11 +535,7 @@ async fn teardown_tolerates_phases_that_never_ran() {
 async fn teardown_after_an_interruption_in_any_phase_leaves_only_source_and_target() {
     for minutes in [2u64, 15, 40, 52, 56, 62] {
         let w = World::test().spec(|s| s.dms.source_from_read_replica = true);
-        let cancel = w.cancel.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(minutes * 60)).await;
-            cancel.cancel();
-        });
+        w.cancel_after(Duration::from_secs(minutes * 60));
         failed(w.reconcile().await);
         let w = World {
             cancel: tokio_util::sync::CancellationToken::new(),
@@ -619,13 +568,7 @@ async fn a_failing_connection_test_stops_before_the_task_with_dms_message() {
     );
     let f = failed(w.reconcile().await);
     assert_eq!(f.error.step(), Some(Step::TestConnection));
-    assert!(
-        f.error
-            .to_string()
-            .contains("password authentication failed"),
-        "{}",
-        f.error
-    );
+    assert_says(&f, "password authentication failed");
     assert_eq!(w.fake.count(Op::CreateReplicationTask), 0);
     assert!(f.observed.source_endpoint.is_some());
 }
@@ -714,24 +657,7 @@ async fn teardown_keeps_a_target_that_may_serve_traffic() {
 
 #[tokio::test(start_paused = true)]
 async fn teardown_leaves_a_given_replication_instance_alone() {
-    let w = World::test();
-    let ri = w
-        .fake
-        .create_replication_instance(&CreateReplicationInstanceInput {
-            identifier: "shared-dms".into(),
-            instance_class: "dms.r5.large".into(),
-            allocated_storage: None,
-            subnet_group_identifier: None,
-            vpc_security_group_ids: Vec::new(),
-            multi_az: false,
-            publicly_accessible: false,
-            engine_version: None,
-            kms_key_id: None,
-            tags: Tags::new(),
-        })
-        .await
-        .expect("seed");
-    let w = w.spec(|s| s.dms.replication_instance_arn = Some(ri.arn.clone()));
+    let (w, _) = World::test().given_replication_instance().await;
     ok(w.reconcile().await);
     let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);
@@ -1000,11 +926,7 @@ async fn a_mysql_source_without_binary_logging_is_refused_before_anything_is_mad
     w.fake.add_instance(src);
     let f = failed(w.reconcile().await);
     assert_eq!(f.error.attribute(), Some("source_db_instance_identifier"));
-    assert!(
-        f.error.to_string().contains("binary logging"),
-        "{}",
-        f.error
-    );
+    assert_says(&f, "binary logging");
     assert!(w.fake.mutations().is_empty());
 }
 
@@ -1048,11 +970,7 @@ async fn a_foreign_snapshot_with_our_name_is_refused() {
         ..Default::default()
     });
     let f = failed(w.reconcile().await);
-    assert!(
-        matches!(&f.error, EngineError::ForeignObject { id, .. } if id == "rdsenc-orders-snapshot"),
-        "{}",
-        f.error
-    );
+    assert_eq!(foreign_object(&f), "rdsenc-orders-snapshot");
     assert_eq!(w.fake.count(Op::CopyDbSnapshot), 0);
     assert!(f.observed.source_snapshot.is_none());
 }
@@ -1080,11 +998,7 @@ async fn a_foreign_dms_endpoint_with_our_name_is_refused_and_left_alone() {
         .await
         .expect("seed endpoint");
     let f = failed(w.reconcile().await);
-    assert!(
-        matches!(f.error, EngineError::ForeignObject { .. }),
-        "{}",
-        f.error
-    );
+    assert_eq!(foreign_object(&f), "rdsenc-orders-source");
     assert!(f.observed.source_endpoint.is_none());
     let out = w.teardown().await;
     assert!(out.is_ok(), "{:?}", out.errors);

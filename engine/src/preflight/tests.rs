@@ -37,6 +37,14 @@ fn warning_of(fs: &[Finding], check: Check) -> &Finding {
     f
 }
 
+/// Runs preflight on `f` and returns its `check` warning, asserting the migration may
+/// still go ahead: a warning never blocks it.
+fn ready_with_warning(f: &Fake, check: Check) -> Finding {
+    let fs = run_now(f, &input());
+    assert!(is_ready(&fs), "{fs:#?}");
+    warning_of(&fs, check).clone()
+}
+
 fn checks(fs: &[Finding]) -> Vec<Check> {
     fs.iter().map(|f| f.check).collect()
 }
@@ -100,9 +108,7 @@ fn a_failed_source_is_an_error() {
 fn a_modifying_source_is_only_a_warning_because_the_migration_waits() {
     let mut f = Fake::good_mysql();
     f.source_mut().status = DbInstanceStatus::Modifying;
-    let fs = run_now(&f, &input());
-    warning_of(&fs, Check::SourceAvailable);
-    assert!(is_ready(&fs));
+    ready_with_warning(&f, Check::SourceAvailable);
 }
 
 #[test]
@@ -326,13 +332,8 @@ fn a_key_in_another_region_is_an_error() {
 fn an_aws_managed_key_is_a_warning_about_sharing() {
     let mut f = Fake::good_mysql();
     f.key_mut().manager = KmsKeyManager::Aws;
-    let fs = run_now(&f, &input());
-    assert!(
-        warning_of(&fs, Check::KmsKeyCustomerManaged)
-            .message
-            .contains("another account")
-    );
-    assert!(is_ready(&fs));
+    let w = ready_with_warning(&f, Check::KmsKeyCustomerManaged);
+    assert!(w.message.contains("another account"), "{w:#?}");
 }
 
 // --- MySQL / MariaDB ---
@@ -429,13 +430,8 @@ fn a_replication_setting_preflight_cannot_evaluate_is_a_warning() {
         "max_replication_slots",
         "{DBInstanceClassMemory/1000}",
     );
-    let fs = run_now(&f, &input());
-    assert!(
-        warning_of(&fs, Check::ReplicationSlots)
-            .message
-            .contains("cannot evaluate")
-    );
-    assert!(is_ready(&fs));
+    let w = ready_with_warning(&f, Check::ReplicationSlots);
+    assert!(w.message.contains("cannot evaluate"), "{w:#?}");
 }
 
 // --- target identifier ---
