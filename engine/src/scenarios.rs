@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::api::*;
+use super::core::Waiter;
 use super::error::{EngineError, Step};
 use super::fake::{Call, Op};
 use super::fixtures::{SpecExt, World, assert_says, failed, foreign_object, mismatched_table, ok};
@@ -795,18 +796,20 @@ async fn cutover_checks_list_every_reason_to_wait() {
 
 // ----- the waiter itself -----
 
+/// The snapshot waiter the waiter tests drive (creating -> available), with their timeout.
+const fn snapshot_waiter(timeout_secs: u64) -> Waiter<SnapshotStatus> {
+    Waiter::new(
+        Step::WaitSnapshot,
+        Phase::Snapshotting,
+        &[SnapshotStatus::Creating],
+        &[SnapshotStatus::Available],
+        Duration::from_secs(timeout_secs),
+    )
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_waiter_is_pending_just_before_its_deadline_and_fails_after() {
-    use super::core::Waiter;
-    const W: Waiter<SnapshotStatus> = Waiter {
-        step: Step::WaitSnapshot,
-        phase: Phase::Snapshotting,
-        pending: &[SnapshotStatus::Creating],
-        target: &[SnapshotStatus::Available],
-        gone_is_target: false,
-        timeout: Duration::from_secs(600),
-        continuous_target: None,
-    };
+    const W: Waiter<SnapshotStatus> = snapshot_waiter(600);
     let w = World::test();
     let spec = w.spec.clone();
     let engine = w.engine.clone();
@@ -845,17 +848,8 @@ async fn a_waiter_is_pending_just_before_its_deadline_and_fails_after() {
 
 #[tokio::test(start_paused = true)]
 async fn a_waiter_needs_consecutive_target_reads_where_consistency_bites() {
-    use super::core::Waiter;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    const W: Waiter<SnapshotStatus> = Waiter {
-        step: Step::WaitSnapshot,
-        phase: Phase::Snapshotting,
-        pending: &[SnapshotStatus::Creating],
-        target: &[SnapshotStatus::Available],
-        gone_is_target: false,
-        timeout: Duration::from_secs(3600),
-        continuous_target: Some(2),
-    };
+    const W: Waiter<SnapshotStatus> = snapshot_waiter(3600).reads(2);
     let w = World::test();
     let run = w.engine.run(&w.spec, Duration::from_secs(3600), &w.cancel);
     let n = AtomicUsize::new(0);
@@ -1068,17 +1062,8 @@ async fn a_task_that_failed_in_an_earlier_apply_is_resumed_not_reloaded() {
 
 #[tokio::test(start_paused = true)]
 async fn a_waiter_tolerates_a_freshly_created_object_not_being_visible_yet() {
-    use super::core::Waiter;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    const W: Waiter<SnapshotStatus> = Waiter {
-        step: Step::WaitSnapshot,
-        phase: Phase::Snapshotting,
-        pending: &[SnapshotStatus::Creating],
-        target: &[SnapshotStatus::Available],
-        gone_is_target: false,
-        timeout: Duration::from_secs(3600),
-        continuous_target: None,
-    };
+    const W: Waiter<SnapshotStatus> = snapshot_waiter(3600);
     let w = World::test();
     let run = w.engine.run(&w.spec, Duration::from_secs(3600), &w.cancel);
     for fresh in [true, false] {
