@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
+    // Read at run time: `env!` would bake in the directory the script was first compiled in,
+    // and a target directory copied to another checkout would then read that one's protos.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR unset")?;
+    let proto_dir = PathBuf::from(manifest_dir).join("../proto");
     let protos = [
         proto_dir.join("tfplugin6.8.proto"),
         proto_dir.join("grpc_controller.proto"),
