@@ -105,6 +105,11 @@ pub(crate) const TAG_SWITCHED: &str = "rdsenc:switched-at";
 pub(crate) const TAG_CUTOVER_COMPLETED: &str = "rdsenc:cutover-completed-at";
 /// Tag on the target: when reverse CDC was drained at failback; forward CDC restarts here.
 pub(crate) const TAG_FAILBACK_DRAINED: &str = "rdsenc:failback-drained-at";
+/// Tag on the target: the ARN of the forward task a failback created afresh (CDC from the
+/// source's position at that moment); empty until then. A re-run tells by it whether the
+/// forward task is that one (continue it) or the one from before the cutover (never
+/// resumed: its checkpoint precedes the reverse task's writes on the source).
+pub(crate) const TAG_FORWARD_FRESH: &str = "rdsenc:failback-forward-task";
 /// Tag on a fenced instance: its security groups before the fence, space-separated (RDS
 /// tag values may not contain commas); empty once the fence is lifted.
 pub(crate) const TAG_ORIGINAL_SGS: &str = "rdsenc:original-security-groups";

@@ -65,11 +65,6 @@ pub(super) fn parse_stamp(s: Option<&String>) -> Option<SystemTime> {
         .and_then(|s| humantime::parse_rfc3339(s).ok())
 }
 
-/// DMS's date form of `CdcStartPosition` ("2026-01-31T12:00:00", UTC, no zone suffix).
-pub(crate) fn cdc_start_position(t: SystemTime) -> String {
-    stamp(t).trim_end_matches('Z').to_owned()
-}
-
 impl CutoverRecord {
     /// Reads the record from the target's tags.
     pub fn from_tags(tags: &Tags) -> Self {
