@@ -18,15 +18,15 @@ use super::reconcile::EngineFailure;
 use super::spec::Phase;
 use super::{describe_cutover, describe_failback, describe_finalize};
 
-const ZONE: &str = "Z0123456789";
-const RECORD: &str = "orders-db.internal.example.com";
-const SOURCE_ADDR: &str = "orders.fake.us-east-1.rds.amazonaws.com";
-const TARGET_ADDR: &str = "orders-encrypted.fake.us-east-1.rds.amazonaws.com";
-const FORWARD: &str = "rdsenc-orders";
-const REVERSE: &str = "rdsenc-orders-reverse";
-const HOURS: Duration = Duration::from_secs(6 * 3600);
+pub(crate) const ZONE: &str = "Z0123456789";
+pub(crate) const RECORD: &str = "orders-db.internal.example.com";
+pub(crate) const SOURCE_ADDR: &str = "orders.fake.us-east-1.rds.amazonaws.com";
+pub(crate) const TARGET_ADDR: &str = "orders-encrypted.fake.us-east-1.rds.amazonaws.com";
+pub(crate) const FORWARD: &str = "rdsenc-orders";
+pub(crate) const REVERSE: &str = "rdsenc-orders-reverse";
+pub(crate) const HOURS: Duration = Duration::from_secs(6 * 3600);
 
-fn route53() -> CutoverStrategy {
+pub(crate) fn route53() -> CutoverStrategy {
     CutoverStrategy::Route53(Route53Record {
         zone_id: ZONE.into(),
         record_name: RECORD.into(),
@@ -34,7 +34,7 @@ fn route53() -> CutoverStrategy {
     })
 }
 
-fn cut(strategy: CutoverStrategy) -> CutoverSpec {
+pub(crate) fn cut(strategy: CutoverStrategy) -> CutoverSpec {
     CutoverSpec {
         strategy,
         write_fence: WriteFence::SecurityGroups(vec!["sg-fence".into()]),
@@ -45,7 +45,7 @@ fn cut(strategy: CutoverStrategy) -> CutoverSpec {
     }
 }
 
-fn lag(seconds: f64) -> CdcLatency {
+pub(crate) fn lag(seconds: f64) -> CdcLatency {
     CdcLatency {
         source_seconds: Some(seconds),
         target_seconds: Some(seconds),
@@ -63,7 +63,7 @@ fn lag_drains_after(w: &World, after: Duration) {
     });
 }
 
-async fn replicating() -> World {
+pub(crate) async fn replicating() -> World {
     let w = World::test().spec(|s| s.delete_target_on_destroy = true);
     let o = ok(w.reconcile().await);
     assert_eq!(o.phase, Phase::Replicating);
@@ -74,7 +74,7 @@ async fn replicating() -> World {
     w
 }
 
-fn task(w: &World, id: &str) -> ReplicationTask {
+pub(crate) fn task(w: &World, id: &str) -> ReplicationTask {
     w.fake
         .tasks()
         .into_iter()
@@ -94,7 +94,7 @@ fn sgs(w: &World, id: &str) -> Vec<String> {
         .vpc_security_group_ids
 }
 
-fn creates_of(w: &World, id: &str) -> usize {
+pub(crate) fn creates_of(w: &World, id: &str) -> usize {
     w.fake
         .calls()
         .iter()
@@ -102,7 +102,7 @@ fn creates_of(w: &World, id: &str) -> usize {
         .count()
 }
 
-fn refusal(f: &EngineFailure) -> String {
+pub(crate) fn refusal(f: &EngineFailure) -> String {
     match &f.error {
         EngineError::Refused { .. } => f.error.to_string(),
         other => panic!("expected a refusal, got: {other}"),
@@ -414,7 +414,7 @@ async fn snapshot_and_delete_of_a_protected_source_is_refused_before_anything_is
 }
 
 /// `w` under a token that is cancelled once `done` holds (checked every virtual second).
-fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> World {
+pub(crate) fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> World {
     let cancel = CancellationToken::new();
     let probe = w.with_cancel(CancellationToken::new());
     let token = cancel.clone();
@@ -432,7 +432,7 @@ fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> Wor
 
 /// Runs `op` until `done` holds, then cancels it; returns the failure, asserting it is
 /// the cancellation.
-async fn interrupted(
+pub(crate) async fn interrupted(
     w: &World,
     op: Switch,
     c: &CutoverSpec,

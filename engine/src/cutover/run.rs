@@ -402,7 +402,7 @@ impl Run<'_> {
             ReplicationTaskStatus::Running => task,
             _ if o.cutover.drained_at.is_some() => {
                 if let Some(rt) = &o.reverse_task {
-                    self.stop_task(rt, Phase::CuttingOver).await?;
+                    self.stop_settled(rt, Phase::CuttingOver).await?;
                 }
                 self.stop_task(&task, Phase::CuttingOver).await?;
                 let w = Waiter {
@@ -432,6 +432,23 @@ impl Run<'_> {
         self.stop_task(&task, Phase::CuttingOver).await
     }
 
+    /// Stops `t`, first letting a start in progress finish (DMS stops running tasks).
+    async fn stop_settled(&self, t: &ReplicationTask, phase: Phase) -> Result<(), EngineError> {
+        let t = if t.status == ReplicationTaskStatus::Starting {
+            let w = Waiter {
+                phase,
+                ..WAIT_CDC_RUNNING
+            };
+            let which = DmsRef::Arn(t.arn.clone());
+            self.wait_task(&w, &t.identifier, &which, false)
+                .await?
+                .unwrap_or_else(|| t.clone())
+        } else {
+            t.clone()
+        };
+        self.stop_task(&t, phase).await
+    }
+
     /// The identifier swap with the reverse task's position fixed before it: the renames
     /// move the addresses under the endpoints, so the running reverse task is stopped
     /// (its `RecoveryCheckpoint` holds the position it started at, plus whatever it
@@ -443,7 +460,7 @@ impl Run<'_> {
     async fn swap_holding_reverse(&self, known: &KnownIds) -> Result<(), EngineError> {
         let o = Box::pin(self.observe(known)).await?;
         if let Some(rt) = &o.reverse_task {
-            self.stop_task(rt, Phase::CuttingOver).await?;
+            self.stop_settled(rt, Phase::CuttingOver).await?;
         }
         self.swap(true, Phase::CuttingOver).await?;
         let o = Box::pin(self.observe(known)).await?;
