@@ -535,7 +535,7 @@ async fn plan_descriptions_say_what_changes_from_what_to_what() {
         "{back}"
     );
     assert!(
-        back.contains("CDC only from the failback drain time"),
+        back.contains("starts as CDC only at the original instance's current log position"),
         "{back}"
     );
     let mut fin = c.clone();

@@ -1,7 +1,8 @@
 //! Failback (`cutover = true -> false`): the mirror of the cutover. Check the reverse task
-//! is caught up, pause writes to the encrypted instance, drain reverse CDC, stop it, switch
-//! back, restart forward replication as CDC from the failback drain time (see the loop note
-//! in [`super::cutover`]), lift the fences, and return to `replicating`.
+//! is caught up, pause writes to the encrypted instance, drain reverse CDC, stop it, start
+//! forward replication afresh as CDC at the source's current log position, switch back (see
+//! "Why forward and reverse CDC never loop" in [`super::cutover`]), lift the fences, and
+//! return to `replicating`.
 
 use std::time::Duration;
 
@@ -86,7 +87,7 @@ pub(crate) fn describe_dms_failback(
         ),
     });
     out.push(format!(
-        "Forward task {} restarts as CDC only from the failback drain time (not its old checkpoint, which would replay the reverse task's writes onto the target); phase returns to replicating and the fences are lifted.",
+        "Forward task {} is created afresh and starts as CDC only at the original instance's current log position, before the switch back (never resumed from its old checkpoint, which would replay the reverse task's writes onto the target); phase returns to replicating and the fences are lifted.",
         n.task
     ));
     out

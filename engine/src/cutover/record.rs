@@ -46,13 +46,13 @@ pub struct CutoverRecord {
     pub started_at: Option<SystemTime>,
     /// Writes to the source paused (fence applied, or draining began).
     pub writes_paused_at: Option<SystemTime>,
-    /// Forward CDC drained; the reverse task's CDC start.
+    /// Forward CDC drained (with writes paused).
     pub drained_at: Option<SystemTime>,
     /// The switch completed: the application reaches the encrypted instance.
     pub switched_at: Option<SystemTime>,
     /// `cutover_completed_at` (reverse task running too).
     pub completed_at: Option<SystemTime>,
-    /// Reverse CDC drained at failback; forward CDC's restart point.
+    /// Reverse CDC drained at failback (with the target fenced).
     pub failback_drained_at: Option<SystemTime>,
 }
 
