@@ -19,7 +19,7 @@ use super::names::Role;
 use super::observe::{KnownIds, Observed, is_replicating};
 use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase};
-use super::waiters::{WAIT_CDC_RUNNING, WAIT_TASK_RESUMED};
+use super::waiters::WAIT_TASK_RESUMED;
 
 fn refused(reasons: Vec<String>) -> EngineError {
     EngineError::Refused {
@@ -382,14 +382,7 @@ impl Run<'_> {
         let o = Box::pin(self.observe(known)).await?;
         self.forward_endpoints(&o).await?;
         let task = o.task.clone().unwrap_or(task);
-        if task.status != ReplicationTaskStatus::Running {
-            let w = Waiter {
-                phase: Phase::FailingBack,
-                ..WAIT_CDC_RUNNING
-            };
-            self.resume_task(Step::StartCdc, &task, Some(&w)).await?;
-        }
-        Ok(())
+        self.resume_held(&task, Phase::FailingBack).await
     }
 
     /// The forward endpoints at the instances' current addresses.

@@ -468,13 +468,6 @@ impl Run<'_> {
         let rt = o.reverse_task.clone().ok_or_else(|| {
             EngineError::deleted(Step::StartCdc, self.names.reverse_task.clone(), None)
         })?;
-        if rt.status != ReplicationTaskStatus::Running {
-            let w = Waiter {
-                phase: Phase::CuttingOver,
-                ..WAIT_CDC_RUNNING
-            };
-            self.resume_task(Step::StartCdc, &rt, Some(&w)).await?;
-        }
-        Ok(())
+        self.resume_held(&rt, Phase::CuttingOver).await
     }
 }

@@ -329,31 +329,16 @@ impl Run<'_> {
                 _ => self.delete_task(t, phase).await?,
             }
         }
-        let t = match self
-            .call(step, id, || aws.create_replication_task(input))
-            .await
-        {
-            Ok(t) => t,
-            // Created by an interrupted call whose answer was lost.
-            Err(EngineError::Aws {
-                source: AwsError::AlreadyExists { .. },
-                ..
-            }) => self
-                .owned_dms(
-                    None,
-                    id,
-                    |t: &ReplicationTask| &t.arn,
-                    |r| async move { aws.describe_replication_task(&r).await },
-                )
-                .await?
-                .ok_or_else(|| EngineError::ForeignObject {
-                    attribute: None,
-                    kind: "DMS Replication Task",
-                    id: id.clone(),
-                    migration: self.names.migration.clone(),
-                })?,
-            Err(e) => return Err(e),
-        };
+        let t = self
+            .create_dms(
+                step,
+                id,
+                "DMS Replication Task",
+                || aws.create_replication_task(input),
+                |t: &ReplicationTask| &t.arn,
+                |r| async move { aws.describe_replication_task(&r).await },
+            )
+            .await?;
         self.emit(phase, step, id, None, "creating");
         let which = DmsRef::Arn(t.arn.clone());
         Ok(self.wait_task(&w, id, &which, true).await?.unwrap_or(t))
@@ -400,6 +385,23 @@ impl Run<'_> {
             });
         }
         Ok(())
+    }
+
+    /// Resumes a task held stopped across an identifier swap from its own checkpoint (the
+    /// direction it ran in), unless it runs already, and waits until it runs.
+    pub(crate) async fn resume_held(
+        &self,
+        t: &ReplicationTask,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
+        if t.status == ReplicationTaskStatus::Running {
+            return Ok(());
+        }
+        let w = Waiter {
+            phase,
+            ..WAIT_CDC_RUNNING
+        };
+        self.resume_task(Step::StartCdc, t, Some(&w)).await
     }
 
     /// Points a DMS endpoint at `inst`'s current address (an identifier swap moves the
@@ -477,27 +479,47 @@ impl Run<'_> {
             extra_connection_attributes: None,
             tags,
         };
-        match self
-            .call(Step::CreateReverseEndpoint, id, || {
-                aws.create_endpoint(&input)
-            })
-            .await
-        {
-            Ok(e) => Ok(e),
+        self.create_dms(
+            Step::CreateReverseEndpoint,
+            id,
+            "DMS Endpoint",
+            || aws.create_endpoint(&input),
+            |e: &Endpoint| &e.arn,
+            |r| async move { aws.describe_endpoint(&r).await },
+        )
+        .await
+    }
+}
+
+impl Run<'_> {
+    /// Creates the DMS object `id`; on `AlreadyExists` (created by an interrupted call
+    /// whose answer was lost) adopts the object of that name when it carries our tags.
+    async fn create_dms<T, C, CF, D, DF>(
+        &self,
+        step: Step,
+        id: &str,
+        kind: &'static str,
+        create: C,
+        arn_of: fn(&T) -> &str,
+        describe: D,
+    ) -> Result<T, EngineError>
+    where
+        C: FnMut() -> CF,
+        CF: std::future::Future<Output = Result<T, AwsError>>,
+        D: Fn(DmsRef) -> DF,
+        DF: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        match self.call(step, id, create).await {
+            Ok(t) => Ok(t),
             Err(EngineError::Aws {
                 source: AwsError::AlreadyExists { .. },
                 ..
             }) => self
-                .owned_dms(
-                    None,
-                    id,
-                    |e: &Endpoint| &e.arn,
-                    |r| async move { aws.describe_endpoint(&r).await },
-                )
+                .owned_dms(None, id, arn_of, describe)
                 .await?
                 .ok_or_else(|| EngineError::ForeignObject {
                     attribute: None,
-                    kind: "DMS Endpoint",
+                    kind,
                     id: id.to_owned(),
                     migration: self.names.migration.clone(),
                 }),
