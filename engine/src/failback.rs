@@ -327,17 +327,19 @@ impl Run<'_> {
         let o = Box::pin(self.observe(known)).await?;
         let source = self.require_source(&o)?;
         let target = self.require_target(&o)?;
-        let old = o
-            .task
-            .clone()
-            .ok_or_else(|| EngineError::deleted(Step::StartCdc, self.names.task.clone(), None))?;
-        let ours = target
-            .tags
-            .get(TAG_FORWARD_FRESH)
-            .is_some_and(|a| *a == old.arn);
+        let old = o.task.clone();
+        let ours = old
+            .as_ref()
+            .is_some_and(|t| target.tags.get(TAG_FORWARD_FRESH) == Some(&t.arn));
+        let never_ran = old.as_ref().is_some_and(|t| {
+            matches!(
+                t.status,
+                ReplicationTaskStatus::Creating | ReplicationTaskStatus::Ready
+            )
+        });
         let swap = matches!(cut.strategy, CutoverStrategy::IdentifierSwap);
         let swapped_back = swap && !o.identifiers_swapped;
-        if !ours {
+        if !ours || never_ran {
             let (src, tgt) = self.forward_endpoints(&o).await?;
             let ri = o.replication_instance.clone().ok_or_else(|| {
                 EngineError::deleted(
@@ -352,19 +354,40 @@ impl Run<'_> {
                 source_endpoint_arn: src.arn.clone(),
                 target_endpoint_arn: tgt.arn.clone(),
                 migration_type: MigrationType::Cdc,
-                table_mappings: old.table_mappings.clone(),
+                table_mappings: self.table_mappings(&source),
                 task_settings: self.cdc_task_settings(),
                 cdc_start_position: None,
                 tags: self.names.tags(Role::ReplicationTask),
             };
+            // A forward task this failback did not create never continues, even if
+            // something started it by hand: it is stopped and replaced.
+            let old = match old.as_ref().filter(|t| {
+                !ours
+                    && matches!(
+                        t.status,
+                        ReplicationTaskStatus::Running
+                            | ReplicationTaskStatus::Starting
+                            | ReplicationTaskStatus::Stopping
+                    )
+            }) {
+                Some(t) => {
+                    self.stop_settled(t, Phase::FailingBack).await?;
+                    let which = DmsRef::Arn(t.arn.clone());
+                    self.find(Step::StopTask, &t.identifier, || {
+                        self.aws().describe_replication_task(&which)
+                    })
+                    .await?
+                }
+                None => old,
+            };
             let fresh = self
-                .fresh_task(Some(&old), &input, Step::CreateTask, Phase::FailingBack)
+                .fresh_task(old.as_ref(), &input, Step::CreateTask, Phase::FailingBack)
                 .await?;
-            self.record(&target, &[(TAG_FORWARD_FRESH, fresh.arn.clone())])
-                .await?;
+            if !ours {
+                self.record(&target, &[(TAG_FORWARD_FRESH, fresh.arn.clone())])
+                    .await?;
+            }
             self.start_fresh(&fresh, Phase::FailingBack).await?;
-        } else if old.status == ReplicationTaskStatus::Ready {
-            self.start_fresh(&old, Phase::FailingBack).await?;
         }
         if !swap {
             self.switch(cut, &source, &target, false).await?;

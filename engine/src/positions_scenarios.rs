@@ -15,8 +15,8 @@ use super::clock::{Clock, PollPolicy, VirtualClock};
 use super::core::Engine;
 use super::cutover::CutoverStrategy;
 use super::cutover_scenarios::{
-    FORWARD, HOURS, RECORD, REVERSE, SOURCE_ADDR, TARGET_ADDR, ZONE, cut, interrupted, refusal,
-    replicating, route53, task,
+    FORWARD, HOURS, RECORD, REVERSE, SOURCE_ADDR, TARGET_ADDR, ZONE, creates_of, cut, interrupted,
+    refusal, replicating, route53, task,
 };
 use super::error::{EngineError, Step};
 use super::fake::Op;
@@ -252,6 +252,28 @@ async fn failback_never_resumes_the_forward_task_from_a_checkpoint_taken_before_
             !both.load(Ordering::SeqCst),
             "{strategy:?}: both ways at once"
         );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failback_interrupted_after_creating_the_new_forward_task_continues_that_one() {
+    for strategy in [route53(), CutoverStrategy::IdentifierSwap] {
+        let w = replicating().await;
+        let c = cut(strategy.clone());
+        ok(w.switch(Cutover, &c).await);
+        let f = interrupted(&w, Failback, &c, |p| creates_of(p, FORWARD) == 2).await;
+        assert_eq!(f.observed.phase, Phase::FailingBack);
+        let o = ok(w.switch(Failback, &c).await);
+        assert_eq!(o.phase, Phase::Replicating);
+        assert_eq!(
+            creates_of(&w, FORWARD),
+            2,
+            "{strategy:?}: no third forward task"
+        );
+        let fwd = task(&w, FORWARD);
+        assert_eq!(fwd.status, ReplicationTaskStatus::Running);
+        assert_eq!(starts(&w, "start-replication", &fwd.arn), 1, "{strategy:?}");
+        assert_eq!(fwd.cdc_start_position, None);
     }
 }
 

@@ -433,7 +433,11 @@ impl Run<'_> {
     }
 
     /// Stops `t`, first letting a start in progress finish (DMS stops running tasks).
-    async fn stop_settled(&self, t: &ReplicationTask, phase: Phase) -> Result<(), EngineError> {
+    pub(crate) async fn stop_settled(
+        &self,
+        t: &ReplicationTask,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
         let t = if t.status == ReplicationTaskStatus::Starting {
             let w = Waiter {
                 phase,
