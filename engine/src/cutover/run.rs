@@ -139,11 +139,7 @@ impl Run<'_> {
             reason = task_failure(rt).unwrap_or_default(),
             "resuming the reverse replication task"
         );
-        let w = Waiter {
-            phase: Phase::CutOver,
-            ..WAIT_CDC_RUNNING
-        };
-        self.resume_task(Step::StartCdc, rt, Some(&w)).await
+        self.resume_held(rt, Phase::CutOver).await
     }
 
     /// Observes until the checks pass or only the lag is wrong and the lag budget is spent.
