@@ -779,11 +779,10 @@ def write_report(
         f"Scaled by {CUTOVER_SCALE}: the provider records the pause from whole-second timestamps (tags on the "
         f"target), so the figure is ± 1 real second = ± {1 / CUTOVER_SCALE:.0f} AWS seconds; at the critical path's "
         "scale it would round to 0. The pause covers the DMS drain (lag < 1 s on 3 consecutive reads, counted from one "
-        "CloudWatch period after the pause: the provider's poll cap, 60 AWS s), then the Route 53 change reaching "
-        "INSYNC "
-        "(40 AWS s in the emulator) while the forward task stops. Those two are the floor while the drain's evidence "
-        "is "
-        "CloudWatch: see `engine/cutover.rs` (what the write pause is made of)."
+        "CloudWatch period after the pause: the provider's poll cap, 60 AWS s), the forward task stopping and the "
+        "reverse task being created and started (it must be positioned at the encrypted instance's log before the "
+        "application can write there), then the Route 53 change reaching INSYNC (40 AWS s in the emulator). See "
+        "`engine/src/cutover/mod.rs` (what the write pause is made of)."
     )
     out("")
     out("| `cutover_write_pause_seconds` (real) | in AWS seconds | cutover apply (real) |")
@@ -835,7 +834,9 @@ def write_report(
     out(
         "- **Cutover pause.** The drain's evidence is CloudWatch CDC latency, published once a minute; a read "
         "earlier than one period after the pause may show a datapoint from before it, so the pause cannot be "
-        "shorter than that period plus the switch (Route 53 INSYNC) without another proof of the drain."
+        "shorter than that period plus the switch (Route 53 INSYNC) without another proof of the drain. Starting "
+        "the reverse task before the switch (its position taken from the database, not a clock) adds its "
+        "stop-forward and start-reverse time to the pause."
     )
     out("")
     out("## How to reproduce")

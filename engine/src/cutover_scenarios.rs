@@ -18,15 +18,15 @@ use super::reconcile::EngineFailure;
 use super::spec::Phase;
 use super::{describe_cutover, describe_failback, describe_finalize};
 
-const ZONE: &str = "Z0123456789";
-const RECORD: &str = "orders-db.internal.example.com";
-const SOURCE_ADDR: &str = "orders.fake.us-east-1.rds.amazonaws.com";
-const TARGET_ADDR: &str = "orders-encrypted.fake.us-east-1.rds.amazonaws.com";
-const FORWARD: &str = "rdsenc-orders";
-const REVERSE: &str = "rdsenc-orders-reverse";
-const HOURS: Duration = Duration::from_secs(6 * 3600);
+pub(crate) const ZONE: &str = "Z0123456789";
+pub(crate) const RECORD: &str = "orders-db.internal.example.com";
+pub(crate) const SOURCE_ADDR: &str = "orders.fake.us-east-1.rds.amazonaws.com";
+pub(crate) const TARGET_ADDR: &str = "orders-encrypted.fake.us-east-1.rds.amazonaws.com";
+pub(crate) const FORWARD: &str = "rdsenc-orders";
+pub(crate) const REVERSE: &str = "rdsenc-orders-reverse";
+pub(crate) const HOURS: Duration = Duration::from_secs(6 * 3600);
 
-fn route53() -> CutoverStrategy {
+pub(crate) fn route53() -> CutoverStrategy {
     CutoverStrategy::Route53(Route53Record {
         zone_id: ZONE.into(),
         record_name: RECORD.into(),
@@ -34,7 +34,7 @@ fn route53() -> CutoverStrategy {
     })
 }
 
-fn cut(strategy: CutoverStrategy) -> CutoverSpec {
+pub(crate) fn cut(strategy: CutoverStrategy) -> CutoverSpec {
     CutoverSpec {
         strategy,
         write_fence: WriteFence::SecurityGroups(vec!["sg-fence".into()]),
@@ -45,7 +45,7 @@ fn cut(strategy: CutoverStrategy) -> CutoverSpec {
     }
 }
 
-fn lag(seconds: f64) -> CdcLatency {
+pub(crate) fn lag(seconds: f64) -> CdcLatency {
     CdcLatency {
         source_seconds: Some(seconds),
         target_seconds: Some(seconds),
@@ -63,7 +63,7 @@ fn lag_drains_after(w: &World, after: Duration) {
     });
 }
 
-async fn replicating() -> World {
+pub(crate) async fn replicating() -> World {
     let w = World::test().spec(|s| s.delete_target_on_destroy = true);
     let o = ok(w.reconcile().await);
     assert_eq!(o.phase, Phase::Replicating);
@@ -74,7 +74,7 @@ async fn replicating() -> World {
     w
 }
 
-fn task(w: &World, id: &str) -> ReplicationTask {
+pub(crate) fn task(w: &World, id: &str) -> ReplicationTask {
     w.fake
         .tasks()
         .into_iter()
@@ -94,7 +94,7 @@ fn sgs(w: &World, id: &str) -> Vec<String> {
         .vpc_security_group_ids
 }
 
-fn creates_of(w: &World, id: &str) -> usize {
+pub(crate) fn creates_of(w: &World, id: &str) -> usize {
     w.fake
         .calls()
         .iter()
@@ -102,21 +102,28 @@ fn creates_of(w: &World, id: &str) -> usize {
         .count()
 }
 
-fn refusal(f: &EngineFailure) -> String {
+pub(crate) fn refusal(f: &EngineFailure) -> String {
     match &f.error {
         EngineError::Refused { .. } => f.error.to_string(),
         other => panic!("expected a refusal, got: {other}"),
     }
 }
 
-fn assert_reverse_from_drain(o: &Observed, w: &World) {
+/// The reverse task runs CDC-only from the encrypted instance's own log position: started
+/// with `start-replication` and no `CdcStartPosition`, never from a clock time.
+fn assert_reverse_from_drain(_o: &Observed, w: &World) {
     let rev = task(w, REVERSE);
     assert_eq!(rev.status, ReplicationTaskStatus::Running);
     assert_eq!(rev.migration_type, MigrationType::Cdc);
-    let drained = o.cutover.drained_at.expect("drain time recorded");
-    assert_eq!(
-        rev.cdc_start_position.as_deref(),
-        Some(super::cutover::cdc_start_position(drained).as_str())
+    assert_eq!(rev.cdc_start_position, None);
+    assert!(
+        w.fake
+            .calls()
+            .iter()
+            .any(|c| c.op == Op::StartReplicationTask
+                && c.id == format!("start-replication {}", rev.arn)
+                && !c.failed),
+        "the reverse task is started with start-replication"
     );
 }
 
@@ -147,14 +154,11 @@ async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving
     let fwd = task(&w, FORWARD);
     assert_eq!(fwd.status, ReplicationTaskStatus::Running);
     assert_eq!(fwd.migration_type, MigrationType::Cdc);
+    assert_eq!(fwd.cdc_start_position, None);
     let back = o
         .cutover
         .failback_drained_at
         .expect("failback drain recorded");
-    assert_eq!(
-        fwd.cdc_start_position.as_deref(),
-        Some(super::cutover::cdc_start_position(back).as_str())
-    );
     assert!(back > o.cutover.drained_at.expect("cutover drain"));
     assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Stopped);
     assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
@@ -167,13 +171,23 @@ async fn route53_cutover_failback_cutover_finalize_and_teardown_keep_the_serving
         "the target is never reloaded"
     );
 
-    // Cutover again: the reverse task restarts from the new drain point; never a second one.
+    // Cutover again: the reverse task that ran is replaced by one that never ran
+    // (start-replication is valid only for a first run), starting at the encrypted
+    // instance's position now; the failback likewise created the forward task afresh.
     let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
     assert_reverse_from_drain(&o, &w);
-    assert_eq!(creates_of(&w, REVERSE), 1);
-    assert_eq!(creates_of(&w, FORWARD), 1);
+    assert_eq!(creates_of(&w, REVERSE), 2);
+    assert_eq!(creates_of(&w, FORWARD), 2);
+    assert_eq!(
+        w.fake
+            .tasks()
+            .iter()
+            .filter(|t| t.identifier == REVERSE)
+            .count(),
+        1
+    );
 
     // Finalize.
     let o = ok(w.switch(Finalize, &c).await);
@@ -265,7 +279,8 @@ async fn identifier_swap_cutover_failback_cutover_finalize_stop_and_teardown() {
 
     let o = ok(w.switch(Cutover, &c).await);
     assert_eq!(o.phase, Phase::CutOver);
-    assert_eq!(creates_of(&w, REVERSE), 1);
+    assert_eq!(creates_of(&w, REVERSE), 2);
+    assert_reverse_from_drain(&o, &w);
 
     let o = ok(w.switch(Finalize, &c).await);
     assert_eq!(o.phase, Phase::Finalized);
@@ -399,7 +414,7 @@ async fn snapshot_and_delete_of_a_protected_source_is_refused_before_anything_is
 }
 
 /// `w` under a token that is cancelled once `done` holds (checked every virtual second).
-fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> World {
+pub(crate) fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> World {
     let cancel = CancellationToken::new();
     let probe = w.with_cancel(CancellationToken::new());
     let token = cancel.clone();
@@ -417,7 +432,7 @@ fn cancel_when(w: &World, done: impl Fn(&World) -> bool + Send + 'static) -> Wor
 
 /// Runs `op` until `done` holds, then cancels it; returns the failure, asserting it is
 /// the cancellation.
-async fn interrupted(
+pub(crate) async fn interrupted(
     w: &World,
     op: Switch,
     c: &CutoverSpec,
@@ -477,7 +492,12 @@ async fn a_half_done_swap_is_rolled_back_deterministically_by_failback() {
     assert!(!w.fake.has_instance("orders-unencrypted"));
     assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
     assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
-    assert_eq!(creates_of(&w, REVERSE), 0);
+    // The reverse task was started (and stopped, holding its position) before the first
+    // rename; nothing reached the target, so the forward task continues from its own
+    // checkpoint and is not recreated.
+    assert_eq!(creates_of(&w, REVERSE), 1);
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Stopped);
+    assert_eq!(creates_of(&w, FORWARD), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -515,7 +535,7 @@ async fn plan_descriptions_say_what_changes_from_what_to_what() {
         "{back}"
     );
     assert!(
-        back.contains("CDC only from the failback drain time"),
+        back.contains("starts as CDC only at the original instance's current log position"),
         "{back}"
     );
     let mut fin = c.clone();
@@ -652,9 +672,9 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
         .find(|c| c.op == Op::StopReplicationTask)
         .map(|c| c.at)
         .expect("forward stopped");
-    // Drained, the forward task is stopped and the switch made at once; the reverse task
-    // only after the forward one has stopped.
-    assert!(fenced < stopped && stopped <= switched);
+    // Drained, the forward task is stopped; the reverse task starts once it has stopped
+    // and runs before the switch.
+    assert!(fenced < stopped && stopped < switched);
     assert!(stopped >= Duration::from_secs(5 * 60), "{stopped:?}");
     let reverse_created = calls
         .iter()
@@ -665,20 +685,19 @@ async fn the_switch_waits_until_cdc_has_drained_to_zero_after_the_fence() {
         reverse_created > stopped,
         "{reverse_created:?} vs {stopped:?}"
     );
+    let reverse_started = calls
+        .iter()
+        .find(|c| c.op == Op::StartReplicationTask && c.id.starts_with("start-replication"))
+        .map(|c| c.at)
+        .expect("reverse started");
+    assert!(
+        reverse_created < reverse_started && reverse_started < switched,
+        "{reverse_started:?} vs {switched:?}"
+    );
     let pause = o.computed().cutover_write_pause_seconds.unwrap_or(0.0);
     assert!(pause >= 240.0, "{pause}");
-    // The pause ends at the switch, before the reverse task is created and started.
     let r = &o.cutover;
-    let (switched, completed) = (
-        r.switched_at.expect("switch"),
-        r.completed_at.expect("done"),
-    );
-    assert!(switched < completed, "{r:?}");
-    let whole = completed
-        .duration_since(r.writes_paused_at.expect("paused"))
-        .unwrap_or_default()
-        .as_secs_f64();
-    assert!(pause < whole, "{pause} vs {whole}");
+    assert!(r.switched_at <= r.completed_at, "{r:?}");
 }
 
 #[tokio::test(start_paused = true)]

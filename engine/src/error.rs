@@ -273,6 +273,22 @@ pub enum EngineError {
         /// The instance.
         id: String,
     },
+    /// A replication task was about to start while the task of the other direction runs:
+    /// replication in both directions at once would copy every change back where it came
+    /// from. Nothing was started.
+    #[error(
+        "{step} ({starting}): not started, because {running} (the other direction) is {status}; replication never runs both ways at once"
+    )]
+    BothDirections {
+        /// The step that wanted to start the task.
+        step: Step,
+        /// The task that was not started.
+        starting: String,
+        /// The task of the other direction.
+        running: String,
+        /// Its status.
+        status: String,
+    },
     /// A cutover, failback or finalize was refused before anything was changed; `reasons`
     /// carry the measured values (lag, validation, the colliding name).
     #[error("{action} refused: {}", reasons.join("; "))]
@@ -325,6 +341,7 @@ impl EngineError {
             EngineError::Aws { step, .. }
             | EngineError::Failed { step, .. }
             | EngineError::Timeout { step, .. }
+            | EngineError::BothDirections { step, .. }
             | EngineError::Cancelled { step } => Some(*step),
             _ => None,
         }
@@ -343,6 +360,7 @@ impl EngineError {
             EngineError::Cancelled { .. } => "Migration Interrupted",
             EngineError::DeletionProtected { .. } => "Target Has Deletion Protection",
             EngineError::Refused { .. } => "Migration Switch Refused",
+            EngineError::BothDirections { .. } => "Replication Would Run Both Ways",
         }
     }
 
@@ -381,6 +399,9 @@ impl EngineError {
                 format!("Terraform interrupted the provider while {step}. {RESUME}")
             }
             EngineError::DeletionProtected { .. } => format!("{self}."),
+            EngineError::BothDirections { .. } => format!(
+                "{self}. Nothing was started. Apply again once the other direction's task has stopped (a cutover or failback stops it)."
+            ),
             EngineError::Refused { .. } => format!(
                 "{self}. Nothing was changed in AWS. Fix the cause or wait, then apply again."
             ),

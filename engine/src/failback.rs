@@ -1,7 +1,8 @@
 //! Failback (`cutover = true -> false`): the mirror of the cutover. Check the reverse task
-//! is caught up, pause writes to the encrypted instance, drain reverse CDC, stop it, switch
-//! back, restart forward replication as CDC from the failback drain time (see the loop note
-//! in [`super::cutover`]), lift the fences, and return to `replicating`.
+//! is caught up, pause writes to the encrypted instance, drain reverse CDC, stop it, start
+//! forward replication afresh as CDC at the source's current log position, switch back (see
+//! "Why forward and reverse CDC never loop" in [`super::cutover`]), lift the fences, and
+//! return to `replicating`.
 
 use std::time::Duration;
 
@@ -10,14 +11,15 @@ use tokio_util::sync::CancellationToken;
 use super::api::*;
 use super::core::{Engine, Run, Waiter};
 use super::cutover::{
-    CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_PHASE, WriteFence, cdc_start_position,
+    CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_FORWARD_FRESH, TAG_PHASE, WriteFence,
     fence_text, stamp, unencrypted_name,
 };
 use super::error::{EngineError, Step};
+use super::names::Role;
 use super::observe::{KnownIds, Observed, is_replicating};
 use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase};
-use super::waiters::WAIT_TASK_MODIFIED;
+use super::waiters::WAIT_TASK_RESUMED;
 
 fn refused(reasons: Vec<String>) -> EngineError {
     EngineError::Refused {
@@ -85,7 +87,7 @@ pub(crate) fn describe_dms_failback(
         ),
     });
     out.push(format!(
-        "Forward task {} restarts as CDC only from the failback drain time (not its old checkpoint, which would replay the reverse task's writes onto the target); phase returns to replicating and the fences are lifted.",
+        "Forward task {} is created afresh and starts as CDC only at the original instance's current log position, before the switch back (never resumed from its old checkpoint, which would replay the reverse task's writes onto the target); phase returns to replicating and the fences are lifted.",
         n.task
     ));
     out
@@ -105,7 +107,7 @@ impl Run<'_> {
                     o.phase
                 )]));
             }
-            Phase::FailingBack => {}
+            Phase::FailingBack => self.check_reverse_drained(cut, &o).await?,
             Phase::CutOver => {
                 Box::pin(self.gate_reverse(cut, known)).await?;
                 self.begin_failback(&o).await?;
@@ -133,13 +135,18 @@ impl Run<'_> {
             &[
                 (TAG_PHASE, Phase::FailingBack.as_str().to_owned()),
                 (TAG_FAILBACK_DRAINED, String::new()),
+                (TAG_FORWARD_FRESH, String::new()),
             ],
         )
         .await
     }
 
     /// True when the application may already be pointed at the target.
-    async fn switched(&self, cut: &CutoverSpec, o: &Observed) -> Result<bool, EngineError> {
+    pub(crate) async fn switched(
+        &self,
+        cut: &CutoverSpec,
+        o: &Observed,
+    ) -> Result<bool, EngineError> {
         Ok(match &cut.strategy {
             CutoverStrategy::None => false,
             CutoverStrategy::IdentifierSwap => o
@@ -208,55 +215,79 @@ impl Run<'_> {
         }
     }
 
+    /// A re-run of an interrupted failback continues only from what that failback proved:
+    /// a reverse task that is not running and whose drain this failback did not record
+    /// (it failed or was stopped by hand) may not have carried every write back, so the
+    /// failback refuses, changing nothing, instead of guessing a point to restart from.
+    async fn check_reverse_drained(
+        &self,
+        cut: &CutoverSpec,
+        o: &Observed,
+    ) -> Result<(), EngineError> {
+        if o.cutover.failback_drained_at.is_some() || !self.switch_began(cut, o).await? {
+            return Ok(());
+        }
+        match &o.reverse_task {
+            Some(rt) if rt.status == ReplicationTaskStatus::Running => Ok(()),
+            rt => Err(refused(vec![format!(
+                "the reverse task {} is {} and this failback recorded no drain of it, so writes made on the encrypted instance may not have reached the original; set cutover = true and apply (the reverse task resumes from its checkpoint), then fail back",
+                self.names.reverse_task,
+                rt.as_ref()
+                    .map_or_else(|| "absent".to_owned(), |t| t.status.to_string())
+            )])),
+        }
+    }
+
+    /// True once the application may have written to the target: the switch was
+    /// recorded, or the CNAME or the name `<source>` points there (a swap after only its
+    /// first rename does not: the target is not reachable under the application's name).
+    async fn switch_began(&self, cut: &CutoverSpec, o: &Observed) -> Result<bool, EngineError> {
+        Ok(o.cutover.switched_at.is_some() || self.switched(cut, o).await?)
+    }
+
     async fn failback_steps(&self, cut: &CutoverSpec, known: &KnownIds) -> Result<(), EngineError> {
         let o = Box::pin(self.observe(known)).await?;
         let target = self.require_target(&o)?;
-        let source = self.require_source(&o)?;
 
         // 1. Pause writes to the encrypted instance.
         if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
             self.fence(&target, sgs, Phase::FailingBack).await?;
         }
 
-        // 2. Drain reverse CDC and stop it. Without a reverse task (a cutover rolled back
-        // before the switch), the forward drain point is where forward CDC resumes.
-        let restart_at = match &o.reverse_task {
-            Some(rt) if rt.status == ReplicationTaskStatus::Running => {
+        // 2. Drain reverse CDC and stop it (waiting until it stopped).
+        let began = self.switch_began(cut, &o).await?;
+        if let Some(rt) = &o.reverse_task {
+            if rt.status == ReplicationTaskStatus::Running && began {
                 let at = self.drain(&o, rt, Phase::FailingBack).await?;
                 let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
                 self.record(&target, &[(TAG_FAILBACK_DRAINED, stamp(at))])
                     .await?;
-                self.stop_task(rt, Phase::FailingBack).await?;
-                Some(at)
             }
-            Some(rt) => {
-                self.stop_task(rt, Phase::FailingBack).await?;
-                o.cutover.failback_drained_at.or(o.cutover.drained_at)
-            }
-            None => o.cutover.drained_at,
-        };
-
-        // 3. Switch back.
-        self.switch(cut, &source, &target, false).await?;
-
-        // 4. Forward CDC from the failback point.
-        let o = Box::pin(self.observe(known)).await?;
-        if let Some(task) = &o.task
-            && task.status != ReplicationTaskStatus::Running
-        {
-            let at = restart_at.ok_or_else(|| EngineError::Failed {
-                step: Step::StartCdc,
-                id: task.identifier.clone(),
-                status: task.status.to_string(),
-                reason: Some(
-                    "no drain time is recorded, so forward replication has no safe start point"
-                        .into(),
-                ),
-            })?;
-            self.restart_forward(task, &cdc_start_position(at)).await?;
+            self.stop_task(rt, Phase::FailingBack).await?;
         }
 
-        // 5. Lift the fences and return to replicating.
+        // 3. Forward CDC again, and the switch back.
+        if began {
+            Box::pin(self.restart_forward(cut, known)).await?;
+        } else {
+            // A cutover rolled back before its switch: nothing reached the target but the
+            // forward task's own changes, so it continues from its checkpoint.
+            let o = Box::pin(self.observe(known)).await?;
+            let source = self.require_source(&o)?;
+            self.switch(cut, &source, &target, false).await?;
+            if let Some(task) = &o.task
+                && task.status != ReplicationTaskStatus::Running
+            {
+                self.stop_task(task, Phase::FailingBack).await?;
+                let w = Waiter {
+                    phase: Phase::FailingBack,
+                    ..WAIT_TASK_RESUMED
+                };
+                self.resume_task(Step::StartTask, task, Some(&w)).await?;
+            }
+        }
+
+        // 4. Lift the fences and return to replicating.
         let o = Box::pin(self.observe(known)).await?;
         let target = self.require_target(&o)?;
         let source = self.require_source(&o)?;
@@ -278,35 +309,119 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Makes the forward task CDC-only (a restart then never reloads, which would truncate
-    /// the target) and starts it from `position`.
+    /// Forward CDC after a cutover that switched: a forward task created afresh, CDC-only
+    /// (a restart never reloads, which would truncate the target), started with
+    /// `start-replication` and no position while both instances are fenced and the reverse
+    /// task has stopped, so it reads the source's log from its current end (PostgreSQL: a
+    /// new slot DMS creates at the start, not the old one, whose unconfirmed changes
+    /// include every write the reverse task made on the source and would be replayed onto
+    /// the target). Then the switch back. With an identifier swap the forward endpoints
+    /// first follow the swapped addresses, the task is stopped once running (its
+    /// checkpoint holds the position), the names swap back, the endpoints follow again and
+    /// it resumes from that checkpoint in the same direction.
     async fn restart_forward(
         &self,
-        task: &ReplicationTask,
-        position: &str,
+        cut: &CutoverSpec,
+        known: &KnownIds,
     ) -> Result<(), EngineError> {
-        let aws = self.aws();
-        if task.migration_type != MigrationType::Cdc {
-            let input = ModifyReplicationTaskInput {
-                arn: task.arn.clone(),
-                migration_type: Some(MigrationType::Cdc),
-                cdc_start_position: Some(position.to_owned()),
-                ..Default::default()
+        let o = Box::pin(self.observe(known)).await?;
+        let source = self.require_source(&o)?;
+        let target = self.require_target(&o)?;
+        let old = o.task.clone();
+        let ours = old
+            .as_ref()
+            .is_some_and(|t| target.tags.get(TAG_FORWARD_FRESH) == Some(&t.arn));
+        let never_ran = old.as_ref().is_some_and(|t| {
+            matches!(
+                t.status,
+                ReplicationTaskStatus::Creating | ReplicationTaskStatus::Ready
+            )
+        });
+        let swap = matches!(cut.strategy, CutoverStrategy::IdentifierSwap);
+        let swapped_back = swap && !o.identifiers_swapped;
+        if !ours || never_ran {
+            let (src, tgt) = self.forward_endpoints(&o).await?;
+            let ri = o.replication_instance.clone().ok_or_else(|| {
+                EngineError::deleted(
+                    Step::StartCdc,
+                    self.names.replication_instance.clone(),
+                    None,
+                )
+            })?;
+            let input = CreateReplicationTaskInput {
+                identifier: self.names.task.clone(),
+                replication_instance_arn: ri.arn.clone(),
+                source_endpoint_arn: src.arn.clone(),
+                target_endpoint_arn: tgt.arn.clone(),
+                migration_type: MigrationType::Cdc,
+                table_mappings: self.table_mappings(&source),
+                task_settings: self.cdc_task_settings(),
+                cdc_start_position: None,
+                tags: self.names.tags(Role::ReplicationTask),
             };
-            let w = Waiter {
-                phase: Phase::FailingBack,
-                ..WAIT_TASK_MODIFIED
+            // A forward task this failback did not create never continues, even if
+            // something started it by hand: it is stopped and replaced.
+            let old = match old.as_ref().filter(|t| {
+                !ours
+                    && matches!(
+                        t.status,
+                        ReplicationTaskStatus::Running
+                            | ReplicationTaskStatus::Starting
+                            | ReplicationTaskStatus::Stopping
+                    )
+            }) {
+                Some(t) => {
+                    self.stop_settled(t, Phase::FailingBack).await?;
+                    let which = DmsRef::Arn(t.arn.clone());
+                    self.find(Step::StopTask, &t.identifier, || {
+                        self.aws().describe_replication_task(&which)
+                    })
+                    .await?
+                }
+                None => old,
             };
-            self.modify_task(task, &input, &w).await?;
+            let fresh = self
+                .fresh_task(old.as_ref(), &input, Step::CreateTask, Phase::FailingBack)
+                .await?;
+            if !ours {
+                self.record(&target, &[(TAG_FORWARD_FRESH, fresh.arn.clone())])
+                    .await?;
+            }
+            self.start_fresh(&fresh, Phase::FailingBack).await?;
         }
-        let which = DmsRef::Arn(task.arn.clone());
-        let now = self
-            .find(Step::StartCdc, &task.identifier, || {
-                aws.describe_replication_task(&which)
-            })
-            .await?
-            .unwrap_or_else(|| task.clone());
-        self.start_cdc(&now, position, Phase::FailingBack).await
+        if !swap {
+            self.switch(cut, &source, &target, false).await?;
+            return Ok(());
+        }
+        let o = Box::pin(self.observe(known)).await?;
+        let task = o
+            .task
+            .clone()
+            .ok_or_else(|| EngineError::deleted(Step::StartCdc, self.names.task.clone(), None))?;
+        if !swapped_back {
+            self.stop_task(&task, Phase::FailingBack).await?;
+            self.swap(false, Phase::FailingBack).await?;
+        }
+        let o = Box::pin(self.observe(known)).await?;
+        self.forward_endpoints(&o).await?;
+        let task = o.task.clone().unwrap_or(task);
+        self.resume_held(&task, Phase::FailingBack).await
+    }
+
+    /// The forward endpoints at the instances' current addresses.
+    async fn forward_endpoints(&self, o: &Observed) -> Result<(Endpoint, Endpoint), EngineError> {
+        let missing = |id: &str| EngineError::deleted(Step::ModifyEndpoint, id.to_owned(), None);
+        let src = o
+            .source_endpoint
+            .as_ref()
+            .ok_or_else(|| missing(&self.names.source_endpoint))?;
+        let tgt = o
+            .target_endpoint
+            .as_ref()
+            .ok_or_else(|| missing(&self.names.target_endpoint))?;
+        let src = self.follow_address(src, &self.require_source(o)?).await?;
+        let tgt = self.follow_address(tgt, &self.require_target(o)?).await?;
+        Ok((src, tgt))
     }
 }
 

@@ -655,6 +655,16 @@ impl FakeAws {
         }
     }
 
+    /// Puts the task `identifier` in `status` from now on (a fault, or a stop by hand).
+    pub fn force_task_status(&self, identifier: &str, status: ReplicationTaskStatus) {
+        let now = self.now();
+        for t in self.lock().tasks.values_mut() {
+            if t.v.identifier == identifier {
+                t.tl.set(now, vec![(Duration::ZERO, Some(status.clone()))]);
+            }
+        }
+    }
+
     /// Makes connection tests of the endpoint `identifier` fail with DMS's message.
     pub fn fail_connection(&self, endpoint_identifier: &str, message: &str) {
         self.lock()

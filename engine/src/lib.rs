@@ -138,4 +138,6 @@ mod cutover_scenarios;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fixtures;
 #[cfg(test)]
+mod positions_scenarios;
+#[cfg(test)]
 mod scenarios;

@@ -84,7 +84,7 @@ impl Run<'_> {
         };
         // Both directions: the reverse task exists once a cutover happened.
         for t in o.tasks() {
-            let r = self.delete_task(t).await;
+            let r = self.delete_task(t, Phase::Finalizing).await;
             record(out, format!("DMS Replication Task ({})", t.identifier), r);
         }
         for ep in o.endpoints() {
@@ -261,10 +261,15 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn delete_task(&self, t: &ReplicationTask) -> Result<(), EngineError> {
+    /// Stops (if needed) and deletes the task, and waits until it is gone.
+    pub(crate) async fn delete_task(
+        &self,
+        t: &ReplicationTask,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
         let aws = self.aws();
         if t.status != ReplicationTaskStatus::Deleting {
-            self.stop_task(t, Phase::Finalizing).await?;
+            self.stop_task(t, phase).await?;
             gone_ok(
                 self.call(Step::DeleteTask, &t.identifier, || {
                     aws.delete_replication_task(&t.arn)
@@ -273,8 +278,11 @@ impl Run<'_> {
             )?;
         }
         let which = DmsRef::Arn(t.arn.clone());
-        self.wait_task(&WAIT_TASK_GONE, &t.identifier, &which, true)
-            .await?;
+        let w = Waiter {
+            phase,
+            ..WAIT_TASK_GONE
+        };
+        self.wait_task(&w, &t.identifier, &which, true).await?;
         Ok(())
     }
 

@@ -78,11 +78,13 @@ impl Run<'_> {
             )
         });
         // A failed task is resumed after the change: fixing credentials or settings is the
-        // usual remedy, and the resource's desired state is "replicating".
-        let was_failed = o
-            .task
-            .as_ref()
-            .is_some_and(|t| t.status == ReplicationTaskStatus::Failed);
+        // usual remedy, and the resource's desired state is "replicating". Not once a
+        // cutover began: the forward task then stays stopped (the reverse direction runs,
+        // and its checkpoint precedes the reverse task's writes on the source).
+        let was_failed = o.phase <= Phase::Replicating
+            && o.task
+                .as_ref()
+                .is_some_and(|t| t.status == ReplicationTaskStatus::Failed);
         if let Some(t) = &o.task
             && was_running
         {

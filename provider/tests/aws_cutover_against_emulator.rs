@@ -116,6 +116,7 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
         .await
         .expect("seed cname");
 
+    let known_forward = o.task.as_ref().map(|t| t.arn.clone());
     // Route 53 cutover and failback.
     let r53 = cut(CutoverStrategy::Route53(Route53Record {
         zone_id: zone.clone(),
@@ -129,7 +130,8 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
     assert_eq!(cname(&clients, &zone).await, target_addr);
     let rev = o.reverse_task.as_ref().expect("reverse task");
     assert_cdc_running(rev);
-    assert!(rev.cdc_start_position.is_some(), "{rev:?}");
+    // Started at the encrypted instance's own log position, not at a clock time.
+    assert_eq!(rev.cdc_start_position, None, "{rev:?}");
     assert_eq!(
         o.task.as_ref().map(|t| t.status.clone()),
         Some(ReplicationTaskStatus::Stopped)
@@ -141,7 +143,11 @@ async fn route53_and_identifier_swap_cutovers_fail_back_and_finalize_through_the
         .unwrap_or_else(|f| panic!("route53 failback: {}", f.error));
     assert_eq!(o.phase, Phase::Replicating);
     assert_eq!(cname(&clients, &zone).await, source_addr);
-    assert_cdc_running(o.task.as_ref().expect("forward task"));
+    let forward = o.task.as_ref().expect("forward task");
+    assert_cdc_running(forward);
+    // A forward task created afresh at the source's position, never the one from before.
+    assert_eq!(forward.cdc_start_position, None, "{forward:?}");
+    assert_ne!(known_forward.as_deref(), Some(forward.arn.as_str()));
     assert_eq!(source_security_groups(&clients).await, ["sg-app"]);
 
     // Identifier swap cutover: two renames, the reverse endpoints follow the names.

@@ -182,6 +182,9 @@ def _task_status(self: FakeReplicationTask) -> str:
             if dp.outcome == "failed":
                 self.__dict__["_emu_failure"] = dp.failure
             return dp.outcome
+        if status == "running" and not dp.positioned.is_set():
+            # Still connecting and fixing where CDC reads from (see TaskRun.positioned).
+            return "starting"
         return status
     if status == "running" and self.migration_type == "full-load" and _load_progress(self) >= 100.0:
         return "stopped"

@@ -78,8 +78,8 @@ pub(crate) fn describe_dms_cutover(
         &format!("the source {}", n.migration),
     ));
     out.push(format!(
-        "Writes pause from the fence until the switch completes: DMS drains to lag 0 ({DRAIN_READS} consecutive reads), then the forward task {} is stopped.",
-        n.task
+        "Writes pause from the fence until the switch completes: DMS drains to lag 0 ({DRAIN_READS} consecutive reads), the forward task {} is stopped, and the reverse task {} starts (CDC only, encrypted -> original) at the encrypted instance's current log position, before the switch.",
+        n.task, n.reverse_task
     ));
     out.push(match &cut.strategy {
         CutoverStrategy::Route53(r) => format!(
@@ -104,7 +104,7 @@ pub(crate) fn describe_dms_cutover(
         ),
     });
     out.push(format!(
-        "Failback stays possible: a reverse DMS task {} (CDC only, encrypted -> original, from the drain time) keeps {} up to date until finalize.",
+        "Failback stays possible: the reverse task {} keeps {} up to date until finalize.",
         n.reverse_task, n.migration
     ));
     out

@@ -46,13 +46,13 @@ pub struct CutoverRecord {
     pub started_at: Option<SystemTime>,
     /// Writes to the source paused (fence applied, or draining began).
     pub writes_paused_at: Option<SystemTime>,
-    /// Forward CDC drained; the reverse task's CDC start.
+    /// Forward CDC drained (with writes paused).
     pub drained_at: Option<SystemTime>,
     /// The switch completed: the application reaches the encrypted instance.
     pub switched_at: Option<SystemTime>,
     /// `cutover_completed_at` (reverse task running too).
     pub completed_at: Option<SystemTime>,
-    /// Reverse CDC drained at failback; forward CDC's restart point.
+    /// Reverse CDC drained at failback (with the target fenced).
     pub failback_drained_at: Option<SystemTime>,
 }
 
@@ -63,11 +63,6 @@ pub(crate) fn stamp(t: SystemTime) -> String {
 pub(super) fn parse_stamp(s: Option<&String>) -> Option<SystemTime> {
     s.filter(|s| !s.is_empty())
         .and_then(|s| humantime::parse_rfc3339(s).ok())
-}
-
-/// DMS's date form of `CdcStartPosition` ("2026-01-31T12:00:00", UTC, no zone suffix).
-pub(crate) fn cdc_start_position(t: SystemTime) -> String {
-    stamp(t).trim_end_matches('Z').to_owned()
 }
 
 impl CutoverRecord {

@@ -139,11 +139,7 @@ impl Run<'_> {
             reason = task_failure(rt).unwrap_or_default(),
             "resuming the reverse replication task"
         );
-        let w = Waiter {
-            phase: Phase::CutOver,
-            ..WAIT_CDC_RUNNING
-        };
-        self.resume_task(Step::StartCdc, rt, Some(&w)).await
+        self.resume_held(rt, Phase::CutOver).await
     }
 
     /// Observes until the checks pass or only the lag is wrong and the lag budget is spent.
@@ -319,50 +315,39 @@ impl Run<'_> {
             self.fence(&source, sgs, Phase::CuttingOver).await?;
         }
 
-        // 2. Drain forward CDC, record the drain time, stop the forward task.
-        let task = o.task.clone().ok_or_else(|| {
-            EngineError::deleted(
-                Step::DrainReplication,
-                self.names.task.clone(),
-                Some("the forward replication task does not exist"),
-            )
-        })?;
-        let drained_at = match (o.cutover.drained_at, &task.status) {
-            // Recorded by an interrupted run: every change written before it was applied,
-            // and writes have stayed paused since (a new cutover clears the tag). Draining
-            // again could move the reverse task's start past writes the application made
-            // on the target after a switch that already happened.
-            (Some(at), _) => at,
-            (None, ReplicationTaskStatus::Running) => {
-                let at = self.drain(&o, &task, Phase::CuttingOver).await?;
-                self.record(&target, &[(TAG_DRAINED, stamp(at))]).await?;
-                at
-            }
-            (None, _) => return Err(EngineError::Failed {
-                step: Step::DrainReplication,
-                id: task.identifier.clone(),
-                status: task.status.to_string(),
+        // 2. Drain and stop forward CDC, proven again on every run until the switch began:
+        // from then on the application may write to the target, and only the reverse
+        // task, already running from before the switch, may carry those writes back.
+        let began = o.cutover.switched_at.is_some()
+            || o.identifiers_swapped
+            || self.switched(cut, &o).await?;
+        if !began {
+            self.drain_forward(&o, &target).await?;
+        }
+
+        // 3. Reverse CDC from the encrypted instance's own position, fixed before the
+        // switch while nothing writes there, then the switch.
+        let o = Box::pin(self.observe(known)).await?;
+        if !began {
+            self.start_reverse(&o).await?;
+        } else if o.reverse_task.is_none() {
+            return Err(EngineError::Failed {
+                step: Step::CreateReverseTask,
+                id: self.names.reverse_task.clone(),
+                status: "absent".into(),
                 reason: Some(
-                    "the forward task is not running and no drain was recorded, so no change can be proven applied; resume the task (apply with cutover = false) and try again"
+                    "the switch began but no reverse task was started before it, so writes made on the encrypted instance since cannot be carried back; fail back is not lossless, resolve by hand"
                         .into(),
                 ),
-            }),
-        };
-
-        // 3. Stop the forward task and switch. Drained with writes paused, the forward task
-        // has nothing left to apply, so the switch (the end of the write pause) does not
-        // wait for it to stop; the reverse task, which must not run beside it, does. An
-        // identifier swap renames the instances under the task's endpoints, so it waits.
+            });
+        }
         if matches!(cut.strategy, CutoverStrategy::IdentifierSwap) {
-            self.stop_task(&task, Phase::CuttingOver).await?;
-            self.switch(cut, &source, &target, true).await?;
+            Box::pin(self.swap_holding_reverse(known)).await?;
         } else {
-            let (stopped, switched) = tokio::join!(
-                self.stop_task(&task, Phase::CuttingOver),
-                self.switch(cut, &source, &target, true)
-            );
-            stopped?;
-            switched?;
+            let o = Box::pin(self.observe(known)).await?;
+            self.switch(cut, &source, &target, true).await?;
+            // Resumed from its own checkpoint if it stopped or failed meanwhile.
+            self.keep_reverse_running(&o).await?;
         }
         if o.cutover.switched_at.is_none() {
             // The target may have been renamed: tag it under its current name.
@@ -371,10 +356,7 @@ impl Run<'_> {
             self.record(&t, &[(TAG_SWITCHED, stamp(self.e.clock.wall_time()))])
                 .await?;
         }
-
-        // 4. Reverse replication from the drain point.
         let o = Box::pin(self.observe(known)).await?;
-        self.ensure_reverse(&o, drained_at).await?;
 
         // 5. Done.
         let target = self.require_target(&o)?;
@@ -394,5 +376,98 @@ impl Run<'_> {
             "cut_over",
         );
         Ok(())
+    }
+}
+
+impl Run<'_> {
+    /// Drains forward CDC with writes fenced, records the drain time (progress only: no
+    /// position is derived from it) and stops the forward task, waiting until it stopped.
+    /// A forward task an interrupted run already stopped after its drain is resumed from
+    /// its own checkpoint (same direction) and drained again; a reverse task such a run
+    /// started is stopped first (it has carried nothing: no switch yet) and started afresh
+    /// afterwards.
+    async fn drain_forward(&self, o: &Observed, target: &DbInstance) -> Result<(), EngineError> {
+        let task = o.task.clone().ok_or_else(|| {
+            EngineError::deleted(
+                Step::DrainReplication,
+                self.names.task.clone(),
+                Some("the forward replication task does not exist"),
+            )
+        })?;
+        let task = match &task.status {
+            ReplicationTaskStatus::Running => task,
+            _ if o.cutover.drained_at.is_some() => {
+                if let Some(rt) = &o.reverse_task {
+                    self.stop_settled(rt, Phase::CuttingOver).await?;
+                }
+                self.stop_task(&task, Phase::CuttingOver).await?;
+                let w = Waiter {
+                    phase: Phase::CuttingOver,
+                    ..WAIT_TASK_RESUMED
+                };
+                self.resume_task(Step::StartTask, &task, Some(&w)).await?;
+                let which = DmsRef::Arn(task.arn.clone());
+                self.find(Step::DrainReplication, &task.identifier, || {
+                    self.aws().describe_replication_task(&which)
+                })
+                .await?
+                .unwrap_or(task)
+            }
+            _ => return Err(EngineError::Failed {
+                step: Step::DrainReplication,
+                id: task.identifier.clone(),
+                status: task.status.to_string(),
+                reason: Some(
+                    "the forward task is not running and no drain was recorded, so no change can be proven applied; resume the task (apply with cutover = false) and try again"
+                        .into(),
+                ),
+            }),
+        };
+        let at = self.drain(o, &task, Phase::CuttingOver).await?;
+        self.record(target, &[(TAG_DRAINED, stamp(at))]).await?;
+        self.stop_task(&task, Phase::CuttingOver).await
+    }
+
+    /// Stops `t`, first letting a start in progress finish (DMS stops running tasks).
+    pub(crate) async fn stop_settled(
+        &self,
+        t: &ReplicationTask,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
+        let t = if t.status == ReplicationTaskStatus::Starting {
+            let w = Waiter {
+                phase,
+                ..WAIT_CDC_RUNNING
+            };
+            let which = DmsRef::Arn(t.arn.clone());
+            self.wait_task(&w, &t.identifier, &which, false)
+                .await?
+                .unwrap_or_else(|| t.clone())
+        } else {
+            t.clone()
+        };
+        self.stop_task(&t, phase).await
+    }
+
+    /// The identifier swap with the reverse task's position fixed before it: the renames
+    /// move the addresses under the endpoints, so the running reverse task is stopped
+    /// (its `RecoveryCheckpoint` holds the position it started at, plus whatever it
+    /// applied: nothing, as nothing writes to the target yet), the names are swapped, its
+    /// endpoints follow the addresses, and it resumes from that checkpoint in the same
+    /// direction. The writes the application makes on the renamed target after the second
+    /// rename all lie after the checkpoint in its log, so none is skipped, and the forward
+    /// task, stopped, writes nothing that could come back.
+    async fn swap_holding_reverse(&self, known: &KnownIds) -> Result<(), EngineError> {
+        let o = Box::pin(self.observe(known)).await?;
+        if let Some(rt) = &o.reverse_task {
+            self.stop_settled(rt, Phase::CuttingOver).await?;
+        }
+        self.swap(true, Phase::CuttingOver).await?;
+        let o = Box::pin(self.observe(known)).await?;
+        self.reverse_endpoints(&o).await?;
+        let rt = o.reverse_task.clone().ok_or_else(|| {
+            EngineError::deleted(Step::StartCdc, self.names.reverse_task.clone(), None)
+        })?;
+        self.resume_held(&rt, Phase::CuttingOver).await
     }
 }

@@ -152,7 +152,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    pub(super) async fn swap(&self, forward: bool, phase: Phase) -> Result<(), EngineError> {
+    pub(crate) async fn swap(&self, forward: bool, phase: Phase) -> Result<(), EngineError> {
         let n = &self.names;
         let original = n.migration.clone();
         let renamed = unencrypted_name(n);
@@ -209,23 +209,15 @@ impl Run<'_> {
         })
     }
 
-    /// The reverse endpoints (at the instances' current addresses) and the CDC-only reverse
-    /// task, running from `from`. A stopped reverse task (an earlier cutover) is restarted
-    /// from `from`, never resumed from its checkpoint; a second one is never created.
-    pub(super) async fn ensure_reverse(
+    /// The reverse endpoints, at the instances' current addresses (created when missing,
+    /// moved when a swap moved the names): (reads the encrypted instance, writes the
+    /// original).
+    pub(super) async fn reverse_endpoints(
         &self,
         o: &Observed,
-        from: SystemTime,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(Endpoint, Endpoint), EngineError> {
         let source = self.require_source(o)?;
         let target = self.require_target(o)?;
-        let ri = o.replication_instance.clone().ok_or_else(|| {
-            EngineError::deleted(
-                Step::CreateReverseTask,
-                self.names.replication_instance.clone(),
-                Some("the DMS replication instance does not exist"),
-            )
-        })?;
         let n = &self.names;
         let target_creds = self.spec.dms.target_credentials_or_source();
         let db_name = self.database_name(&source);
@@ -253,110 +245,134 @@ impl Run<'_> {
                 target_after_connect_script(&source.engine),
             )
             .await?;
-        let position = cdc_start_position(from);
-        let aws = self.aws();
-        let (task, fresh) = match &o.reverse_task {
-            Some(t) => (t.clone(), false),
-            None => {
-                let mut dms = self.spec.dms.clone();
-                dms.migration_type = MigrationType::Cdc;
-                let input = CreateReplicationTaskInput {
-                    identifier: n.reverse_task.clone(),
-                    replication_instance_arn: ri.arn.clone(),
-                    source_endpoint_arn: rev_src.arn.clone(),
-                    target_endpoint_arn: rev_tgt.arn.clone(),
-                    migration_type: MigrationType::Cdc,
-                    table_mappings: o
-                        .task
-                        .as_ref()
-                        .map(|t| t.table_mappings.clone())
-                        .unwrap_or_else(|| crate::spec::default_table_mappings(&source.engine)),
-                    task_settings: task_settings_json(&dms),
-                    cdc_start_position: Some(position.clone()),
-                    tags: n.tags(Role::ReverseTask),
-                };
-                let t = match self
-                    .call(Step::CreateReverseTask, &n.reverse_task, || {
-                        aws.create_replication_task(&input)
-                    })
-                    .await
-                {
-                    Ok(t) => t,
-                    // Created by an interrupted call whose answer was lost.
-                    Err(EngineError::Aws {
-                        source: AwsError::AlreadyExists { .. },
-                        ..
-                    }) => self
-                        .owned_dms(
-                            None,
-                            &n.reverse_task,
-                            |t: &ReplicationTask| &t.arn,
-                            |r| async move { aws.describe_replication_task(&r).await },
-                        )
-                        .await?
-                        .ok_or_else(|| EngineError::ForeignObject {
-                            attribute: None,
-                            kind: "DMS Replication Task",
-                            id: n.reverse_task.clone(),
-                            migration: n.migration.clone(),
-                        })?,
-                    Err(e) => return Err(e),
-                };
-                self.emit(
-                    Phase::CuttingOver,
-                    Step::CreateReverseTask,
-                    &t.identifier,
-                    None,
-                    "creating",
-                );
-                (t, true)
-            }
-        };
-        let which = DmsRef::Arn(task.arn.clone());
-        let task = self
-            .wait_task(&WAIT_TASK_IDLE, &task.identifier, &which, fresh)
-            .await?
-            .unwrap_or(task);
-        if task.status == ReplicationTaskStatus::Running {
-            return Ok(());
-        }
-        self.start_cdc(&task, &position, Phase::CuttingOver).await
+        Ok((rev_src, rev_tgt))
     }
 
-    /// Starts `task` as CDC from `position`: `start-replication` on a task that never ran,
-    /// otherwise `resume-processing` with the position (which replaces the checkpoint).
-    pub(crate) async fn start_cdc(
+    /// Starts reverse CDC for this cutover and waits until it runs. Called while nothing
+    /// writes to the encrypted instance (forward task stopped, application not switched),
+    /// so the current end of its log is exactly where the application's writes will begin.
+    /// The task is CDC-only and started with `start-replication` and no
+    /// `CdcStartPosition`: DMS then reads from the current end of the log (MySQL/MariaDB:
+    /// the binlog position at the start; PostgreSQL: the slot DMS creates at the start).
+    /// No position comes from the runner's clock.
+    pub(super) async fn start_reverse(&self, o: &Observed) -> Result<(), EngineError> {
+        let source = self.require_source(o)?;
+        let ri = o.replication_instance.clone().ok_or_else(|| {
+            EngineError::deleted(
+                Step::CreateReverseTask,
+                self.names.replication_instance.clone(),
+                Some("the DMS replication instance does not exist"),
+            )
+        })?;
+        let (rev_src, rev_tgt) = self.reverse_endpoints(o).await?;
+        let n = &self.names;
+        let input = CreateReplicationTaskInput {
+            identifier: n.reverse_task.clone(),
+            replication_instance_arn: ri.arn.clone(),
+            source_endpoint_arn: rev_src.arn.clone(),
+            target_endpoint_arn: rev_tgt.arn.clone(),
+            migration_type: MigrationType::Cdc,
+            table_mappings: o
+                .task
+                .as_ref()
+                .map(|t| t.table_mappings.clone())
+                .unwrap_or_else(|| crate::spec::default_table_mappings(&source.engine)),
+            task_settings: self.cdc_task_settings(),
+            cdc_start_position: None,
+            tags: n.tags(Role::ReverseTask),
+        };
+        let task = self
+            .fresh_task(
+                o.reverse_task.as_ref(),
+                &input,
+                Step::CreateReverseTask,
+                Phase::CuttingOver,
+            )
+            .await?;
+        self.start_fresh(&task, Phase::CuttingOver).await
+    }
+
+    /// The task settings of a CDC-only task (the configured ones, no load).
+    pub(crate) fn cdc_task_settings(&self) -> String {
+        let mut dms = self.spec.dms.clone();
+        dms.migration_type = MigrationType::Cdc;
+        task_settings_json(&dms)
+    }
+
+    /// A task named `input.identifier` that has never run (or already runs), for
+    /// [`Run::start_fresh`]. `start-replication` is valid only for a task's first run
+    /// (DMS API, `StartReplicationTaskType`), and a task that ran before would otherwise
+    /// resume from its own checkpoint, in a direction that has since changed: such a task
+    /// is deleted and created again.
+    pub(crate) async fn fresh_task(
+        &self,
+        existing: Option<&ReplicationTask>,
+        input: &CreateReplicationTaskInput,
+        step: Step,
+        phase: Phase,
+    ) -> Result<ReplicationTask, EngineError> {
+        use ReplicationTaskStatus as S;
+        let aws = self.aws();
+        let id = &input.identifier;
+        let w = Waiter {
+            step,
+            phase,
+            ..WAIT_TASK_IDLE
+        };
+        if let Some(t) = existing {
+            match t.status {
+                S::Creating | S::Ready | S::Running | S::Starting => {
+                    let which = DmsRef::Arn(t.arn.clone());
+                    let now = self.wait_task(&w, id, &which, false).await?;
+                    return Ok(now.unwrap_or_else(|| t.clone()));
+                }
+                _ => self.delete_task(t, phase).await?,
+            }
+        }
+        let t = self
+            .create_dms(
+                step,
+                id,
+                "DMS Replication Task",
+                || aws.create_replication_task(input),
+                |t: &ReplicationTask| &t.arn,
+                |r| async move { aws.describe_replication_task(&r).await },
+            )
+            .await?;
+        self.emit(phase, step, id, None, "creating");
+        let which = DmsRef::Arn(t.arn.clone());
+        Ok(self.wait_task(&w, id, &which, true).await?.unwrap_or(t))
+    }
+
+    /// Starts a task from [`Run::fresh_task`] with `start-replication` and no position (CDC
+    /// from the current end of its source's log), unless it runs already, and waits until
+    /// it runs.
+    pub(crate) async fn start_fresh(
         &self,
         task: &ReplicationTask,
-        position: &str,
         phase: Phase,
     ) -> Result<(), EngineError> {
-        let aws = self.aws();
-        let input = StartReplicationTaskInput {
-            arn: task.arn.clone(),
-            start_type: if task.status == ReplicationTaskStatus::Ready {
-                StartType::StartReplication
-            } else {
-                StartType::ResumeProcessing
-            },
-            cdc_start_position: Some(position.to_owned()),
-        };
-        self.call(Step::StartCdc, &task.identifier, || {
-            aws.start_replication_task(&input)
-        })
-        .await?;
-        self.emit(
-            phase,
-            Step::StartCdc,
-            &task.identifier,
-            None,
-            &format!("starting CDC from {position}"),
-        );
         let which = DmsRef::Arn(task.arn.clone());
         let w = Waiter {
             phase,
             ..WAIT_CDC_RUNNING
         };
+        if task.status == ReplicationTaskStatus::Ready {
+            let input = StartReplicationTaskInput {
+                arn: task.arn.clone(),
+                start_type: StartType::StartReplication,
+                cdc_start_position: None,
+            };
+            self.start_task(Step::StartCdc, &task.identifier, &input)
+                .await?;
+            self.emit(
+                phase,
+                Step::StartCdc,
+                &task.identifier,
+                None,
+                "starting CDC at the current end of the log",
+            );
+        }
         let t = self.wait_task(&w, &task.identifier, &which, true).await?;
         if t.as_ref()
             .is_some_and(|t| !is_replicating(t) && t.status != ReplicationTaskStatus::Running)
@@ -369,6 +385,54 @@ impl Run<'_> {
             });
         }
         Ok(())
+    }
+
+    /// Resumes a task held stopped across an identifier swap from its own checkpoint (the
+    /// direction it ran in), unless it runs already, and waits until it runs.
+    pub(crate) async fn resume_held(
+        &self,
+        t: &ReplicationTask,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
+        if t.status == ReplicationTaskStatus::Running {
+            return Ok(());
+        }
+        let w = Waiter {
+            phase,
+            ..WAIT_CDC_RUNNING
+        };
+        self.resume_task(Step::StartCdc, t, Some(&w)).await
+    }
+
+    /// Points a DMS endpoint at `inst`'s current address (an identifier swap moves the
+    /// addresses with the names); returns the endpoint as it is now.
+    pub(crate) async fn follow_address(
+        &self,
+        e: &Endpoint,
+        inst: &DbInstance,
+    ) -> Result<Endpoint, EngineError> {
+        let address = inst.endpoint.clone().ok_or_else(|| EngineError::Failed {
+            step: Step::ModifyEndpoint,
+            id: inst.identifier.clone(),
+            status: inst.status.to_string(),
+            reason: Some("the instance has no endpoint address".into()),
+        })?;
+        if e.server_name.as_deref() == Some(address.address.as_str())
+            && e.port == Some(address.port)
+        {
+            return Ok(e.clone());
+        }
+        let input = ModifyEndpointInput {
+            arn: e.arn.clone(),
+            server_name: Some(address.address.clone()),
+            port: Some(address.port),
+            ..Default::default()
+        };
+        let aws = self.aws();
+        self.call(Step::ModifyEndpoint, &e.identifier, || {
+            aws.modify_endpoint(&input)
+        })
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -392,20 +456,7 @@ impl Run<'_> {
         })?;
         if let Some(e) = existing {
             // The addresses follow the names: after a swap the instances answer elsewhere.
-            if e.server_name.as_deref() != Some(address.address.as_str())
-                || e.port != Some(address.port)
-            {
-                let input = ModifyEndpointInput {
-                    arn: e.arn.clone(),
-                    server_name: Some(address.address.clone()),
-                    port: Some(address.port),
-                    ..Default::default()
-                };
-                return self
-                    .call(Step::ModifyEndpoint, id, || aws.modify_endpoint(&input))
-                    .await;
-            }
-            return Ok(e.clone());
+            return self.follow_address(e, inst).await;
         }
         let mut tags = self.names.tags(Role::ReverseTask);
         tags.insert(
@@ -428,27 +479,47 @@ impl Run<'_> {
             extra_connection_attributes: None,
             tags,
         };
-        match self
-            .call(Step::CreateReverseEndpoint, id, || {
-                aws.create_endpoint(&input)
-            })
-            .await
-        {
-            Ok(e) => Ok(e),
+        self.create_dms(
+            Step::CreateReverseEndpoint,
+            id,
+            "DMS Endpoint",
+            || aws.create_endpoint(&input),
+            |e: &Endpoint| &e.arn,
+            |r| async move { aws.describe_endpoint(&r).await },
+        )
+        .await
+    }
+}
+
+impl Run<'_> {
+    /// Creates the DMS object `id`; on `AlreadyExists` (created by an interrupted call
+    /// whose answer was lost) adopts the object of that name when it carries our tags.
+    async fn create_dms<T, C, CF, D, DF>(
+        &self,
+        step: Step,
+        id: &str,
+        kind: &'static str,
+        create: C,
+        arn_of: fn(&T) -> &str,
+        describe: D,
+    ) -> Result<T, EngineError>
+    where
+        C: FnMut() -> CF,
+        CF: std::future::Future<Output = Result<T, AwsError>>,
+        D: Fn(DmsRef) -> DF,
+        DF: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        match self.call(step, id, create).await {
+            Ok(t) => Ok(t),
             Err(EngineError::Aws {
                 source: AwsError::AlreadyExists { .. },
                 ..
             }) => self
-                .owned_dms(
-                    None,
-                    id,
-                    |e: &Endpoint| &e.arn,
-                    |r| async move { aws.describe_endpoint(&r).await },
-                )
+                .owned_dms(None, id, arn_of, describe)
                 .await?
                 .ok_or_else(|| EngineError::ForeignObject {
                     attribute: None,
-                    kind: "DMS Endpoint",
+                    kind,
                     id: id.to_owned(),
                     migration: self.names.migration.clone(),
                 }),

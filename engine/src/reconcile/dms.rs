@@ -481,18 +481,21 @@ impl Run<'_> {
         };
         let fresh = start_type.is_some();
         if let Some(start_type) = start_type {
+            // A position goes with start-replication only: resume-processing continues
+            // from the task's own checkpoint (DMS API, StartReplicationTaskType).
+            let position = match (&self.spec.dms.migration_type, &start_type) {
+                (MigrationType::Cdc, StartType::StartReplication) => {
+                    self.spec.dms.cdc_start_position.clone()
+                }
+                _ => None,
+            };
             let input = StartReplicationTaskInput {
                 arn: task.arn.clone(),
                 start_type,
-                cdc_start_position: match self.spec.dms.migration_type {
-                    MigrationType::Cdc => self.spec.dms.cdc_start_position.clone(),
-                    _ => None,
-                },
+                cdc_start_position: position,
             };
-            self.call(Step::StartTask, &task.identifier, || {
-                aws.start_replication_task(&input)
-            })
-            .await?;
+            self.start_task(Step::StartTask, &task.identifier, &input)
+                .await?;
             self.emit(
                 Phase::FullLoad,
                 Step::StartTask,

@@ -122,27 +122,65 @@ impl Run<'_> {
     }
 
     /// StartReplicationTask from the task's checkpoint (`resume-processing`) as `step`,
-    /// then waits for `w` when given.
+    /// then waits for `w` when given. Only for a task continuing in the direction it last
+    /// ran: a new direction starts a task that never ran ([`Run::start_task`] with
+    /// `start-replication`).
     pub(crate) async fn resume_task(
         &self,
         step: Step,
         task: &ReplicationTask,
         w: Option<&Waiter<ReplicationTaskStatus>>,
     ) -> Result<(), EngineError> {
-        let aws = self.aws();
         let input = StartReplicationTaskInput {
             arn: task.arn.clone(),
             start_type: StartType::ResumeProcessing,
             cdc_start_position: None,
         };
-        self.call(step, &task.identifier, || {
-            aws.start_replication_task(&input)
-        })
-        .await?;
+        self.start_task(step, &task.identifier, &input).await?;
         if let Some(w) = w {
             let which = DmsRef::Arn(task.arn.clone());
             self.wait_task(w, &task.identifier, &which, true).await?;
         }
+        Ok(())
+    }
+
+    /// The one StartReplicationTask call of the engine. The invariant "never both
+    /// directions" is checked here, before the call: the forward task (`rdsenc-<source>`)
+    /// is not started while the reverse task runs, starts or stops, nor the reverse while
+    /// the forward does (a stopping task may still apply its last transaction).
+    pub(crate) async fn start_task(
+        &self,
+        step: Step,
+        id: &str,
+        input: &StartReplicationTaskInput,
+    ) -> Result<(), EngineError> {
+        let aws = self.aws();
+        let other = if id == self.names.reverse_task {
+            &self.names.task
+        } else {
+            &self.names.reverse_task
+        };
+        let which = DmsRef::Id(other.clone());
+        let seen = self
+            .find(step, other, || aws.describe_replication_task(&which))
+            .await?;
+        if let Some(o) = seen
+            && matches!(
+                o.status,
+                ReplicationTaskStatus::Running
+                    | ReplicationTaskStatus::Starting
+                    | ReplicationTaskStatus::Stopping
+            )
+        {
+            return Err(EngineError::BothDirections {
+                step,
+                starting: id.to_owned(),
+                running: o.identifier.clone(),
+                status: o.status.to_string(),
+            });
+        }
+        self.call(step, id, || aws.start_replication_task(input))
+            .await?;
         Ok(())
     }
 

@@ -153,6 +153,11 @@ class TaskRun:
         self._next_point = 0.0
         self._reached: Any = None
         self._slot_lock = threading.Lock()  # PostgreSQL: capture peeks, apply confirms
+        # Set once the endpoints are connected and CDC's start position is fixed: until then
+        # the task reports "starting" (DMS: "connecting to ... the source and target
+        # endpoints", CHAP_Tasks.Status), so a caller that waits for "running" knows that
+        # changes committed from then on will be captured.
+        self.positioned = threading.Event()
         self.thread = threading.Thread(target=self._main, name=f"dms-{task_id}", daemon=True)
 
     # --- public, thread-safe -------------------------------------------------------------
@@ -285,6 +290,7 @@ class TaskRun:
                 for key in tables:
                     self.carry.tables.setdefault(key, TableStat(*key))
             start_pos = self._cdc_start(src) if cdc else None
+            self.positioned.set()
             if self.full_load:
                 self._full_load(src, tables, cdc)
             with self.lock:
