@@ -49,6 +49,7 @@ fn lag(seconds: f64) -> CdcLatency {
     CdcLatency {
         source_seconds: Some(seconds),
         target_seconds: Some(seconds),
+        ..Default::default()
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -352,6 +352,15 @@ const REGION_ACCOUNT: &str = "us-east-1:123456789012";
 /// DMS's fault for a create whose identifier is taken.
 const DMS_EXISTS: &str = "ResourceAlreadyExistsFault";
 
+/// The start of the CloudWatch period holding `t` (periods are aligned to the epoch).
+fn period_start(t: SystemTime, period: Duration) -> SystemTime {
+    let p = period.as_secs().max(1);
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs - secs % p)
+}
+
 fn fqdn(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
 }
@@ -669,7 +678,9 @@ impl FakeAws {
             .insert(task_identifier.to_owned(), stats);
     }
 
-    /// Sets the CDC latency returned for the task with this identifier.
+    /// Sets the CDC latency returned for the task with this identifier. A side with a value
+    /// and no time is published every period (each read returns the newest period's
+    /// datapoint); a side with a time is that one datapoint, never newer (metrics delayed).
     pub fn set_cdc_latency(&self, task_identifier: &str, latency: CdcLatency) {
         self.lock()
             .latency
@@ -1952,7 +1963,7 @@ impl AwsApi for FakeAws {
     async fn cdc_latency(&self, query: &CdcLatencyQuery) -> Result<CdcLatency, AwsError> {
         let st = self.open(Op::CdcLatency, &query.replication_task_identifier)?;
         // The fake keys latency by task identifier or resource id, whichever the test set.
-        Ok(st
+        let mut l = st
             .latency
             .get(&query.replication_task_identifier)
             .copied()
@@ -1962,7 +1973,17 @@ impl AwsApi for FakeAws {
                     .find(|t| t.v.arn.ends_with(&query.replication_task_identifier))
                     .and_then(|t| st.latency.get(&t.v.identifier).copied())
             })
-            .unwrap_or_default())
+            .unwrap_or_default();
+        // A value without a time is published every period: its newest datapoint is the
+        // period holding `end`, stamped with that period's start as CloudWatch does.
+        let newest = period_start(query.end, query.period);
+        if l.source_seconds.is_some() {
+            l.source_at = l.source_at.or(Some(newest));
+        }
+        if l.target_seconds.is_some() {
+            l.target_at = l.target_at.or(Some(newest));
+        }
+        Ok(l)
     }
 
     async fn list_tags(&self, arn: &str) -> Result<Tags, AwsError> {

@@ -410,6 +410,7 @@ impl Run<'_> {
                 .to_owned(),
             end: self.e.clock.wall_time(),
             window: LAG_WINDOW,
+            period: self.e.poll.metric_period,
         };
         match self
             .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {
