@@ -17,7 +17,7 @@ use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed, is_replicating};
 use super::reconcile::EngineFailure;
 use super::spec::{MigrationSpec, Phase};
-use super::waiters::WAIT_TASK_MODIFIED;
+use super::waiters::{WAIT_CDC_RUNNING, WAIT_TASK_MODIFIED};
 
 fn refused(reasons: Vec<String>) -> EngineError {
     EngineError::Refused {
@@ -217,12 +217,13 @@ impl Run<'_> {
         if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
             self.fence(&target, sgs, Phase::FailingBack).await?;
         }
+        let fenced_at = self.e.clock.wall_time();
 
         // 2. Drain reverse CDC and stop it. Without a reverse task (a cutover rolled back
         // before the switch), the forward drain point is where forward CDC resumes.
         let restart_at = match &o.reverse_task {
             Some(rt) if rt.status == ReplicationTaskStatus::Running => {
-                let at = self.drain(&o, rt, Phase::FailingBack).await?;
+                let at = self.drain(&o, rt, Phase::FailingBack, fenced_at).await?;
                 let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
                 self.record(&target, &[(TAG_FAILBACK_DRAINED, stamp(at))])
                     .await?;
@@ -244,16 +245,30 @@ impl Run<'_> {
         if let Some(task) = &o.task
             && task.status != ReplicationTaskStatus::Running
         {
-            let at = restart_at.ok_or_else(|| EngineError::Failed {
-                step: Step::StartCdc,
-                id: task.identifier.clone(),
-                status: task.status.to_string(),
-                reason: Some(
-                    "no drain time is recorded, so forward replication has no safe start point"
-                        .into(),
-                ),
-            })?;
-            self.restart_forward(task, &cdc_start_position(at)).await?;
+            match restart_at {
+                Some(at) => self.restart_forward(task, &cdc_start_position(at)).await?,
+                // A cutover rolled back before a drain was proven (the forward task failed
+                // while draining): no reverse task ran and nothing was switched, so the
+                // task's own checkpoint neither loses nor replays a change.
+                None if o.reverse_task.is_none() => {
+                    let w = Waiter {
+                        phase: Phase::FailingBack,
+                        ..WAIT_CDC_RUNNING
+                    };
+                    self.resume_task(Step::StartCdc, task, Some(&w)).await?;
+                }
+                None => {
+                    return Err(EngineError::Failed {
+                        step: Step::StartCdc,
+                        id: task.identifier.clone(),
+                        status: task.status.to_string(),
+                        reason: Some(
+                            "no drain time is recorded, so forward replication has no safe start point"
+                                .into(),
+                        ),
+                    });
+                }
+            }
         }
 
         // 5. Lift the fences and return to replicating.

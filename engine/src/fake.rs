@@ -687,6 +687,11 @@ impl FakeAws {
             .insert(task_identifier.to_owned(), latency);
     }
 
+    /// AWS's wall clock (the fake's clock): what CloudWatch datapoints are stamped with.
+    pub fn wall_time(&self) -> SystemTime {
+        self.clock.wall_time()
+    }
+
     /// Every call so far.
     pub fn calls(&self) -> Vec<Call> {
         self.lock().calls.clone()
@@ -1023,7 +1028,12 @@ impl FakeAws {
                 tables_loaded: i32::from(percent >= 100),
                 tables_loading: i32::from(percent < 100),
                 tables_queued: 0,
-                tables_errored: 0,
+                // DMS counts the tables in `Table error` (suspended) here.
+                tables_errored: st.table_stats.get(&t.v.identifier).map_or(0, |ts| {
+                    ts.iter()
+                        .filter(|x| x.table_state == TableState::Error)
+                        .count() as i32
+                }),
                 elapsed_time_millis: t
                     .load_started
                     .map_or(0, |s| now.saturating_duration_since(s).as_millis() as i64),
@@ -1977,12 +1987,16 @@ impl AwsApi for FakeAws {
         // A value without a time is published every period: its newest datapoint is the
         // period holding `end`, stamped with that period's start as CloudWatch does.
         let newest = period_start(query.end, query.period);
-        if l.source_seconds.is_some() {
-            l.source_at = l.source_at.or(Some(newest));
-        }
-        if l.target_seconds.is_some() {
-            l.target_at = l.target_at.or(Some(newest));
-        }
+        let oldest = query.end.checked_sub(query.window).unwrap_or(query.end);
+        // Only datapoints inside the window are returned.
+        let side = |v: &mut Option<f64>, at: &mut Option<SystemTime>| {
+            *at = v.and(at.or(Some(newest)));
+            if at.is_some_and(|t| t < oldest || t > query.end) {
+                (*v, *at) = (None, None);
+            }
+        };
+        side(&mut l.source_seconds, &mut l.source_at);
+        side(&mut l.target_seconds, &mut l.target_at);
         Ok(l)
     }
 

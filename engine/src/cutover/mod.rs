@@ -22,11 +22,14 @@
 //!
 //! # What the write pause is made of, and why
 //! The pause runs from the fence (or the drain start) to the switch. No write may be lost, so
-//! the switch waits until every change written before the pause is applied on the target:
-//! CDC latency (`CDCLatencySource` and `CDCLatencyTarget`) below 1 s, read only once one
-//! CloudWatch period has passed since the pause, because DMS publishes one datapoint a
-//! minute and an earlier read may show one from before the pause. That period is the floor
-//! of the pause while the evidence is CloudWatch. Everything after the drain is kept off
+//! the switch waits for CloudWatch's evidence that the changes written before the pause are
+//! applied on the target: three datapoints, each newer than the last one counted,
+//! where `CDCLatencySource` and `CDCLatencyTarget` are both present, below 1 s and stamped
+//! one period (60 s) or more after the fence (a datapoint aggregates its whole period, so an
+//! earlier one may hold samples from before the fence). The forward task is described on every
+//! poll: one that stops, fails or suspends a table ends the cutover before anything is
+//! switched. This is evidence in time, not in log position (a latency per period), and it
+//! costs the pause two to four minutes on AWS. Everything after the drain is kept off
 //! the pause where it can be: the forward task is stopped while the switch is made
 //! (drained with writes paused it has nothing left to apply; only the reverse task must
 //! wait for it), and the switch's own wait polls at the waits' adaptive interval. The drain
@@ -109,7 +112,7 @@ pub(crate) const TAG_FAILBACK_DRAINED: &str = "rdsenc:failback-drained-at";
 /// tag values may not contain commas); empty once the fence is lifted.
 pub(crate) const TAG_ORIGINAL_SGS: &str = "rdsenc:original-security-groups";
 
-/// Consecutive zero-lag reads that prove CDC drained.
+/// Drained reads, each of a newer datapoint than the last, that prove CDC drained.
 pub(crate) const DRAIN_READS: u32 = 3;
 /// A CDC latency below this many seconds counts as drained (CloudWatch reports whole
 /// seconds).

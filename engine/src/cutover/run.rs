@@ -318,6 +318,8 @@ impl Run<'_> {
         if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
             self.fence(&source, sgs, Phase::CuttingOver).await?;
         }
+        // The drain counts only evidence from after this moment (fence in place).
+        let fenced_at = self.e.clock.wall_time();
 
         // 2. Drain forward CDC, record the drain time, stop the forward task.
         let task = o.task.clone().ok_or_else(|| {
@@ -334,7 +336,7 @@ impl Run<'_> {
             // on the target after a switch that already happened.
             (Some(at), _) => at,
             (None, ReplicationTaskStatus::Running) => {
-                let at = self.drain(&o, &task, Phase::CuttingOver).await?;
+                let at = self.drain(&o, &task, Phase::CuttingOver, fenced_at).await?;
                 self.record(&target, &[(TAG_DRAINED, stamp(at))]).await?;
                 at
             }
