@@ -883,7 +883,7 @@ fn assert_nothing_switched(w: &World, f: &EngineFailure) {
     assert_eq!(f.observed.phase, Phase::CuttingOver, "{}", f.error);
     assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(SOURCE_ADDR));
     assert_eq!(w.fake.count(Op::UpsertCname), 0);
-    assert_eq!(sgs(&w, "orders"), vec!["sg-fence".to_owned()]);
+    assert_eq!(sgs(w, "orders"), vec!["sg-fence".to_owned()]);
     assert_eq!(creates_of(w, REVERSE), 0);
 }
 
@@ -1004,13 +1004,16 @@ async fn the_same_datapoint_read_three_times_does_not_drain() {
 async fn a_missing_source_datapoint_does_not_drain() {
     let w = replicating().await;
     let c = cut(route53());
-    w.fake.set_cdc_latency(
-        FORWARD,
-        CdcLatency {
-            source_seconds: None,
-            ..lag(0.0)
-        },
-    );
+    // The gate saw both datapoints; once the fence is up only the target one is published.
+    when_fenced(&w, |fake| {
+        fake.set_cdc_latency(
+            FORWARD,
+            CdcLatency {
+                source_seconds: None,
+                ..lag(0.0)
+            },
+        );
+    });
     let f = failed(w.switch_within(Cutover, &c, DRAIN_BUDGET).await);
     assert_drain_timed_out(&f);
     assert_nothing_switched(&w, &f);
@@ -1077,4 +1080,89 @@ async fn a_table_suspended_during_the_drain_aborts_the_cutover_naming_it() {
     );
     assert!(msg.contains("public.items"), "{msg}");
     assert_nothing_switched(&w, &f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gates
+// ---------------------------------------------------------------------------------------------
+
+/// A table DMS suspended (`Table error`).
+fn errored_table(name: &str) -> TableStatistics {
+    TableStatistics {
+        table_state: TableState::Error,
+        validation_state: ValidationState::TableError,
+        ..mismatched_table(name)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_target_lag_under_the_bound_with_a_source_lag_over_it_is_refused() {
+    let w = replicating().await;
+    // DMS reads the source 30 s late; what it has read is applied at once.
+    w.fake.set_cdc_latency(
+        FORWARD,
+        CdcLatency {
+            source_seconds: Some(30.0),
+            ..lag(0.0)
+        },
+    );
+    let f = w
+        .refused(w.switch_within(Cutover, &cut(route53()), DRAIN_BUDGET))
+        .await;
+    let msg = refusal(&f);
+    assert!(msg.contains("30.0s") && msg.contains("5.0s"), "{msg}");
+    assert_eq!(f.observed.phase, Phase::Replicating);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_errored_table_is_refused_at_once_naming_it() {
+    let w = replicating().await;
+    w.fake.set_table_stats(
+        FORWARD,
+        vec![mismatched_table("orders"), errored_table("items")],
+    );
+    let mut c = cut(route53());
+    c.require_validation = false;
+    let f = w.refused(w.switch(Cutover, &c)).await;
+    let msg = refusal(&f);
+    assert!(msg.contains("1 table in error: public.items"), "{msg}");
+    assert!(!msg.contains("public.orders"), "{msg}");
+    // Not a lag to wait for: refused on the first look, without a wait reported.
+    assert!(
+        w.progress()
+            .iter()
+            .all(|p| p.step != super::error::Step::CheckCutover),
+        "{:?}",
+        w.progress()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failback_is_refused_on_an_errored_reverse_table_or_a_reverse_source_lag_over_the_bound() {
+    let w = replicating().await;
+    let c = cut(route53());
+    ok(w.switch(Cutover, &c).await);
+
+    w.fake
+        .set_table_stats(REVERSE, vec![errored_table("items")]);
+    let f = w.refused(w.switch(Failback, &c)).await;
+    let msg = refusal(&f);
+    assert!(
+        msg.contains(REVERSE) && msg.contains("public.items"),
+        "{msg}"
+    );
+    assert_eq!(f.observed.phase, Phase::CutOver);
+
+    w.fake.set_table_stats(REVERSE, Vec::new());
+    w.fake.set_cdc_latency(
+        REVERSE,
+        CdcLatency {
+            source_seconds: Some(40.0),
+            ..lag(0.0)
+        },
+    );
+    let f = w.refused(w.switch_within(Failback, &c, DRAIN_BUDGET)).await;
+    let msg = refusal(&f);
+    assert!(msg.contains("40.0s") && msg.contains("5.0s"), "{msg}");
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
 }

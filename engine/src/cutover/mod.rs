@@ -43,11 +43,11 @@ use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 use super::api::*;
-use super::checks::{CheckFailure, cutover_checks};
+use super::checks::{CheckFailure, cutover_checks, larger_lag, tables_error_text};
 use super::core::{Engine, Run, Waiter, with_status};
 use super::error::{EngineError, Step};
 use super::names::{Names, RDS_INSTANCE_ID_MAX, Role, TAG_ROLE, fit};
-use super::observe::{KnownIds, Observed, is_replicating};
+use super::observe::{KnownIds, Observed, is_replicating, tables_errored, tables_in_error};
 use super::reconcile::{EngineFailure, task_failure};
 use super::spec::{MigrationSpec, Phase, target_after_connect_script, task_settings_json};
 use super::waiters::{self, *};
@@ -70,7 +70,8 @@ pub use record::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwitchOp {
     /// `cutover = false -> true`. From `replicating`: checks task running, full load
-    /// complete, validation (when `require_validation`), and lag <= `max_lag`; a failed check
+    /// complete, no table in error, validation (when `require_validation`), and the larger of
+    /// source and target lag <= `max_lag`; a failed check
     /// returns [`EngineError::Refused`] with the measured values and changes nothing. Then:
     /// phase tag `cutting_over` -> write fence -> drain forward CDC -> stop forward task ->
     /// switch per strategy -> reverse endpoints and CDC-only reverse task from the drain
@@ -80,7 +81,8 @@ pub enum SwitchOp {
     Cutover,
     /// `cutover = true -> false`. It also rolls back a half-done cutover (`cutting_over`) as
     /// long as no write can have reached the target unreplicated. From `cut_over`: reverse
-    /// task running and reverse lag <= `max_lag`, else [`EngineError::Refused`] with nothing
+    /// task running with no table in error and the larger of its source and target lag <=
+    /// `max_lag`, else [`EngineError::Refused`] with nothing
     /// changed. Then: phase tag `failing_back` -> fence the target (if configured) -> drain
     /// and stop reverse -> switch back -> forward task made CDC-only and started from the
     /// failback drain time -> lift fences -> phase `replicating`. `replicating` (or

@@ -11,10 +11,11 @@ pub(super) fn addr(i: Option<&DbInstance>) -> String {
         .map_or_else(|| "(unknown address)".to_owned(), |e| e.address.clone())
 }
 
-pub(super) fn lag_text(l: &CdcLatency) -> String {
-    match l.target_seconds {
+/// The lag the gates compare: the larger of source and target latency.
+pub(crate) fn lag_text(l: &CdcLatency) -> String {
+    match larger_lag(l) {
         Some(s) => format!("{s:.1}s"),
-        None => "unknown (no CDCLatencyTarget datapoint)".into(),
+        None => "unknown (no CDCLatencySource and CDCLatencyTarget datapoints)".into(),
     }
 }
 

@@ -125,8 +125,7 @@ impl Run<'_> {
     /// Names the task's tables in `Table error` (suspended: DMS no longer applies their
     /// changes), read when `TablesErrored` counts any; `None` when it counts none.
     pub(crate) async fn table_errors(&self, task: &ReplicationTask) -> Option<String> {
-        let n = task.stats.as_ref().map_or(0, |s| s.tables_errored);
-        if n <= 0 {
+        if tables_errored(task) <= 0 {
             return None;
         }
         let names = self
@@ -134,19 +133,9 @@ impl Run<'_> {
                 self.aws().describe_table_statistics(&task.arn)
             })
             .await
-            .map(|ts| {
-                ts.iter()
-                    .filter(|t| t.table_state == TableState::Error)
-                    .map(|t| format!("{}.{}", t.schema_name, t.table_name))
-                    .collect::<Vec<_>>()
-            })
+            .map(|ts| tables_in_error(&ts))
             .unwrap_or_default();
-        let tables = if n == 1 { "table" } else { "tables" };
-        Some(if names.is_empty() {
-            format!("{n} {tables} in error (TablesErrored; the names could not be read)")
-        } else {
-            format!("{n} {tables} in error: {}", names.join(", "))
-        })
+        tables_error_text(tables_errored(task), &names)
     }
 
     /// Waits until CloudWatch shows `task` drained after the fence at `fenced_at` (the
