@@ -79,7 +79,7 @@ pub(crate) fn describe_dms_cutover(
         &format!("the source {}", n.migration),
     ));
     out.push(format!(
-        "Writes pause from the fence until the switch completes: DMS drains to lag 0 ({DRAIN_READS} consecutive reads), then the forward task {} is stopped.",
+        "Writes pause from the fence until the switch completes: the drain waits for {DRAIN_READS} CloudWatch datapoints, each newer than the last and stamped a period (60 s) or more after the fence, with source and target CDC latency below 1 s (a latency per minute, not a log position; minutes on AWS), then the forward task {} is stopped. If the task fails, stops or suspends a table meanwhile, nothing is switched and cutover = false rolls back.",
         n.task
     ));
     out.push(match &cut.strategy {

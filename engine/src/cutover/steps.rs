@@ -182,20 +182,22 @@ impl Run<'_> {
             let stopped = t.status != ReplicationTaskStatus::Running;
             let errored = self.table_errors(&t).await;
             if stopped || errored.is_some() {
-                let why = [task_failure(&t), errored].into_iter().flatten();
-                let why: Vec<String> = why.collect();
+                let why: Vec<String> = [task_failure(&t), errored].into_iter().flatten().collect();
+                let why = if why.is_empty() {
+                    "the task stopped while draining".to_owned()
+                } else {
+                    why.join("; ")
+                };
+                let remedy = if phase == Phase::CuttingOver {
+                    "nothing was switched and writes stay fenced: fix the task, or set cutover = false and apply to roll back"
+                } else {
+                    "nothing was switched back: fix the task and apply again"
+                };
                 return Err(EngineError::Failed {
                     step: Step::DrainReplication,
                     id: t.identifier.clone(),
                     status: t.status.to_string(),
-                    reason: Some(format!(
-                        "{}; nothing was switched and writes stay fenced: fix the task, or set cutover = false and apply to roll back",
-                        if why.is_empty() {
-                            "the task stopped while draining".to_owned()
-                        } else {
-                            why.join("; ")
-                        }
-                    )),
+                    reason: Some(format!("{why}; {remedy}")),
                 });
             }
             let l = self.task_lag(o, &t).await.unwrap_or_default();

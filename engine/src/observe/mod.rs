@@ -240,9 +240,10 @@ impl Observed {
     pub fn task_status(&self) -> Option<&ReplicationTaskStatus> {
         self.task.as_ref().map(|t| &t.status)
     }
-    /// `replication_lag_seconds`: end-to-end (target) CDC latency.
+    /// `replication_lag_seconds`: the larger of source and target CDC latency, the lag the
+    /// cutover gate compares (as documented).
     pub fn replication_lag_seconds(&self) -> Option<f64> {
-        self.lag.target_seconds
+        super::checks::larger_lag(&self.lag)
     }
     /// The target's address (`target_endpoint`).
     pub fn target_address(&self) -> Option<&HostPort> {
