@@ -3,8 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::api::ReplicationTaskStatus;
-use super::observe::{Observed, ValidationSummary, is_replicating};
+use super::api::{CdcLatency, ReplicationTaskStatus};
+use super::observe::{Observed, ValidationSummary, is_replicating, tables_errored};
 use super::spec::Phase;
 
 /// One reason a cutover may not start yet.
@@ -20,11 +20,11 @@ pub enum CheckFailure {
         /// The task status, when there is a task.
         status: Option<ReplicationTaskStatus>,
     },
-    /// No lag datapoint: the lag cannot be proven small.
+    /// No lag datapoint (source or target): the lag cannot be proven small.
     LagUnknown,
     /// The target is too far behind.
     LagTooHigh {
-        /// The lag seen, seconds.
+        /// The lag seen, seconds: the larger of `CDCLatencySource` and `CDCLatencyTarget`.
         lag_seconds: f64,
         /// The allowed maximum, seconds.
         max_seconds: f64,
@@ -33,6 +33,11 @@ pub enum CheckFailure {
     NotValidated {
         /// The validation summary.
         validation: ValidationSummary,
+    },
+    /// The task has tables in error (suspended): their changes are not applied.
+    TablesErrored {
+        /// `TablesErrored`, and the tables named, as [`tables_error_text`] says them.
+        tables: String,
     },
     /// The target has no address to cut over to.
     TargetMissing,
@@ -50,15 +55,19 @@ impl fmt::Display for CheckFailure {
             CheckFailure::TaskNotRunning { status: None } => {
                 f.write_str("there is no DMS replication task")
             }
-            CheckFailure::LagUnknown => {
-                f.write_str("the replication lag is unknown (no CDCLatencyTarget datapoint yet)")
-            }
+            CheckFailure::LagUnknown => f.write_str(
+                "the replication lag is unknown (no CDCLatencySource and CDCLatencyTarget datapoints yet)",
+            ),
             CheckFailure::LagTooHigh {
                 lag_seconds,
                 max_seconds,
             } => write!(
                 f,
-                "the replication lag is {lag_seconds:.1}s, above the allowed {max_seconds:.1}s"
+                "the replication lag (the larger of CDCLatencySource and CDCLatencyTarget) is {lag_seconds:.1}s, above the allowed {max_seconds:.1}s"
+            ),
+            CheckFailure::TablesErrored { tables } => write!(
+                f,
+                "the DMS replication task has {tables}; DMS no longer applies their changes (fix the cause, then reload them)"
             ),
             CheckFailure::NotValidated { validation } => {
                 write!(f, "data validation is {validation}, not validated")
@@ -87,7 +96,14 @@ pub fn cutover_checks(
             status: observed.task.as_ref().map(|t| t.status.clone()),
         });
     }
-    match observed.replication_lag_seconds() {
+    if let Some(tables) = observed
+        .task
+        .as_ref()
+        .and_then(|t| tables_error_text(tables_errored(t), &observed.tables_in_error))
+    {
+        fails.push(CheckFailure::TablesErrored { tables });
+    }
+    match larger_lag(&observed.lag) {
         None => fails.push(CheckFailure::LagUnknown),
         Some(l) if l > max_lag.as_secs_f64() => fails.push(CheckFailure::LagTooHigh {
             lag_seconds: l,
@@ -104,4 +120,25 @@ pub fn cutover_checks(
         fails.push(CheckFailure::TargetMissing);
     }
     if fails.is_empty() { Ok(()) } else { Err(fails) }
+}
+
+/// The larger of the source and target latency, the lag the gates compare with
+/// `max_cutover_lag_seconds`; `None` unless both datapoints exist.
+pub(crate) fn larger_lag(l: &CdcLatency) -> Option<f64> {
+    Some(l.source_seconds?.max(l.target_seconds?))
+}
+
+/// "N table(s) in error: a.b, c.d" from `TablesErrored` and the tables named in `Table
+/// error`; `None` when neither reports any.
+pub(crate) fn tables_error_text(count: i32, names: &[String]) -> Option<String> {
+    let n = usize::try_from(count).unwrap_or(0).max(names.len());
+    if n == 0 {
+        return None;
+    }
+    let tables = if n == 1 { "table" } else { "tables" };
+    Some(if names.is_empty() {
+        format!("{n} {tables} in error (TablesErrored; the names could not be read)")
+    } else {
+        format!("{n} {tables} in error: {}", names.join(", "))
+    })
 }

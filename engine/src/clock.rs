@@ -101,6 +101,9 @@ pub struct PollPolicy {
     /// First delay before retrying a transient failure; doubles per attempt up to
     /// `max_interval`.
     pub retry_base: Duration,
+    /// CloudWatch period asked for CDC latency (60 s: DMS publishes it per minute). The
+    /// drain counts only datapoints one period after the fence.
+    pub metric_period: Duration,
 }
 
 impl PollPolicy {
@@ -115,6 +118,7 @@ impl PollPolicy {
             continuous_target: 2,
             retry_attempts: 8,
             retry_base: Duration::from_secs(2),
+            metric_period: Duration::from_secs(60),
         }
     }
 
@@ -126,6 +130,10 @@ impl PollPolicy {
             min_interval: f(self.min_interval),
             max_interval: f(self.max_interval),
             retry_base: f(self.retry_base),
+            // CloudWatch periods are whole seconds.
+            metric_period: Duration::from_secs(
+                f(self.metric_period).as_secs_f64().round().max(1.0) as u64,
+            ),
             ..self.clone()
         }
     }
@@ -221,6 +229,15 @@ mod tests {
         assert_eq!(p.retry_delay(1), Duration::from_secs(2));
         assert_eq!(p.retry_delay(3), Duration::from_secs(8));
         assert_eq!(p.retry_delay(30), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_scaled_metric_period_stays_whole_seconds_and_at_least_one() {
+        let p = PollPolicy::production();
+        assert_eq!(p.metric_period, Duration::from_secs(60));
+        assert_eq!(p.scaled(0.5).metric_period, Duration::from_secs(30));
+        assert_eq!(p.scaled(0.03).metric_period, Duration::from_secs(2));
+        assert_eq!(p.scaled(0.001).metric_period, Duration::from_secs(1));
     }
 
     #[test]

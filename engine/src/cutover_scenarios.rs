@@ -10,7 +10,7 @@ use super::cutover::{
     CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
 };
 use super::error::EngineError;
-use super::fake::Op;
+use super::fake::{FakeAws, Op};
 use super::fixtures::Switch::{self, Apply, Cutover, Failback, Finalize};
 use super::fixtures::{World, failed, mismatched_table, ok};
 use super::observe::{KnownIds, Observed};
@@ -49,6 +49,7 @@ pub(crate) fn lag(seconds: f64) -> CdcLatency {
     CdcLatency {
         source_seconds: Some(seconds),
         target_seconds: Some(seconds),
+        ..Default::default()
     }
 }
 
@@ -887,4 +888,300 @@ async fn a_cutover_interrupted_after_the_switch_keeps_the_recorded_drain_time() 
     assert_eq!(o.cutover.drained_at, Some(drained));
     assert_reverse_from_drain(&o, &w);
     assert_eq!(creates_of(&w, REVERSE), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The drain proof
+// ---------------------------------------------------------------------------------------------
+
+const DRAIN_BUDGET: Duration = Duration::from_secs(20 * 60);
+
+/// A cutover whose drain was not proven: the phase stays `cutting_over` with the source
+/// fenced, the application's name is not moved and no reverse task exists.
+fn assert_nothing_switched(w: &World, f: &EngineFailure) {
+    assert_eq!(f.observed.phase, Phase::CuttingOver, "{}", f.error);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(SOURCE_ADDR));
+    assert_eq!(w.fake.count(Op::UpsertCname), 0);
+    assert_eq!(sgs(w, "orders"), vec!["sg-fence".to_owned()]);
+    assert_eq!(creates_of(w, REVERSE), 0);
+}
+
+fn assert_drain_timed_out(f: &EngineFailure) {
+    assert!(
+        matches!(
+            f.error,
+            EngineError::Timeout {
+                step: super::error::Step::DrainReplication,
+                ..
+            }
+        ),
+        "{}",
+        f.error
+    );
+}
+
+/// The drain progress reports, in order.
+fn drain_reports(w: &World) -> Vec<String> {
+    w.progress()
+        .into_iter()
+        .filter(|p| p.step == super::error::Step::DrainReplication)
+        .map(|p| p.status)
+        .collect()
+}
+
+/// Runs `then` on the fake once the source is fenced (the drain is then under way).
+fn when_fenced(w: &World, then: impl FnOnce(&FakeAws) + Send + 'static) {
+    let fake = w.fake.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if fake
+                .instance("orders")
+                .is_some_and(|i| i.vpc_security_group_ids == ["sg-fence"])
+            {
+                then(&fake);
+                break;
+            }
+        }
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stale_datapoint_from_before_the_fence_does_not_drain() {
+    let w = replicating().await;
+    let c = cut(route53());
+    // CloudWatch stopped publishing before the cutover: its newest datapoint says 0 s.
+    let before = w.fake.wall_time();
+    w.fake.set_cdc_latency(
+        FORWARD,
+        CdcLatency {
+            source_at: Some(before),
+            target_at: Some(before),
+            ..lag(0.0)
+        },
+    );
+    w.fake.clear_calls();
+    let f = failed(w.switch_within(Cutover, &c, DRAIN_BUDGET).await);
+    assert_drain_timed_out(&f);
+    assert_nothing_switched(&w, &f);
+    assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
+    assert!(
+        drain_reports(&w).iter().all(|r| r.contains("0 of 3")),
+        "{:?}",
+        drain_reports(&w)
+    );
+
+    // Datapoints from after the fence prove it: the re-run completes the cutover.
+    w.fake.set_cdc_latency(FORWARD, lag(0.0));
+    let o = ok(w.switch(Cutover, &c).await);
+    assert_eq!(o.phase, Phase::CutOver);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_datapoint_read_three_times_does_not_drain() {
+    let w = replicating().await;
+    let c = cut(route53());
+    // One datapoint after the fence (which takes 3 minutes to apply) and its period, then
+    // nothing newer: every read returns it.
+    let pinned = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let set = pinned.clone();
+    when_fenced(&w, move |fake| {
+        let at = fake.wall_time() + Duration::from_secs(6 * 60);
+        *set.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
+        fake.set_cdc_latency(
+            FORWARD,
+            CdcLatency {
+                source_at: Some(at),
+                target_at: Some(at),
+                ..lag(0.0)
+            },
+        );
+    });
+    w.fake.clear_calls();
+    let f = failed(w.switch_within(Cutover, &c, DRAIN_BUDGET).await);
+    let pinned = pinned
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .expect("pinned once fenced");
+    assert_drain_timed_out(&f);
+    assert_nothing_switched(&w, &f);
+    let paused = f.observed.cutover.writes_paused_at.expect("paused");
+    assert!(paused + Duration::from_secs(60) <= pinned, "{paused:?}");
+    // Read every poll for the ten minutes it stayed in the window, it counted once: the
+    // count went to 1 and stayed there until the datapoint aged out.
+    let reports = drain_reports(&w);
+    let counted = reports.iter().position(|r| r.contains("lag 0.0s, 1 of 3"));
+    let aged_out = reports.iter().rposition(|r| r.contains("unknown"));
+    assert!(counted.is_some() && counted < aged_out, "{reports:?}");
+    assert!(!reports.iter().any(|r| r.contains("2 of 3")), "{reports:?}");
+    assert!(w.fake.count(Op::CdcLatency) >= 60, "{reports:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_source_datapoint_does_not_drain() {
+    let w = replicating().await;
+    let c = cut(route53());
+    // The gate saw both datapoints; once the fence is up only the target one is published.
+    when_fenced(&w, |fake| {
+        fake.set_cdc_latency(
+            FORWARD,
+            CdcLatency {
+                source_seconds: None,
+                ..lag(0.0)
+            },
+        );
+    });
+    let f = failed(w.switch_within(Cutover, &c, DRAIN_BUDGET).await);
+    assert_drain_timed_out(&f);
+    assert_nothing_switched(&w, &f);
+    assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_forward_task_failing_during_the_drain_aborts_the_cutover_and_nothing_is_switched() {
+    let w = replicating().await;
+    let c = cut(route53());
+    // The task fails once the fence is up, while the drain waits for datapoints.
+    when_fenced(&w, |fake| {
+        fake.fail_task_after(FORWARD, Duration::ZERO, "Error reading binary log");
+    });
+    let f = failed(w.switch(Cutover, &c).await);
+    match &f.error {
+        EngineError::Failed {
+            step: super::error::Step::DrainReplication,
+            id,
+            status,
+            reason,
+        } => {
+            assert_eq!(id, FORWARD);
+            assert_eq!(status, "failed");
+            let reason = reason.as_deref().unwrap_or_default();
+            assert!(reason.contains("Error reading binary log"), "{reason}");
+            assert!(reason.contains("cutover = false"), "{reason}");
+        }
+        other => panic!("expected the drain to fail, got: {other}"),
+    }
+    assert_nothing_switched(&w, &f);
+    assert_eq!(f.observed.cutover.drained_at, None);
+
+    // cutover = false rolls it back: the fence is lifted and the forward task resumes from
+    // its own checkpoint (nothing was written on the target, so nothing can be replayed).
+    let o = ok(w.switch(Failback, &c).await);
+    assert_eq!(o.phase, Phase::Replicating);
+    assert_eq!(sgs(&w, "orders"), vec!["sg-db".to_owned()]);
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(SOURCE_ADDR));
+    assert_eq!(task(&w, FORWARD).status, ReplicationTaskStatus::Running);
+    assert_eq!(creates_of(&w, REVERSE), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_table_suspended_during_the_drain_aborts_the_cutover_naming_it() {
+    let w = replicating().await;
+    let c = cut(route53());
+    when_fenced(&w, |fake| {
+        let mut t = mismatched_table("items");
+        t.table_state = TableState::Error;
+        fake.set_table_stats(FORWARD, vec![t]);
+    });
+    let f = failed(w.switch(Cutover, &c).await);
+    let msg = f.error.to_string();
+    assert!(
+        matches!(
+            f.error,
+            EngineError::Failed {
+                step: super::error::Step::DrainReplication,
+                ..
+            }
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("public.items"), "{msg}");
+    assert_nothing_switched(&w, &f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gates
+// ---------------------------------------------------------------------------------------------
+
+/// A table DMS suspended (`Table error`).
+fn errored_table(name: &str) -> TableStatistics {
+    TableStatistics {
+        table_state: TableState::Error,
+        validation_state: ValidationState::TableError,
+        ..mismatched_table(name)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_target_lag_under_the_bound_with_a_source_lag_over_it_is_refused() {
+    let w = replicating().await;
+    // DMS reads the source 30 s late; what it has read is applied at once.
+    w.fake.set_cdc_latency(
+        FORWARD,
+        CdcLatency {
+            source_seconds: Some(30.0),
+            ..lag(0.0)
+        },
+    );
+    let f = w
+        .refused(w.switch_within(Cutover, &cut(route53()), DRAIN_BUDGET))
+        .await;
+    let msg = refusal(&f);
+    assert!(msg.contains("30.0s") && msg.contains("5.0s"), "{msg}");
+    assert_eq!(f.observed.phase, Phase::Replicating);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_errored_table_is_refused_at_once_naming_it() {
+    let w = replicating().await;
+    w.fake.set_table_stats(
+        FORWARD,
+        vec![mismatched_table("orders"), errored_table("items")],
+    );
+    let mut c = cut(route53());
+    c.require_validation = false;
+    let f = w.refused(w.switch(Cutover, &c)).await;
+    let msg = refusal(&f);
+    assert!(msg.contains("1 table in error: public.items"), "{msg}");
+    assert!(!msg.contains("public.orders"), "{msg}");
+    // Not a lag to wait for: refused on the first look, without a wait reported.
+    assert!(
+        w.progress()
+            .iter()
+            .all(|p| p.step != super::error::Step::CheckCutover),
+        "{:?}",
+        w.progress()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failback_is_refused_on_an_errored_reverse_table_or_a_reverse_source_lag_over_the_bound() {
+    let w = replicating().await;
+    let c = cut(route53());
+    ok(w.switch(Cutover, &c).await);
+
+    w.fake
+        .set_table_stats(REVERSE, vec![errored_table("items")]);
+    let f = w.refused(w.switch(Failback, &c)).await;
+    let msg = refusal(&f);
+    assert!(
+        msg.contains(REVERSE) && msg.contains("public.items"),
+        "{msg}"
+    );
+    assert_eq!(f.observed.phase, Phase::CutOver);
+
+    w.fake.set_table_stats(REVERSE, Vec::new());
+    w.fake.set_cdc_latency(
+        REVERSE,
+        CdcLatency {
+            source_seconds: Some(40.0),
+            ..lag(0.0)
+        },
+    );
+    let f = w.refused(w.switch_within(Failback, &c, DRAIN_BUDGET)).await;
+    let msg = refusal(&f);
+    assert!(msg.contains("40.0s") && msg.contains("5.0s"), "{msg}");
+    assert_eq!(w.fake.cname(ZONE, RECORD).as_deref(), Some(TARGET_ADDR));
 }

@@ -9,10 +9,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::api::*;
+use super::checks::larger_lag;
 use super::core::{Engine, Run, Waiter};
 use super::cutover::{
     CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_FORWARD_FRESH, TAG_PHASE, WriteFence,
-    fence_text, stamp, unencrypted_name,
+    fence_text, lag_text, stamp, unencrypted_name,
 };
 use super::error::{EngineError, Step};
 use super::names::Role;
@@ -42,10 +43,7 @@ pub(crate) fn describe_dms_failback(
             o.phase, n.target
         )];
     }
-    let lag = o
-        .reverse_lag
-        .target_seconds
-        .map_or_else(|| "unknown".to_owned(), |s| format!("{s:.1}s"));
+    let lag = lag_text(&o.reverse_lag);
     let mut out = vec![format!(
         "Failback of {} to the original, unencrypted instance: phase {}, reverse task {} is {}, reverse lag {} (allowed {:.0}s).",
         n.migration,
@@ -185,7 +183,14 @@ impl Run<'_> {
                         .map_or_else(|| "absent".to_owned(), |t| t.status.to_string())
                 )]));
             };
-            let lag = o.reverse_lag.target_seconds;
+            // Errors stop, not wait: a suspended table's changes never reach the original.
+            if let Some(tables) = self.table_errors(rt).await {
+                return Err(refused(vec![format!(
+                    "the reverse task {} has {tables}; DMS no longer applies their changes to the original instance",
+                    rt.identifier
+                )]));
+            }
+            let lag = larger_lag(&o.reverse_lag);
             if lag.is_some_and(|l| l <= max) {
                 return Ok(());
             }
@@ -193,11 +198,11 @@ impl Run<'_> {
             if waited >= budget {
                 return Err(refused(vec![match lag {
                     Some(l) => format!(
-                        "the reverse replication lag is {l:.1}s, above the allowed {max:.1}s (waited {})",
+                        "the reverse replication lag (the larger of CDCLatencySource and CDCLatencyTarget) is {l:.1}s, above the allowed {max:.1}s (waited {})",
                         humantime::format_duration(Duration::from_secs(waited.as_secs()))
                     ),
                     None => {
-                        "the reverse replication lag is unknown (no CDCLatencyTarget datapoint yet)"
+                        "the reverse replication lag is unknown (no CDCLatencySource and CDCLatencyTarget datapoints yet)"
                             .into()
                     }
                 }]));
@@ -207,7 +212,7 @@ impl Run<'_> {
                 Step::CheckCutover,
                 &rt.identifier,
                 None,
-                &format!("reverse lag {lag:?}"),
+                &format!("reverse lag {}", lag_text(&o.reverse_lag)),
             );
             let d = self.e.poll.interval(polls).min(budget - waited);
             polls = polls.saturating_add(1);
@@ -253,12 +258,13 @@ impl Run<'_> {
         if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
             self.fence(&target, sgs, Phase::FailingBack).await?;
         }
+        let fenced_at = self.e.clock.wall_time();
 
         // 2. Drain reverse CDC and stop it (waiting until it stopped).
         let began = self.switch_began(cut, &o).await?;
         if let Some(rt) = &o.reverse_task {
             if rt.status == ReplicationTaskStatus::Running && began {
-                let at = self.drain(&o, rt, Phase::FailingBack).await?;
+                let at = self.drain(&o, rt, Phase::FailingBack, fenced_at).await?;
                 let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
                 self.record(&target, &[(TAG_FAILBACK_DRAINED, stamp(at))])
                     .await?;

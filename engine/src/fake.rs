@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -352,6 +352,15 @@ const REGION_ACCOUNT: &str = "us-east-1:123456789012";
 /// DMS's fault for a create whose identifier is taken.
 const DMS_EXISTS: &str = "ResourceAlreadyExistsFault";
 
+/// The start of the CloudWatch period holding `t` (periods are aligned to the epoch).
+fn period_start(t: SystemTime, period: Duration) -> SystemTime {
+    let p = period.as_secs().max(1);
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs - secs % p)
+}
+
 fn fqdn(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
 }
@@ -679,11 +688,18 @@ impl FakeAws {
             .insert(task_identifier.to_owned(), stats);
     }
 
-    /// Sets the CDC latency returned for the task with this identifier.
+    /// Sets the CDC latency returned for the task with this identifier. A side with a value
+    /// and no time is published every period (each read returns the newest period's
+    /// datapoint); a side with a time is that one datapoint, never newer (metrics delayed).
     pub fn set_cdc_latency(&self, task_identifier: &str, latency: CdcLatency) {
         self.lock()
             .latency
             .insert(task_identifier.to_owned(), latency);
+    }
+
+    /// AWS's wall clock (the fake's clock): what CloudWatch datapoints are stamped with.
+    pub fn wall_time(&self) -> SystemTime {
+        self.clock.wall_time()
     }
 
     /// Every call so far.
@@ -1022,7 +1038,12 @@ impl FakeAws {
                 tables_loaded: i32::from(percent >= 100),
                 tables_loading: i32::from(percent < 100),
                 tables_queued: 0,
-                tables_errored: 0,
+                // DMS counts the tables in `Table error` (suspended) here.
+                tables_errored: st.table_stats.get(&t.v.identifier).map_or(0, |ts| {
+                    ts.iter()
+                        .filter(|x| x.table_state == TableState::Error)
+                        .count() as i32
+                }),
                 elapsed_time_millis: t
                     .load_started
                     .map_or(0, |s| now.saturating_duration_since(s).as_millis() as i64),
@@ -1962,7 +1983,7 @@ impl AwsApi for FakeAws {
     async fn cdc_latency(&self, query: &CdcLatencyQuery) -> Result<CdcLatency, AwsError> {
         let st = self.open(Op::CdcLatency, &query.replication_task_identifier)?;
         // The fake keys latency by task identifier or resource id, whichever the test set.
-        Ok(st
+        let mut l = st
             .latency
             .get(&query.replication_task_identifier)
             .copied()
@@ -1972,7 +1993,21 @@ impl AwsApi for FakeAws {
                     .find(|t| t.v.arn.ends_with(&query.replication_task_identifier))
                     .and_then(|t| st.latency.get(&t.v.identifier).copied())
             })
-            .unwrap_or_default())
+            .unwrap_or_default();
+        // A value without a time is published every period: its newest datapoint is the
+        // period holding `end`, stamped with that period's start as CloudWatch does.
+        let newest = period_start(query.end, query.period);
+        let oldest = query.end.checked_sub(query.window).unwrap_or(query.end);
+        // Only datapoints inside the window are returned.
+        let side = |v: &mut Option<f64>, at: &mut Option<SystemTime>| {
+            *at = v.and(at.or(Some(newest)));
+            if at.is_some_and(|t| t < oldest || t > query.end) {
+                (*v, *at) = (None, None);
+            }
+        };
+        side(&mut l.source_seconds, &mut l.source_at);
+        side(&mut l.target_seconds, &mut l.target_at);
+        Ok(l)
     }
 
     async fn list_tags(&self, arn: &str) -> Result<Tags, AwsError> {

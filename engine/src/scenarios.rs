@@ -429,6 +429,7 @@ async fn observe_reports_lag_and_validation() {
         CdcLatency {
             source_seconds: Some(1.0),
             target_seconds: Some(4.5),
+            ..Default::default()
         },
     );
     w.fake
@@ -775,6 +776,7 @@ async fn cutover_checks_list_every_reason_to_wait() {
         CdcLatency {
             source_seconds: Some(1.0),
             target_seconds: Some(30.0),
+            ..Default::default()
         },
     );
     let o = w.observe().await;
@@ -788,6 +790,7 @@ async fn cutover_checks_list_every_reason_to_wait() {
         CdcLatency {
             source_seconds: Some(0.0),
             target_seconds: Some(1.0),
+            ..Default::default()
         },
     );
     let o = w.observe().await;

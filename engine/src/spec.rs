@@ -522,6 +522,22 @@ pub(crate) fn task_settings_json(dms: &DmsSpec) -> String {
             "EnableValidation": dms.validation,
             "ValidationMode": "ROW_LEVEL",
             "ThreadCount": 5
+        },
+        // Errors stop, not skip (CHAP_Tasks.CustomizingTasks.TaskSettings.ErrorHandling.html):
+        // DMS's default suspends a failing table (SUSPEND_TABLE) while the task runs on, so a
+        // cutover could switch to a target missing its changes; STOP_TASK fails the task,
+        // which the gate and the drain see. A duplicate key on insert means the target holds
+        // a row the source never sent (or sent twice): stop too. An update matching no row
+        // and a delete of a missing row stay DMS's defaults (LOG_ERROR to the task log and
+        // `awsdms_apply_exceptions`, IGNORE_RECORD): MySQL reports an update that changes
+        // nothing as 0 rows, which a change applied twice also gives. Conflicts while a full
+        // load's cached changes are applied are expected and stay ignored (DMS's default).
+        "ErrorBehavior": {
+            "TableErrorPolicy": "STOP_TASK",
+            "ApplyErrorInsertPolicy": "STOP_TASK",
+            "ApplyErrorUpdatePolicy": "LOG_ERROR",
+            "ApplyErrorDeletePolicy": "IGNORE_RECORD",
+            "FullLoadIgnoreConflicts": true
         }
     })
     .to_string()
@@ -643,5 +659,12 @@ mod tests {
         assert_eq!(v["ValidationSettings"]["EnableValidation"], false);
         assert_eq!(v["TargetMetadata"]["FullLobMode"], true);
         assert_eq!(v["TargetMetadata"]["LimitedSizeLobMode"], false);
+        // Errors stop the task rather than suspend a table or skip a row.
+        let errors = &v["ErrorBehavior"];
+        assert_eq!(errors["TableErrorPolicy"], "STOP_TASK");
+        assert_eq!(errors["ApplyErrorInsertPolicy"], "STOP_TASK");
+        assert_eq!(errors["ApplyErrorUpdatePolicy"], "LOG_ERROR");
+        assert_eq!(errors["ApplyErrorDeletePolicy"], "IGNORE_RECORD");
+        assert_eq!(errors["FullLoadIgnoreConflicts"], true);
     }
 }

@@ -671,6 +671,7 @@ async fn cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task() {
         replication_task_identifier: task.to_owned(),
         end: SystemTime::now(),
         window,
+        period: Duration::from_secs(60),
     };
     let latency = clients
         .cdc_latency(&query(&task_id, Duration::from_secs(15 * 60)))
@@ -678,6 +679,18 @@ async fn cloudwatch_get_metric_data_reads_cdc_latency_of_a_running_task() {
         .expect("GetMetricData deserializes (RPCv2 CBOR)");
     assert_eq!(latency.source_seconds, Some(3.0), "{latency:?}");
     assert_eq!(latency.target_seconds, Some(7.5), "{latency:?}");
+    // Each value carries its datapoint's CloudWatch timestamp: the start of the (60 s,
+    // epoch-aligned) period it aggregates, the newest one holding now.
+    let at = latency.target_at.expect("target timestamp");
+    assert_eq!(latency.source_at, Some(at), "{latency:?}");
+    let since_epoch = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after epoch");
+    assert_eq!(since_epoch.as_secs() % 60, 0, "{latency:?}");
+    let age = SystemTime::now()
+        .duration_since(at)
+        .expect("not in the future");
+    assert!(age < Duration::from_secs(61), "{latency:?}");
 
     // The data points are fresh: a three-minute window ending now still holds them.
     let recent = clients

@@ -120,6 +120,7 @@ async fn a_migration_goes_from_create_to_destroy_through_the_public_api() {
         CdcLatency {
             source_seconds: Some(0.5),
             target_seconds: Some(2.0),
+            ..Default::default()
         },
     );
     let ready = engine

@@ -11,7 +11,8 @@ Served over CBOR: GetMetricData, GetMetricStatistics, PutMetricData, ListMetrics
 come from moto's CloudWatch backend, except ``AWS/DMS`` ``CDCLatencySource`` /
 ``CDCLatencyTarget`` for a known replication task, which are synthesised: one datapoint
 per period while the task is ``running`` (value from ``POST /_emulator/lag``, default 0),
-nothing when it is not running.
+stamped with the start of its period (periods aligned to the epoch, the newest one still
+filling), nothing when it is not running.
 """
 
 from __future__ import annotations
@@ -91,7 +92,10 @@ def _lag_series(
     running_since = float(run["running_wall"]) - period
     points = []
     dp = dataplane.run_for(task)
-    bucket = start
+    # Datapoints are stamped with the start of their period, periods aligned to the epoch:
+    # CloudWatch rounds StartTime down (to the whole minute for a 60 s period), so the same
+    # datapoint keeps its timestamp whatever window a reader asks for.
+    bucket = start - start % period
     while bucket < end and bucket <= now:
         bucket_end = bucket + period
         if bucket_end > running_since:

@@ -231,3 +231,23 @@ def test_cbor_errors_carry_a_type_and_the_query_error_header(emu: Any) -> None:
     assert headers["x-amzn-query-error"] == "InvalidParameterValue;Sender"
     status, _, payload = _cbor_call(emu.url, "DescribeAlarms", {})
     assert status == 404 and payload["__type"].endswith("#UnknownOperationException")
+
+
+def test_a_datapoint_is_stamped_with_the_start_of_its_period_whatever_the_window(cloudwatch: Any, dms: Any) -> None:
+    task = _running_task(dms)
+    now = datetime.now(UTC)
+    newest = []
+    for start in (now - timedelta(minutes=5, seconds=17), now - timedelta(minutes=3, seconds=41)):
+        res = cloudwatch.get_metric_data(
+            MetricDataQueries=_lag_query("CDCLatencyTarget", task["ReplicationTaskIdentifier"]),
+            StartTime=start,
+            EndTime=now + timedelta(seconds=1),
+            ScanBy="TimestampDescending",
+        )
+        stamps = res["MetricDataResults"][0]["Timestamps"]
+        assert stamps, res
+        # Every datapoint starts a whole period (60 s) since the epoch; the newest holds now.
+        assert all(int(t.timestamp()) % 60 == 0 for t in stamps), stamps
+        assert stamps[0] <= now < stamps[0] + timedelta(seconds=60), (stamps[0], now)
+        newest.append(stamps[0])
+    assert newest[0] == newest[1]

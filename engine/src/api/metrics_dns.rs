@@ -18,16 +18,27 @@ pub struct CdcLatencyQuery {
     pub end: SystemTime,
     /// Window length; the implementation returns the latest datapoint inside it.
     pub window: Duration,
+    /// CloudWatch `Period` (whole seconds, at least 1): the length of the interval one
+    /// datapoint aggregates. DMS publishes these metrics per minute, so 60 s on AWS.
+    pub period: Duration,
 }
 
-/// The latest CDC latency datapoints, in seconds; `None` when no datapoint exists in the
-/// window (task not in CDC yet, or metrics delayed).
+/// The latest CDC latency datapoints, in seconds, each with its CloudWatch timestamp; `None`
+/// when no datapoint exists in the window (task not in CDC yet, or metrics delayed).
+///
+/// A timestamp is the start of the period the datapoint aggregates (CloudWatch's
+/// `Timestamps`), on AWS's clock: a latency is a time measured during that period, not a log
+/// position.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CdcLatency {
     /// `CDCLatencySource`: source commit to read by DMS.
     pub source_seconds: Option<f64>,
     /// `CDCLatencyTarget`: source commit to applied on the target (the end-to-end lag).
     pub target_seconds: Option<f64>,
+    /// Timestamp of the `CDCLatencySource` datapoint.
+    pub source_at: Option<SystemTime>,
+    /// Timestamp of the `CDCLatencyTarget` datapoint.
+    pub target_at: Option<SystemTime>,
 }
 
 // ---------------------------------------------------------------------------------------------

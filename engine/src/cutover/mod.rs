@@ -56,11 +56,14 @@
 //!
 //! # What the write pause is made of, and why
 //! The pause runs from the fence (or the drain start) to the switch. No write may be lost, so
-//! the switch waits until every change written before the pause is applied on the target:
-//! CDC latency (`CDCLatencySource` and `CDCLatencyTarget`) below 1 s, read only once one
-//! CloudWatch period has passed since the pause, because DMS publishes one datapoint a
-//! minute and an earlier read may show one from before the pause. That period is the floor
-//! of the pause while the evidence is CloudWatch. Everything after the drain is kept off
+//! the switch waits for CloudWatch's evidence that the changes written before the pause are
+//! applied on the target: three datapoints, each newer than the last one counted,
+//! where `CDCLatencySource` and `CDCLatencyTarget` are both present, below 1 s and stamped
+//! one period (60 s) or more after the fence (a datapoint aggregates its whole period, so an
+//! earlier one may hold samples from before the fence). The forward task is described on every
+//! poll: one that stops, fails or suspends a table ends the cutover before anything is
+//! switched. This is evidence in time, not in log position (a latency per period), and it
+//! costs the pause two to four minutes on AWS. Everything after the drain is kept off
 //! the pause where it can be: the forward task is stopped while the switch is made
 //! (drained with writes paused it has nothing left to apply; only the reverse task must
 //! wait for it), and the switch's own wait polls at the waits' adaptive interval. The
@@ -73,11 +76,11 @@ use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 use super::api::*;
-use super::checks::{CheckFailure, cutover_checks};
+use super::checks::{CheckFailure, cutover_checks, larger_lag, tables_error_text};
 use super::core::{Engine, Run, Waiter, with_status};
 use super::error::{EngineError, Step};
 use super::names::{Names, RDS_INSTANCE_ID_MAX, Role, TAG_ROLE, fit};
-use super::observe::{KnownIds, Observed, is_replicating};
+use super::observe::{KnownIds, Observed, is_replicating, tables_errored, tables_in_error};
 use super::reconcile::{EngineFailure, task_failure};
 use super::spec::{MigrationSpec, Phase, target_after_connect_script, task_settings_json};
 use super::waiters::{self, *};
@@ -100,7 +103,8 @@ pub use record::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwitchOp {
     /// `cutover = false -> true`. From `replicating`: checks task running, full load
-    /// complete, validation (when `require_validation`), and lag <= `max_lag`; a failed check
+    /// complete, no table in error, validation (when `require_validation`), and the larger of
+    /// source and target lag <= `max_lag`; a failed check
     /// returns [`EngineError::Refused`] with the measured values and changes nothing. Then:
     /// phase tag `cutting_over` -> write fence -> drain forward CDC -> stop forward task
     /// (wait stopped) -> reverse endpoints and a CDC-only reverse task started at the
@@ -111,7 +115,8 @@ pub enum SwitchOp {
     Cutover,
     /// `cutover = true -> false`. It also rolls back a half-done cutover (`cutting_over`) as
     /// long as no write can have reached the target unreplicated. From `cut_over`: reverse
-    /// task running and reverse lag <= `max_lag`, else [`EngineError::Refused`] with nothing
+    /// task running with no table in error and the larger of its source and target lag <=
+    /// `max_lag`, else [`EngineError::Refused`] with nothing
     /// changed. Then: phase tag `failing_back` -> fence the target (if configured) -> drain
     /// and stop reverse -> forward task created afresh, CDC-only, started at the source's
     /// current log position -> switch back -> lift fences -> phase `replicating`. A re-run
@@ -150,7 +155,7 @@ pub(crate) const TAG_FORWARD_FRESH: &str = "rdsenc:failback-forward-task";
 /// tag values may not contain commas); empty once the fence is lifted.
 pub(crate) const TAG_ORIGINAL_SGS: &str = "rdsenc:original-security-groups";
 
-/// Consecutive zero-lag reads that prove CDC drained.
+/// Drained reads, each of a newer datapoint than the last, that prove CDC drained.
 pub(crate) const DRAIN_READS: u32 = 3;
 /// A CDC latency below this many seconds counts as drained (CloudWatch reports whole
 /// seconds).

@@ -11,10 +11,11 @@ pub(super) fn addr(i: Option<&DbInstance>) -> String {
         .map_or_else(|| "(unknown address)".to_owned(), |e| e.address.clone())
 }
 
-pub(super) fn lag_text(l: &CdcLatency) -> String {
-    match l.target_seconds {
+/// The lag the gates compare: the larger of source and target latency.
+pub(crate) fn lag_text(l: &CdcLatency) -> String {
+    match larger_lag(l) {
         Some(s) => format!("{s:.1}s"),
-        None => "unknown (no CDCLatencyTarget datapoint)".into(),
+        None => "unknown (no CDCLatencySource and CDCLatencyTarget datapoints)".into(),
     }
 }
 
@@ -78,7 +79,7 @@ pub(crate) fn describe_dms_cutover(
         &format!("the source {}", n.migration),
     ));
     out.push(format!(
-        "Writes pause from the fence until the switch completes: DMS drains to lag 0 ({DRAIN_READS} consecutive reads), the forward task {} is stopped, and the reverse task {} starts (CDC only, encrypted -> original) at the encrypted instance's current log position, before the switch.",
+        "Writes pause from the fence until the switch completes: the drain waits for {DRAIN_READS} CloudWatch datapoints, each newer than the last and stamped a period (60 s) or more after the fence, with source and target CDC latency below 1 s (a latency per minute, not a log position; minutes on AWS); then the forward task {} is stopped, and the reverse task {} starts (CDC only, encrypted -> original) at the encrypted instance's current log position, before the switch. If the forward task fails, stops or suspends a table meanwhile, nothing is switched and cutover = false rolls back.",
         n.task, n.reverse_task
     ));
     out.push(match &cut.strategy {

@@ -314,6 +314,8 @@ impl Run<'_> {
         if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
             self.fence(&source, sgs, Phase::CuttingOver).await?;
         }
+        // The drain counts only evidence from after this moment (fence in place).
+        let fenced_at = self.e.clock.wall_time();
 
         // 2. Drain and stop forward CDC, proven again on every run until the switch began:
         // from then on the application may write to the target, and only the reverse
@@ -322,7 +324,7 @@ impl Run<'_> {
             || o.identifiers_swapped
             || self.switched(cut, &o).await?;
         if !began {
-            self.drain_forward(&o, &target).await?;
+            self.drain_forward(&o, &target, fenced_at).await?;
         }
 
         // 3. Reverse CDC from the encrypted instance's own position, fixed before the
@@ -386,7 +388,12 @@ impl Run<'_> {
     /// its own checkpoint (same direction) and drained again; a reverse task such a run
     /// started is stopped first (it has carried nothing: no switch yet) and started afresh
     /// afterwards.
-    async fn drain_forward(&self, o: &Observed, target: &DbInstance) -> Result<(), EngineError> {
+    async fn drain_forward(
+        &self,
+        o: &Observed,
+        target: &DbInstance,
+        fenced_at: SystemTime,
+    ) -> Result<(), EngineError> {
         let task = o.task.clone().ok_or_else(|| {
             EngineError::deleted(
                 Step::DrainReplication,
@@ -423,7 +430,7 @@ impl Run<'_> {
                 ),
             }),
         };
-        let at = self.drain(o, &task, Phase::CuttingOver).await?;
+        let at = self.drain(o, &task, Phase::CuttingOver, fenced_at).await?;
         self.record(target, &[(TAG_DRAINED, stamp(at))]).await?;
         self.stop_task(&task, Phase::CuttingOver).await
     }

@@ -122,66 +122,138 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Waits until `task`'s CDC latency is below [`DRAINED_BELOW_SECONDS`] for
-    /// [`DRAIN_READS`] consecutive reads, counting only reads one metric period after the
-    /// call; returns the wall time of the first of them.
+    /// Names the task's tables in `Table error` (suspended: DMS no longer applies their
+    /// changes), read when `TablesErrored` counts any; `None` when it counts none.
+    pub(crate) async fn table_errors(&self, task: &ReplicationTask) -> Option<String> {
+        if tables_errored(task) <= 0 {
+            return None;
+        }
+        let names = self
+            .call_attempts(Step::CheckCutover, &task.arn, 2, || {
+                self.aws().describe_table_statistics(&task.arn)
+            })
+            .await
+            .map(|ts| tables_in_error(&ts))
+            .unwrap_or_default();
+        tables_error_text(tables_errored(task), &names)
+    }
+
+    /// Waits until CloudWatch shows `task` drained after the fence at `fenced_at` (the
+    /// runner's clock), and returns the wall time of the first counted read.
+    ///
+    /// The evidence is [`DRAIN_READS`] reads, each of a datapoint newer than the last one
+    /// counted, where both `CDCLatencySource` and `CDCLatencyTarget` are below
+    /// [`DRAINED_BELOW_SECONDS`] and stamped at or after `fenced_at` + one metric period: a
+    /// datapoint covers a whole period, so an earlier one may hold samples from before the
+    /// fence. A missing datapoint, or one above the bound, starts the count again. It is
+    /// evidence in time, not in log position: CloudWatch gives a latency per period.
+    ///
+    /// The task is described on every poll; one that is no longer running, or that has
+    /// tables in error, ends the drain with [`EngineError::Failed`] naming it and DMS's
+    /// reason (nothing is switched; the caller leaves the phase `cutting_over`).
     pub(crate) async fn drain(
         &self,
         o: &Observed,
         task: &ReplicationTask,
         phase: Phase,
+        fenced_at: SystemTime,
     ) -> Result<SystemTime, EngineError> {
         let start = self.now();
         let limit = (start + waiters::DRAIN).min(self.deadline);
+        let from = fenced_at + self.e.poll.metric_period;
+        let which = DmsRef::Arn(task.arn.clone());
         let mut seen = 0u32;
+        let mut last: Option<SystemTime> = None;
         let mut first: Option<SystemTime> = None;
         loop {
             self.check_cancel(Step::DrainReplication)?;
-            let l = self.task_lag(o, task).await.unwrap_or_default();
-            let drained = |v: Option<f64>| v.is_some_and(|s| s < DRAINED_BELOW_SECONDS);
-            // CloudWatch publishes CDC latency once per period: a read within the first
-            // period after the pause may still show a datapoint from before it, so only
-            // reads a full period (the poll cap, 60 s on AWS) after the pause count.
-            let settled = self.now() >= start + self.e.poll.max_interval;
-            let ok = settled
-                && drained(l.target_seconds)
-                && (l.source_seconds.is_none() || drained(l.source_seconds));
-            if ok {
-                first.get_or_insert_with(|| self.e.clock.wall_time());
-                seen += 1;
-                if seen >= DRAIN_READS {
-                    self.emit(
-                        phase,
+            let t = self
+                .find(Step::DrainReplication, &task.identifier, || {
+                    self.aws().describe_replication_task(&which)
+                })
+                .await?
+                .ok_or_else(|| {
+                    EngineError::deleted(
                         Step::DrainReplication,
-                        &task.identifier,
-                        None,
-                        "drained",
-                    );
-                    return first.ok_or_else(|| EngineError::Failed {
-                        step: Step::DrainReplication,
-                        id: task.identifier.clone(),
-                        status: "unknown".into(),
-                        reason: None,
-                    });
+                        task.identifier.clone(),
+                        Some("the replication task disappeared while draining"),
+                    )
+                })?;
+            let stopped = t.status != ReplicationTaskStatus::Running;
+            let errored = self.table_errors(&t).await;
+            if stopped || errored.is_some() {
+                let why: Vec<String> = [task_failure(&t), errored].into_iter().flatten().collect();
+                let why = if why.is_empty() {
+                    "the task stopped while draining".to_owned()
+                } else {
+                    why.join("; ")
+                };
+                let remedy = if phase == Phase::CuttingOver {
+                    "nothing was switched and writes stay fenced: fix the task, or set cutover = false and apply to roll back"
+                } else {
+                    "nothing was switched back: fix the task and apply again"
+                };
+                return Err(EngineError::Failed {
+                    step: Step::DrainReplication,
+                    id: t.identifier.clone(),
+                    status: t.status.to_string(),
+                    reason: Some(format!("{why}; {remedy}")),
+                });
+            }
+            let l = self.task_lag(o, &t).await.unwrap_or_default();
+            let under = |v: Option<f64>| v.is_some_and(|s| s < DRAINED_BELOW_SECONDS);
+            // The datapoint a read shows: the older of the two, both after the fence.
+            let at = match (l.source_at, l.target_at) {
+                (Some(s), Some(t)) if s.min(t) >= from => Some(s.min(t)),
+                _ => None,
+            };
+            let drained = under(l.source_seconds) && under(l.target_seconds);
+            match at {
+                Some(at) if drained && last.is_none_or(|p| at > p) => {
+                    first.get_or_insert_with(|| self.e.clock.wall_time());
+                    last = Some(at);
+                    seen += 1;
                 }
-            } else {
-                seen = 0;
-                first = None;
+                // The datapoint already counted, read again: no new evidence, none against.
+                Some(_) if drained => {}
+                _ => {
+                    (seen, last, first) = (0, None, None);
+                }
+            }
+            if seen >= DRAIN_READS {
                 self.emit(
                     phase,
                     Step::DrainReplication,
                     &task.identifier,
                     None,
-                    &format!("lag {}", lag_text(&l)),
+                    "drained",
                 );
+                return first.ok_or_else(|| EngineError::Failed {
+                    step: Step::DrainReplication,
+                    id: task.identifier.clone(),
+                    status: "unknown".into(),
+                    reason: None,
+                });
             }
+            let progress = format!(
+                "lag {}, {seen} of {DRAIN_READS} datapoints from {} on",
+                lag_text(&l),
+                stamp(from)
+            );
+            self.emit(
+                phase,
+                Step::DrainReplication,
+                &task.identifier,
+                None,
+                &progress,
+            );
             let now = self.now();
             if now >= limit {
                 return Err(EngineError::Timeout {
                     step: Step::DrainReplication,
                     id: task.identifier.clone(),
                     waited: now.saturating_duration_since(start),
-                    last_status: Some(format!("lag {}", lag_text(&l))),
+                    last_status: Some(progress),
                 });
             }
             let d = self.e.poll.min_interval.min(limit - now);

@@ -83,6 +83,20 @@ pub enum ValidationSummary {
     Unknown,
 }
 
+/// The tables DMS reports in `Table error`, as `schema.table`.
+pub(crate) fn tables_in_error(tables: &[TableStatistics]) -> Vec<String> {
+    tables
+        .iter()
+        .filter(|t| t.table_state == TableState::Error)
+        .map(|t| format!("{}.{}", t.schema_name, t.table_name))
+        .collect()
+}
+
+/// `TablesErrored` of a task (0 before its first statistics).
+pub(crate) fn tables_errored(task: &ReplicationTask) -> i32 {
+    task.stats.as_ref().map_or(0, |s| s.tables_errored)
+}
+
 impl ValidationSummary {
     /// Summarises DMS table statistics; mismatches win over errors over pending.
     pub fn from_tables(tables: &[TableStatistics]) -> Self {
@@ -166,6 +180,9 @@ pub struct Observed {
     pub validation: ValidationSummary,
     /// Latest CDC latency.
     pub lag: CdcLatency,
+    /// The forward task's tables in `Table error` (suspended: DMS no longer applies their
+    /// changes), as `schema.table`; read when validation is on or `TablesErrored` counts any.
+    pub tables_in_error: Vec<String>,
     /// The derived phase.
     pub phase: Phase,
     /// The reverse (failback) task, target -> source, once a cutover made it.
@@ -223,9 +240,10 @@ impl Observed {
     pub fn task_status(&self) -> Option<&ReplicationTaskStatus> {
         self.task.as_ref().map(|t| &t.status)
     }
-    /// `replication_lag_seconds`: end-to-end (target) CDC latency.
+    /// `replication_lag_seconds`: the larger of source and target CDC latency, the lag the
+    /// cutover gate compares (as documented).
     pub fn replication_lag_seconds(&self) -> Option<f64> {
-        self.lag.target_seconds
+        super::checks::larger_lag(&self.lag)
     }
     /// The target's address (`target_endpoint`).
     pub fn target_address(&self) -> Option<&HostPort> {

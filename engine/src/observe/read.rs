@@ -347,6 +347,7 @@ impl Run<'_> {
                 ValidationSummary::NotEnabled
             },
             lag: CdcLatency::default(),
+            tables_in_error: Vec::new(),
             phase: Phase::Snapshotting,
             cutover,
             reverse_task,
@@ -369,14 +370,19 @@ impl Run<'_> {
     /// Validation and lag; best-effort (metrics must not block state refresh).
     pub(crate) async fn observe_metrics(&self, o: &mut Observed) {
         let Some(task) = &o.task else { return };
-        if self.spec.dms.validation {
+        if self.spec.dms.validation || tables_errored(task) > 0 {
             match self
                 .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {
                     self.aws().describe_table_statistics(&task.arn)
                 })
                 .await
             {
-                Ok(t) => o.validation = ValidationSummary::from_tables(&t),
+                Ok(t) => {
+                    if self.spec.dms.validation {
+                        o.validation = ValidationSummary::from_tables(&t);
+                    }
+                    o.tables_in_error = tables_in_error(&t);
+                }
                 Err(e) => tracing::warn!(error = %e, "table statistics unavailable"),
             }
         }
@@ -410,6 +416,7 @@ impl Run<'_> {
                 .to_owned(),
             end: self.e.clock.wall_time(),
             window: LAG_WINDOW,
+            period: self.e.poll.metric_period,
         };
         match self
             .call_attempts(Step::Observe, &task.arn, METRIC_ATTEMPTS, || {

@@ -126,7 +126,7 @@ impl Observed {
                 .reverse_task
                 .as_ref()
                 .map(|t| t.status.as_str().to_owned()),
-            reverse_replication_lag_seconds: self.reverse_lag.target_seconds,
+            reverse_replication_lag_seconds: crate::checks::larger_lag(&self.reverse_lag),
             blue_green_deployment_id: self.blue_green.as_ref().map(|d| d.identifier.clone()),
         }
     }

@@ -1123,11 +1123,14 @@ impl AwsApi for Clients {
             &query.replication_task_identifier,
             query.end,
             query.window,
+            query.period,
         )
         .await?;
         Ok(CdcLatency {
-            source_seconds: l.source_seconds,
-            target_seconds: l.target_seconds,
+            source_seconds: l.source.map(|(_, v)| v),
+            target_seconds: l.target.map(|(_, v)| v),
+            source_at: l.source.map(|(t, _)| t),
+            target_at: l.target.map(|(t, _)| t),
         })
     }
 

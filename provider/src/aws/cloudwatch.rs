@@ -26,24 +26,29 @@ pub const NAMESPACE_DMS: &str = "AWS/DMS";
 pub const METRIC_CDC_LATENCY_SOURCE: &str = "CDCLatencySource";
 /// Target-side CDC latency metric.
 pub const METRIC_CDC_LATENCY_TARGET: &str = "CDCLatencyTarget";
-/// Aggregation period: DMS publishes these metrics every minute.
-pub const CDC_LATENCY_PERIOD: Duration = Duration::from_secs(60);
 
 operation_errors! {
     aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataError => ;
 }
 
-/// The newest CDC latency data points of a task. `None` when CloudWatch has no data in the
-/// window (task not running, or metrics not published yet).
+/// The newest CDC latency data points of a task with their CloudWatch timestamps (the start
+/// of the period each aggregates). `None` when CloudWatch has no data in the window (task not
+/// running, or metrics not published yet).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CdcLatency {
-    /// Newest `CDCLatencySource`, seconds.
-    pub source_seconds: Option<f64>,
-    /// Newest `CDCLatencyTarget`, seconds.
-    pub target_seconds: Option<f64>,
+    /// Newest `CDCLatencySource`: its timestamp and seconds.
+    pub source: Option<(SystemTime, f64)>,
+    /// Newest `CDCLatencyTarget`: its timestamp and seconds.
+    pub target: Option<(SystemTime, f64)>,
 }
 
-fn query(id: &str, metric: &str, instance_dim: &str, task_dim: &str) -> MetricDataQuery {
+fn query(
+    id: &str,
+    metric: &str,
+    instance_dim: &str,
+    task_dim: &str,
+    period: Duration,
+) -> MetricDataQuery {
     let dims = [
         ("ReplicationInstanceIdentifier", instance_dim),
         ("ReplicationTaskIdentifier", task_dim),
@@ -59,7 +64,7 @@ fn query(id: &str, metric: &str, instance_dim: &str, task_dim: &str) -> MetricDa
         .metric_stat(
             MetricStat::builder()
                 .metric(m.build())
-                .period(CDC_LATENCY_PERIOD.as_secs() as i32)
+                .period(i32::try_from(period.as_secs().max(1)).unwrap_or(60))
                 .stat("Maximum")
                 .build(),
         )
@@ -77,14 +82,16 @@ fn newest(result: &MetricDataResult) -> Option<(DateTime, f64)> {
         .map(|(t, v)| (*t, *v))
 }
 
-/// Reads the newest CDC latency of the task in `[end - lookback, end]`. `end` is a parameter so
-/// callers pass their (virtual) clock's wall time.
+/// Reads the newest CDC latency of the task in `[end - lookback, end]`, aggregated per
+/// `period` (60 s on AWS). `end` is a parameter so callers pass their (virtual) clock's wall
+/// time.
 pub async fn get_cdc_latency(
     client: &Client,
     replication_instance_dim: &str,
     task_dim: &str,
     end: SystemTime,
     lookback: Duration,
+    period: Duration,
 ) -> Result<CdcLatency, AwsError> {
     let start = end.checked_sub(lookback).unwrap_or(SystemTime::UNIX_EPOCH);
     let pages: Vec<_> = client
@@ -94,12 +101,14 @@ pub async fn get_cdc_latency(
             METRIC_CDC_LATENCY_SOURCE,
             replication_instance_dim,
             task_dim,
+            period,
         ))
         .metric_data_queries(query(
             "target",
             METRIC_CDC_LATENCY_TARGET,
             replication_instance_dim,
             task_dim,
+            period,
         ))
         .start_time(DateTime::from(start))
         .end_time(DateTime::from(end))
@@ -122,11 +131,14 @@ pub async fn get_cdc_latency(
             best[slot] = Some((t, v));
         }
     }
-    let latency = CdcLatency {
-        source_seconds: best[0].map(|(_, v)| v),
-        target_seconds: best[1].map(|(_, v)| v),
+    // A timestamp before the epoch (never sent by CloudWatch) reads as no datapoint.
+    let point = |p: Option<(DateTime, f64)>| {
+        p.and_then(|(t, v)| SystemTime::try_from(t).ok().map(|t| (t, v)))
     };
-    Ok(latency)
+    Ok(CdcLatency {
+        source: point(best[0]),
+        target: point(best[1]),
+    })
 }
 
 #[cfg(test)]
@@ -135,7 +147,13 @@ mod tests {
 
     #[test]
     fn queries_carry_instance_then_task_dimensions_in_order() {
-        let q = query("source", METRIC_CDC_LATENCY_SOURCE, "ri-1", "TASK1");
+        let q = query(
+            "source",
+            METRIC_CDC_LATENCY_SOURCE,
+            "ri-1",
+            "TASK1",
+            Duration::from_secs(60),
+        );
         let metric = q.metric_stat().and_then(|s| s.metric()).expect("metric");
         let names: Vec<_> = metric
             .dimensions()
@@ -150,5 +168,6 @@ mod tests {
             ]
         );
         assert_eq!(metric.namespace(), Some(NAMESPACE_DMS));
+        assert_eq!(q.metric_stat().and_then(|s| s.period()), Some(60));
     }
 }
