@@ -54,13 +54,11 @@ from ledger import (  # noqa: E402
     LedgerConfig,
     Target,
     check,
-    connect,
-    create_tables,
-    read_contents,
 )
 from rig import emulator as emulator_mod  # noqa: E402
 from rig import provider as provider_mod  # noqa: E402
 from rig.aws import Aws  # noqa: E402
+from rig.dataplane import APP_DB, MASTER_PASSWORD, Data  # noqa: E402
 from rig.discovery import discover  # noqa: E402
 from rig.environment import terraform_env  # noqa: E402
 from rig.seeds import address  # noqa: E402
@@ -71,9 +69,6 @@ QUICKSTART = HERE.parent / "examples" / "quickstart"
 DEMO_PASSWORD = "demo-Dms-Pa55word"
 ZONE = "internal.example.com"
 RECORD = f"orders-db.{ZONE}"
-# The source's master password (the rig's test-only one) and the application's database.
-MASTER_PASSWORD = "rig-Secret-Pa55word"
-APP_DB = "app"
 SEED_ROWS = {"customers": 2_000, "orders": 10_000}
 LEDGER_THINK_TIME = 0.3  # seconds between two writes of one ledger writer
 # The provider's progress lines (tracing events) as Terraform relays them under TF_LOG_PROVIDER.
@@ -187,93 +182,27 @@ def show_outputs(tf: Terraform, *names: str) -> dict[str, object]:
     return outputs
 
 
-class Data:
-    """The real databases behind the emulated instances (data plane), reached as an application
-    reaches them: endpoint names resolved through the emulator's DNS, through the fronts.
-    """
+def seed(data: Data, ident: str) -> None:
+    """The application's tables with rows, the ledger's tables, and the user DMS connects as."""
+    data.create_database(ident, DEMO_PASSWORD)
+    data.execute(
+        ident,
+        [
+            "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, email VARCHAR(128) NOT NULL)",
+            "CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL,"
+            " amount_cents INT NOT NULL, status VARCHAR(16) NOT NULL)",
+        ],
+        {
+            "customers": [(i, f"customer {i}", f"c{i}@example.com") for i in range(SEED_ROWS["customers"])],
+            "orders": [(i, i % SEED_ROWS["customers"], 100 + i % 9000, "paid") for i in range(SEED_ROWS["orders"])],
+        },
+    )
+    data.create_ledger_tables(ident)
 
-    def __init__(self, url: str, aws: Aws) -> None:
-        self.aws = aws
-        self.resolver = DnsResolver.from_emulator(url)
 
-    def conn(self, ident: str, database: str = APP_DB) -> object:
-        """A connection to instance `ident` as the application makes it (its name through DNS)."""
-        host = self.resolver.resolve(address(self.aws, ident))
-        return connect("mysql", host, 3306, "admin", MASTER_PASSWORD, database)
-
-    def admit_clients(self, group_id: str) -> None:
-        """The application (127.0.0.1) and every member of the group (DMS, the restored copy) may
-        connect on 3306: without a rule AWS admits nothing.
-        """
-        self.aws.ec2.authorize_security_group_ingress(
-            GroupId=group_id,
-            IpPermissions=[
-                {
-                    "IpProtocol": "tcp",
-                    "FromPort": 3306,
-                    "ToPort": 3306,
-                    "IpRanges": [{"CidrIp": "127.0.0.1/32"}],
-                    "UserIdGroupPairs": [{"GroupId": group_id}],
-                }
-            ],
-        )
-
-    def seed(self, ident: str) -> None:
-        """The application's tables with rows, the ledger's tables, and the user DMS connects as."""
-        conn = self.conn(ident, database="")
-        try:
-            with conn.cursor() as cur:  # type: ignore[attr-defined]
-                cur.execute(f"CREATE DATABASE IF NOT EXISTS {APP_DB}")
-                cur.execute("CREATE USER IF NOT EXISTS 'dms'@'%%' IDENTIFIED BY %s", (DEMO_PASSWORD,))
-                # What the DMS user needs on a MySQL source and target (DMS User Guide, "Using a
-                # MySQL-compatible database as a source/target"): read, write, DDL and the binlog.
-                cur.execute(
-                    "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, "
-                    "CREATE TEMPORARY TABLES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'dms'@'%'"
-                )
-                cur.execute(f"USE {APP_DB}")
-                cur.execute(
-                    "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL,"
-                    " email VARCHAR(128) NOT NULL)"
-                )
-                cur.execute(
-                    "CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL,"
-                    " amount_cents INT NOT NULL, status VARCHAR(16) NOT NULL)"
-                )
-                cur.executemany(
-                    "INSERT INTO customers VALUES (%s, %s, %s)",
-                    [(i, f"customer {i}", f"c{i}@example.com") for i in range(SEED_ROWS["customers"])],
-                )
-                cur.executemany(
-                    "INSERT INTO orders VALUES (%s, %s, %s, %s)",
-                    [(i, i % SEED_ROWS["customers"], 100 + i % 9000, "paid") for i in range(SEED_ROWS["orders"])],
-                )
-            conn.commit()  # type: ignore[attr-defined]
-            create_tables(conn, "mysql")
-        finally:
-            conn.close()  # type: ignore[attr-defined]
-
-    def counts(self, ident: str) -> dict[str, int]:
-        """Rows per table of the application's database."""
-        conn = self.conn(ident)
-        try:
-            out = {}
-            with conn.cursor() as cur:  # type: ignore[attr-defined]
-                for table in (*SEED_ROWS, "ledger_accounts", "ledger_entries"):
-                    cur.execute(f"SELECT COUNT(*) FROM {table}")
-                    out[table] = int(cur.fetchone()[0])
-            conn.commit()  # type: ignore[attr-defined]
-            return out
-        finally:
-            conn.close()  # type: ignore[attr-defined]
-
-    def contents(self, ident: str, label: str) -> object:
-        """The ledger's tables on instance `ident`, for the checker."""
-        conn = self.conn(ident)
-        try:
-            return read_contents(conn, label)
-        finally:
-            conn.close()  # type: ignore[attr-defined]
+def counts(data: Data, ident: str) -> dict[str, int]:
+    """Rows per table of the application's database."""
+    return data.counts(ident, (*SEED_ROWS, "ledger_accounts", "ledger_entries"))
 
 
 @contextlib.contextmanager
@@ -338,7 +267,7 @@ def main() -> int:
         data = Data(running.url, aws) if data_plane else None
         if data is not None:
             data.admit_clients(inst["VpcSecurityGroups"][0]["VpcSecurityGroupId"])
-            data.seed("orders")
+            seed(data, "orders")
         key = aws.create_kms_key(alias="rdsenc-demo")
         zone_id = aws.route53.create_hosted_zone(Name=ZONE, CallerReference="rdsenc-demo")["HostedZone"]["Id"].split(
             "/"
@@ -366,7 +295,7 @@ def main() -> int:
         print(f"    KMS key {key['Arn']} (alias/rdsenc-demo)")
         print(f"    Route 53 zone {zone_id}: {RECORD} CNAME -> {cname(aws, zone_id)}")
         if data is not None:
-            print(f"    rows on 'orders' (a real MariaDB server): {data.counts('orders')}")
+            print(f"    rows on 'orders' (a real MariaDB server): {counts(data, 'orders')}")
 
         workdir = scratch / "quickstart"
         shutil.copytree(QUICKSTART, workdir)
@@ -393,7 +322,7 @@ def main() -> int:
         )
         if data is not None:
             say("The full load is done: rows on the encrypted target, counted on its own server:")
-            print(f"    rows on 'orders-encrypted': {data.counts('orders-encrypted')}")
+            print(f"    rows on 'orders-encrypted': {counts(data, 'orders-encrypted')}")
             say(
                 "From now on an application writes: the ledger's writers resolve the CNAME through the "
                 "emulator's DNS (caching it for its TTL), keep pooled connections (recycled after 10 s), "
@@ -524,17 +453,17 @@ def main() -> int:
             time.sleep(5)  # the reverse task's last changes reach the source
             verdict = check(
                 ledger, [data.contents("orders-encrypted", "orders-encrypted"), data.contents("orders", "orders")]
-            )  # type: ignore[list-item]
+            )
             for line in verdict.summary().splitlines():
                 print(f"    {line}")
-            print(f"    rows on 'orders-encrypted': {data.counts('orders-encrypted')}")
-            print(f"    rows on 'orders':           {data.counts('orders')}")
-            counts = verdict.final.counts()
-            anomalies = {c: n for c, n in counts.items() if n}
+            print(f"    rows on 'orders-encrypted': {counts(data, 'orders-encrypted')}")
+            print(f"    rows on 'orders':           {counts(data, 'orders')}")
+            final_counts = verdict.final.counts()
+            anomalies = {c: n for c, n in final_counts.items() if n}
             gap = verdict.gap
             ledger_row = (
                 f"{verdict.acked} writes acknowledged; on the encrypted instance "
-                + ", ".join(f"{n} {c}" for c, n in counts.items() if c != "unexpected" or n)
+                + ", ".join(f"{n} {c}" for c, n in final_counts.items() if c != "unexpected" or n)
                 + (
                     f"; longest pause {gap.real_seconds:.1f}s real = {gap.emulated_seconds:.0f}s AWS"
                     if gap is not None

@@ -49,9 +49,9 @@ def block(name: str, attributes: Mapping[str, str], extra: str = "") -> str:
     return f"  {name} {{\n" + "\n".join(lines) + "\n  }"
 
 
-def dms_block(password: str = q(DMS_PASSWORD), extra: str = "") -> str:
-    """The `dms {}` block: user `dms` with `password` (an HCL expression), plus `extra` lines."""
-    return block("dms", {"source_username": q("dms"), "source_password_wo": password}, extra)
+def dms_block(password: str = q(DMS_PASSWORD), extra: str = "", user: str = "dms") -> str:
+    """The `dms {}` block: `user` with `password` (an HCL expression), plus `extra` lines."""
+    return block("dms", {"source_username": q(user), "source_password_wo": password}, extra)
 
 
 def timeouts_block(create: str = "10m", update: str | None = None) -> str:
@@ -92,13 +92,22 @@ def config(source: str, key_arn: str, extra: str = "", dms_extra: str = "") -> s
 
 
 def cutover_config(
-    strategy: str, key_arn: str, zone_id: str | None, *, cutover: bool, finalize: bool = False, extra: str = ""
+    strategy: str,
+    key_arn: str,
+    zone_id: str | None,
+    *,
+    cutover: bool,
+    finalize: bool = False,
+    extra: str = "",
+    ttl: int = 30,
+    dms: str | None = None,
+    timeouts: str | None = None,
 ) -> str:
-    """A DMS migration of `orders` with `cutover_strategy = strategy` (Route 53: `RECORD` in `zone_id`)
-    and `retire_source = "stop"`.
+    """A DMS migration of `orders` with `cutover_strategy = strategy` (Route 53: `RECORD` in `zone_id`,
+    TTL `ttl`) and `retire_source = "stop"`; `dms` and `timeouts` replace the default blocks.
     """
     route53 = (
-        block("route53", {"zone_id": q(zone_id or ""), "record_name": q(RECORD), "ttl": "30"})
+        block("route53", {"zone_id": q(zone_id or ""), "record_name": q(RECORD), "ttl": str(ttl)})
         if strategy == "route53"
         else ""
     )
@@ -108,7 +117,8 @@ def cutover_config(
         "finalize": hcl_bool(finalize),
         "retire_source": q("stop"),
     }
-    return migration("orders", key_arn, settings, (route53, dms_block(), timeouts_block(update="10m")), extra=extra)
+    blocks = (route53, dms or dms_block(), timeouts or timeouts_block(update="10m"))
+    return migration("orders", key_arn, settings, blocks, extra=extra)
 
 
 def identifier_swap_config(key_arn: str, *, cutover: bool) -> str:
