@@ -18,15 +18,15 @@ use super::reconcile::EngineFailure;
 use super::spec::Phase;
 use super::{describe_cutover, describe_failback, describe_finalize};
 
-const ZONE: &str = "Z0123456789";
-const RECORD: &str = "orders-db.internal.example.com";
+pub(super) const ZONE: &str = "Z0123456789";
+pub(super) const RECORD: &str = "orders-db.internal.example.com";
 const SOURCE_ADDR: &str = "orders.fake.us-east-1.rds.amazonaws.com";
 const TARGET_ADDR: &str = "orders-encrypted.fake.us-east-1.rds.amazonaws.com";
-const FORWARD: &str = "rdsenc-orders";
-const REVERSE: &str = "rdsenc-orders-reverse";
+pub(super) const FORWARD: &str = "rdsenc-orders";
+pub(super) const REVERSE: &str = "rdsenc-orders-reverse";
 const HOURS: Duration = Duration::from_secs(6 * 3600);
 
-fn route53() -> CutoverStrategy {
+pub(super) fn route53() -> CutoverStrategy {
     CutoverStrategy::Route53(Route53Record {
         zone_id: ZONE.into(),
         record_name: RECORD.into(),
@@ -34,7 +34,7 @@ fn route53() -> CutoverStrategy {
     })
 }
 
-fn cut(strategy: CutoverStrategy) -> CutoverSpec {
+pub(super) fn cut(strategy: CutoverStrategy) -> CutoverSpec {
     CutoverSpec {
         strategy,
         write_fence: WriteFence::SecurityGroups(vec!["sg-fence".into()]),
@@ -63,8 +63,12 @@ fn lag_drains_after(w: &World, after: Duration) {
     });
 }
 
-async fn replicating() -> World {
-    let w = World::test().spec(|s| s.delete_target_on_destroy = true);
+pub(super) async fn replicating() -> World {
+    replicating_from(World::test().spec(|s| s.delete_target_on_destroy = true)).await
+}
+
+/// [`replicating`] from a world of the caller's making.
+pub(super) async fn replicating_from(w: World) -> World {
     let o = ok(w.reconcile().await);
     assert_eq!(o.phase, Phase::Replicating);
     w.fake.add_hosted_zone(ZONE);
@@ -74,7 +78,7 @@ async fn replicating() -> World {
     w
 }
 
-fn task(w: &World, id: &str) -> ReplicationTask {
+pub(super) fn task(w: &World, id: &str) -> ReplicationTask {
     w.fake
         .tasks()
         .into_iter()
@@ -102,7 +106,7 @@ fn creates_of(w: &World, id: &str) -> usize {
         .count()
 }
 
-fn refusal(f: &EngineFailure) -> String {
+pub(super) fn refusal(f: &EngineFailure) -> String {
     match &f.error {
         EngineError::Refused { .. } => f.error.to_string(),
         other => panic!("expected a refusal, got: {other}"),

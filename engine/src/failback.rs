@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 use super::api::*;
 use super::core::{Engine, Run, Waiter};
 use super::cutover::{
-    CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_PHASE, WriteFence, cdc_start_position,
-    fence_text, stamp, unencrypted_name,
+    CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_PHASE, cdc_start_position, fence_text,
+    stamp, unencrypted_name,
 };
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed, is_replicating};
@@ -214,9 +214,8 @@ impl Run<'_> {
         let source = self.require_source(&o)?;
 
         // 1. Pause writes to the encrypted instance.
-        if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
-            self.fence(&target, sgs, Phase::FailingBack).await?;
-        }
+        self.fence(&cut.write_fence, &target, Phase::FailingBack)
+            .await?;
 
         // 2. Drain reverse CDC and stop it. Without a reverse task (a cutover rolled back
         // before the switch), the forward drain point is where forward CDC resumes.
@@ -241,6 +240,8 @@ impl Run<'_> {
 
         // 4. Forward CDC from the failback point.
         let o = Box::pin(self.observe(known)).await?;
+        self.admit_dms_writes(o.target.as_ref(), Phase::FailingBack)
+            .await?;
         if let Some(task) = &o.task
             && task.status != ReplicationTaskStatus::Running
         {

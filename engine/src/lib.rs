@@ -135,6 +135,8 @@ pub use update::DmsChange;
 mod blue_green_scenarios;
 #[cfg(test)]
 mod cutover_scenarios;
+#[cfg(test)]
+mod fence_scenarios;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fixtures;
 #[cfg(test)]

@@ -359,7 +359,7 @@ async fn postgres_targets_replicate_with_session_replication_role_replica() {
         .expect("target endpoint");
     assert_eq!(
         ep.after_connect_script.as_deref(),
-        Some("SET session_replication_role=replica")
+        Some("SET session_replication_role=replica; SET default_transaction_read_only=off")
     );
     assert_eq!(ep.database_name.as_deref(), Some("app"));
     assert_eq!(

@@ -199,6 +199,17 @@ pub trait AwsApi: Send + Sync {
         input: &ModifyDbInstanceInput,
     ) -> Result<DbInstance, AwsError>;
 
+    /// `DescribeDBParameters`: the value of parameter `name` in DB parameter group `group`
+    /// (`None`: the group sets none, the engine default applies). `NotFound` without the group.
+    async fn describe_db_parameter(
+        &self,
+        group: &str,
+        name: &str,
+    ) -> Result<Option<String>, AwsError>;
+
+    /// `ModifyDBParameterGroup` of one dynamic parameter with `ApplyMethod` `immediate`.
+    async fn modify_db_parameter(&self, input: &ModifyDbParameterInput) -> Result<(), AwsError>;
+
     /// `DeleteDBInstance`. `NotFound` when already gone.
     async fn delete_db_instance(&self, input: &DeleteDbInstanceInput) -> Result<(), AwsError>;
 

@@ -50,6 +50,7 @@ use super::spec::{MigrationSpec, Phase, target_after_connect_script, task_settin
 use super::waiters::{self, *};
 
 mod config;
+mod fence;
 mod plan;
 mod record;
 mod run;
@@ -57,6 +58,7 @@ mod steps;
 mod switch;
 
 pub use config::*;
+pub(crate) use fence::*;
 pub(crate) use plan::*;
 pub use record::*;
 

@@ -24,8 +24,11 @@ pub(crate) fn fence_text(fence: &WriteFence, who: &str) -> String {
             "Write fence: none; the engine does not stop writes to {who}, so keep the application from writing (maintenance page) until the switch completes."
         ),
         WriteFence::SecurityGroups(sgs) => format!(
-            "Write fence: {who} moves to security groups {} (they must admit DMS but not the application); its current groups are recorded in tag {TAG_ORIGINAL_SGS} and restored at failback or finalize.",
+            "Write fence: {who} moves to security groups {} (they must admit DMS but not the application); its current groups are recorded in tag {TAG_ORIGINAL_SGS} and restored at failback or finalize. Connections already open stay open (security groups track them): pooled sessions can still write.",
             sgs.join(", ")
+        ),
+        WriteFence::ReadOnly => format!(
+            "Write fence: {who} is made read-only through its own DB parameter group (read_only = 1 on MySQL/MariaDB, default_transaction_read_only = 1 on PostgreSQL, applied immediately), which reaches sessions already open: their writes fail with a read-only error, reads go on. The previous value is recorded in tag {TAG_ORIGINAL_READ_ONLY} and restored when the fence is lifted."
         ),
     }
 }

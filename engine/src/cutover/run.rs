@@ -223,6 +223,11 @@ impl Run<'_> {
                 t.identifier
             ));
         }
+        if cut.write_fence == WriteFence::ReadOnly
+            && let Some(src) = &o.source
+        {
+            reasons.extend(read_only_fence_problems(src, o.target.as_ref()));
+        }
         if !reasons.is_empty() {
             return Err(refused("cutover", "cutover", reasons));
         }
@@ -315,9 +320,8 @@ impl Run<'_> {
             )
             .await?;
         }
-        if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
-            self.fence(&source, sgs, Phase::CuttingOver).await?;
-        }
+        self.fence(&cut.write_fence, &source, Phase::CuttingOver)
+            .await?;
 
         // 2. Drain forward CDC, record the drain time, stop the forward task.
         let task = o.task.clone().ok_or_else(|| {
@@ -374,6 +378,8 @@ impl Run<'_> {
 
         // 4. Reverse replication from the drain point.
         let o = Box::pin(self.observe(known)).await?;
+        self.admit_dms_writes(o.source.as_ref(), Phase::CuttingOver)
+            .await?;
         self.ensure_reverse(&o, drained_at).await?;
 
         // 5. Done.

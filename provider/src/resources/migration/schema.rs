@@ -94,10 +94,13 @@ pub fn schema() -> Schema {
              use). Default `none`.",
         ))
         .attribute(s("write_fence").validate(one_of(FENCES)).optional().computed().default(Value::string("none")).description(
-            "How writes are stopped at cutover before CDC drains: `none` (you run a maintenance page) \
-             or `security_groups` (the source, and on failback the target, is moved to \
-             `fence_security_group_ids`, which admit DMS but not the application; its own groups \
-             are restored afterwards). Default `none`.",
+            "How writes are stopped at cutover before CDC drains: `read_only` (the source, and on \
+             failback the target, gets `read_only` / `default_transaction_read_only` = 1 through its \
+             own custom DB parameter group, applied immediately: open sessions' writes fail with a \
+             read-only error, reads go on; the previous value is restored afterwards), `none` (you \
+             run a maintenance page) or `security_groups` (the instance is moved to \
+             `fence_security_group_ids`, which admit DMS but not the application; connections \
+             already open stay open, so pooled sessions can still write). Default `none`.",
         ))
         .attribute(Attribute::new("fence_security_group_ids", Type::list_of(Type::String)).optional().description(
             "Security groups for `write_fence = \"security_groups\"`: they must admit the DMS \
