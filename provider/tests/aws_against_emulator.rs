@@ -19,9 +19,10 @@ use rdsenc_engine::api::{
     AwsApi, CdcLatencyQuery, ChangeStatus, ConnectionStatus, CopyDbSnapshotInput,
     CreateDbSnapshotInput, CreateEndpointInput, CreateReplicationTaskInput, DbInstance,
     DbInstanceStatus, DmsRef, EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType,
-    MigrationType, ModifyEndpointInput, ModifyReplicationTaskInput, ReplicationInstanceStatus,
-    ReplicationTask, ReplicationTaskStatus, RestoreDbInstanceInput, SecretString, SnapshotStatus,
-    SslMode, StartReplicationTaskInput, StartType, Tags, UpsertCnameInput, ValidationState,
+    MigrationType, ModifyDbParameterInput, ModifyEndpointInput, ModifyReplicationTaskInput,
+    ReplicationInstanceStatus, ReplicationTask, ReplicationTaskStatus, RestoreDbInstanceInput,
+    SecretString, SnapshotStatus, SslMode, StartReplicationTaskInput, StartType, Tags,
+    UpsertCnameInput, ValidationState,
 };
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -867,4 +868,68 @@ async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
         .describe_replication_instance(&DmsRef::Arn(ri.arn))
         .await
         .expect("a user-supplied replication instance is kept");
+}
+
+/// The `read_only` write fence's calls: DescribeDBParameters of one parameter,
+/// ModifyDBParameterGroup with ApplyMethod immediate, the instance's ParameterApplyStatus,
+/// and AWS refusing a change to a default group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_fence_parameter_is_read_and_changed_in_the_instance_group_through_the_sdk() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    clients
+        .rds()
+        .create_db_parameter_group()
+        .db_parameter_group_name("orders-params")
+        .db_parameter_group_family("postgres16")
+        .description("the source's own group")
+        .send()
+        .await
+        .expect("create parameter group");
+    support::create_source(&clients)
+        .engine_version("16.3")
+        .db_parameter_group_name("orders-params")
+        .send()
+        .await
+        .expect("create source instance");
+    let source = instance_available(&clients, "orders").await;
+    assert_eq!(
+        source.db_parameter_group_name.as_deref(),
+        Some("orders-params")
+    );
+    assert_eq!(source.parameter_apply_status.as_deref(), Some("in-sync"));
+
+    let name = "default_transaction_read_only";
+    let before = clients
+        .describe_db_parameter("orders-params", name)
+        .await
+        .expect("describe parameter");
+    assert_ne!(before.as_deref(), Some("1"), "{before:?}");
+    clients
+        .modify_db_parameter(&ModifyDbParameterInput {
+            group: "orders-params".into(),
+            name: name.into(),
+            value: "1".into(),
+        })
+        .await
+        .expect("modify parameter");
+    let after = clients
+        .describe_db_parameter("orders-params", name)
+        .await
+        .expect("describe parameter");
+    assert_eq!(after.as_deref(), Some("1"));
+
+    let default = clients
+        .modify_db_parameter(&ModifyDbParameterInput {
+            group: "default.postgres16".into(),
+            name: name.into(),
+            value: "1".into(),
+        })
+        .await;
+    assert!(default.is_err(), "{default:?}");
+    let missing = clients.describe_db_parameter("no-such-group", name).await;
+    assert!(
+        matches!(&missing, Err(e) if e.is_not_found()),
+        "{missing:?}"
+    );
 }
