@@ -68,6 +68,8 @@ pub enum Op {
     DescribeSecret,
     /// `ModifyDBParameterGroup` (the `read_only` write fence).
     ModifyDbParameterGroup,
+    /// `CopyDBParameterGroup` (the target's own group).
+    CopyDbParameterGroup,
 }
 
 impl Op {
@@ -333,6 +335,8 @@ struct State {
     secrets: BTreeMap<String, SecretMetadata>,
     /// `ParameterApplyStatus` by instance (absent: `in-sync`).
     apply_status: BTreeMap<String, String>,
+    /// Tags of the DB parameter groups the engine copied.
+    parameter_group_tags: BTreeMap<String, Tags>,
     /// DB parameter group -> until when its instances show `applying` (an immediate change).
     applying_until: BTreeMap<String, Instant>,
     /// When set, every call fails with this error.
@@ -611,6 +615,11 @@ impl FakeAws {
     /// Sets the values of DB parameter group `group` (creating it).
     pub fn set_db_parameters(&self, group: &str, values: BTreeMap<String, String>) {
         self.lock().parameters.insert(group.to_owned(), values);
+    }
+
+    /// The tags of a DB parameter group made by `CopyDBParameterGroup`.
+    pub fn parameter_group_tags(&self, group: &str) -> Option<Tags> {
+        self.lock().parameter_group_tags.get(group).cloned()
     }
 
     /// Adds a Secrets Manager secret, found by `lookup` (its name or ARN).
@@ -1125,6 +1134,26 @@ impl AwsApi for FakeAws {
         all.insert(input.name.clone(), input.value.clone());
         st.applying_until
             .insert(input.group.clone(), now + self.timings.parameter_apply);
+        Ok(())
+    }
+
+    async fn copy_db_parameter_group(
+        &self,
+        input: &CopyDbParameterGroupInput,
+    ) -> Result<(), AwsError> {
+        let mut st = self.open(Op::CopyDbParameterGroup, &input.target_group)?;
+        refuse_if(st.parameters.contains_key(&input.target_group), || {
+            exists("DBParameterGroupAlreadyExists", &input.target_group)
+        })?;
+        // Default groups hold the engine defaults, which the fake does not list.
+        let values = match st.parameters.get(&input.source_group) {
+            Some(v) => v.clone(),
+            None if input.source_group.starts_with("default.") => BTreeMap::new(),
+            None => return Err(not_found("RDS DB Parameter Group", &input.source_group)),
+        };
+        st.parameters.insert(input.target_group.clone(), values);
+        st.parameter_group_tags
+            .insert(input.target_group.clone(), input.tags.clone());
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::api::*;
 use super::cutover::{CutoverSpec, WriteFence};
 use super::cutover_scenarios::{
-    RECORD, REVERSE, ZONE, cut, refusal, replicating, replicating_from, route53, task,
+    RECORD, REVERSE, ZONE, cut, refusal, replicating_from, route53, task,
 };
 use super::error::EngineError;
 use super::fake::{Call, Op};
@@ -152,14 +152,55 @@ async fn a_mysql_source_stays_read_only_through_the_switch_and_is_writable_again
 #[tokio::test(start_paused = true)]
 async fn the_read_only_fence_is_refused_before_anything_changes_when_source_and_target_share_a_parameter_group()
  {
-    // The target restored with the source's own group, as migrations created before
-    // rdsenc gave the target a group of its own.
-    let w = replicating().await;
+    // The target configured with the source's own group (or restored with it before rdsenc
+    // gave the target a group of its own).
+    let w = replicating_from(World::test().spec(|s| {
+        s.target.db_parameter_group_name = Some(SOURCE_GROUP.into());
+    }))
+    .await;
     let f = w.refused(w.switch(Cutover, &read_only(route53()))).await;
     let text = refusal(&f);
     assert!(
         text.contains(SOURCE_GROUP) && text.contains("orders-encrypted") && text.contains("orders"),
         "{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_gives_the_target_its_own_tagged_copy_of_the_source_group_once_and_keeps_a_configured_one()
+ {
+    let mut values = BTreeMap::from([("read_only".to_owned(), "0".to_owned())]);
+    values.insert("binlog_format".into(), "ROW".into());
+    let w = World::test().mysql();
+    w.fake.set_db_parameters(SOURCE_GROUP, values.clone());
+    let w = replicating_from(w).await;
+    let copy = "rdsenc-orders-encrypted";
+    let target = w.fake.instance("orders-encrypted").expect("target");
+    assert_eq!(target.db_parameter_group_name.as_deref(), Some(copy));
+    assert_eq!(
+        parameter(&w, copy, "binlog_format").await.as_deref(),
+        Some("ROW")
+    );
+    let tags = w.fake.parameter_group_tags(copy).expect("copied");
+    assert_eq!(
+        tags.get("rdsenc:role").map(String::as_str),
+        Some("target-parameter-group")
+    );
+    assert_eq!(
+        tags.get("rdsenc:migration").map(String::as_str),
+        Some("orders")
+    );
+    // A re-run finds the copy and makes no second one.
+    ok(w.reconcile().await);
+    assert_eq!(w.fake.count(Op::CopyDbParameterGroup), 1);
+
+    // A configured target group wins: nothing is copied.
+    let w = own_groups(World::test(), "default_transaction_read_only").await;
+    assert_eq!(w.fake.count(Op::CopyDbParameterGroup), 0);
+    let target = w.fake.instance("orders-encrypted").expect("target");
+    assert_eq!(
+        target.db_parameter_group_name.as_deref(),
+        Some(TARGET_GROUP)
     );
 }
 

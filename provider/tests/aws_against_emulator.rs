@@ -16,13 +16,13 @@ use std::time::{Duration, SystemTime};
 use rdsenc::aws::{Clients, Endpoints};
 use rdsenc_engine::api::AwsError;
 use rdsenc_engine::api::{
-    AwsApi, CdcLatencyQuery, ChangeStatus, ConnectionStatus, CopyDbSnapshotInput,
-    CreateDbSnapshotInput, CreateEndpointInput, CreateReplicationTaskInput, DbInstance,
-    DbInstanceStatus, DmsRef, EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType,
-    MigrationType, ModifyDbParameterInput, ModifyEndpointInput, ModifyReplicationTaskInput,
-    ReplicationInstanceStatus, ReplicationTask, ReplicationTaskStatus, RestoreDbInstanceInput,
-    SecretString, SnapshotStatus, SslMode, StartReplicationTaskInput, StartType, Tags,
-    UpsertCnameInput, ValidationState,
+    AwsApi, CdcLatencyQuery, ChangeStatus, ConnectionStatus, CopyDbParameterGroupInput,
+    CopyDbSnapshotInput, CreateDbSnapshotInput, CreateEndpointInput, CreateReplicationTaskInput,
+    DbInstance, DbInstanceStatus, DmsRef, EndpointCredentials, EndpointEngine, EndpointStatus,
+    EndpointType, MigrationType, ModifyDbParameterInput, ModifyEndpointInput,
+    ModifyReplicationTaskInput, ReplicationInstanceStatus, ReplicationTask, ReplicationTaskStatus,
+    RestoreDbInstanceInput, SecretString, SnapshotStatus, SslMode, StartReplicationTaskInput,
+    StartType, Tags, UpsertCnameInput, ValidationState,
 };
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -926,10 +926,43 @@ async fn the_write_fence_parameter_is_read_and_changed_in_the_instance_group_thr
             value: "1".into(),
         })
         .await;
-    assert!(default.is_err(), "{default:?}");
+    assert!(
+        matches!(&default, Err(e) if e.code() == Some("InvalidParameterValue")),
+        "{default:?}"
+    );
     let missing = clients.describe_db_parameter("no-such-group", name).await;
     assert!(
         matches!(&missing, Err(e) if e.is_not_found()),
         "{missing:?}"
     );
+
+    // The target's own copy carries the values; a second copy onto the name is refused.
+    let copy = CopyDbParameterGroupInput {
+        source_group: "orders-params".into(),
+        target_group: "rdsenc-orders-encrypted".into(),
+        description: "the target's own group".into(),
+        tags: Tags::from([("rdsenc:migration".to_owned(), "orders".to_owned())]),
+    };
+    clients
+        .copy_db_parameter_group(&copy)
+        .await
+        .expect("copy parameter group");
+    let copied = clients
+        .describe_db_parameter("rdsenc-orders-encrypted", name)
+        .await
+        .expect("describe the copy");
+    assert_eq!(copied.as_deref(), Some("1"));
+    let again = clients.copy_db_parameter_group(&copy).await;
+    assert!(
+        matches!(&again, Err(AwsError::AlreadyExists { .. })),
+        "{again:?}"
+    );
+    let from_default = clients
+        .copy_db_parameter_group(&CopyDbParameterGroupInput {
+            source_group: "default.postgres16".into(),
+            target_group: "from-default".into(),
+            ..copy.clone()
+        })
+        .await;
+    assert!(from_default.is_ok(), "{from_default:?}");
 }

@@ -210,6 +210,12 @@ pub trait AwsApi: Send + Sync {
     /// `ModifyDBParameterGroup` of one dynamic parameter with `ApplyMethod` `immediate`.
     async fn modify_db_parameter(&self, input: &ModifyDbParameterInput) -> Result<(), AwsError>;
 
+    /// `CopyDBParameterGroup`. `AlreadyExists` when the target group's name is taken.
+    async fn copy_db_parameter_group(
+        &self,
+        input: &CopyDbParameterGroupInput,
+    ) -> Result<(), AwsError>;
+
     /// `DeleteDBInstance`. `NotFound` when already gone.
     async fn delete_db_instance(&self, input: &DeleteDbInstanceInput) -> Result<(), AwsError>;
 

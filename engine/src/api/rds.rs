@@ -311,6 +311,19 @@ pub struct ModifyDbParameterInput {
     pub value: String,
 }
 
+/// `CopyDBParameterGroup` input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyDbParameterGroupInput {
+    /// `SourceDBParameterGroupIdentifier`.
+    pub source_group: String,
+    /// `TargetDBParameterGroupIdentifier`.
+    pub target_group: String,
+    /// `TargetDBParameterGroupDescription`.
+    pub description: String,
+    /// `Tags`.
+    pub tags: Tags,
+}
+
 /// `CreateDBSnapshot` input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateDbSnapshotInput {

@@ -18,18 +18,18 @@ use super::{cloudwatch, dms, kms, rds, route53};
 use rdsenc_engine::api::AwsError;
 use rdsenc_engine::api::{
     AwsApi, BlueGreenDeployment, BlueGreenRef, BlueGreenStatus, CdcLatency, CdcLatencyQuery,
-    ChangeStatus, CnameRecord, Connection, ConnectionStatus, CopyDbSnapshotInput,
-    CreateBlueGreenDeploymentInput, CreateDbSnapshotInput, CreateEndpointInput,
-    CreateReadReplicaInput, CreateReplicationInstanceInput, CreateReplicationSubnetGroupInput,
-    CreateReplicationTaskInput, DbEngine, DbInstance, DbInstanceStatus, DbSnapshot,
-    DbSubnetGroupInfo, DeleteDbInstanceInput, DmsRef, Endpoint, EndpointCredentials,
-    EndpointEngine, EndpointStatus, EndpointType, FinalSnapshot, HostPort, KmsKey, KmsKeyManager,
-    KmsKeySpec, KmsKeyState, KmsKeyUsage, MigrationType, ModifyDbInstanceInput,
-    ModifyDbParameterInput, ModifyEndpointInput, ModifyReplicationTaskInput, PerformanceInsights,
-    ReplicationInstance, ReplicationInstanceStatus, ReplicationSubnetGroup, ReplicationTask,
-    ReplicationTaskStats, ReplicationTaskStatus, RestoreDbInstanceInput, SnapshotStatus,
-    SnapshotType, SslMode, StartReplicationTaskInput, SubnetGroupStatus, SwitchoverDetail,
-    TableState, TableStatistics, Tags, UpsertCnameInput, ValidationState,
+    ChangeStatus, CnameRecord, Connection, ConnectionStatus, CopyDbParameterGroupInput,
+    CopyDbSnapshotInput, CreateBlueGreenDeploymentInput, CreateDbSnapshotInput,
+    CreateEndpointInput, CreateReadReplicaInput, CreateReplicationInstanceInput,
+    CreateReplicationSubnetGroupInput, CreateReplicationTaskInput, DbEngine, DbInstance,
+    DbInstanceStatus, DbSnapshot, DbSubnetGroupInfo, DeleteDbInstanceInput, DmsRef, Endpoint,
+    EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType, FinalSnapshot, HostPort,
+    KmsKey, KmsKeyManager, KmsKeySpec, KmsKeyState, KmsKeyUsage, MigrationType,
+    ModifyDbInstanceInput, ModifyDbParameterInput, ModifyEndpointInput, ModifyReplicationTaskInput,
+    PerformanceInsights, ReplicationInstance, ReplicationInstanceStatus, ReplicationSubnetGroup,
+    ReplicationTask, ReplicationTaskStats, ReplicationTaskStatus, RestoreDbInstanceInput,
+    SnapshotStatus, SnapshotType, SslMode, StartReplicationTaskInput, SubnetGroupStatus,
+    SwitchoverDetail, TableState, TableStatistics, Tags, UpsertCnameInput, ValidationState,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -622,6 +622,22 @@ impl AwsApi for Clients {
             .send()
             .await
             .about(rds::KIND_DB_PARAMETER_GROUP, &input.group)?;
+        Ok(())
+    }
+
+    async fn copy_db_parameter_group(
+        &self,
+        input: &CopyDbParameterGroupInput,
+    ) -> Result<(), AwsError> {
+        self.rds()
+            .copy_db_parameter_group()
+            .source_db_parameter_group_identifier(&input.source_group)
+            .target_db_parameter_group_identifier(&input.target_group)
+            .target_db_parameter_group_description(&input.description)
+            .set_tags(to_rds_tags(&input.tags))
+            .send()
+            .await
+            .about(rds::KIND_DB_PARAMETER_GROUP, &input.source_group)?;
         Ok(())
     }
 

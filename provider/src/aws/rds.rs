@@ -28,6 +28,7 @@ operation_errors! {
     aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDBInstanceFromDBSnapshotError => DbSnapshotNotFoundFault;
     aws_sdk_rds::operation::modify_db_instance::ModifyDBInstanceError => DbInstanceNotFoundFault;
     aws_sdk_rds::operation::modify_db_parameter_group::ModifyDBParameterGroupError => DbParameterGroupNotFoundFault;
+    aws_sdk_rds::operation::copy_db_parameter_group::CopyDBParameterGroupError => DbParameterGroupNotFoundFault;
     aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError => DbInstanceNotFoundFault;
     aws_sdk_rds::operation::create_db_instance_read_replica::CreateDBInstanceReadReplicaError => DbInstanceNotFoundFault;
     aws_sdk_rds::operation::list_tags_for_resource::ListTagsForResourceError => DbInstanceNotFoundFault, DbSnapshotNotFoundFault;

@@ -338,8 +338,8 @@ fn target_block() -> Block {
     let list = Type::list_of(Type::String);
     Block::new(
         "Overrides for the encrypted target, applied when it is restored. Everything not set \
-         here is inherited from the source: instance class, storage type/size/IOPS, parameter \
-         and option groups, subnet group, security groups, port, Multi-AZ, backup retention, \
+         here is inherited from the source: instance class, storage type/size/IOPS, the \
+         parameter group (as the target's own copy), the option group, subnet group, security groups, port, Multi-AZ, backup retention, \
          deletion protection, monitoring and Performance Insights settings, and tags.",
     )
     .attribute(s("instance_class", "DB instance class of the target."))
@@ -350,7 +350,7 @@ fn target_block() -> Block {
     ))
     .attribute(n("iops", "Provisioned IOPS."))
     .attribute(n("storage_throughput", "gp3 storage throughput in MiB/s."))
-    .attribute(s("parameter_group_name", "DB parameter group.").validate(name_like()))
+    .attribute(s("parameter_group_name", "DB parameter group. Default: the target's own copy of the source's group, `rdsenc-<target identifier>` (CopyDBParameterGroup at create, tagged like the other objects), so the `read_only` write fence on one instance never fences the other.").validate(name_like()))
     .attribute(s("option_group_name", "Option group (MySQL/MariaDB)."))
     .attribute(s("db_subnet_group_name", "DB subnet group."))
     .attribute(
