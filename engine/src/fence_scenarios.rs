@@ -7,6 +7,7 @@ use super::cutover::{CutoverSpec, WriteFence};
 use super::cutover_scenarios::{
     RECORD, REVERSE, ZONE, cut, refusal, replicating_from, route53, task,
 };
+use super::describe_cutover;
 use super::error::EngineError;
 use super::fake::{Call, Op};
 use super::fixtures::Switch::{Cutover, Failback};
@@ -158,6 +159,12 @@ async fn the_read_only_fence_is_refused_before_anything_changes_when_source_and_
         s.target.db_parameter_group_name = Some(SOURCE_GROUP.into());
     }))
     .await;
+    let o = w.observe().await;
+    let plan = describe_cutover(&w.spec, &read_only(route53()), &o).join("\n");
+    assert!(
+        plan.contains("Apply will refuse") && plan.contains(SOURCE_GROUP),
+        "{plan}"
+    );
     let f = w.refused(w.switch(Cutover, &read_only(route53()))).await;
     let text = refusal(&f);
     assert!(

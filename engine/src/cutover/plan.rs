@@ -56,6 +56,17 @@ pub(crate) fn describe_dms_cutover(
             " (not required)"
         },
     )];
+    if cut.write_fence == WriteFence::ReadOnly
+        && let Some(s) = src
+    {
+        let problems = read_only_fence_problems(s, tgt);
+        if !problems.is_empty() {
+            out.push(format!(
+                "Apply will refuse and change nothing unless this is fixed: {}.",
+                problems.join("; ")
+            ));
+        }
+    }
     if let Err(fails) = cutover_checks(o, cut.max_lag, cut.require_validation) {
         let lag_only = fails.iter().all(|f| {
             matches!(
