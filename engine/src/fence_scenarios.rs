@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 
 use super::api::*;
-use super::cutover::{CutoverSpec, WriteFence};
+use super::cutover::{CutoverSpec, RetireSource, WriteFence};
 use super::cutover_scenarios::{
     RECORD, REVERSE, ZONE, cut, refusal, replicating_from, route53, task,
 };
 use super::describe_cutover;
 use super::error::EngineError;
 use super::fake::{Call, Op};
-use super::fixtures::Switch::{Cutover, Failback};
+use super::fixtures::Switch::{Cutover, Failback, Finalize};
 use super::fixtures::{World, failed, ok};
 use super::spec::Phase;
 
@@ -232,4 +232,36 @@ async fn a_fence_that_would_wait_for_a_reboot_stops_the_cutover_before_the_switc
         Some("orders.fake.us-east-1.rds.amazonaws.com")
     );
     assert_eq!(w.fake.count(Op::UpsertCname), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn finalize_leaves_the_retired_source_read_only_for_keep_and_stop() {
+    for (engine, name, retire) in [
+        (
+            DbEngine::Postgres,
+            "default_transaction_read_only",
+            RetireSource::Keep,
+        ),
+        (DbEngine::Mysql, "read_only", RetireSource::Stop),
+    ] {
+        let w = own_groups(World::test().engine(engine.clone()), name).await;
+        let c = CutoverSpec {
+            retire_source: retire,
+            ..read_only(route53())
+        };
+        ok(w.switch(Cutover, &c).await);
+        let o = ok(w.switch(Finalize, &c).await);
+        assert_eq!(o.phase, Phase::Finalized);
+        assert_eq!(
+            parameter(&w, SOURCE_GROUP, name).await.as_deref(),
+            Some("1"),
+            "{engine:?}"
+        );
+        // The value to restore stays recorded, should someone reuse the instance.
+        assert_eq!(tag(&w, "orders").as_deref(), Some("0"), "{engine:?}");
+        assert_eq!(
+            parameter(&w, TARGET_GROUP, name).await.as_deref(),
+            Some("0")
+        );
+    }
 }

@@ -21,7 +21,7 @@ pub(super) fn lag_text(l: &CdcLatency) -> String {
 pub(crate) fn fence_text(fence: &WriteFence, who: &str) -> String {
     match fence {
         WriteFence::None => format!(
-            "Write fence: none; the engine does not stop writes to {who}, so keep the application from writing (maintenance page) until the switch completes."
+            "Write fence: none; the engine does not stop writes to {who}, so keep the application from writing (maintenance page) until the switch completes: a write that reaches {who} after the drain begins (an open pooled session, a cached DNS answer) is never replicated and is lost from the encrypted instance."
         ),
         WriteFence::SecurityGroups(sgs) => format!(
             "Write fence: {who} moves to security groups {} (they must admit DMS but not the application); its current groups are recorded in tag {TAG_ORIGINAL_SGS} and restored at failback or finalize. Connections already open stay open (security groups track them): pooled sessions can still write.",

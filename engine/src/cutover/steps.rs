@@ -111,7 +111,7 @@ impl Run<'_> {
     }
 
     /// Restores the groups recorded by [`Run::fence`]; no-op when none are recorded.
-    async fn lift_security_groups(
+    pub(crate) async fn lift_security_groups(
         &self,
         inst: &DbInstance,
         phase: Phase,

@@ -93,14 +93,17 @@ pub fn schema() -> Schema {
              `active_endpoint` / `active_db_instance_identifier` change, for other resources to \
              use). Default `none`.",
         ))
-        .attribute(s("write_fence").validate(one_of(FENCES)).optional().computed().default(Value::string("none")).description(
+        .attribute(s("write_fence").validate(one_of(FENCES)).optional().computed().description(
             "How writes are stopped at cutover before CDC drains: `read_only` (the source, and on \
              failback the target, gets `read_only` / `default_transaction_read_only` = 1 through its \
              own custom DB parameter group, applied immediately: open sessions' writes fail with a \
              read-only error, reads go on; the previous value is restored afterwards), `none` (you \
              run a maintenance page) or `security_groups` (the instance is moved to \
              `fence_security_group_ids`, which admit DMS but not the application; connections \
-             already open stay open, so pooled sessions can still write). Default `none`.",
+             already open stay open, so pooled sessions can still write). Default `read_only`; \
+             with `none`, writes that reach the source after the drain begins are not replicated \
+             and are lost from the encrypted instance. Blue/green ignores it (RDS blocks writes \
+             during its switchover) and plans `none`.",
         ))
         .attribute(Attribute::new("fence_security_group_ids", Type::list_of(Type::String)).optional().description(
             "Security groups for `write_fence = \"security_groups\"`: they must admit the DMS \
