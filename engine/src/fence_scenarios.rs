@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::api::*;
-use super::cutover::{CutoverSpec, RetireSource, WriteFence};
+use super::cutover::{CutoverSpec, CutoverStrategy, RetireSource, SwitchSettings, WriteFence};
 use super::cutover_scenarios::{
     RECORD, REVERSE, ZONE, cut, refusal, replicating_from, route53, task,
 };
@@ -264,4 +264,32 @@ async fn finalize_leaves_the_retired_source_read_only_for_keep_and_stop() {
             Some("0")
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cutover_records_its_switch_settings_on_the_target_for_import_to_read_back() {
+    let w = own_groups(World::test(), "default_transaction_read_only").await;
+    assert_eq!(w.observe().await.cutover.settings, None);
+    let c = read_only(route53());
+    ok(w.switch(Cutover, &c).await);
+    let settings = w.observe().await.cutover.settings.expect("recorded");
+    assert_eq!(settings.strategy, c.strategy);
+    assert_eq!(settings.write_fence, WriteFence::ReadOnly);
+
+    // Security groups and the identifier swap round-trip too.
+    let tags = [
+        ("rdsenc:cutover-strategy", "identifier_swap"),
+        ("rdsenc:route53", ""),
+        ("rdsenc:write-fence", "security_groups"),
+        ("rdsenc:fence-security-groups", "sg-1 sg-2"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let s = SwitchSettings::from_tags(&tags).expect("readable");
+    assert_eq!(s.strategy, CutoverStrategy::IdentifierSwap);
+    assert_eq!(
+        s.write_fence,
+        WriteFence::SecurityGroups(vec!["sg-1".into(), "sg-2".into()])
+    );
 }

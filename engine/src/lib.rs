@@ -113,7 +113,8 @@ pub use checks::{CheckFailure, cutover_checks};
 pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{AWS_CALLS_IN_FLIGHT, Engine, Progress, ProgressFn};
 pub use cutover::{
-    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
+    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp,
+    SwitchSettings, WriteFence,
 };
 pub use error::{EngineError, Step};
 pub use names::Names;

@@ -98,18 +98,17 @@ impl Run<'_> {
                 let target = self.require_target(&o)?;
                 // A new cutover: forget the previous one's timestamps.
                 let now = stamp(self.e.clock.wall_time());
-                self.record(
-                    &target,
-                    &[
-                        (TAG_PHASE, Phase::CuttingOver.as_str().to_owned()),
-                        (TAG_CUTOVER_STARTED, now),
-                        (TAG_WRITES_PAUSED, String::new()),
-                        (TAG_DRAINED, String::new()),
-                        (TAG_SWITCHED, String::new()),
-                        (TAG_CUTOVER_COMPLETED, String::new()),
-                    ],
-                )
-                .await?;
+                let mut tags = vec![
+                    (TAG_PHASE, Phase::CuttingOver.as_str().to_owned()),
+                    (TAG_CUTOVER_STARTED, now),
+                    (TAG_WRITES_PAUSED, String::new()),
+                    (TAG_DRAINED, String::new()),
+                    (TAG_SWITCHED, String::new()),
+                    (TAG_CUTOVER_COMPLETED, String::new()),
+                ];
+                // Import reads them back (the switch settings are not in AWS otherwise).
+                tags.extend(switch_settings_tags(cut));
+                self.record(&target, &tags).await?;
             }
             p => {
                 return Err(refused(
