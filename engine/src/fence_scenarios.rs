@@ -125,6 +125,11 @@ async fn the_read_only_fence_holds_the_postgres_source_while_cut_over_and_failba
 async fn a_mysql_source_stays_read_only_through_the_switch_and_is_writable_again_before_the_reverse_task_writes_to_it()
  {
     let w = own_groups(World::test().mysql(), "read_only").await;
+    // RDS's engine default in a custom group is a formula; tag values cannot hold braces.
+    w.fake.set_db_parameters(
+        SOURCE_GROUP,
+        BTreeMap::from([("read_only".to_owned(), "{TrueIfReplica}".to_owned())]),
+    );
     let c = read_only(route53());
 
     let o = ok(w.switch(Cutover, &c).await);
@@ -139,6 +144,7 @@ async fn a_mysql_source_stays_read_only_through_the_switch_and_is_writable_again
         fenced < switched && switched < lifted && lifted < reverse,
         "{calls:?}"
     );
+    // Restored as the plain value the formula means on a primary.
     assert_eq!(
         parameter(&w, SOURCE_GROUP, "read_only").await.as_deref(),
         Some("0")

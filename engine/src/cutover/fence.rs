@@ -8,8 +8,9 @@ use std::fmt;
 
 use super::*;
 
-/// Tag on a fenced instance: the fence parameter's value before the fence (`0` when the
-/// group left it at the engine default); empty once the fence is lifted.
+/// Tag on a fenced instance: the fence parameter's value before the fence, `1` or `0` (`0`
+/// also for an engine default such as MySQL's `{TrueIfReplica}`, which RDS tag values cannot
+/// hold and which is off on a primary); empty once the fence is lifted.
 pub(crate) const TAG_ORIGINAL_READ_ONLY: &str = "rdsenc:original-read-only";
 
 /// `DBParameterGroups[].ParameterApplyStatus`, as far as the fence waits on it.
@@ -121,8 +122,13 @@ impl Run<'_> {
                     self.aws().describe_db_parameter(&group, name)
                 })
                 .await?;
-            let before = before.unwrap_or_else(|| unset.to_owned());
-            self.record(inst, &[(TAG_ORIGINAL_READ_ONLY, before)])
+            let on = before.as_deref().is_some_and(|v| {
+                ["1", "on", "true"]
+                    .iter()
+                    .any(|t| v.eq_ignore_ascii_case(t))
+            });
+            let before = if on { "1" } else { unset };
+            self.record(inst, &[(TAG_ORIGINAL_READ_ONLY, before.to_owned())])
                 .await?;
         }
         self.set_parameter(Step::FenceWrites, inst, &group, name, "1", phase)
