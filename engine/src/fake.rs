@@ -1157,6 +1157,15 @@ impl AwsApi for FakeAws {
         Ok(())
     }
 
+    async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
+        let mut st = self.open(Op::ListDbInstances, "")?;
+        let ids: Vec<String> = st.instances.keys().cloned().collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.instance_view(&mut st, id))
+            .collect())
+    }
+
     async fn list_db_instances_by_tag(
         &self,
         key: &str,
@@ -2440,12 +2449,7 @@ impl PreflightApi for FakeAws {
     }
 
     async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-        let mut st = self.open(Op::ListDbInstances, "")?;
-        let ids: Vec<String> = st.instances.keys().cloned().collect();
-        Ok(ids
-            .iter()
-            .filter_map(|id| self.instance_view(&mut st, id))
-            .collect())
+        AwsApi::list_db_instances(self).await
     }
 
     async fn describe_db_parameters(

@@ -299,3 +299,18 @@ async fn a_cutover_records_its_switch_settings_on_the_target_for_import_to_read_
         WriteFence::SecurityGroups(vec!["sg-1".into(), "sg-2".into()])
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_read_only_fence_is_refused_when_any_other_instance_shares_the_source_group() {
+    let w = own_groups(World::test(), "default_transaction_read_only").await;
+    // A read replica made outside rdsenc keeps its source's group (RDS's default for one).
+    let mut replica = super::fixtures::source_instance(DbEngine::Postgres);
+    replica.identifier = "orders-reports".into();
+    w.fake.add_instance(replica);
+    let f = w.refused(w.switch(Cutover, &read_only(route53()))).await;
+    let text = refusal(&f);
+    assert!(
+        text.contains(SOURCE_GROUP) && text.contains("orders-reports"),
+        "{text}"
+    );
+}

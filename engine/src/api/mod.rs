@@ -180,6 +180,10 @@ pub trait AwsApi: Send + Sync {
     /// `DescribeDBInstances` by identifier. `NotFound` when absent.
     async fn describe_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError>;
 
+    /// `DescribeDBInstances` of the whole region (all pages): who else uses a DB parameter
+    /// group the `read_only` write fence would change.
+    async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError>;
+
     /// Every DB instance carrying tag `key` = `value` (all pages); for adoption and import.
     async fn list_db_instances_by_tag(
         &self,

@@ -63,11 +63,11 @@ pub(crate) fn read_only_parameter(engine: &DbEngine) -> Option<(&'static str, &'
 }
 
 /// Why the `read_only` fence cannot hold `fenced` alone: no or a default parameter group
-/// (RDS refuses to change those), or one the other instance of the migration also uses
-/// (the fence would stop its writes too). Empty when it can.
-pub(crate) fn read_only_fence_problems(
+/// (RDS refuses to change those), or one any of `others` also uses (the fence would stop
+/// its writes too, and lifting it could make a read replica writable). Empty when it can.
+pub(crate) fn read_only_fence_problems<'a>(
     fenced: &DbInstance,
-    other: Option<&DbInstance>,
+    others: impl IntoIterator<Item = &'a DbInstance>,
 ) -> Vec<String> {
     let id = &fenced.identifier;
     if read_only_parameter(&fenced.engine).is_none() {
@@ -86,13 +86,19 @@ pub(crate) fn read_only_fence_problems(
             "write_fence \"read_only\" changes the DB parameter group of {id}, but it uses the default group {group}, which RDS does not let anyone change; attach a custom group of its own"
         )];
     }
-    match other {
-        Some(o) if o.db_parameter_group_name.as_deref() == Some(group) => vec![format!(
-            "write_fence \"read_only\" changes the DB parameter group {group} of {id}, but {} uses it too and would be fenced with it; give each instance its own custom group",
-            o.identifier
-        )],
-        _ => Vec::new(),
+    let sharing: Vec<&str> = others
+        .into_iter()
+        .filter(|o| o.identifier != *id && o.db_parameter_group_name.as_deref() == Some(group))
+        .map(|o| o.identifier.as_str())
+        .collect();
+    if sharing.is_empty() {
+        return Vec::new();
     }
+    vec![format!(
+        "write_fence \"read_only\" changes the DB parameter group {group} of {id}, but {} {} it too and would be fenced with it; give each instance its own custom group",
+        sharing.join(", "),
+        if sharing.len() == 1 { "uses" } else { "use" }
+    )]
 }
 
 impl Run<'_> {
@@ -104,7 +110,7 @@ impl Run<'_> {
         inst: &DbInstance,
         phase: Phase,
     ) -> Result<(), EngineError> {
-        let problems = read_only_fence_problems(inst, None);
+        let problems = read_only_fence_problems(inst, []);
         let (Some((name, unset)), Some(group), true) = (
             read_only_parameter(&inst.engine),
             inst.db_parameter_group_name.clone(),

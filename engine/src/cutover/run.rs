@@ -225,7 +225,17 @@ impl Run<'_> {
         if cut.write_fence == WriteFence::ReadOnly
             && let Some(src) = &o.source
         {
-            reasons.extend(read_only_fence_problems(src, o.target.as_ref()));
+            // The source is fenced now, the target at failback: each alone in its group.
+            let all = self
+                .call(Step::CheckCutover, &src.identifier, || {
+                    self.aws().list_db_instances()
+                })
+                .await?;
+            reasons.extend(read_only_fence_problems(src, &all));
+            if let Some(t) = &o.target {
+                let others = all.iter().filter(|i| i.identifier != src.identifier);
+                reasons.extend(read_only_fence_problems(t, others));
+            }
         }
         if !reasons.is_empty() {
             return Err(refused("cutover", "cutover", reasons));

@@ -599,6 +599,14 @@ impl AwsApi for Clients {
         INSTANCE.of(out.db_instance.as_ref(), id)
     }
 
+    async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
+        Ok(rds::find_db_instances(self.rds(), Vec::new())
+            .await?
+            .iter()
+            .map(db_instance)
+            .collect())
+    }
+
     async fn describe_db_parameter(
         &self,
         group: &str,

@@ -6,10 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use aws_sdk_rds::types as rds_t;
 
-use crate::aws::adapter::db_instance;
 use crate::aws::error::operation_errors;
 use crate::aws::rds::KIND_DB_PARAMETER_GROUP;
-use crate::aws::{Clients, rds, secretsmanager};
+use crate::aws::{Clients, secretsmanager};
 use rdsenc_engine::api::{
     AwsApi, AwsError, DbInstance, DmsRef, KmsKey, ReplicationInstance, ReplicationSubnetGroup,
 };
@@ -95,11 +94,7 @@ impl PreflightApi for Clients {
     }
 
     async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-        Ok(rds::find_db_instances(self.rds(), Vec::new())
-            .await?
-            .iter()
-            .map(db_instance)
-            .collect())
+        AwsApi::list_db_instances(self).await
     }
 
     async fn describe_db_parameters(
