@@ -16,13 +16,12 @@ application-shaped writers resolving the CNAME through the emulator's DNS, with 
 two writers pausing 0.3 s between writes, so at most about 6 writes a second) from the full load
 through the cutover, the failback and the second cutover, and prints its verdict: writes lost,
 duplicated, resurrected or echoed on the encrypted instance (and on the source), and the longest
-pause between acknowledged writes in real and emulated seconds. The quickstart sets no write
-fence, so the provider asks that the application not write while a switch runs: the ledger pauses
-for each switch apply (a maintenance window, which is then the longest pause) and writes again
-after it. A verdict with any such write fails the demo (exit status 1) after the remaining steps
-ran: it is printed, never hidden. AWS durations run 20x faster than real time (real rows move at
-real speed, and a lag of 0.25 real seconds already reads as 5 AWS seconds, the quickstart's
-max_cutover_lag_seconds).
+pause between acknowledged writes in real and emulated seconds. The quickstart takes the default
+write fence (`read_only`); the ledger still pauses for each switch apply (a maintenance window,
+which is then the longest pause) and writes again after it. A verdict with any such write fails
+the demo (exit status 1) after the remaining steps ran: it is printed, never hidden. AWS durations
+run 20x faster than real time (real rows move at real speed, and a lag of 0.25 real seconds
+already reads as 5 AWS seconds, the quickstart's max_cutover_lag_seconds).
 
 Without `--data-plane` the emulator moves no rows and the demo sets the table statistics and lag a
 healthy DMS would report before each switch (500x, a 500 GB instance).
@@ -207,9 +206,9 @@ def counts(data: Data, ident: str) -> dict[str, int]:
 
 @contextlib.contextmanager
 def maintenance(ledger: Ledger | None) -> Iterator[None]:
-    """The application's maintenance window around a switch: the quickstart sets no write fence,
-    so the provider asks that the application not write until the switch completes. The ledger's
-    writers finish the write in hand and start none until the window closes.
+    """The application's maintenance window around a switch (kept although the quickstart's default
+    `read_only` fence refuses writes during the pause). The ledger's writers finish the write in
+    hand and start none until the window closes.
     """
     if ledger is None:
         yield

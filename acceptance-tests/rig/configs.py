@@ -125,7 +125,8 @@ def identifier_swap_config(key_arn: str, *, cutover: bool) -> str:
     """A DMS migration of `BG_SOURCE` that cuts over by swapping identifiers (the blue/green
     scenarios' comparison).
     """
-    settings = {"cutover_strategy": q("identifier_swap"), "cutover": hcl_bool(cutover)}
+    # The source's read replica shares its parameter group, which the read_only fence refuses.
+    settings = {"cutover_strategy": q("identifier_swap"), "cutover": hcl_bool(cutover), "write_fence": q("none")}
     return migration(BG_SOURCE, key_arn, settings, (dms_block(), timeouts_block(update="10m")))
 
 

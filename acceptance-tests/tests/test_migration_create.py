@@ -38,9 +38,16 @@ def target_inherits_source(aws: Aws, source_id: str, target_id: str, key_arn: st
         assert [g["VpcSecurityGroupId"] for g in tgt["VpcSecurityGroups"]] == [
             g["VpcSecurityGroupId"] for g in src["VpcSecurityGroups"]
         ]
-        assert [g["DBParameterGroupName"] for g in tgt["DBParameterGroups"]] == [
-            g["DBParameterGroupName"] for g in src["DBParameterGroups"]
-        ]
+        # The target's own copy of the source's group: the read_only write fence changes one.
+        own = f"rdsenc-{target_id}"
+        assert [g["DBParameterGroupName"] for g in tgt["DBParameterGroups"]] == [own]
+        families = {
+            name: aws.rds.describe_db_parameter_groups(DBParameterGroupName=name)["DBParameterGroups"][0][
+                "DBParameterGroupFamily"
+            ]
+            for name in (own, src["DBParameterGroups"][0]["DBParameterGroupName"])
+        }
+        assert len(set(families.values())) == 1, families
         tags = {t["Key"]: t["Value"] for t in tgt["TagList"]}
         assert tags.get("team") == "payments", "the source's tags are inherited"
         assert tags.get("rdsenc:migration") == source_id

@@ -61,8 +61,16 @@ def finalized(aws: Aws, strategy: str) -> Callable[[Terraform], None]:
         assert aws.dms.describe_endpoints()["Endpoints"] == []
         assert aws.dms.describe_replication_instances()["ReplicationInstances"] == []
         old = "orders-unencrypted" if strategy == "identifier_swap" else "orders"
-        status = aws.rds.describe_db_instances(DBInstanceIdentifier=old)["DBInstances"][0]["DBInstanceStatus"]
+        db = aws.rds.describe_db_instances(DBInstanceIdentifier=old)["DBInstances"][0]
+        status = db["DBInstanceStatus"]
         assert status in ("stopping", "stopped"), f"retire_source = stop: the old source is {status}"
+        # The default write fence leaves the retired source read-only in its own group.
+        group = db["DBParameterGroups"][0]["DBParameterGroupName"]
+        values = {
+            p["ParameterName"]: p.get("ParameterValue")
+            for p in aws.rds.describe_db_parameters(DBParameterGroupName=group)["Parameters"]
+        }
+        assert values.get("read_only") == "1", f"{old}'s group {group}: read_only {values.get('read_only')!r}"
 
     return check
 
@@ -98,7 +106,10 @@ def test_cutover_failback_cutover_finalize_then_destroy_keeps_the_serving_databa
     run_case(
         tf,
         [
-            Step(config=cutover_config(strategy, k, zone_id, cutover=False), checks=[attr(M, "phase", "replicating")]),
+            Step(
+                config=cutover_config(strategy, k, zone_id, cutover=False),
+                checks=[attr(M, "phase", "replicating"), attr(M, "write_fence", "read_only")],
+            ),
             switch(True),
             switch(False),
             Step(

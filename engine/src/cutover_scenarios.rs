@@ -65,7 +65,11 @@ fn lag_drains_after(w: &World, after: Duration) {
 }
 
 pub(crate) async fn replicating() -> World {
-    let w = World::test().spec(|s| s.delete_target_on_destroy = true);
+    replicating_from(World::test().spec(|s| s.delete_target_on_destroy = true)).await
+}
+
+/// [`replicating`] from a world of the caller's making.
+pub(crate) async fn replicating_from(w: World) -> World {
     let o = ok(w.reconcile().await);
     assert_eq!(o.phase, Phase::Replicating);
     w.fake.add_hosted_zone(ZONE);

@@ -12,8 +12,8 @@ use super::api::*;
 use super::checks::larger_lag;
 use super::core::{Engine, Run, Waiter};
 use super::cutover::{
-    CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_FORWARD_FRESH, TAG_PHASE, WriteFence,
-    fence_text, lag_text, stamp, unencrypted_name,
+    CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_FORWARD_FRESH, TAG_PHASE,
+    dms_writes_need_lift, fence_text, lag_text, stamp, unencrypted_name,
 };
 use super::error::{EngineError, Step};
 use super::names::Role;
@@ -255,9 +255,8 @@ impl Run<'_> {
         let target = self.require_target(&o)?;
 
         // 1. Pause writes to the encrypted instance.
-        if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
-            self.fence(&target, sgs, Phase::FailingBack).await?;
-        }
+        self.fence(&cut.write_fence, &target, Phase::FailingBack)
+            .await?;
         let fenced_at = self.e.clock.wall_time();
 
         // 2. Drain reverse CDC and stop it (waiting until it stopped).
@@ -395,7 +394,11 @@ impl Run<'_> {
             }
             self.start_fresh(&fresh, Phase::FailingBack).await?;
         }
-        if !swap {
+        // Held across the switch back as the reverse task was at cutover: for the swap's
+        // renames, and for a MySQL/MariaDB read_only fence on the encrypted instance, which
+        // DMS cannot write past until it is lifted after the switch.
+        let hold = dms_writes_need_lift(&cut.write_fence, &target);
+        if !swap && !hold {
             self.switch(cut, &source, &target, false).await?;
             return Ok(());
         }
@@ -404,11 +407,16 @@ impl Run<'_> {
             .task
             .clone()
             .ok_or_else(|| EngineError::deleted(Step::StartCdc, self.names.task.clone(), None))?;
-        if !swapped_back {
+        if swap && !swapped_back {
             self.stop_task(&task, Phase::FailingBack).await?;
             self.swap(false, Phase::FailingBack).await?;
+        } else if !swap {
+            self.stop_task(&task, Phase::FailingBack).await?;
+            self.switch(cut, &source, &target, false).await?;
         }
         let o = Box::pin(self.observe(known)).await?;
+        self.admit_dms_writes(o.target.as_ref(), Phase::FailingBack)
+            .await?;
         self.forward_endpoints(&o).await?;
         let task = o.task.clone().unwrap_or(task);
         self.resume_held(&task, Phase::FailingBack).await

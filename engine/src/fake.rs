@@ -66,6 +66,10 @@ pub enum Op {
     DescribeDbParameters,
     /// `DescribeSecret` (preflight).
     DescribeSecret,
+    /// `ModifyDBParameterGroup` (the `read_only` write fence).
+    ModifyDbParameterGroup,
+    /// `CopyDBParameterGroup` (the target's own group).
+    CopyDbParameterGroup,
 }
 
 impl Op {
@@ -153,6 +157,8 @@ pub struct FakeTimings {
     pub blue_green_switchover: Duration,
     /// Blue/green deployment DELETING -> gone.
     pub blue_green_delete: Duration,
+    /// `ParameterApplyStatus` `applying` -> `in-sync` after an immediate parameter change.
+    pub parameter_apply: Duration,
 }
 
 impl Default for FakeTimings {
@@ -180,6 +186,7 @@ impl Default for FakeTimings {
             blue_green_provision: m(40),
             blue_green_switchover: m(1),
             blue_green_delete: m(1),
+            parameter_apply: Duration::from_secs(20),
         }
     }
 }
@@ -328,6 +335,10 @@ struct State {
     secrets: BTreeMap<String, SecretMetadata>,
     /// `ParameterApplyStatus` by instance (absent: `in-sync`).
     apply_status: BTreeMap<String, String>,
+    /// Tags of the DB parameter groups the engine copied.
+    parameter_group_tags: BTreeMap<String, Tags>,
+    /// DB parameter group -> until when its instances show `applying` (an immediate change).
+    applying_until: BTreeMap<String, Instant>,
     /// When set, every call fails with this error.
     fail_every_call: Option<AwsError>,
 }
@@ -615,6 +626,11 @@ impl FakeAws {
         self.lock().parameters.insert(group.to_owned(), values);
     }
 
+    /// The tags of a DB parameter group made by `CopyDBParameterGroup`.
+    pub fn parameter_group_tags(&self, group: &str) -> Option<Tags> {
+        self.lock().parameter_group_tags.get(group).cloned()
+    }
+
     /// Adds a Secrets Manager secret, found by `lookup` (its name or ARN).
     pub fn add_secret(&self, lookup: &str, secret: SecretMetadata) {
         self.lock().secrets.insert(lookup.to_owned(), secret);
@@ -843,6 +859,19 @@ impl FakeAws {
             Some(s) => {
                 let mut v = inst.v.clone();
                 v.status = s;
+                let applying = v
+                    .db_parameter_group_name
+                    .as_ref()
+                    .and_then(|g| st.applying_until.get(g))
+                    .is_some_and(|until| now < *until);
+                v.parameter_apply_status = Some(if applying {
+                    "applying".to_owned()
+                } else {
+                    st.apply_status
+                        .get(id)
+                        .cloned()
+                        .unwrap_or_else(|| "in-sync".to_owned())
+                });
                 Some(v)
             }
             None => {
@@ -1103,6 +1132,69 @@ impl AwsApi for FakeAws {
         let mut st = self.open(Op::DescribeDbInstance, identifier)?;
         self.instance_view(&mut st, identifier)
             .ok_or_else(|| not_found("RDS DB Instance", identifier))
+    }
+
+    async fn describe_db_parameter(
+        &self,
+        group: &str,
+        name: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let st = self.open(Op::DescribeDbParameters, group)?;
+        let all = st
+            .parameters
+            .get(group)
+            .ok_or_else(|| not_found("RDS DB Parameter Group", group))?;
+        Ok(all.get(name).cloned())
+    }
+
+    async fn modify_db_parameter(&self, input: &ModifyDbParameterInput) -> Result<(), AwsError> {
+        let (now, mut st) = self.open_at(Op::ModifyDbParameterGroup, &input.group)?;
+        // AWS: "You can't modify the parameter settings of a default DB parameter group."
+        refuse_if(input.group.starts_with("default."), || AwsError::Service {
+            code: "InvalidParameterValue".to_owned(),
+            message: format!(
+                "cannot modify the default DB parameter group {}",
+                input.group
+            ),
+            status: Some(400),
+        })?;
+        let all = st
+            .parameters
+            .get_mut(&input.group)
+            .ok_or_else(|| not_found("RDS DB Parameter Group", &input.group))?;
+        all.insert(input.name.clone(), input.value.clone());
+        st.applying_until
+            .insert(input.group.clone(), now + self.timings.parameter_apply);
+        Ok(())
+    }
+
+    async fn copy_db_parameter_group(
+        &self,
+        input: &CopyDbParameterGroupInput,
+    ) -> Result<(), AwsError> {
+        let mut st = self.open(Op::CopyDbParameterGroup, &input.target_group)?;
+        refuse_if(st.parameters.contains_key(&input.target_group), || {
+            exists("DBParameterGroupAlreadyExists", &input.target_group)
+        })?;
+        // Default groups hold the engine defaults, which the fake does not list.
+        let values = match st.parameters.get(&input.source_group) {
+            Some(v) => v.clone(),
+            None if input.source_group.starts_with("default.") => BTreeMap::new(),
+            None => return Err(not_found("RDS DB Parameter Group", &input.source_group)),
+        };
+        st.parameters.insert(input.target_group.clone(), values);
+        st.parameter_group_tags
+            .insert(input.target_group.clone(), input.tags.clone());
+        Ok(())
+    }
+
+    async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
+        let mut st = self.open(Op::ListDbInstances, "")?;
+        let ids: Vec<String> = st.instances.keys().cloned().collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.instance_view(&mut st, id))
+            .collect())
     }
 
     async fn list_db_instances_by_tag(
@@ -2402,12 +2494,7 @@ impl PreflightApi for FakeAws {
     }
 
     async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-        let mut st = self.open(Op::ListDbInstances, "")?;
-        let ids: Vec<String> = st.instances.keys().cloned().collect();
-        Ok(ids
-            .iter()
-            .filter_map(|id| self.instance_view(&mut st, id))
-            .collect())
+        AwsApi::list_db_instances(self).await
     }
 
     async fn describe_db_parameters(

@@ -5,7 +5,9 @@
 
 use super::api::*;
 use super::core::{Run, with_status};
-use super::cutover::{CutoverSpec, RetireSource, TAG_PHASE, source_final_snapshot_name};
+use super::cutover::{
+    CutoverSpec, RetireSource, TAG_PHASE, WriteFence, source_final_snapshot_name,
+};
 use super::error::{EngineError, Step};
 use super::observe::{KnownIds, Observed};
 use super::spec::{MigrationSpec, Phase};
@@ -56,12 +58,19 @@ pub(crate) fn describe_dms_finalize(
             deleted.join(", ")
         }
     )];
+    let read_only = if cut.write_fence == WriteFence::ReadOnly
+        && cut.retire_source != RetireSource::SnapshotAndDelete
+    {
+        " It stays read-only (write_fence = \"read_only\"): a write from a stale connection fails instead of being lost."
+    } else {
+        ""
+    };
     out.push(match cut.retire_source {
         RetireSource::Keep => format!(
-            "The original instance {source} is kept running (retire_source = \"keep\"), with its security groups restored."
+            "The original instance {source} is kept running (retire_source = \"keep\"), with its security groups restored.{read_only}"
         ),
         RetireSource::Stop => format!(
-            "The original instance {source} is stopped (retire_source = \"stop\"); AWS starts stopped instances again after 7 days."
+            "The original instance {source} is stopped (retire_source = \"stop\"); AWS starts stopped instances again after 7 days.{read_only}"
         ),
         RetireSource::SnapshotAndDelete => format!(
             "The original instance {source} is DELETED after a final snapshot {} (retire_source = \"snapshot_and_delete\"); deletion protection is respected, never turned off.",
@@ -118,6 +127,13 @@ impl Run<'_> {
         }
 
         if let Some(s) = &source {
+            // The retired source stays read-only: a stale connection's write would be lost.
+            // The reverse task, which needed it writable on MySQL/MariaDB, is gone by now.
+            if cut.write_fence == WriteFence::ReadOnly
+                && cut.retire_source != RetireSource::SnapshotAndDelete
+            {
+                self.fence(&cut.write_fence, s, Phase::Finalizing).await?;
+            }
             self.retire(s, cut.retire_source).await?;
         }
         let target = self.require_target(&Box::pin(self.observe(known)).await?)?;
@@ -184,9 +200,9 @@ impl Run<'_> {
     ) -> Result<(), EngineError> {
         let aws = self.aws();
         match how {
-            RetireSource::Keep => self.lift_fence(s, Phase::Finalizing).await,
+            RetireSource::Keep => self.lift_security_groups(s, Phase::Finalizing).await,
             RetireSource::Stop => {
-                self.lift_fence(s, Phase::Finalizing).await?;
+                self.lift_security_groups(s, Phase::Finalizing).await?;
                 let id = s.identifier.clone();
                 let cur = self
                     .find(Step::RetireSource, &id, || aws.describe_db_instance(&id))

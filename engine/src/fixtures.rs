@@ -135,6 +135,8 @@ impl World {
         let clock = Arc::new(VirtualClock::default());
         let fake = FakeAws::new(clock.clone());
         fake.add_instance(source_instance(DbEngine::Postgres));
+        // The source's custom group, which create copies for the target.
+        fake.set_db_parameters("orders-params", std::collections::BTreeMap::new());
         let key_arn = fake.add_kms_key(&["alias/rds-at-rest"]);
         let progress = Arc::new(Mutex::new(Vec::new()));
         let sink = progress.clone();

@@ -113,7 +113,8 @@ pub use checks::{CheckFailure, cutover_checks};
 pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{AWS_CALLS_IN_FLIGHT, Engine, Progress, ProgressFn};
 pub use cutover::{
-    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp, WriteFence,
+    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp,
+    SwitchSettings, WriteFence,
 };
 pub use error::{EngineError, Step};
 pub use names::Names;
@@ -135,6 +136,8 @@ pub use update::DmsChange;
 mod blue_green_scenarios;
 #[cfg(test)]
 mod cutover_scenarios;
+#[cfg(test)]
+mod fence_scenarios;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fixtures;
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub(crate) const RDS_SNAPSHOT_ID_MAX: usize = 255;
 pub(crate) const DMS_INSTANCE_ID_MAX: usize = 63;
 /// DMS endpoint, task and subnet group identifiers: 1-255 characters.
 pub(crate) const DMS_ID_MAX: usize = 255;
+/// RDS DB parameter group names: 1-255 characters.
+pub(crate) const RDS_PARAMETER_GROUP_MAX: usize = 255;
 /// RDS blue/green deployment names: 1-60 characters.
 pub(crate) const BLUE_GREEN_NAME_MAX: usize = 60;
 
@@ -50,6 +52,8 @@ pub enum Role {
     ReverseTask,
     /// The RDS blue/green deployment (`strategy = "blue_green"`).
     BlueGreenDeployment,
+    /// The target's own DB parameter group, a copy of the source's.
+    TargetParameterGroup,
 }
 
 impl Role {
@@ -68,6 +72,7 @@ impl Role {
             Role::ReplicationTask => "replication-task",
             Role::ReverseTask => "reverse-task",
             Role::BlueGreenDeployment => "blue-green-deployment",
+            Role::TargetParameterGroup => "target-parameter-group",
         }
     }
 }
@@ -151,6 +156,17 @@ impl Names {
     /// ```
     pub fn blue_green_deployment_name(&self) -> String {
         fit(&format!("rdsenc-{}", self.migration), BLUE_GREEN_NAME_MAX)
+    }
+
+    /// `rdsenc-<target>`: the target's own DB parameter group, copied from the source's so
+    /// that a `read_only` write fence on one never fences the other.
+    ///
+    /// ```
+    /// use rdsenc_engine::Names;
+    /// assert_eq!(Names::new("orders", None).target_parameter_group(), "rdsenc-orders-encrypted");
+    /// ```
+    pub fn target_parameter_group(&self) -> String {
+        fit(&format!("rdsenc-{}", self.target), RDS_PARAMETER_GROUP_MAX)
     }
 
     /// True when `tags` mark the object as this migration's.

@@ -112,7 +112,11 @@ async fn the_target_inherits_source_settings_and_gets_what_restore_cannot_set() 
     assert_eq!(t.storage_type.as_deref(), Some("gp3"));
     assert_eq!(t.iops, Some(12000));
     assert_eq!(t.storage_throughput, Some(500));
-    assert_eq!(t.db_parameter_group_name.as_deref(), Some("orders-params"));
+    // Its own copy of the source's group (the read_only write fence changes one at a time).
+    assert_eq!(
+        t.db_parameter_group_name.as_deref(),
+        Some("rdsenc-orders-encrypted")
+    );
     // The default option group is not named: RDS picks it anyway.
     assert_eq!(t.option_group_name, None);
     assert_eq!(
@@ -359,7 +363,7 @@ async fn postgres_targets_replicate_with_session_replication_role_replica() {
         .expect("target endpoint");
     assert_eq!(
         ep.after_connect_script.as_deref(),
-        Some("SET session_replication_role=replica")
+        Some("SET session_replication_role=replica; SET default_transaction_read_only=off")
     );
     assert_eq!(ep.database_name.as_deref(), Some("app"));
     assert_eq!(

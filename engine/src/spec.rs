@@ -578,11 +578,15 @@ pub fn default_table_mappings(engine: &DbEngine) -> String {
 
 /// The target endpoint's after-connect script: integrity is the source's job while DMS
 /// writes, so foreign keys (MySQL/MariaDB) and triggers plus foreign keys (PostgreSQL,
-/// via `session_replication_role`) are off for DMS's sessions only.
+/// via `session_replication_role`) are off for DMS's sessions only. On PostgreSQL DMS's
+/// sessions also write while the `read_only` write fence holds the instance
+/// (`default_transaction_read_only` is only a default a session may override).
 pub(crate) fn target_after_connect_script(engine: &DbEngine) -> Option<String> {
     match engine {
         DbEngine::Mysql | DbEngine::Mariadb => Some("SET FOREIGN_KEY_CHECKS=0".into()),
-        DbEngine::Postgres => Some("SET session_replication_role=replica".into()),
+        DbEngine::Postgres => Some(
+            "SET session_replication_role=replica; SET default_transaction_read_only=off".into(),
+        ),
         DbEngine::Other(_) => None,
     }
 }

@@ -16,12 +16,13 @@ use std::time::{Duration, SystemTime};
 use rdsenc::aws::{Clients, Endpoints};
 use rdsenc_engine::api::AwsError;
 use rdsenc_engine::api::{
-    AwsApi, CdcLatencyQuery, ChangeStatus, ConnectionStatus, CopyDbSnapshotInput,
-    CreateDbSnapshotInput, CreateEndpointInput, CreateReplicationTaskInput, DbInstance,
-    DbInstanceStatus, DmsRef, EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType,
-    MigrationType, ModifyEndpointInput, ModifyReplicationTaskInput, ReplicationInstanceStatus,
-    ReplicationTask, ReplicationTaskStatus, RestoreDbInstanceInput, SecretString, SnapshotStatus,
-    SslMode, StartReplicationTaskInput, StartType, Tags, UpsertCnameInput, ValidationState,
+    AwsApi, CdcLatencyQuery, ChangeStatus, ConnectionStatus, CopyDbParameterGroupInput,
+    CopyDbSnapshotInput, CreateDbSnapshotInput, CreateEndpointInput, CreateReplicationTaskInput,
+    DbInstance, DbInstanceStatus, DmsRef, EndpointCredentials, EndpointEngine, EndpointStatus,
+    EndpointType, MigrationType, ModifyDbParameterInput, ModifyEndpointInput,
+    ModifyReplicationTaskInput, ReplicationInstanceStatus, ReplicationTask, ReplicationTaskStatus,
+    RestoreDbInstanceInput, SecretString, SnapshotStatus, SslMode, StartReplicationTaskInput,
+    StartType, Tags, UpsertCnameInput, ValidationState,
 };
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -880,4 +881,101 @@ async fn the_engine_migrates_through_the_sdk_adapter_from_create_to_teardown() {
         .describe_replication_instance(&DmsRef::Arn(ri.arn))
         .await
         .expect("a user-supplied replication instance is kept");
+}
+
+/// The `read_only` write fence's calls: DescribeDBParameters of one parameter,
+/// ModifyDBParameterGroup with ApplyMethod immediate, the instance's ParameterApplyStatus,
+/// and AWS refusing a change to a default group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_fence_parameter_is_read_and_changed_in_the_instance_group_through_the_sdk() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    clients
+        .rds()
+        .create_db_parameter_group()
+        .db_parameter_group_name("orders-params")
+        .db_parameter_group_family("postgres16")
+        .description("the source's own group")
+        .send()
+        .await
+        .expect("create parameter group");
+    support::create_source(&clients)
+        .engine_version("16.3")
+        .db_parameter_group_name("orders-params")
+        .send()
+        .await
+        .expect("create source instance");
+    let source = instance_available(&clients, "orders").await;
+    assert_eq!(
+        source.db_parameter_group_name.as_deref(),
+        Some("orders-params")
+    );
+    assert_eq!(source.parameter_apply_status.as_deref(), Some("in-sync"));
+
+    let name = "default_transaction_read_only";
+    let before = clients
+        .describe_db_parameter("orders-params", name)
+        .await
+        .expect("describe parameter");
+    assert_ne!(before.as_deref(), Some("1"), "{before:?}");
+    clients
+        .modify_db_parameter(&ModifyDbParameterInput {
+            group: "orders-params".into(),
+            name: name.into(),
+            value: "1".into(),
+        })
+        .await
+        .expect("modify parameter");
+    let after = clients
+        .describe_db_parameter("orders-params", name)
+        .await
+        .expect("describe parameter");
+    assert_eq!(after.as_deref(), Some("1"));
+
+    let default = clients
+        .modify_db_parameter(&ModifyDbParameterInput {
+            group: "default.postgres16".into(),
+            name: name.into(),
+            value: "1".into(),
+        })
+        .await;
+    assert!(
+        matches!(&default, Err(e) if e.code() == Some("InvalidParameterValue")),
+        "{default:?}"
+    );
+    let missing = clients.describe_db_parameter("no-such-group", name).await;
+    assert!(
+        matches!(&missing, Err(e) if e.is_not_found()),
+        "{missing:?}"
+    );
+
+    // The target's own copy carries the values; a second copy onto the name is refused.
+    let copy = CopyDbParameterGroupInput {
+        source_group: "orders-params".into(),
+        target_group: "rdsenc-orders-encrypted".into(),
+        description: "the target's own group".into(),
+        tags: Tags::from([("rdsenc:migration".to_owned(), "orders".to_owned())]),
+    };
+    clients
+        .copy_db_parameter_group(&copy)
+        .await
+        .expect("copy parameter group");
+    let copied = clients
+        .describe_db_parameter("rdsenc-orders-encrypted", name)
+        .await
+        .expect("describe the copy");
+    assert_eq!(copied.as_deref(), Some("1"));
+    let again = clients.copy_db_parameter_group(&copy).await;
+    assert!(
+        matches!(&again, Err(AwsError::AlreadyExists { .. })),
+        "{again:?}"
+    );
+    let from_default = clients
+        .copy_db_parameter_group(&CopyDbParameterGroupInput {
+            source_group: "default.postgres16".into(),
+            target_group: "from-default".into(),
+            ..copy.clone()
+        })
+        .await;
+    assert!(from_default.is_ok(), "{from_default:?}");
 }

@@ -10,7 +10,9 @@ What this adds (see README.md for the full list):
 - delete without a final-snapshot choice -> ``InvalidParameterCombination``;
 - unique ``DbiResourceId`` per instance, ``<id>.<random12>.<region>.rds.amazonaws.com``;
 - current default engine versions (mariadb without a version works);
-- ``default.*`` parameter groups, engine-default parameters, describe_db_engine_versions.
+- ``default.*`` parameter groups, engine-default parameters, describe_db_engine_versions;
+- CopyDBParameterGroup of a custom or a ``default.*`` group (moto's own copy breaks on the
+  patched ModifyDBParameterGroup and knows no default group).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from moto.rds import responses as rds_responses
 from moto.rds.exceptions import (
     DBInstanceAlreadyExists,
     DBInstanceNotFoundError,
+    DBParameterGroupAlreadyExistsError,
     DBParameterGroupNotFoundError,
     InvalidParameterCombination,
+    InvalidParameterValue,
     RDSClientError,
 )
 from moto.rds.models import DBInstance, DBParameterGroup, DBSnapshot, RDSBackend
@@ -468,6 +472,10 @@ def _patch_backend() -> None:
     def modify_db_parameter_group(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, db_parameter_group_name: str, parameters: Any) -> DBParameterGroup:
             params = [dict(p) for p in (parameters or [])]
+            if db_parameter_group_name.lower().startswith("default."):
+                # Modifying parameters in a DB parameter group (RDS User Guide): "You can't
+                # change values in a default parameter group" (the error text is a guess).
+                raise InvalidParameterValue(f"cannot modify the default DB parameter group {db_parameter_group_name}")
             existing = self.db_parameter_groups.get(db_parameter_group_name)
             if existing is not None:
                 static = {
@@ -488,6 +496,36 @@ def _patch_backend() -> None:
 
         return inner
 
+    def copy_db_parameter_group(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(
+            self: RDSBackend,
+            source_db_parameter_group_identifier: str,
+            target_db_parameter_group_identifier: str,
+            target_db_parameter_group_description: str,
+            tags: list[dict[str, str]] | None = None,
+        ) -> DBParameterGroup:
+            # CopyDBParameterGroup (RDS API reference): the source is a group name or ARN; the
+            # copy has the source's family and the values the source sets.
+            name = source_db_parameter_group_identifier.split(":")[-1]
+            source = _ensure_default_group(self, name) or self.db_parameter_groups.get(name)
+            if source is None:
+                raise DBParameterGroupNotFoundError(name)
+            target = target_db_parameter_group_identifier
+            if target in self.db_parameter_groups:
+                raise DBParameterGroupAlreadyExistsError(target)
+            group = DBParameterGroup(  # type: ignore[abstract]
+                backend=self,
+                db_parameter_group_name=target,
+                db_parameter_group_family=source.family,
+                description=target_db_parameter_group_description,
+                tags=tags or [],
+            )
+            group.parameters.update(copy.deepcopy(dict(source.parameters)))
+            self.db_parameter_groups[target] = group
+            return group
+
+        return inner
+
     def delete_db_snapshot(orig: Callable[..., Any]) -> Callable[..., Any]:
         def inner(self: RDSBackend, db_snapshot_identifier: str) -> DBSnapshot:
             snap = orig(self, db_snapshot_identifier)
@@ -500,6 +538,7 @@ def _patch_backend() -> None:
     _wrap("reboot_db_instance", reboot_db_instance)
     _wrap("promote_read_replica", promote_read_replica)
     _wrap("modify_db_parameter_group", modify_db_parameter_group)
+    _wrap("copy_db_parameter_group", copy_db_parameter_group)
     _wrap("delete_db_snapshot", delete_db_snapshot)
     _wrap("create_db_instance_read_replica", create_db_instance_read_replica)
     _wrap("create_db_snapshot", create_db_snapshot)

@@ -180,6 +180,10 @@ pub trait AwsApi: Send + Sync {
     /// `DescribeDBInstances` by identifier. `NotFound` when absent.
     async fn describe_db_instance(&self, identifier: &str) -> Result<DbInstance, AwsError>;
 
+    /// `DescribeDBInstances` of the whole region (all pages): who else uses a DB parameter
+    /// group the `read_only` write fence would change.
+    async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError>;
+
     /// Every DB instance carrying tag `key` = `value` (all pages); for adoption and import.
     async fn list_db_instances_by_tag(
         &self,
@@ -198,6 +202,23 @@ pub trait AwsApi: Send + Sync {
         &self,
         input: &ModifyDbInstanceInput,
     ) -> Result<DbInstance, AwsError>;
+
+    /// `DescribeDBParameters`: the value of parameter `name` in DB parameter group `group`
+    /// (`None`: the group sets none, the engine default applies). `NotFound` without the group.
+    async fn describe_db_parameter(
+        &self,
+        group: &str,
+        name: &str,
+    ) -> Result<Option<String>, AwsError>;
+
+    /// `ModifyDBParameterGroup` of one dynamic parameter with `ApplyMethod` `immediate`.
+    async fn modify_db_parameter(&self, input: &ModifyDbParameterInput) -> Result<(), AwsError>;
+
+    /// `CopyDBParameterGroup`. `AlreadyExists` when the target group's name is taken.
+    async fn copy_db_parameter_group(
+        &self,
+        input: &CopyDbParameterGroupInput,
+    ) -> Result<(), AwsError>;
 
     /// `DeleteDBInstance`. `NotFound` when already gone.
     async fn delete_db_instance(&self, input: &DeleteDbInstanceInput) -> Result<(), AwsError>;

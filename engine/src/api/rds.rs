@@ -230,6 +230,8 @@ pub struct DbInstance {
     pub iam_database_authentication_enabled: bool,
     /// `DBParameterGroups[0].DBParameterGroupName`.
     pub db_parameter_group_name: Option<String>,
+    /// `DBParameterGroups[0].ParameterApplyStatus` (`in-sync` once the group's values apply).
+    pub parameter_apply_status: Option<String>,
     /// `OptionGroupMemberships[0].OptionGroupName`.
     pub option_group_name: Option<String>,
     /// `DBSubnetGroup`.
@@ -295,6 +297,30 @@ pub struct DbSnapshot {
     /// `SnapshotCreateTime`.
     pub create_time: Option<SystemTime>,
     /// `TagList`.
+    pub tags: Tags,
+}
+
+/// `ModifyDBParameterGroup` input for one dynamic parameter, `ApplyMethod` `immediate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModifyDbParameterInput {
+    /// `DBParameterGroupName`.
+    pub group: String,
+    /// `Parameters[0].ParameterName`.
+    pub name: String,
+    /// `Parameters[0].ParameterValue`.
+    pub value: String,
+}
+
+/// `CopyDBParameterGroup` input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyDbParameterGroupInput {
+    /// `SourceDBParameterGroupIdentifier`.
+    pub source_group: String,
+    /// `TargetDBParameterGroupIdentifier`.
+    pub target_group: String,
+    /// `TargetDBParameterGroupDescription`.
+    pub description: String,
+    /// `Tags`.
     pub tags: Tags,
 }
 

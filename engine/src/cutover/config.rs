@@ -58,8 +58,13 @@ pub enum WriteFence {
     /// `"none"`: the user stops writes (maintenance page); the engine only drains.
     None,
     /// `"security_groups"`: the instance losing traffic is moved to these groups, which
-    /// admit DMS but not the application.
+    /// admit DMS but not the application. Connections already open stay open (security
+    /// groups track them), so pooled sessions can still write.
     SecurityGroups(Vec<String>),
+    /// `"read_only"`: the instance losing traffic gets `read_only` (MySQL/MariaDB) or
+    /// `default_transaction_read_only` (PostgreSQL) = 1 through its own DB parameter group,
+    /// applied immediately, which reaches sessions already open.
+    ReadOnly,
 }
 
 /// `retire_source`, applied at finalize.

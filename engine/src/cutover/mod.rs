@@ -86,13 +86,16 @@ use super::spec::{MigrationSpec, Phase, target_after_connect_script, task_settin
 use super::waiters::{self, *};
 
 mod config;
+mod fence;
 mod plan;
 mod record;
 mod run;
+pub(crate) use run::dms_writes_need_lift;
 mod steps;
 mod switch;
 
 pub use config::*;
+pub(crate) use fence::*;
 pub(crate) use plan::*;
 pub use record::*;
 

@@ -22,11 +22,14 @@ pub(crate) fn lag_text(l: &CdcLatency) -> String {
 pub(crate) fn fence_text(fence: &WriteFence, who: &str) -> String {
     match fence {
         WriteFence::None => format!(
-            "Write fence: none; the engine does not stop writes to {who}, so keep the application from writing (maintenance page) until the switch completes."
+            "Write fence: none; the engine does not stop writes to {who}, so keep the application from writing (maintenance page) until the switch completes: a write that reaches {who} after the drain begins (an open pooled session, a cached DNS answer) is never replicated and is lost from the encrypted instance."
         ),
         WriteFence::SecurityGroups(sgs) => format!(
-            "Write fence: {who} moves to security groups {} (they must admit DMS but not the application); its current groups are recorded in tag {TAG_ORIGINAL_SGS} and restored at failback or finalize.",
+            "Write fence: {who} moves to security groups {} (they must admit DMS but not the application); its current groups are recorded in tag {TAG_ORIGINAL_SGS} and restored at failback or finalize. Connections already open stay open (security groups track them): pooled sessions can still write.",
             sgs.join(", ")
+        ),
+        WriteFence::ReadOnly => format!(
+            "Write fence: {who} is made read-only through its own DB parameter group (read_only = 1 on MySQL/MariaDB, default_transaction_read_only = 1 on PostgreSQL, applied immediately), which reaches sessions already open: their writes fail with a read-only error, reads go on. The previous value is recorded in tag {TAG_ORIGINAL_READ_ONLY} and restored when the fence is lifted."
         ),
     }
 }
@@ -54,6 +57,17 @@ pub(crate) fn describe_dms_cutover(
             " (not required)"
         },
     )];
+    if cut.write_fence == WriteFence::ReadOnly
+        && let Some(s) = src
+    {
+        let problems = read_only_fence_problems(s, tgt);
+        if !problems.is_empty() {
+            out.push(format!(
+                "Apply will refuse and change nothing unless this is fixed: {}.",
+                problems.join("; ")
+            ));
+        }
+    }
     if let Err(fails) = cutover_checks(o, cut.max_lag, cut.require_validation) {
         let lag_only = fails.iter().all(|f| {
             matches!(

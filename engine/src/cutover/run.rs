@@ -98,18 +98,17 @@ impl Run<'_> {
                 let target = self.require_target(&o)?;
                 // A new cutover: forget the previous one's timestamps.
                 let now = stamp(self.e.clock.wall_time());
-                self.record(
-                    &target,
-                    &[
-                        (TAG_PHASE, Phase::CuttingOver.as_str().to_owned()),
-                        (TAG_CUTOVER_STARTED, now),
-                        (TAG_WRITES_PAUSED, String::new()),
-                        (TAG_DRAINED, String::new()),
-                        (TAG_SWITCHED, String::new()),
-                        (TAG_CUTOVER_COMPLETED, String::new()),
-                    ],
-                )
-                .await?;
+                let mut tags = vec![
+                    (TAG_PHASE, Phase::CuttingOver.as_str().to_owned()),
+                    (TAG_CUTOVER_STARTED, now),
+                    (TAG_WRITES_PAUSED, String::new()),
+                    (TAG_DRAINED, String::new()),
+                    (TAG_SWITCHED, String::new()),
+                    (TAG_CUTOVER_COMPLETED, String::new()),
+                ];
+                // Import reads them back (the switch settings are not in AWS otherwise).
+                tags.extend(switch_settings_tags(cut));
+                self.record(&target, &tags).await?;
             }
             p => {
                 return Err(refused(
@@ -219,6 +218,21 @@ impl Run<'_> {
                 t.identifier
             ));
         }
+        if cut.write_fence == WriteFence::ReadOnly
+            && let Some(src) = &o.source
+        {
+            // The source is fenced now, the target at failback: each alone in its group.
+            let all = self
+                .call(Step::CheckCutover, &src.identifier, || {
+                    self.aws().list_db_instances()
+                })
+                .await?;
+            reasons.extend(read_only_fence_problems(src, &all));
+            if let Some(t) = &o.target {
+                let others = all.iter().filter(|i| i.identifier != src.identifier);
+                reasons.extend(read_only_fence_problems(t, others));
+            }
+        }
         if !reasons.is_empty() {
             return Err(refused("cutover", "cutover", reasons));
         }
@@ -311,9 +325,8 @@ impl Run<'_> {
             )
             .await?;
         }
-        if let WriteFence::SecurityGroups(sgs) = &cut.write_fence {
-            self.fence(&source, sgs, Phase::CuttingOver).await?;
-        }
+        self.fence(&cut.write_fence, &source, Phase::CuttingOver)
+            .await?;
         // The drain counts only evidence from after this moment (fence in place).
         let fenced_at = self.e.clock.wall_time();
 
@@ -343,8 +356,10 @@ impl Run<'_> {
                 ),
             });
         }
-        if matches!(cut.strategy, CutoverStrategy::IdentifierSwap) {
-            Box::pin(self.swap_holding_reverse(known)).await?;
+        if matches!(cut.strategy, CutoverStrategy::IdentifierSwap)
+            || dms_writes_need_lift(&cut.write_fence, &source)
+        {
+            Box::pin(self.switch_holding_reverse(cut, known)).await?;
         } else {
             let o = Box::pin(self.observe(known)).await?;
             self.switch(cut, &source, &target, true).await?;
@@ -456,25 +471,49 @@ impl Run<'_> {
         self.stop_task(&t, phase).await
     }
 
-    /// The identifier swap with the reverse task's position fixed before it: the renames
-    /// move the addresses under the endpoints, so the running reverse task is stopped
+    /// The switch with the reverse task's position fixed before it, for the identifier swap
+    /// and for a MySQL/MariaDB `read_only` fence (DMS cannot write past it, so the reverse
+    /// task may apply nothing until the old primary is writable again, after the switch).
+    /// The renames move the addresses under the endpoints, so the running reverse task is stopped
     /// (its `RecoveryCheckpoint` holds the position it started at, plus whatever it
     /// applied: nothing, as nothing writes to the target yet), the names are swapped, its
     /// endpoints follow the addresses, and it resumes from that checkpoint in the same
     /// direction. The writes the application makes on the renamed target after the second
     /// rename all lie after the checkpoint in its log, so none is skipped, and the forward
     /// task, stopped, writes nothing that could come back.
-    async fn swap_holding_reverse(&self, known: &KnownIds) -> Result<(), EngineError> {
+    async fn switch_holding_reverse(
+        &self,
+        cut: &CutoverSpec,
+        known: &KnownIds,
+    ) -> Result<(), EngineError> {
         let o = Box::pin(self.observe(known)).await?;
         if let Some(rt) = &o.reverse_task {
             self.stop_settled(rt, Phase::CuttingOver).await?;
         }
-        self.swap(true, Phase::CuttingOver).await?;
+        if matches!(cut.strategy, CutoverStrategy::IdentifierSwap) {
+            self.swap(true, Phase::CuttingOver).await?;
+        } else {
+            let source = self.require_source(&o)?;
+            let target = self.require_target(&o)?;
+            self.switch(cut, &source, &target, true).await?;
+        }
         let o = Box::pin(self.observe(known)).await?;
+        // The application now points at the encrypted instance; on MySQL/MariaDB the reverse
+        // task can only write into the old primary once its read_only fence is lifted.
+        self.admit_dms_writes(o.source.as_ref(), Phase::CuttingOver)
+            .await?;
         self.reverse_endpoints(&o).await?;
         let rt = o.reverse_task.clone().ok_or_else(|| {
             EngineError::deleted(Step::StartCdc, self.names.reverse_task.clone(), None)
         })?;
         self.resume_held(&rt, Phase::CuttingOver).await
     }
+}
+
+/// Whether DMS writing into `inst` needs its fence lifted first: a `read_only` fence on
+/// MySQL/MariaDB binds every RDS user, DMS's included (PostgreSQL's DMS sessions turn the
+/// default off in their after-connect script).
+pub(crate) fn dms_writes_need_lift(fence: &WriteFence, inst: &DbInstance) -> bool {
+    matches!(fence, WriteFence::ReadOnly)
+        && matches!(inst.engine, DbEngine::Mysql | DbEngine::Mariadb)
 }

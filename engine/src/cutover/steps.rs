@@ -47,9 +47,23 @@ impl Run<'_> {
         .ok_or_else(|| EngineError::deleted(step, id.to_owned(), None))
     }
 
+    /// Fences writes to `inst` as `fence` says (`none`: nothing to do).
+    pub(crate) async fn fence(
+        &self,
+        fence: &WriteFence,
+        inst: &DbInstance,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
+        match fence {
+            WriteFence::None => Ok(()),
+            WriteFence::SecurityGroups(sgs) => self.fence_security_groups(inst, sgs, phase).await,
+            WriteFence::ReadOnly => self.fence_read_only(inst, phase).await,
+        }
+    }
+
     /// Moves `inst` to the fence groups, remembering its own in a tag first (a crash
     /// between the two then still knows what to restore).
-    pub(crate) async fn fence(
+    async fn fence_security_groups(
         &self,
         inst: &DbInstance,
         sgs: &[String],
@@ -85,8 +99,19 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Restores the groups recorded by [`Run::fence`]; no-op when none are recorded.
+    /// Lifts every fence recorded on `inst` (whatever `write_fence` says now: the tags are
+    /// the record); no-op when none is.
     pub(crate) async fn lift_fence(
+        &self,
+        inst: &DbInstance,
+        phase: Phase,
+    ) -> Result<(), EngineError> {
+        self.lift_read_only(inst, phase).await?;
+        self.lift_security_groups(inst, phase).await
+    }
+
+    /// Restores the groups recorded by [`Run::fence`]; no-op when none are recorded.
+    pub(crate) async fn lift_security_groups(
         &self,
         inst: &DbInstance,
         phase: Phase,

@@ -374,14 +374,7 @@ impl Run<'_> {
             allocated_storage: o.allocated_storage.or(Some(source.allocated_storage)),
             iops: o.iops.or(source.iops),
             storage_throughput: o.storage_throughput.or(source.storage_throughput),
-            // A default group is what RDS picks anyway when none is named, so only custom
-            // groups are passed on (default option groups cannot always be named).
-            db_parameter_group_name: o.db_parameter_group_name.clone().or_else(|| {
-                source
-                    .db_parameter_group_name
-                    .clone()
-                    .filter(|g| !g.starts_with("default."))
-            }),
+            db_parameter_group_name: self.target_parameter_group(source),
             option_group_name: o.option_group_name.clone().or_else(|| {
                 source
                     .option_group_name
@@ -417,11 +410,51 @@ impl Run<'_> {
         }
     }
 
+    /// The target's DB parameter group: the configured one, else its own copy of the
+    /// source's (sharing one would let the `read_only` write fence stop both instances).
+    fn target_parameter_group(&self, source: &DbInstance) -> Option<String> {
+        self.spec
+            .target
+            .db_parameter_group_name
+            .clone()
+            .or_else(|| {
+                source
+                    .db_parameter_group_name
+                    .as_ref()
+                    .map(|_| self.names.target_parameter_group())
+            })
+    }
+
+    /// Copies the source's DB parameter group for the target unless one is configured;
+    /// an earlier run's copy (the name is derived from the target) is kept.
+    async fn ensure_target_parameter_group(&self, source: &DbInstance) -> Result<(), EngineError> {
+        let (None, Some(from)) = (
+            &self.spec.target.db_parameter_group_name,
+            &source.db_parameter_group_name,
+        ) else {
+            return Ok(());
+        };
+        let input = CopyDbParameterGroupInput {
+            source_group: from.clone(),
+            target_group: self.names.target_parameter_group(),
+            description: format!(
+                "rdsenc: {}'s own copy of {from}, so a write fence on one instance never fences the other",
+                self.names.target
+            ),
+            tags: self.names.tags(Role::TargetParameterGroup),
+        };
+        self.create_or_adopt(Step::RestoreTarget, &input.target_group, || {
+            self.aws().copy_db_parameter_group(&input)
+        })
+        .await
+    }
+
     pub(super) async fn restore(
         &self,
         source: &DbInstance,
         snap: &DbSnapshot,
     ) -> Result<(), EngineError> {
+        self.ensure_target_parameter_group(source).await?;
         let input = self.restore_input(source, snap);
         let id = &self.names.target;
         self.create_or_adopt(Step::RestoreTarget, id, || {

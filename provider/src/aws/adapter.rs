@@ -18,18 +18,18 @@ use super::{cloudwatch, dms, kms, rds, route53};
 use rdsenc_engine::api::AwsError;
 use rdsenc_engine::api::{
     AwsApi, BlueGreenDeployment, BlueGreenRef, BlueGreenStatus, CdcLatency, CdcLatencyQuery,
-    ChangeStatus, CnameRecord, Connection, ConnectionStatus, CopyDbSnapshotInput,
-    CreateBlueGreenDeploymentInput, CreateDbSnapshotInput, CreateEndpointInput,
-    CreateReadReplicaInput, CreateReplicationInstanceInput, CreateReplicationSubnetGroupInput,
-    CreateReplicationTaskInput, DbEngine, DbInstance, DbInstanceStatus, DbSnapshot,
-    DbSubnetGroupInfo, DeleteDbInstanceInput, DmsRef, Endpoint, EndpointCredentials,
-    EndpointEngine, EndpointStatus, EndpointType, FinalSnapshot, HostPort, KmsKey, KmsKeyManager,
-    KmsKeySpec, KmsKeyState, KmsKeyUsage, MigrationType, ModifyDbInstanceInput,
-    ModifyEndpointInput, ModifyReplicationTaskInput, PerformanceInsights, ReplicationInstance,
-    ReplicationInstanceStatus, ReplicationSubnetGroup, ReplicationTask, ReplicationTaskStats,
-    ReplicationTaskStatus, RestoreDbInstanceInput, SnapshotStatus, SnapshotType, SslMode,
-    StartReplicationTaskInput, SubnetGroupStatus, SwitchoverDetail, TableState, TableStatistics,
-    Tags, UpsertCnameInput, ValidationState,
+    ChangeStatus, CnameRecord, Connection, ConnectionStatus, CopyDbParameterGroupInput,
+    CopyDbSnapshotInput, CreateBlueGreenDeploymentInput, CreateDbSnapshotInput,
+    CreateEndpointInput, CreateReadReplicaInput, CreateReplicationInstanceInput,
+    CreateReplicationSubnetGroupInput, CreateReplicationTaskInput, DbEngine, DbInstance,
+    DbInstanceStatus, DbSnapshot, DbSubnetGroupInfo, DeleteDbInstanceInput, DmsRef, Endpoint,
+    EndpointCredentials, EndpointEngine, EndpointStatus, EndpointType, FinalSnapshot, HostPort,
+    KmsKey, KmsKeyManager, KmsKeySpec, KmsKeyState, KmsKeyUsage, MigrationType,
+    ModifyDbInstanceInput, ModifyDbParameterInput, ModifyEndpointInput, ModifyReplicationTaskInput,
+    PerformanceInsights, ReplicationInstance, ReplicationInstanceStatus, ReplicationSubnetGroup,
+    ReplicationTask, ReplicationTaskStats, ReplicationTaskStatus, RestoreDbInstanceInput,
+    SnapshotStatus, SnapshotType, SslMode, StartReplicationTaskInput, SubnetGroupStatus,
+    SwitchoverDetail, TableState, TableStatistics, Tags, UpsertCnameInput, ValidationState,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -128,6 +128,10 @@ pub fn db_instance(i: &rds_t::DbInstance) -> DbInstance {
             .db_parameter_groups()
             .first()
             .and_then(|g| owned(g.db_parameter_group_name())),
+        parameter_apply_status: i
+            .db_parameter_groups()
+            .first()
+            .and_then(|g| owned(g.parameter_apply_status())),
         option_group_name: i
             .option_group_memberships()
             .first()
@@ -593,6 +597,56 @@ impl AwsApi for Clients {
             .apply_immediately(input.apply_immediately);
         let out = request.send().await.about(rds::KIND_DB_INSTANCE, id)?;
         INSTANCE.of(out.db_instance.as_ref(), id)
+    }
+
+    async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
+        Ok(rds::find_db_instances(self.rds(), Vec::new())
+            .await?
+            .iter()
+            .map(db_instance)
+            .collect())
+    }
+
+    async fn describe_db_parameter(
+        &self,
+        group: &str,
+        name: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let mut found =
+            crate::preflight::aws::find_db_parameters(self.rds(), group, &[name]).await?;
+        Ok(found.remove(name))
+    }
+
+    async fn modify_db_parameter(&self, input: &ModifyDbParameterInput) -> Result<(), AwsError> {
+        let parameter = rds_t::Parameter::builder()
+            .parameter_name(&input.name)
+            .parameter_value(&input.value)
+            .apply_method(rds_t::ApplyMethod::Immediate)
+            .build();
+        self.rds()
+            .modify_db_parameter_group()
+            .db_parameter_group_name(&input.group)
+            .parameters(parameter)
+            .send()
+            .await
+            .about(rds::KIND_DB_PARAMETER_GROUP, &input.group)?;
+        Ok(())
+    }
+
+    async fn copy_db_parameter_group(
+        &self,
+        input: &CopyDbParameterGroupInput,
+    ) -> Result<(), AwsError> {
+        self.rds()
+            .copy_db_parameter_group()
+            .source_db_parameter_group_identifier(&input.source_group)
+            .target_db_parameter_group_identifier(&input.target_group)
+            .target_db_parameter_group_description(&input.description)
+            .set_tags(to_rds_tags(&input.tags))
+            .send()
+            .await
+            .about(rds::KIND_DB_PARAMETER_GROUP, &input.source_group)?;
+        Ok(())
     }
 
     async fn delete_db_instance(&self, input: &DeleteDbInstanceInput) -> Result<(), AwsError> {

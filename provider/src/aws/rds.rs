@@ -14,6 +14,8 @@ use rdsenc_engine::api::AwsError;
 pub const KIND_DB_INSTANCE: &str = "RDS DB Instance";
 /// Object kind used in messages for DB snapshots.
 pub const KIND_DB_SNAPSHOT: &str = "RDS DB Snapshot";
+/// Object kind used in messages for DB parameter groups.
+pub const KIND_DB_PARAMETER_GROUP: &str = "RDS DB Parameter Group";
 /// Object kind used in messages for blue/green deployments.
 pub const KIND_BLUE_GREEN_DEPLOYMENT: &str = "RDS Blue/Green Deployment";
 
@@ -25,6 +27,8 @@ operation_errors! {
     aws_sdk_rds::operation::delete_db_snapshot::DeleteDBSnapshotError => DbSnapshotNotFoundFault;
     aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDBInstanceFromDBSnapshotError => DbSnapshotNotFoundFault;
     aws_sdk_rds::operation::modify_db_instance::ModifyDBInstanceError => DbInstanceNotFoundFault;
+    aws_sdk_rds::operation::modify_db_parameter_group::ModifyDBParameterGroupError => DbParameterGroupNotFoundFault;
+    aws_sdk_rds::operation::copy_db_parameter_group::CopyDBParameterGroupError => DbParameterGroupNotFoundFault;
     aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError => DbInstanceNotFoundFault;
     aws_sdk_rds::operation::create_db_instance_read_replica::CreateDBInstanceReadReplicaError => DbInstanceNotFoundFault;
     aws_sdk_rds::operation::list_tags_for_resource::ListTagsForResourceError => DbInstanceNotFoundFault, DbSnapshotNotFoundFault;

@@ -6,16 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use aws_sdk_rds::types as rds_t;
 
-use crate::aws::adapter::db_instance;
 use crate::aws::error::operation_errors;
-use crate::aws::{Clients, rds, secretsmanager};
+use crate::aws::rds::KIND_DB_PARAMETER_GROUP;
+use crate::aws::{Clients, secretsmanager};
 use rdsenc_engine::api::{
     AwsApi, AwsError, DbInstance, DmsRef, KmsKey, ReplicationInstance, ReplicationSubnetGroup,
 };
 use rdsenc_engine::preflight::{PreflightApi, SecretMetadata, SourceInstance};
-
-/// Object kind used in messages for DB parameter groups.
-const KIND_DB_PARAMETER_GROUP: &str = "RDS DB Parameter Group";
 
 operation_errors! {
     aws_sdk_rds::operation::describe_db_parameters::DescribeDBParametersError => DbParameterGroupNotFoundFault;
@@ -89,23 +86,15 @@ impl PreflightApi for Clients {
     }
 
     async fn describe_source(&self, identifier: &str) -> Result<SourceInstance, AwsError> {
-        let i = rds::find_db_instance_by_id(self.rds(), identifier).await?;
+        let instance = AwsApi::describe_db_instance(self, identifier).await?;
         Ok(SourceInstance {
-            instance: db_instance(&i),
-            parameter_apply_status: i
-                .db_parameter_groups()
-                .first()
-                .and_then(|g| g.parameter_apply_status())
-                .map(str::to_owned),
+            parameter_apply_status: instance.parameter_apply_status.clone(),
+            instance,
         })
     }
 
     async fn list_db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-        Ok(rds::find_db_instances(self.rds(), Vec::new())
-            .await?
-            .iter()
-            .map(db_instance)
-            .collect())
+        AwsApi::list_db_instances(self).await
     }
 
     async fn describe_db_parameters(

@@ -257,6 +257,7 @@ pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec,
         Some("security_groups") => {
             WriteFence::SecurityGroups(strings(v.get("fence_security_group_ids")))
         }
+        Some("read_only") => WriteFence::ReadOnly,
         _ => WriteFence::None,
     };
     let retire_source = match s(v.get("retire_source")).map(|r| r.parse::<RetireSource>()) {

@@ -97,6 +97,47 @@ pub(super) async fn same_keys_by_other_names(ctx: &Ctx, prior: &Value, planned: 
     true
 }
 
+/// `cutover_strategy`, `route53`, `write_fence` and `fence_security_group_ids` as the last
+/// cutover recorded them; `none` for both when nothing is recorded.
+pub(super) fn set_switch_settings(
+    state: &mut Value,
+    settings: Option<&rdsenc_engine::SwitchSettings>,
+) {
+    use rdsenc_engine::{CutoverStrategy, WriteFence};
+    let (strategy, fence) = settings.map_or((&CutoverStrategy::None, &WriteFence::None), |s| {
+        (&s.strategy, &s.write_fence)
+    });
+    let name = match strategy {
+        CutoverStrategy::Route53(r) => {
+            let mut block = schema::schema()
+                .block
+                .find_block("route53")
+                .map(|b| b.block.empty_value())
+                .unwrap_or_default();
+            block.set("zone_id", Value::string(r.zone_id.clone()));
+            block.set("record_name", Value::string(r.record_name.clone()));
+            block.set("ttl", Value::int(r.ttl));
+            state.set("route53", block);
+            "route53"
+        }
+        CutoverStrategy::IdentifierSwap => "identifier_swap",
+        CutoverStrategy::None => "none",
+    };
+    state.set("cutover_strategy", Value::string(name));
+    let name = match fence {
+        WriteFence::SecurityGroups(sgs) => {
+            state.set(
+                "fence_security_group_ids",
+                Value::List(sgs.iter().cloned().map(Value::string).collect()),
+            );
+            "security_groups"
+        }
+        WriteFence::ReadOnly => "read_only",
+        WriteFence::None => "none",
+    };
+    state.set("write_fence", Value::string(name));
+}
+
 /// `cutover` and `finalize` as an imported migration's phase says they were applied.
 pub(super) fn set_switch_flags(state: &mut Value, phase: Phase) {
     let cut = matches!(
@@ -117,5 +158,47 @@ pub(super) fn json_eq(a: &str, b: &str) -> bool {
     ) {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdsenc_engine::{CutoverStrategy, Route53Record, SwitchSettings, WriteFence};
+
+    #[test]
+    fn import_sets_the_switch_settings_the_cutover_recorded_and_none_without_a_record() {
+        let mut state = schema::schema().block.empty_value();
+        let recorded = SwitchSettings {
+            strategy: CutoverStrategy::Route53(Route53Record {
+                zone_id: "Z123".into(),
+                record_name: "orders-db.example.com".into(),
+                ttl: 30,
+            }),
+            write_fence: WriteFence::SecurityGroups(vec!["sg-1".into()]),
+        };
+        set_switch_settings(&mut state, Some(&recorded));
+        assert_eq!(
+            state.get("cutover_strategy").as_str(),
+            Known::Value("route53")
+        );
+        assert_eq!(
+            state.get("route53").get("zone_id").as_str(),
+            Known::Value("Z123")
+        );
+        assert_eq!(state.get("route53").get("ttl").as_i64(), Known::Value(30));
+        assert_eq!(
+            state.get("write_fence").as_str(),
+            Known::Value("security_groups")
+        );
+        assert_eq!(
+            state.get("fence_security_group_ids").elements()[0].as_str(),
+            Known::Value("sg-1")
+        );
+
+        let mut state = schema::schema().block.empty_value();
+        set_switch_settings(&mut state, None);
+        assert_eq!(state.get("cutover_strategy").as_str(), Known::Value("none"));
+        assert_eq!(state.get("write_fence").as_str(), Known::Value("none"));
     }
 }

@@ -564,11 +564,11 @@ impl Resource for MigrationResource {
             let validation = dms.get("validation").as_bool().value().unwrap_or(true);
             state.set("dms", dms);
             set_observed(&mut state, &o);
-            // Switch arguments at their defaults, with the flags read off the phase: how an
-            // earlier cutover switched is not recorded in AWS, so configure it as it was.
+            // The flags read off the phase; the switch settings as the last cutover recorded
+            // them on the target (`none` when it recorded none), so a failback after import
+            // moves DNS back and fences as the cutover did.
             set_switch_flags(&mut state, o.phase);
-            state.set("cutover_strategy", Value::string("none"));
-            state.set("write_fence", Value::string("none"));
+            set_switch_settings(&mut state, o.cutover.settings.as_ref());
             state.set(
                 "max_cutover_lag_seconds",
                 Value::int(convert::DEFAULT_MAX_LAG_SECONDS),

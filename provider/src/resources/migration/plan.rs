@@ -223,6 +223,12 @@ impl MigrationResource {
             default_if_unset(&mut dms, "replication_instance_allocated_storage", storage);
             planned.set("dms", dms);
         }
+        // The fence that stops open sessions too; blue/green's switchover blocks writes itself.
+        default_if_unset(
+            planned,
+            "write_fence",
+            Value::string(if blue_green { "none" } else { "read_only" }),
+        );
         if !blue_green {
             // Blue/green has no DMS lag or validation: RDS guards its own switchover.
             default_if_unset(

@@ -93,11 +93,17 @@ pub fn schema() -> Schema {
              `active_endpoint` / `active_db_instance_identifier` change, for other resources to \
              use). Default `none`.",
         ))
-        .attribute(s("write_fence").validate(one_of(FENCES)).optional().computed().default(Value::string("none")).description(
-            "How writes are stopped at cutover before CDC drains: `none` (you run a maintenance page) \
-             or `security_groups` (the source, and on failback the target, is moved to \
-             `fence_security_group_ids`, which admit DMS but not the application; its own groups \
-             are restored afterwards). Default `none`.",
+        .attribute(s("write_fence").validate(one_of(FENCES)).optional().computed().description(
+            "How writes are stopped at cutover before CDC drains: `read_only` (the source, and on \
+             failback the target, gets `read_only` / `default_transaction_read_only` = 1 through its \
+             own custom DB parameter group, applied immediately: open sessions' writes fail with a \
+             read-only error, reads go on; the previous value is restored afterwards), `none` (you \
+             run a maintenance page) or `security_groups` (the instance is moved to \
+             `fence_security_group_ids`, which admit DMS but not the application; connections \
+             already open stay open, so pooled sessions can still write). Default `read_only`; \
+             with `none`, writes that reach the source after the drain begins are not replicated \
+             and are lost from the encrypted instance. Blue/green ignores it (RDS blocks writes \
+             during its switchover) and plans `none`.",
         ))
         .attribute(Attribute::new("fence_security_group_ids", Type::list_of(Type::String)).optional().description(
             "Security groups for `write_fence = \"security_groups\"`: they must admit the DMS \
@@ -335,8 +341,8 @@ fn target_block() -> Block {
     let list = Type::list_of(Type::String);
     Block::new(
         "Overrides for the encrypted target, applied when it is restored. Everything not set \
-         here is inherited from the source: instance class, storage type/size/IOPS, parameter \
-         and option groups, subnet group, security groups, port, Multi-AZ, backup retention, \
+         here is inherited from the source: instance class, storage type/size/IOPS, the \
+         parameter group (as the target's own copy), the option group, subnet group, security groups, port, Multi-AZ, backup retention, \
          deletion protection, monitoring and Performance Insights settings, and tags.",
     )
     .attribute(s("instance_class", "DB instance class of the target."))
@@ -347,7 +353,7 @@ fn target_block() -> Block {
     ))
     .attribute(n("iops", "Provisioned IOPS."))
     .attribute(n("storage_throughput", "gp3 storage throughput in MiB/s."))
-    .attribute(s("parameter_group_name", "DB parameter group.").validate(name_like()))
+    .attribute(s("parameter_group_name", "DB parameter group. Default: the target's own copy of the source's group, `rdsenc-<target identifier>` (CopyDBParameterGroup at create, tagged like the other objects), so the `read_only` write fence on one instance never fences the other.").validate(name_like()))
     .attribute(s("option_group_name", "Option group (MySQL/MariaDB)."))
     .attribute(s("db_subnet_group_name", "DB subnet group."))
     .attribute(

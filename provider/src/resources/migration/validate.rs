@@ -18,7 +18,7 @@ pub const MIGRATION_STRATEGIES: &[&str] = &["dms", "blue_green"];
 /// RDS `SwitchoverTimeout` bounds in seconds.
 pub const SWITCHOVER_TIMEOUT_RANGE: (i64, i64) = (30, 3600);
 /// `write_fence` values.
-pub const FENCES: &[&str] = &["none", "security_groups"];
+pub const FENCES: &[&str] = &["none", "security_groups", "read_only"];
 /// `retire_source` values.
 pub const RETIRE: &[&str] = &["keep", "stop", "snapshot_and_delete"];
 
@@ -247,7 +247,9 @@ fn validate_cutover(cfg: &Value, diags: &mut Diagnostics) {
                 "write_fence = \"security_groups\" moves the source to fence_security_group_ids during cutover: list security groups that admit DMS but not the application.",
             );
         }
-        Known::Value("none") | Known::Null if !fence_ids.is_null() && !fence_ids.is_unknown() => {
+        Known::Value("none" | "read_only") | Known::Null
+            if !fence_ids.is_null() && !fence_ids.is_unknown() =>
+        {
             diags.attribute_error(
                 p("fence_security_group_ids"),
                 "Fence Security Groups Not Used",
@@ -820,6 +822,19 @@ mod tests {
             ),
             (
                 config(base_dms(), &[("write_fence", V::string("security_groups"))]),
+                "fence_security_group_ids",
+            ),
+            (
+                config(
+                    base_dms(),
+                    &[
+                        ("write_fence", V::string("read_only")),
+                        (
+                            "fence_security_group_ids",
+                            V::List(vec![V::string("sg-0123456789abcdef0")]),
+                        ),
+                    ],
+                ),
                 "fence_security_group_ids",
             ),
             (
