@@ -312,6 +312,31 @@ def pause_report(ledger: Ledger, switches: list[Switch], wall_offset: float) -> 
     return out
 
 
+def anomalies(ledger: Ledger, verdict: Any, switches: list[Switch]) -> list[dict[str, Any]]:
+    """Each finding with where and when its write was acknowledged (wall clock, and the switch
+    running then), so a failing case says which step lost it.
+    """
+    ops = {op.op_id: op for op in ledger.journal.acked()}
+    out = []
+    for f in [f for c in ("lost", "resurrected", "duplicated", "echoed", "unexpected") for f in verdict.final.of(c)]:
+        op = ops.get(f.op_id or "")
+        at = op.ack_wall if op else None
+        mono = op.ack_mono if op else None
+        during = next((s.name for s in switches if mono is not None and s.start <= mono <= s.end), None)
+        out.append(
+            {
+                "category": f.category,
+                "op": f.op_id,
+                "detail": f.detail,
+                "ack_server": op.ack_server if op else None,
+                "ack_address": op.ack_address if op else None,
+                "ack_wall": datetime.fromtimestamp(at).isoformat() if at else None,
+                "during": during,
+            }
+        )
+    return out
+
+
 def run_lifecycle(
     dataplane: emulator_mod.Emulator,
     provider: provider_mod.ProviderInstall,
@@ -403,6 +428,7 @@ def run_lifecycle(
         if big is None
         else {"status": big.status, "rows_expected": BULK_ROWS, "rows_found": bulk_rows, "attempts": big.attempts},
         "switches": pause_report(ledger, switches, wall_offset),
+        "anomalies": anomalies(ledger, verdict, switches),
     }
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     (ARTEFACTS / f"{case}.json").write_text(json.dumps(report, indent=2) + "\n")
