@@ -98,13 +98,14 @@ pub(super) async fn same_keys_by_other_names(ctx: &Ctx, prior: &Value, planned: 
 }
 
 /// `cutover_strategy`, `route53`, `write_fence` and `fence_security_group_ids` as the last
-/// cutover recorded them; `none` for both when nothing is recorded.
+/// cutover recorded them; when nothing is recorded (never cut over), what a configuration
+/// that sets neither plans: strategy `none`, fence `read_only`.
 pub(super) fn set_switch_settings(
     state: &mut Value,
     settings: Option<&rdsenc_engine::SwitchSettings>,
 ) {
     use rdsenc_engine::{CutoverStrategy, WriteFence};
-    let (strategy, fence) = settings.map_or((&CutoverStrategy::None, &WriteFence::None), |s| {
+    let (strategy, fence) = settings.map_or((&CutoverStrategy::None, &WriteFence::ReadOnly), |s| {
         (&s.strategy, &s.write_fence)
     });
     let name = match strategy {
@@ -199,6 +200,6 @@ mod tests {
         let mut state = schema::schema().block.empty_value();
         set_switch_settings(&mut state, None);
         assert_eq!(state.get("cutover_strategy").as_str(), Known::Value("none"));
-        assert_eq!(state.get("write_fence").as_str(), Known::Value("none"));
+        assert_eq!(state.get("write_fence").as_str(), Known::Value("read_only"));
     }
 }
