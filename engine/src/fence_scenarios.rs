@@ -344,31 +344,26 @@ async fn the_mysql_fence_is_lifted_for_dms_no_earlier_than_the_switch_plus_the_f
     let plan = describe_cutover(&w.spec, &c, &w.observe().await).join("\n");
     assert!(plan.contains("fence_hold_seconds = 900s"), "{plan}");
 
-    ok(w.switch(Cutover, &c).await);
-    let calls = w.fake.calls();
-    let fenced = first(&calls, 0, Op::ModifyDbParameterGroup, SOURCE_GROUP);
-    let switched = at(&calls, fenced, Op::UpsertCname, "");
-    let lifted = at(&calls, fenced + 1, Op::ModifyDbParameterGroup, SOURCE_GROUP);
-    assert!(
-        lifted >= switched + hold,
-        "{switched:?} + {hold:?} > {lifted:?}"
-    );
-    assert_eq!(tag(&w, "orders").as_deref(), Some(""));
-
-    w.fake.clear_calls();
-    ok(w.switch(Failback, &c).await);
-    let calls = w.fake.calls();
-    let fenced = first(&calls, 0, Op::ModifyDbParameterGroup, TARGET_GROUP);
-    let switched = at(&calls, fenced, Op::UpsertCname, "");
-    let lifted = at(&calls, fenced + 1, Op::ModifyDbParameterGroup, TARGET_GROUP);
-    assert!(
-        lifted >= switched + hold,
-        "{switched:?} + {hold:?} > {lifted:?}"
-    );
-    assert_eq!(
-        parameter(&w, TARGET_GROUP, "read_only").await.as_deref(),
-        Some("0")
-    );
+    // The group fenced, the CNAME moved, then the same group restored.
+    for (op, group) in [(Cutover, SOURCE_GROUP), (Failback, TARGET_GROUP)] {
+        w.fake.clear_calls();
+        ok(w.switch(op, &c).await);
+        let calls = w.fake.calls();
+        let fenced = first(&calls, 0, Op::ModifyDbParameterGroup, group);
+        let switched = at(&calls, fenced, Op::UpsertCname, "");
+        let lifted = at(&calls, fenced + 1, Op::ModifyDbParameterGroup, group);
+        assert!(
+            lifted >= switched + hold,
+            "{group}: {switched:?} + {hold:?} > {lifted:?}"
+        );
+    }
+    for (id, group) in [("orders", SOURCE_GROUP), ("orders-encrypted", TARGET_GROUP)] {
+        let value = parameter(&w, group, "read_only").await;
+        assert_eq!(
+            (tag(&w, id).as_deref(), value.as_deref()),
+            (Some(""), Some("0"))
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
