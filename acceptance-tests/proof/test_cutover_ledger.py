@@ -61,11 +61,14 @@ TIME_SCALE = 0.05
 CNAME_TTL = 5
 #: The ledger's pool maximum connection lifetime (real seconds).
 POOL_LIFETIME = 10
+#: The provider's RDSENC_POLL_SCALE: its polls, and the waits that stand for AWS time, run at
+#: this fraction of AWS's pace.
+POLL_SCALE = 0.01
 #: `fence_hold_seconds`: the old primary stays read-only after each switch for the DNS TTL plus
 #: the pool lifetime, as the resource docs say to set it, plus 5 s of margin for a loaded
-#: machine. Real seconds, like the TTL and the lifetime: the provider waits on its own clock,
-#: which the emulator's time scale does not change (RDSENC_POLL_SCALE scales only its polls).
-FENCE_HOLD = CNAME_TTL + POOL_LIFETIME + 5
+#: machine. The TTL and the lifetime are real seconds; the provider waits the hold at its poll
+#: scale, so the value is those real seconds divided by POLL_SCALE.
+FENCE_HOLD = round((CNAME_TTL + POOL_LIFETIME + 5) / POLL_SCALE)
 #: The cutover gate's lag (emulated seconds): real rows move at real speed, and on a loaded
 #: 2-core machine DMS runs a second or two behind, 20-40 emulated seconds at this scale. The
 #: gate is not what this test is about; the drain (lag below 1 s) still has to be proven.
@@ -374,7 +377,7 @@ def run_lifecycle(
 
     workdir = tmp_path / "work"
     env = terraform_env(provider.cli_config, dataplane.url, workdir, tmp_path / "aws-home")
-    env["RDSENC_POLL_SCALE"] = "0.01"
+    env["RDSENC_POLL_SCALE"] = str(POLL_SCALE)
     tf = Terraform(discover()[0], workdir, env)
 
     # The application's way in: the CNAME, or the instance endpoint the swap hands over.

@@ -277,6 +277,8 @@ impl Run<'_> {
                 None => {
                     // Rounded up to the tag's whole seconds, so a re-run reading it back
                     // does not lift early.
+                    // `hold` is AWS time; at scaled time (the emulator) it passes faster.
+                    let hold = hold.mul_f64(self.e.poll.time_scale.max(0.0));
                     let t = ceil_seconds(self.e.clock.wall_time() + hold);
                     self.record(i, &[(TAG_FENCE_HELD_UNTIL, stamp(t))]).await?;
                     t
