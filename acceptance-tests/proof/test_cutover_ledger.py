@@ -7,7 +7,8 @@ RDS instance, a DMS that moves rows, DNS), seeds an unencrypted source, then sta
 resolve the application's name through the emulator's DNS (caching each answer for its TTL),
 keep pooled connections, and retry a refused or failed write as an application would. Nothing
 pauses the writers around an apply. The configuration sets no `write_fence`, so the provider's
-default fence applies. Meanwhile a thread polls DescribeReplicationTasks and records every
+default fence applies; it sets `fence_hold_seconds` to the DNS TTL plus the pool lifetime (plus a
+margin), as the resource docs say. Meanwhile a thread polls DescribeReplicationTasks and records every
 moment at which a forward and a reverse task are both `running`.
 
 Asserted: on the instance the application ends on, 0 lost, 0 resurrected, 0 duplicated, 0
@@ -58,6 +59,16 @@ TIME_SCALE = 0.05
 #: The CNAME's TTL (real seconds: the emulator's DNS serves it unscaled). Short, to keep the
 #: case short; the staleness it models is the same.
 CNAME_TTL = 5
+#: The ledger's pool maximum connection lifetime (real seconds).
+POOL_LIFETIME = 10
+#: The provider's RDSENC_POLL_SCALE: its polls, and the waits that stand for AWS time, run at
+#: this fraction of AWS's pace.
+POLL_SCALE = 0.01
+#: `fence_hold_seconds`: the old primary stays read-only after each switch for the DNS TTL plus
+#: the pool lifetime, as the resource docs say to set it, plus 5 s of margin for a loaded
+#: machine. The TTL and the lifetime are real seconds; the provider waits the hold at its poll
+#: scale, so the value is those real seconds divided by POLL_SCALE.
+FENCE_HOLD = round((CNAME_TTL + POOL_LIFETIME + 5) / POLL_SCALE)
 #: The cutover gate's lag (emulated seconds): real rows move at real speed, and on a loaded
 #: 2-core machine DMS runs a second or two behind, 20-40 emulated seconds at this scale. The
 #: gate is not what this test is about; the drain (lag below 1 s) still has to be proven.
@@ -113,7 +124,9 @@ def dataplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulator_mod
 
 
 def config(strategy: str, engine: Engine, key_arn: str, zone_id: str, *, cutover: bool, finalize: bool) -> str:
-    """The migration of `orders`: `cutover_strategy`, `cutover` and `finalize`; no `write_fence`."""
+    """The migration of `orders`: `cutover_strategy`, `cutover` and `finalize`; no `write_fence`;
+    `fence_hold_seconds` covering the ledger's DNS TTL and pool lifetime.
+    """
     return with_required_providers(
         cutover_config(
             strategy,
@@ -121,7 +134,7 @@ def config(strategy: str, engine: Engine, key_arn: str, zone_id: str, *, cutover
             zone_id,
             cutover=cutover,
             finalize=finalize,
-            extra=f"max_cutover_lag_seconds = {MAX_LAG}",
+            extra=f"max_cutover_lag_seconds = {MAX_LAG}\n  fence_hold_seconds = {FENCE_HOLD}",
             ttl=CNAME_TTL,
             dms=dms_block(q(engine.dms_password), user=engine.dms_user),
             timeouts=timeouts_block(create="20m", update=UPDATE_TIMEOUT),
@@ -364,14 +377,14 @@ def run_lifecycle(
 
     workdir = tmp_path / "work"
     env = terraform_env(provider.cli_config, dataplane.url, workdir, tmp_path / "aws-home")
-    env["RDSENC_POLL_SCALE"] = "0.01"
+    env["RDSENC_POLL_SCALE"] = str(POLL_SCALE)
     tf = Terraform(discover()[0], workdir, env)
 
     # The application's way in: the CNAME, or the instance endpoint the swap hands over.
     name = RECORD if strategy == "route53" else address(aws, "orders")
     ledger = Ledger(
         Target(data.engine, name, data.port, engine.master_user, MASTER_PASSWORD, APP_DB),
-        LedgerConfig(writers=2, duration=3600, think_time=0.3, max_lifetime=10, retry_for=60),
+        LedgerConfig(writers=2, duration=3600, think_time=0.3, max_lifetime=POOL_LIFETIME, retry_for=60),
         resolver=data.resolver,
         clock=EmulatorClock(dataplane.url),
     )
@@ -414,6 +427,7 @@ def run_lifecycle(
         "engine": engine.name,
         "cutover_strategy": strategy,
         "write_fence": "default",
+        "fence_hold_seconds": FENCE_HOLD,
         "time_scale": TIME_SCALE,
         "tag_resolution_emulated_s": round(1 / TIME_SCALE, 1),
         "runtime_real_s": round(time.monotonic() - started, 1),

@@ -321,6 +321,8 @@ CASES: list[Case] = [
         top={"strategy": q("blue_green"), "cutover_strategy": q("identifier_swap")},
         blocks="NO_DMS",
     ),
+    Case("fence-hold-negative", "fence_hold_seconds", top={"fence_hold_seconds": "-1"}),
+    Case("fence-hold-over-a-day", "fence_hold_seconds", top={"fence_hold_seconds": "86401"}, message="86400"),
     Case(
         "blue-green-with-lag-bound",
         "max_cutover_lag_seconds",

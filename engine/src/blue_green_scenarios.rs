@@ -25,6 +25,7 @@ fn cut(retire: RetireSource) -> CutoverSpec {
         max_lag: Duration::from_secs(5),
         require_validation: false,
         retire_source: retire,
+        fence_hold: Duration::from_secs(60),
         switchover_timeout_seconds: Some(600),
     }
 }

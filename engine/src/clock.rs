@@ -104,6 +104,10 @@ pub struct PollPolicy {
     /// CloudWatch period asked for CDC latency (60 s: DMS publishes it per minute). The
     /// drain counts only datapoints one period after the fence.
     pub metric_period: Duration,
+    /// Real seconds per AWS second: 1.0 on AWS; [`PollPolicy::scaled`] multiplies it. Fixed
+    /// waits that stand for AWS time (the fence hold) are multiplied by it, so an emulator
+    /// run at scaled time waits its scaled share.
+    pub time_scale: f64,
 }
 
 impl PollPolicy {
@@ -119,6 +123,7 @@ impl PollPolicy {
             retry_attempts: 8,
             retry_base: Duration::from_secs(2),
             metric_period: Duration::from_secs(60),
+            time_scale: 1.0,
         }
     }
 
@@ -134,6 +139,7 @@ impl PollPolicy {
             metric_period: Duration::from_secs(
                 f(self.metric_period).as_secs_f64().round().max(1.0) as u64,
             ),
+            time_scale: self.time_scale * factor.max(0.0),
             ..self.clone()
         }
     }
@@ -238,6 +244,8 @@ mod tests {
         assert_eq!(p.scaled(0.5).metric_period, Duration::from_secs(30));
         assert_eq!(p.scaled(0.03).metric_period, Duration::from_secs(2));
         assert_eq!(p.scaled(0.001).metric_period, Duration::from_secs(1));
+        // Fixed AWS-time waits scale with the policy.
+        assert!((p.scaled(0.5).scaled(0.1).time_scale - 0.05).abs() < 1e-12);
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub(crate) fn cut(strategy: CutoverStrategy) -> CutoverSpec {
         max_lag: Duration::from_secs(5),
         require_validation: true,
         retire_source: RetireSource::Keep,
+        fence_hold: Duration::from_secs(60),
         switchover_timeout_seconds: None,
     }
 }

@@ -13,7 +13,7 @@ use super::checks::larger_lag;
 use super::core::{Engine, Run, Waiter};
 use super::cutover::{
     CutoverSpec, CutoverStrategy, TAG_FAILBACK_DRAINED, TAG_FORWARD_FRESH, TAG_PHASE,
-    dms_writes_need_lift, fence_text, lag_text, stamp, unencrypted_name,
+    dms_writes_need_lift, fence_text, hold_text, lag_text, stamp, unencrypted_name,
 };
 use super::error::{EngineError, Step};
 use super::names::Role;
@@ -57,6 +57,11 @@ pub(crate) fn describe_dms_failback(
     )];
     out.push(fence_text(
         &cut.write_fence,
+        &format!("the encrypted instance {}", n.target),
+    ));
+    out.extend(hold_text(
+        cut,
+        o.target.as_ref(),
         &format!("the encrypted instance {}", n.target),
     ));
     out.push(format!(
@@ -415,7 +420,7 @@ impl Run<'_> {
             self.switch(cut, &source, &target, false).await?;
         }
         let o = Box::pin(self.observe(known)).await?;
-        self.admit_dms_writes(o.target.as_ref(), Phase::FailingBack)
+        self.admit_dms_writes(o.target.as_ref(), cut.fence_hold, Phase::FailingBack)
             .await?;
         self.forward_endpoints(&o).await?;
         let task = o.task.clone().unwrap_or(task);

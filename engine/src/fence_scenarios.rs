@@ -326,3 +326,102 @@ async fn the_read_only_fence_is_refused_when_any_other_instance_shares_the_sourc
         "{text}"
     );
 }
+
+/// Virtual time of the first successful call of `op` on `id` after call `from`.
+fn at(calls: &[Call], from: usize, op: Op, id: &str) -> std::time::Duration {
+    calls[first(calls, from, op, id)].at
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_mysql_fence_is_lifted_for_dms_no_earlier_than_the_switch_plus_the_fence_hold_in_both_directions()
+ {
+    let w = own_groups(World::test().mysql(), "read_only").await;
+    let hold = std::time::Duration::from_secs(900);
+    let c = CutoverSpec {
+        fence_hold: hold,
+        ..read_only(route53())
+    };
+    let plan = describe_cutover(&w.spec, &c, &w.observe().await).join("\n");
+    assert!(plan.contains("fence_hold_seconds = 900s"), "{plan}");
+
+    // The group fenced, the CNAME moved, then the same group restored.
+    for (op, group) in [(Cutover, SOURCE_GROUP), (Failback, TARGET_GROUP)] {
+        w.fake.clear_calls();
+        ok(w.switch(op, &c).await);
+        let calls = w.fake.calls();
+        let fenced = first(&calls, 0, Op::ModifyDbParameterGroup, group);
+        let switched = at(&calls, fenced, Op::UpsertCname, "");
+        let lifted = at(&calls, fenced + 1, Op::ModifyDbParameterGroup, group);
+        assert!(
+            lifted >= switched + hold,
+            "{group}: {switched:?} + {hold:?} > {lifted:?}"
+        );
+    }
+    for (id, group) in [("orders", SOURCE_GROUP), ("orders-encrypted", TARGET_GROUP)] {
+        let value = parameter(&w, group, "read_only").await;
+        assert_eq!(
+            (tag(&w, id).as_deref(), value.as_deref()),
+            (Some(""), Some("0"))
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_re_run_after_a_kill_mid_hold_waits_out_only_the_rest_of_the_hold_before_lifting_the_fence()
+ {
+    let w = own_groups(World::test().mysql(), "read_only").await;
+    // Far longer than the cutover's own steps, so the kill lands inside the hold.
+    let hold = std::time::Duration::from_secs(6 * 3600);
+    let c = CutoverSpec {
+        fence_hold: hold,
+        ..read_only(route53())
+    };
+    let killed = w.with_cancel(tokio_util::sync::CancellationToken::new());
+    let timer = killed.cancel_after(std::time::Duration::from_secs(3 * 3600));
+    let f = failed(killed.switch(Cutover, &c).await);
+    timer.await.expect("timer");
+    assert!(
+        matches!(f.error, EngineError::Cancelled { .. }),
+        "{:?}",
+        f.error
+    );
+    let calls = w.fake.calls();
+    let fenced = first(&calls, 0, Op::ModifyDbParameterGroup, SOURCE_GROUP);
+    let switched = at(&calls, fenced, Op::UpsertCname, "");
+    // Killed mid-hold: still read-only, the hold's end recorded on the source.
+    assert_eq!(
+        parameter(&w, SOURCE_GROUP, "read_only").await.as_deref(),
+        Some("1")
+    );
+    let until = w
+        .fake
+        .instance("orders")
+        .and_then(|i| i.tags.get("rdsenc:fence-held-until").cloned())
+        .unwrap_or_default();
+    assert!(!until.is_empty());
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Stopped);
+
+    let rerun = calls.len();
+    let rerun_at = calls.last().map(|c| c.at).unwrap_or_default();
+    ok(w.switch(Cutover, &c).await);
+    let calls = w.fake.calls();
+    // The re-run sets the fence again (in place already), then lifts it.
+    let refenced = first(&calls, rerun, Op::ModifyDbParameterGroup, SOURCE_GROUP);
+    let lifted = at(
+        &calls,
+        refenced + 1,
+        Op::ModifyDbParameterGroup,
+        SOURCE_GROUP,
+    );
+    assert!(
+        lifted >= switched + hold,
+        "{switched:?} + {hold:?} > {lifted:?}"
+    );
+    // The rest of the hold, not a new one from the re-run.
+    assert!(
+        lifted < rerun_at + hold,
+        "{rerun_at:?} + {hold:?} <= {lifted:?}"
+    );
+    assert_eq!(task(&w, REVERSE).status, ReplicationTaskStatus::Running);
+    assert_eq!(tag(&w, "orders").as_deref(), Some(""));
+}

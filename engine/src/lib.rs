@@ -113,8 +113,8 @@ pub use checks::{CheckFailure, cutover_checks};
 pub use clock::{Clock, PollPolicy, SystemClock, VirtualClock};
 pub use core::{AWS_CALLS_IN_FLIGHT, Engine, Progress, ProgressFn};
 pub use cutover::{
-    CutoverRecord, CutoverSpec, CutoverStrategy, RetireSource, Route53Record, SwitchOp,
-    SwitchSettings, WriteFence,
+    CutoverRecord, CutoverSpec, CutoverStrategy, FENCE_HOLD_MAX, RetireSource, Route53Record,
+    SwitchOp, SwitchSettings, WriteFence, default_fence_hold,
 };
 pub use error::{EngineError, Step};
 pub use names::Names;

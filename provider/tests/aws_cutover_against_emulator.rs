@@ -33,6 +33,7 @@ fn cut(strategy: CutoverStrategy) -> CutoverSpec {
         max_lag: Duration::from_secs(5),
         require_validation: false,
         retire_source: RetireSource::Stop,
+        fence_hold: Duration::from_secs(60),
         switchover_timeout_seconds: None,
     }
 }

@@ -300,6 +300,7 @@ mod tests {
             max_lag: Duration::from_secs(5),
             require_validation: false,
             retire_source: RetireSource::Keep,
+            fence_hold: Duration::from_secs(60),
             switchover_timeout_seconds: Some(10),
         };
         let mut attrs = Vec::new();

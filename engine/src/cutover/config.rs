@@ -109,11 +109,35 @@ pub struct CutoverSpec {
     pub require_validation: bool,
     /// `retire_source`.
     pub retire_source: RetireSource,
+    /// `fence_hold_seconds`: after the switch, how long the instance that lost traffic
+    /// stays read-only before DMS may write into it (MySQL/MariaDB with
+    /// [`WriteFence::ReadOnly`] only: elsewhere nothing is lifted for DMS). Connections
+    /// still reaching it (cached DNS answers, pooled sessions) get a read-only error
+    /// meanwhile instead of a write that would be lost. Default [`default_fence_hold`].
+    pub fence_hold: Duration,
     /// `switchover_timeout` in seconds (`strategy = "blue_green"`; `None` = RDS's 300).
     /// With blue/green, `max_lag`, `require_validation`, `write_fence` and the DNS /
     /// identifier-swap strategy do not apply: RDS blocks writes during the switchover,
     /// refuses it when green lags (its own guardrail), and renames the instances itself.
     pub switchover_timeout_seconds: Option<i32>,
+}
+
+/// Longest `fence_hold_seconds`: a day. The held task's backlog (the writes made on the new
+/// primary meanwhile) must stay in its source's log, and a longer hold is a typo more often
+/// than a pool lifetime.
+pub const FENCE_HOLD_MAX: Duration = Duration::from_secs(86_400);
+
+/// Default `fence_hold_seconds`: with `route53`, the record's TTL plus 60 s (resolvers
+/// honour the TTL; 60 s covers connections opened just before it expired and short-lived
+/// pools); otherwise 60 s (the name changes at once, only open connections remain). Pools
+/// that keep connections longer need `fence_hold_seconds` set to their maximum lifetime
+/// plus the TTL.
+pub fn default_fence_hold(strategy: &CutoverStrategy) -> Duration {
+    let ttl = match strategy {
+        CutoverStrategy::Route53(r) => u64::try_from(r.ttl).unwrap_or(0),
+        CutoverStrategy::IdentifierSwap | CutoverStrategy::None => 0,
+    };
+    Duration::from_secs(ttl.saturating_add(60))
 }
 
 /// [`CutoverSpec::validate`]'s checks for the DMS strategy: the identifier swap's rename
@@ -159,6 +183,16 @@ impl CutoverSpec {
                     format!("must be 0-2147483647, got {}", r.ttl),
                 );
             }
+        }
+        if self.fence_hold > FENCE_HOLD_MAX {
+            bad(
+                "fence_hold_seconds",
+                format!(
+                    "must be 0-{} seconds, got {} (the default is route53.ttl + 60 s, or 60 s)",
+                    FENCE_HOLD_MAX.as_secs(),
+                    self.fence_hold.as_secs()
+                ),
+            );
         }
         crate::strategy::ops(spec.strategy).validate_cutover(self, spec, &mut bad);
         if let WriteFence::SecurityGroups(sgs) = &self.write_fence

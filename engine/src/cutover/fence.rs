@@ -13,6 +13,11 @@ use super::*;
 /// hold and which is off on a primary); empty once the fence is lifted.
 pub(crate) const TAG_ORIGINAL_READ_ONLY: &str = "rdsenc:original-read-only";
 
+/// Tag on a fenced instance: when its `read_only` fence may be lifted for DMS after the
+/// switch (switch + `fence_hold_seconds`), recorded before the hold begins so a re-run
+/// after a kill waits out only the rest; empty once the fence is lifted.
+pub(crate) const TAG_FENCE_HELD_UNTIL: &str = "rdsenc:fence-held-until";
+
 /// `DBParameterGroups[].ParameterApplyStatus`, as far as the fence waits on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ApplyStatus {
@@ -134,8 +139,14 @@ impl Run<'_> {
                     .any(|t| v.eq_ignore_ascii_case(t))
             });
             let before = if on { "1" } else { unset };
-            self.record(inst, &[(TAG_ORIGINAL_READ_ONLY, before.to_owned())])
-                .await?;
+            self.record(
+                inst,
+                &[
+                    (TAG_ORIGINAL_READ_ONLY, before.to_owned()),
+                    (TAG_FENCE_HELD_UNTIL, String::new()),
+                ],
+            )
+            .await?;
         }
         self.set_parameter(Step::FenceWrites, inst, &group, name, "1", phase)
             .await?;
@@ -170,8 +181,14 @@ impl Run<'_> {
                 .await?;
         }
         // Empty = no fence in place; a later fence records the value afresh.
-        self.record(inst, &[(TAG_ORIGINAL_READ_ONLY, String::new())])
-            .await?;
+        self.record(
+            inst,
+            &[
+                (TAG_ORIGINAL_READ_ONLY, String::new()),
+                (TAG_FENCE_HELD_UNTIL, String::new()),
+            ],
+        )
+        .await?;
         self.emit(phase, Step::LiftFence, &inst.identifier, None, "writable");
         Ok(())
     }
@@ -219,22 +236,68 @@ impl Run<'_> {
     }
 }
 
+/// `t` rounded up to a whole second (tags hold whole seconds).
+fn ceil_seconds(t: SystemTime) -> SystemTime {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) if d.subsec_nanos() > 0 => {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(d.as_secs().saturating_add(1))
+        }
+        _ => t,
+    }
+}
+
 impl Run<'_> {
     /// Before a DMS task starts writing into `inst` (the reverse task into the source at
     /// cutover, the forward task into the target at failback): on MySQL/MariaDB no RDS user
     /// can write past `read_only` (it takes `SUPER`), so a `read_only` fence recorded there
     /// is lifted. On PostgreSQL it stays: DMS's own sessions turn the default off in the
     /// endpoint's after-connect script ([`target_after_connect_script`]).
+    ///
+    /// Called after the switch: the fence first holds `hold` longer, so connections still
+    /// reaching `inst` (cached DNS answers, pooled sessions) get a read-only error rather
+    /// than a write the held task would never carry over. The hold's end is recorded on
+    /// `inst` before waiting; a re-run waits only for what is left of it.
     pub(crate) async fn admit_dms_writes(
         &self,
         inst: Option<&DbInstance>,
+        hold: Duration,
         phase: Phase,
     ) -> Result<(), EngineError> {
-        match inst {
-            Some(i) if matches!(i.engine, DbEngine::Mysql | DbEngine::Mariadb) => {
-                self.lift_read_only(i, phase).await
+        let Some(i) = inst.filter(|i| matches!(i.engine, DbEngine::Mysql | DbEngine::Mariadb))
+        else {
+            return Ok(());
+        };
+        let fenced = i
+            .tags
+            .get(TAG_ORIGINAL_READ_ONLY)
+            .is_some_and(|v| !v.is_empty());
+        if fenced {
+            let until = match parse_stamp(i.tags.get(TAG_FENCE_HELD_UNTIL)) {
+                Some(t) => t,
+                None => {
+                    // Rounded up to the tag's whole seconds, so a re-run reading it back
+                    // does not lift early.
+                    // `hold` is AWS time; at scaled time (the emulator) it passes faster.
+                    let hold = hold.mul_f64(self.e.poll.time_scale.max(0.0));
+                    let t = ceil_seconds(self.e.clock.wall_time() + hold);
+                    self.record(i, &[(TAG_FENCE_HELD_UNTIL, stamp(t))]).await?;
+                    t
+                }
+            };
+            let left = until
+                .duration_since(self.e.clock.wall_time())
+                .unwrap_or_default();
+            if !left.is_zero() {
+                self.emit(
+                    phase,
+                    Step::LiftFence,
+                    &i.identifier,
+                    None,
+                    &format!("read-only until {}", stamp(until)),
+                );
+                self.sleep(Step::LiftFence, left).await?;
             }
-            _ => Ok(()),
         }
+        self.lift_read_only(i, phase).await
     }
 }

@@ -34,6 +34,21 @@ pub(crate) fn fence_text(fence: &WriteFence, who: &str) -> String {
     }
 }
 
+/// The `fence_hold_seconds` sentence when `fenced` (the instance losing traffic) is a
+/// MySQL/MariaDB instance under a `read_only` fence: only there is the fence lifted for DMS.
+pub(crate) fn hold_text(
+    cut: &CutoverSpec,
+    fenced: Option<&DbInstance>,
+    who: &str,
+) -> Option<String> {
+    let i = fenced.filter(|i| dms_writes_need_lift(&cut.write_fence, i))?;
+    Some(format!(
+        "Fence hold: after the switch {who} ({}) stays read-only for fence_hold_seconds = {}s before its fence is lifted and DMS writes into it; a write reaching it after that (a DNS answer cached longer, a pooled connection older than the hold) succeeds there and is lost.",
+        i.identifier,
+        cut.fence_hold.as_secs()
+    ))
+}
+
 /// [`describe_cutover`](crate::describe_cutover) for the DMS strategy.
 pub(crate) fn describe_dms_cutover(
     spec: &MigrationSpec,
@@ -92,6 +107,7 @@ pub(crate) fn describe_dms_cutover(
         &cut.write_fence,
         &format!("the source {}", n.migration),
     ));
+    out.extend(hold_text(cut, src, &format!("the source {}", n.migration)));
     out.push(format!(
         "Writes pause from the fence until the switch completes: the drain waits for {DRAIN_READS} CloudWatch datapoints, each newer than the last and stamped a period (60 s) or more after the fence, with source and target CDC latency below 1 s (a latency per minute, not a log position; minutes on AWS); then the forward task {} is stopped, and the reverse task {} starts (CDC only, encrypted -> original) at the encrypted instance's current log position, before the switch. If the forward task fails, stops or suspends a table meanwhile, nothing is switched and cutover = false rolls back.",
         n.task, n.reverse_task

@@ -499,8 +499,9 @@ impl Run<'_> {
         }
         let o = Box::pin(self.observe(known)).await?;
         // The application now points at the encrypted instance; on MySQL/MariaDB the reverse
-        // task can only write into the old primary once its read_only fence is lifted.
-        self.admit_dms_writes(o.source.as_ref(), Phase::CuttingOver)
+        // task can only write into the old primary once its read_only fence is lifted, after
+        // the hold (stale connections may still reach the old primary until then).
+        self.admit_dms_writes(o.source.as_ref(), cut.fence_hold, Phase::CuttingOver)
             .await?;
         self.reverse_endpoints(&o).await?;
         let rt = o.reverse_task.clone().ok_or_else(|| {

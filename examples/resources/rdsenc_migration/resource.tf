@@ -40,6 +40,9 @@ resource "rdsenc_migration" "invoices" {
   max_cutover_lag_seconds  = 5
   write_fence              = "security_groups"
   fence_security_group_ids = ["sg-0123456789abcdef0"] # admits the DMS replication instance only
+  # With write_fence = "read_only" on MySQL/MariaDB instead: keep the old primary read-only after
+  # each switch for the DNS TTL plus the pool's maximum connection lifetime (30 s + 300 s here).
+  # fence_hold_seconds = 330
   finalize                 = false
   retire_source            = "stop"
 

@@ -9,7 +9,7 @@ use rdsenc_engine::api::{EndpointCredentials, MigrationType, SecretString, Tags}
 use rdsenc_engine::{
     BlueGreenSpec, CutoverSpec, CutoverStrategy, DmsChange, DmsSpec, KnownIds, MigrationSpec,
     Observed, Phase, RetireSource, Route53Record, Strategy, TablePrepMode, TargetOverrides,
-    WriteFence,
+    WriteFence, default_fence_hold,
 };
 
 /// Default `timeouts.create`: a multi-TB snapshot, copy and restore plus full load.
@@ -273,6 +273,11 @@ pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec,
         .as_f64()
         .value()
         .unwrap_or(DEFAULT_MAX_LAG_SECONDS as f64);
+    // Negative values are refused at validation; the default follows the DNS TTL.
+    let fence_hold = match v.get("fence_hold_seconds").as_i64().value() {
+        Some(n) => Duration::from_secs(u64::try_from(n).unwrap_or(0)),
+        None => default_fence_hold(&strategy),
+    };
     let cut = CutoverSpec {
         strategy,
         write_fence,
@@ -283,6 +288,7 @@ pub fn cutover_spec_from(v: &Value, spec: &MigrationSpec) -> Result<CutoverSpec,
             .value()
             .unwrap_or(spec.dms.validation),
         retire_source,
+        fence_hold,
         switchover_timeout_seconds: Some(
             i32_of(v.get("switchover_timeout"))
                 .unwrap_or(i32::try_from(DEFAULT_SWITCHOVER_TIMEOUT_SECONDS).unwrap_or(300)),

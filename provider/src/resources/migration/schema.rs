@@ -105,6 +105,18 @@ pub fn schema() -> Schema {
              and are lost from the encrypted instance. Blue/green ignores it (RDS blocks writes \
              during its switchover) and plans `none`.",
         ))
+        .attribute(Attribute::number("fence_hold_seconds").optional().description(
+            "With `write_fence = \"read_only\"` on MySQL/MariaDB: after the switch (cutover, and \
+             failback), the instance that lost traffic stays read-only this many seconds before \
+             its fence is lifted so the held DMS task can write into it. Set it to at least the \
+             DNS TTL plus the application's connection-pool maximum connection lifetime: until \
+             then a stale connection's write fails with a read-only error (the application \
+             retries on a new connection, which reaches the new primary); a write arriving after \
+             the hold succeeds on the old primary and is lost. Default: `route53.ttl` + 60 with \
+             `cutover_strategy = \"route53\"`, otherwise 60. 0 to 86400. Ignored with other \
+             fences, on PostgreSQL (DMS writes past the fence there, so it is never lifted \
+             early) and with blue/green.",
+        ))
         .attribute(Attribute::new("fence_security_group_ids", Type::list_of(Type::String)).optional().description(
             "Security groups for `write_fence = \"security_groups\"`: they must admit the DMS \
              replication instance and nothing else.",

@@ -271,6 +271,18 @@ fn validate_cutover(cfg: &Value, diags: &mut Diagnostics) {
             );
         }
     }
+    if let Known::Value(h) = cfg.get("fence_hold_seconds").as_i64()
+        && !(0..=rdsenc_engine::FENCE_HOLD_MAX.as_secs().cast_signed()).contains(&h)
+    {
+        diags.attribute_error(
+            p("fence_hold_seconds"),
+            "Invalid Attribute Value",
+            format!(
+                "fence_hold_seconds is {h}; it must be 0 to {}: the DNS TTL plus the application's pool maximum connection lifetime, at most a day.",
+                rdsenc_engine::FENCE_HOLD_MAX.as_secs()
+            ),
+        );
+    }
     if let Known::Value(l) = cfg.get("max_cutover_lag_seconds").as_f64()
         && !(l > 0.0 && l <= 3600.0)
     {
@@ -844,6 +856,14 @@ mod tests {
             (
                 config(base_dms(), &[("max_cutover_lag_seconds", V::int(-5))]),
                 "max_cutover_lag_seconds",
+            ),
+            (
+                config(base_dms(), &[("fence_hold_seconds", V::int(-1))]),
+                "fence_hold_seconds",
+            ),
+            (
+                config(base_dms(), &[("fence_hold_seconds", V::int(86_401))]),
+                "fence_hold_seconds",
             ),
             (
                 config(base_dms(), &[("finalize", V::Bool(true))]),
