@@ -301,3 +301,11 @@ impl Run<'_> {
         self.lift_read_only(i, phase).await
     }
 }
+
+/// Whether DMS writing into `inst` needs its fence lifted first: a `read_only` fence on
+/// MySQL/MariaDB binds every RDS user, DMS's included (PostgreSQL's DMS sessions turn the
+/// default off in their after-connect script).
+pub(crate) fn dms_writes_need_lift(fence: &WriteFence, inst: &DbInstance) -> bool {
+    matches!(fence, WriteFence::ReadOnly)
+        && matches!(inst.engine, DbEngine::Mysql | DbEngine::Mariadb)
+}

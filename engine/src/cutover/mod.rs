@@ -90,7 +90,6 @@ mod fence;
 mod plan;
 mod record;
 mod run;
-pub(crate) use run::dms_writes_need_lift;
 mod steps;
 mod switch;
 
